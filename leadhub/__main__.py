@@ -1,0 +1,3 @@
+from leadhub.cli import run
+
+run()

@@ -1,0 +1,58 @@
+"""The `leadhub` command: builds the settings once and hands them to each sub-command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from leadhub.commands import config_cmd, services_cmd
+from leadhub.context import AppContext
+from leadhub.errors import LeadhubError
+from leadhub.settings import build_settings, parse_overrides
+
+app = typer.Typer(
+    name="leadhub",
+    help="leadhub: public complaints and service-supervision leads, from every channel to one searchable set of cases.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(services_cmd.app, name="services")
+app.add_typer(config_cmd.app, name="config")
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Optional[Path],
+        typer.Option("--config", "-c", help="Settings file (default: $LEADHUB_CONFIG, else ./leadhub.yaml if present)."),
+    ] = None,
+    set_: Annotated[
+        Optional[list[str]],
+        typer.Option("--set", help="Override one setting, e.g. --set search.url=http://127.0.0.1:9200 (repeatable)."),
+    ] = None,
+) -> None:
+    # Settings are built lazily so that `--help` works even when the configuration is broken.
+    ctx.obj = AppContext(lambda: build_settings(config, parse_overrides(set_ or [])))
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Typer reports usage errors itself and exits; our own errors come through as exceptions.
+    try:
+        app(args=argv, prog_name="leadhub")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except LeadhubError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  what to do: {exc.hint}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

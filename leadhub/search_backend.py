@@ -1,0 +1,219 @@
+"""One small adapter over OpenSearch (opensearch-py) and Elasticsearch 9 (elasticsearch-py).
+
+Request bodies are shared and built elsewhere; only client construction, the few differences in how
+the two clients spell a call, and the mapping of their exceptions onto ours live here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from leadhub.errors import ConfigError, LeadhubError, RetryableError
+from leadhub.settings import SearchSettings
+
+
+class SearchUnavailable(RetryableError):
+    """The engine did not answer, or answered 429/5xx: back off and retry."""
+
+
+class SearchRequestError(LeadhubError):
+    """The engine refused the request itself (4xx); retrying the same request cannot help."""
+
+    def __init__(self, message: str, *, status: int | None, info: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.info = info
+
+
+class NotFound(SearchRequestError):
+    pass
+
+
+def client_options(settings: SearchSettings) -> dict[str, Any]:
+    """Keyword arguments for the configured client class; pure, so tests cover every option."""
+    tls: dict[str, Any] = {}
+    if settings.url.startswith("https://"):
+        tls["verify_certs"] = settings.verify_certs
+        if settings.ca_certs:
+            tls["ca_certs"] = str(settings.ca_certs)
+        if settings.client_cert:
+            tls["client_cert"] = str(settings.client_cert)
+        if settings.client_key:
+            tls["client_key"] = str(settings.client_key)
+    if (settings.username is None) != (settings.password is None):
+        raise ConfigError(
+            "search.username and search.password must be set together",
+            hint="set both, or neither and use search.api_key",
+        )
+    basic = (
+        (settings.username, settings.password.get_secret_value())
+        if settings.username and settings.password
+        else None
+    )
+    if basic and settings.api_key:
+        raise ConfigError(
+            "search.api_key and search.username/password are both set",
+            hint="choose one way to authenticate",
+        )
+
+    if settings.backend == "elasticsearch":
+        options: dict[str, Any] = {"hosts": [settings.url], "request_timeout": settings.request_timeout}
+        if basic:
+            options["basic_auth"] = basic
+        if settings.api_key:
+            options["api_key"] = settings.api_key.get_secret_value()
+        return options | tls
+
+    options = {
+        "hosts": [settings.url],
+        "timeout": settings.request_timeout,
+        "use_ssl": settings.url.startswith("https://"),
+    }
+    if basic:
+        options["http_auth"] = basic
+    if settings.api_key:
+        # OpenSearch has no API-key scheme of its own; a fronting proxy or the security plugin's
+        # JWT/bearer backends read the Authorization header.
+        options["headers"] = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
+    return options | tls
+
+
+def build_client(settings: SearchSettings) -> Any:
+    options = client_options(settings)
+    if settings.backend == "elasticsearch":
+        from elasticsearch import Elasticsearch
+
+        return Elasticsearch(**options)
+    from opensearchpy import OpenSearch
+
+    return OpenSearch(**options)
+
+
+def _body(response: Any) -> Any:
+    # elasticsearch-py wraps responses in ObjectApiResponse; opensearch-py returns plain dicts.
+    return getattr(response, "body", response)
+
+
+class SearchBackend:
+    """The operations leadhub needs, identical for both engines."""
+
+    def __init__(self, client: Any, backend: str) -> None:
+        self.client = client
+        self.backend = backend
+
+    @classmethod
+    def from_settings(cls, settings: SearchSettings) -> SearchBackend:
+        return cls(build_client(settings), settings.backend)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _call(self, fn: Any, **kwargs: Any) -> Any:
+        try:
+            return _body(fn(**kwargs))
+        except Exception as exc:  # both clients' exception trees, translated once here
+            translated = _translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    # cluster
+    def health(self, **params: Any) -> dict[str, Any]:
+        return self._call(self.client.cluster.health, **params)
+
+    def info(self) -> dict[str, Any]:
+        return self._call(self.client.info)
+
+    # templates, indices and aliases
+    def put_index_template(self, name: str, body: Mapping[str, Any]) -> None:
+        self._call(self.client.indices.put_index_template, name=name, body=dict(body))
+
+    def get_index_template(self, name: str) -> dict[str, Any] | None:
+        try:
+            found = self._call(self.client.indices.get_index_template, name=name)
+        except NotFound:
+            return None
+        templates = found.get("index_templates", [])
+        return templates[0]["index_template"] if templates else None
+
+    def create_index(self, name: str, body: Mapping[str, Any] | None = None) -> None:
+        self._call(self.client.indices.create, index=name, body=dict(body or {}))
+
+    def delete_index(self, name: str) -> None:
+        self._call(self.client.indices.delete, index=name)
+
+    def index_exists(self, name: str) -> bool:
+        return bool(self._call(self.client.indices.exists, index=name))
+
+    def get_mapping(self, index: str) -> dict[str, Any]:
+        return self._call(self.client.indices.get_mapping, index=index)
+
+    def get_alias(self, name: str) -> dict[str, Any]:
+        """Indices behind alias ``name`` ({} when the alias does not exist)."""
+        try:
+            return self._call(self.client.indices.get_alias, name=name)
+        except NotFound:
+            return {}
+
+    def update_aliases(self, actions: Iterable[Mapping[str, Any]]) -> None:
+        self._call(self.client.indices.update_aliases, body={"actions": list(actions)})
+
+    def refresh(self, index: str) -> None:
+        self._call(self.client.indices.refresh, index=index)
+
+    # documents
+    def bulk(self, operations: list[Mapping[str, Any]], *, refresh: bool | str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"body": operations}
+        if refresh is not None:
+            params["refresh"] = refresh
+        return self._call(self.client.bulk, **params)
+
+    def index(self, index: str, doc_id: str, document: Mapping[str, Any], *, refresh: bool | str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"index": index, "id": doc_id, "body": dict(document)}
+        if refresh is not None:
+            params["refresh"] = refresh
+        return self._call(self.client.index, **params)
+
+    def get(self, index: str, doc_id: str) -> dict[str, Any] | None:
+        try:
+            return self._call(self.client.get, index=index, id=doc_id)
+        except NotFound:
+            return None
+
+    def update(self, index: str, doc_id: str, body: Mapping[str, Any], *, refresh: bool | str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"index": index, "id": doc_id, "body": dict(body)}
+        if refresh is not None:
+            params["refresh"] = refresh
+        return self._call(self.client.update, **params)
+
+    def search(self, index: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._call(self.client.search, index=index, body=dict(body))
+
+    def count(self, index: str, body: Mapping[str, Any] | None = None) -> int:
+        return int(self._call(self.client.count, index=index, body=dict(body or {}))["count"])
+
+    def reindex(self, source: str, dest: str, *, refresh: bool = True) -> dict[str, Any]:
+        body = {"source": {"index": source}, "dest": {"index": dest}}
+        return self._call(self.client.reindex, body=body, refresh=refresh, wait_for_completion=True)
+
+
+_CLIENT_MODULES = ("opensearchpy", "elasticsearch", "elastic_transport")
+
+
+def _translate(exc: Exception) -> LeadhubError | None:
+    """Our error for a client exception; None for anything else (a bug should surface as itself)."""
+    if not type(exc).__module__.startswith(_CLIENT_MODULES):
+        return None
+    status = getattr(exc, "status_code", None)
+    if status is None:
+        meta = getattr(exc, "meta", None)  # elasticsearch-py 8/9 keeps the status on .meta
+        status = getattr(meta, "status", None)
+    if not isinstance(status, int):
+        status = None
+    info = getattr(exc, "info", None) or getattr(exc, "body", None)
+    if status is None or status == 429 or status >= 500:
+        return SearchUnavailable(f"search engine unavailable: {exc}", hint="retry later")
+    if status == 404:
+        return NotFound(f"not found: {exc}", status=status, info=info)
+    return SearchRequestError(f"search engine refused the request ({status}): {exc}", status=status, info=info)

