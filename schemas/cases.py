@@ -1,0 +1,109 @@
+"""Case (one problem, the group of leads that report it) and CaseEvent (what people do with it)."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+
+from schemas.leads import Category, Channel, Internal, Place, Strict
+from schemas.timezones import AwareDatetime, now
+
+LEAD_IDS_CAP = 1000  # a case keeps the ids of its first leads; report_count counts them all
+
+
+class Status(StrEnum):
+    new = "new"  # 待受理
+    accepted = "accepted"  # 已受理
+    assigned = "assigned"  # 已派单
+    in_progress = "in_progress"  # 办理中
+    resolved = "resolved"  # 已办结
+    closed = "closed"  # 已反馈
+    rejected = "rejected"  # 不予受理
+
+
+class Action(StrEnum):
+    accept = "accept"
+    assign = "assign"
+    start = "start"
+    return_ = "return"  # 退单
+    resolve = "resolve"
+    feedback = "feedback"
+    close = "close"
+    reopen = "reopen"
+    reject = "reject"
+    note = "note"
+    merge = "merge"
+    split = "split"
+
+
+class CaseEvent(Strict):
+    """One action on a case. Comes from the API or officers' tools, so unknown fields are rejected."""
+
+    event_id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1, max_length=64,
+                          description="Unique per action; applying the same event twice changes nothing.")  # fmt: skip
+    case_id: str = Field(..., min_length=1, max_length=64)
+    action: Action
+    actor: str = Field(..., min_length=1, max_length=200, description="Who acted (user or system name).")
+    department: str | None = Field(None, max_length=200, description="For assign: the department.")
+    assignee: str | None = Field(None, max_length=200)
+    note: str | None = Field(None, max_length=20_000, description="Free text; for resolve, the result.")
+    target_case_id: str | None = Field(None, max_length=64, description="For merge: the case this one joins.")
+    lead_ids: list[str] = Field(default_factory=list, description="For split: the leads that leave.")
+    at: AwareDatetime = Field(default_factory=now)
+
+    @model_validator(mode="after")
+    def _required_per_action(self) -> CaseEvent:
+        if self.action is Action.assign and not self.department:
+            raise ValueError("assign needs a department")
+        if self.action is Action.merge and not self.target_case_id:
+            raise ValueError("merge needs target_case_id")
+        if self.action is Action.merge and self.target_case_id == self.case_id:
+            raise ValueError("a case cannot be merged into itself")
+        if self.action is Action.split and not self.lead_ids:
+            raise ValueError("split needs lead_ids")
+        if self.action in (Action.resolve, Action.reject, Action.feedback, Action.note) and not self.note:
+            raise ValueError(f"{self.action.value} needs a note")
+        return self
+
+
+class HistoryEntry(Internal):
+    event_id: str
+    action: Action
+    actor: str
+    at: AwareDatetime
+    from_status: Status
+    to_status: Status
+    department: str | None = None
+    assignee: str | None = None
+    note: str | None = None
+
+
+class Feedback(Internal):
+    actor: str
+    at: AwareDatetime
+    note: str
+
+
+class Case(Internal):
+    case_id: str = Field(..., description="The first lead's id.")
+    title: str = ""
+    summary: str = ""
+    category: Category | None = None
+    department: str | None = None
+    place: Place | None = None
+    priority: int = Field(0, ge=0, le=100)
+    status: Status = Status.new
+    assignee: str | None = None
+    report_count: int = Field(0, ge=0)
+    channels: list[Channel] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    first_seen: AwareDatetime | None = None
+    last_seen: AwareDatetime | None = None
+    lead_ids: list[str] = Field(default_factory=list, max_length=LEAD_IDS_CAP)
+    due_at: AwareDatetime | None = None
+    resolution: str | None = None
+    merged_into: str | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
+    feedback: list[Feedback] = Field(default_factory=list)
