@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from leadhub.commands import config_cmd, services_cmd
+from leadhub.commands import config_cmd, index_cmd, services_cmd, topics_cmd
 from leadhub.context import AppContext
 from leadhub.errors import LeadhubError
 from leadhub.settings import build_settings, parse_overrides
@@ -21,6 +21,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(services_cmd.app, name="services")
+app.add_typer(topics_cmd.app, name="topics")
+app.add_typer(index_cmd.app, name="index")
 app.add_typer(config_cmd.app, name="config")
 
 

@@ -43,6 +43,8 @@ class KafkaSettings(_Section):
     ssl_certfile: Path | None = None
     ssl_keyfile: Path | None = None
     ssl_check_hostname: bool = True
+    topic_prefix: str = Field("", pattern=r"^[a-zA-Z0-9._-]*$", description="Prepended to every topic name.")
+    replication_factor: int = Field(1, ge=1, description="For topics that `leadhub topics create` makes.")
 
     @property
     def servers(self) -> list[str]:
@@ -63,6 +65,8 @@ class SearchSettings(_Section):
     client_key: Path | None = None
     request_timeout: float = Field(30.0, gt=0)
     index_prefix: str = Field("leadhub", pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    number_of_shards: int = Field(1, ge=1)
+    number_of_replicas: int = Field(0, ge=0, description="0 suits one node; use 1+ on a cluster.")
 
     @field_validator("url")
     @classmethod

@@ -1,0 +1,165 @@
+"""Index templates for leadhub-leads and leadhub-cases; the request bodies both engines accept.
+
+Physical indices are ``<alias>-v<N>`` behind the alias ``<prefix>-leads`` / ``<prefix>-cases``.
+``MAPPING_VERSION`` goes into each mapping's ``_meta``: bump it with any mapping change, and
+`leadhub index init --migrate` moves the data to a new index.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+MAPPING_VERSION = 1
+KINDS = ("leads", "cases")
+
+KEYWORD = {"type": "keyword"}
+DATE = {"type": "date"}
+CJK_TEXT = {"type": "text", "analyzer": "cjk"}
+# Searchable as words, and exact for sorting, facets and dedup (long values are not kept as keyword).
+CJK_TEXT_KW = {**CJK_TEXT, "fields": {"keyword": {"type": "keyword", "ignore_above": 512}}}
+# Kept in _source, never indexed: restricted (contact) or shapeless (extra).
+STORED_ONLY = {"type": "object", "enabled": False}
+
+CATEGORY = {"properties": {"level1": KEYWORD, "level2": KEYWORD}}
+PLACE = {
+    "properties": {
+        "town": KEYWORD,
+        "community": KEYWORD,
+        "address": CJK_TEXT_KW,
+        "geo": {"type": "geo_point"},
+    }
+}
+
+LEAD_FIELDS: dict[str, Any] = {
+    "lead_id": KEYWORD,
+    "source": KEYWORD,
+    "channel": KEYWORD,
+    "external_id": KEYWORD,
+    "url": {"type": "keyword", "index": False},
+    "title": CJK_TEXT_KW,
+    "text": CJK_TEXT,
+    "author": KEYWORD,
+    "contact": STORED_ONLY,
+    "location_text": CJK_TEXT,
+    "published_at": DATE,
+    "fetched_at": DATE,
+    "lang": KEYWORD,
+    "attachments": {
+        "properties": {"url": {"type": "keyword", "index": False}, "name": CJK_TEXT, "media_type": KEYWORD}
+    },
+    "extra": STORED_ONLY,
+    "pii_types": KEYWORD,
+    "fingerprint": KEYWORD,
+    "category": CATEGORY,
+    "department": KEYWORD,
+    "confidence": {"type": "float"},
+    "needs_triage": {"type": "boolean"},
+    "place": PLACE,
+    "priority": {"type": "integer"},
+    "priority_reasons": KEYWORD,
+    "case_id": KEYWORD,
+    "is_primary": {"type": "boolean"},
+}
+
+CASE_FIELDS: dict[str, Any] = {
+    "case_id": KEYWORD,
+    "title": CJK_TEXT_KW,
+    "summary": CJK_TEXT,
+    "category": CATEGORY,
+    "department": KEYWORD,
+    "place": PLACE,
+    "priority": {"type": "integer"},
+    "status": KEYWORD,
+    "assignee": KEYWORD,
+    "report_count": {"type": "integer"},
+    "channels": KEYWORD,
+    "sources": KEYWORD,
+    "first_seen": DATE,
+    "last_seen": DATE,
+    "lead_ids": KEYWORD,
+    "due_at": DATE,
+    "resolution": CJK_TEXT,
+    "merged_into": KEYWORD,
+    "history": {
+        "type": "nested",
+        "properties": {
+            "event_id": KEYWORD,
+            "action": KEYWORD,
+            "actor": KEYWORD,
+            "at": DATE,
+            "from_status": KEYWORD,
+            "to_status": KEYWORD,
+            "department": KEYWORD,
+            "assignee": KEYWORD,
+            "note": CJK_TEXT,
+        },
+    },
+    "feedback": {"type": "nested", "properties": {"actor": KEYWORD, "at": DATE, "note": CJK_TEXT}},
+}
+
+_FIELDS = {"leads": LEAD_FIELDS, "cases": CASE_FIELDS}
+
+
+def alias_name(prefix: str, kind: str) -> str:
+    return f"{prefix}-{kind}"
+
+
+def index_name(prefix: str, kind: str, generation: int) -> str:
+    return f"{alias_name(prefix, kind)}-v{generation}"
+
+
+def mappings(kind: str) -> dict[str, Any]:
+    return {
+        # A document with a field the mapping does not know is a bug upstream: refuse it loudly.
+        "dynamic": "strict",
+        "_meta": {"leadhub_kind": kind, "leadhub_mapping_version": MAPPING_VERSION},
+        "properties": copy.deepcopy(_FIELDS[kind]),
+    }
+
+
+def index_template(prefix: str, kind: str, *, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    return {
+        "index_patterns": [f"{alias_name(prefix, kind)}-v*"],
+        "priority": 200,
+        "template": {
+            "settings": {"number_of_shards": shards, "number_of_replicas": replicas, "refresh_interval": "1s"},
+            "mappings": mappings(kind),
+        },
+    }
+
+
+def flatten(properties: dict[str, Any], parent: str = "") -> dict[str, dict[str, Any]]:
+    """{dotted path: the parts of its mapping that decide compatibility}."""
+    flat: dict[str, dict[str, Any]] = {}
+    for name, spec in properties.items():
+        path = f"{parent}{name}"
+        shape = {k: spec[k] for k in ("type", "analyzer", "enabled", "index") if k in spec}
+        shape.setdefault("type", "object")
+        flat[path] = shape
+        for sub, subspec in spec.get("fields", {}).items():
+            flat[f"{path}.{sub}"] = {k: subspec[k] for k in ("type",) if k in subspec}
+        if "properties" in spec:
+            flat.update(flatten(spec["properties"], f"{path}."))
+    return flat
+
+
+def incompatibilities(expected: dict[str, Any], live: dict[str, Any]) -> list[str]:
+    """Why documents written for ``expected`` mappings would not fit the ``live`` ones ([] if they fit)."""
+    problems = []
+    live_version = live.get("_meta", {}).get("leadhub_mapping_version")
+    want_version = expected["_meta"]["leadhub_mapping_version"]
+    if live_version != want_version:
+        problems.append(f"mapping version is {live_version}, this leadhub writes {want_version}")
+    want, have = flatten(expected["properties"]), flatten(live.get("properties", {}))
+    for path, shape in want.items():
+        if path not in have:
+            problems.append(f"field {path} is missing")
+            continue
+        for key, value in shape.items():
+            live_value = have[path].get(key, "object" if key == "type" else None)
+            if key == "enabled" and live_value is None:
+                live_value = True
+            if live_value != value:
+                problems.append(f"field {path}: {key} is {live_value}, expected {value}")
+    return problems

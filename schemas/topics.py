@@ -1,0 +1,45 @@
+"""The Kafka topics leadhub uses, as specs in code; `leadhub topics create` makes them so."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    key: str
+    value: str
+    config: dict[str, str] = field(default_factory=dict)
+
+    def named(self, prefix: str) -> TopicSpec:
+        return TopicSpec(prefix + self.name, self.partitions, self.key, self.value, dict(self.config))
+
+
+def _retention(days: int) -> dict[str, str]:
+    return {"cleanup.policy": "delete", "retention.ms": str(days * DAY_MS)}
+
+
+TOPICS: tuple[TopicSpec, ...] = (
+    # Normalize scales out over leads.raw's partitions.
+    TopicSpec("leads.raw", 6, "source:external_id", "RawLead", _retention(14)),
+    # Route groups duplicates, the one global stage: one partition until dedup is band-partitioned (DESIGN §9).
+    TopicSpec("leads.clean", 1, "lead_id", "Lead", _retention(14)),
+    TopicSpec("leads.routed", 6, "lead_id", "Lead", _retention(30)),
+    # Case events are the cases' history: kept for good, never compacted (many events per key).
+    TopicSpec("cases.events", 3, "case_id", "CaseEvent", {"cleanup.policy": "delete", "retention.ms": "-1"}),
+    TopicSpec("leads.dlq", 1, "original key", "DeadLetter", _retention(90)),
+)
+
+
+def topic_specs(prefix: str = "") -> list[TopicSpec]:
+    return [spec.named(prefix) for spec in TOPICS]
+
+
+def topic_name(name: str, prefix: str = "") -> str:
+    if name not in {spec.name for spec in TOPICS}:
+        raise KeyError(f"no topic {name!r} in the specs")
+    return prefix + name

@@ -1,0 +1,83 @@
+import pytest
+
+from leadhub.cli import main
+from leadhub.index_admin import IncompatibleIndex, init_indices
+from leadhub.settings import SearchSettings
+from schemas.index_templates import mappings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def prefix(search, unique):
+    name = f"t{unique}"
+    yield name
+    for index in search.get_alias(f"{name}-*") or {}:
+        search.delete_index(index)
+    for leftover in ("leads-v1", "leads-v2", "cases-v1", "leads"):
+        if search.index_exists(f"{name}-{leftover}"):
+            search.delete_index(f"{name}-{leftover}")
+
+
+def test_index_init_twice(search, prefix, capsys):
+    assert main(["--set", f"search.index_prefix={prefix}", "index", "init"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{prefix}-leads -> {prefix}-leads-v1: created",
+        f"{prefix}-cases -> {prefix}-cases-v1: created",
+    ]
+    assert main(["--set", f"search.index_prefix={prefix}", "index", "init"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{prefix}-leads -> {prefix}-leads-v1: up to date",
+        f"{prefix}-cases -> {prefix}-cases-v1: up to date",
+    ]
+    live = search.get_mapping(f"{prefix}-leads-v1")[f"{prefix}-leads-v1"]["mappings"]
+    assert live["properties"]["title"]["analyzer"] == "cjk"
+    assert live["properties"]["place"]["properties"]["geo"]["type"] == "geo_point"
+
+
+def _old_leads_index(search, prefix, docs):
+    """A v1 index as an older leadhub made it: priority was a keyword, fingerprint did not exist."""
+    old = mappings("leads")
+    old["_meta"]["leadhub_mapping_version"] = 0
+    old["properties"]["priority"] = {"type": "keyword"}
+    del old["properties"]["fingerprint"]
+    search.create_index(
+        f"{prefix}-leads-v1",
+        {"settings": {"number_of_shards": 1, "number_of_replicas": 0}, "mappings": old, "aliases": {f"{prefix}-leads": {}}},
+    )
+    ops = []
+    for i in range(docs):
+        ops += [
+            {"index": {"_index": f"{prefix}-leads", "_id": f"lead-{i}"}},
+            {"lead_id": f"lead-{i}", "source": "s", "channel": "forum", "title": f"第{i}条：路灯不亮", "priority": str(i % 100)},
+        ]
+    assert search.bulk(ops, refresh="wait_for")["errors"] is False
+
+
+def test_an_incompatible_live_index_is_refused_without_migrate(search, prefix, capsys):
+    _old_leads_index(search, prefix, docs=3)
+    with pytest.raises(IncompatibleIndex, match="priority: type is keyword, expected integer"):
+        init_indices(search, SearchSettings(index_prefix=prefix))
+    assert main(["--set", f"search.index_prefix={prefix}", "index", "init"]) == 2
+    err = capsys.readouterr().err
+    assert "leadhub index init --migrate" in err and "Traceback" not in err
+
+
+def test_migration_keeps_every_document_and_moves_the_alias(search, prefix):
+    _old_leads_index(search, prefix, docs=250)
+    outcomes = init_indices(search, SearchSettings(index_prefix=prefix), migrate=True)
+    assert str(outcomes[0]).startswith(f"{prefix}-leads -> {prefix}-leads-v2: migrated from {prefix}-leads-v1 (250 documents")
+    assert list(search.get_alias(f"{prefix}-leads")) == [f"{prefix}-leads-v2"]
+    search.refresh(f"{prefix}-leads")
+    assert search.count(f"{prefix}-leads") == 250
+    hits = search.search(f"{prefix}-leads", {"query": {"term": {"priority": 42}}})["hits"]["hits"]
+    assert sorted(h["_id"] for h in hits) == ["lead-142", "lead-242", "lead-42"]  # priority is an integer now
+    assert search.count(f"{prefix}-leads-v1") == 250  # the old index is kept until someone deletes it
+    # and a second run finds everything in order
+    assert [o.action for o in init_indices(search, SearchSettings(index_prefix=prefix))] == ["up to date", "up to date"]
+
+
+def test_a_plain_index_in_place_of_the_alias_is_refused(search, prefix):
+    search.create_index(f"{prefix}-leads")
+    with pytest.raises(IncompatibleIndex, match="is a plain index"):
+        init_indices(search, SearchSettings(index_prefix=prefix))

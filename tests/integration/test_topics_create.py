@@ -1,0 +1,39 @@
+import pytest
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from leadhub.cli import main
+from leadhub.kafka_clients import kafka_python_options
+from schemas.topics import topic_specs
+
+pytestmark = pytest.mark.integration
+
+
+def test_topics_create_twice(kafka_settings, unique, capsys):
+    prefix = f"t{unique}."
+    assert main(["--set", f"kafka.topic_prefix={prefix}", "topics", "create"]) == 0
+    first = capsys.readouterr().out
+    assert first.count("created") == 5
+    assert main(["--set", f"kafka.topic_prefix={prefix}", "topics", "create"]) == 0
+    second = capsys.readouterr().out
+    assert "created" not in second and second.count("exists") == 5 and "MISMATCH" not in second
+
+    admin = KafkaAdminClient(**kafka_python_options(kafka_settings))
+    try:
+        described = {t["name"]: len(t["partitions"]) for t in admin.describe_topics([s.name for s in topic_specs(prefix)])}
+    finally:
+        admin.close()
+    assert described == {s.name: s.partitions for s in topic_specs(prefix)}
+
+
+def test_an_existing_topic_that_disagrees_fails_clearly(kafka_settings, unique, capsys):
+    prefix = f"m{unique}."
+    admin = KafkaAdminClient(**kafka_python_options(kafka_settings))
+    try:
+        admin.create_topics([NewTopic(f"{prefix}leads.raw", 2, 1)], wait_for_metadata=True)
+    finally:
+        admin.close()
+    assert main(["--set", f"kafka.topic_prefix={prefix}", "topics", "create"]) == 2
+    captured = capsys.readouterr()
+    assert f"exists   {prefix}leads.raw  MISMATCH: 2 partitions, spec says 6" in captured.out
+    assert "retention.ms=604800000, spec says 1209600000" in captured.out
+    assert "disagree with their spec" in captured.err and "Traceback" not in captured.err

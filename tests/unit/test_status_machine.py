@@ -1,0 +1,121 @@
+import itertools
+
+import pytest
+
+from schemas.cases import Action, Case, CaseEvent, Status
+from schemas.status_machine import TRANSITIONS, IllegalTransition, allowed_actions, apply_event, open311_status
+
+EXPECTED = {
+    # (action, from) -> to; every pair not listed must be refused.
+    (Action.accept, Status.new): Status.accepted,
+    (Action.reject, Status.new): Status.rejected,
+    (Action.reject, Status.accepted): Status.rejected,
+    (Action.assign, Status.accepted): Status.assigned,
+    (Action.assign, Status.assigned): Status.assigned,
+    (Action.start, Status.assigned): Status.in_progress,
+    (Action.return_, Status.assigned): Status.accepted,
+    (Action.return_, Status.in_progress): Status.accepted,
+    (Action.resolve, Status.in_progress): Status.resolved,
+    (Action.feedback, Status.resolved): Status.closed,
+    (Action.feedback, Status.closed): Status.closed,
+    (Action.close, Status.resolved): Status.closed,
+    (Action.reopen, Status.resolved): Status.accepted,
+    (Action.reopen, Status.closed): Status.accepted,
+    (Action.reopen, Status.rejected): Status.accepted,
+    **{(Action.note, s): s for s in Status},
+    **{(Action.merge, s): Status.closed for s in (Status.new, Status.accepted, Status.assigned, Status.in_progress)},
+    **{(Action.split, s): s for s in (Status.new, Status.accepted, Status.assigned, Status.in_progress)},
+}
+
+
+def event(action, **fields):
+    defaults = {
+        Action.assign: {"department": "市住建局"},
+        Action.merge: {"target_case_id": "other"},
+        Action.split: {"lead_ids": ["l2"]},
+        Action.resolve: {"note": "已维修"},
+        Action.reject: {"note": "不属于受理范围"},
+        Action.feedback: {"note": "已电话回访"},
+        Action.note: {"note": "备注"},
+    }
+    return CaseEvent(case_id="c1", action=action, actor="officer-1", **(defaults.get(action, {}) | fields))
+
+
+@pytest.mark.parametrize("action, status", list(itertools.product(Action, Status)))
+def test_every_transition(action, status):
+    case = Case(case_id="c1", status=status, lead_ids=["l1", "l2"])
+    if (action, status) in EXPECTED:
+        after = apply_event(case, event(action))
+        assert after.status is EXPECTED[(action, status)]
+        assert after.history[-1].from_status is status
+        assert after.history[-1].to_status is after.status
+        assert action in allowed_actions(status)
+    else:
+        with pytest.raises(IllegalTransition) as raised:
+            apply_event(case, event(action))
+        message = str(raised.value)
+        assert f"cannot {action.value} case c1" in message and f"it is {status.value}" in message
+        assert action not in allowed_actions(status)
+
+
+def test_table_and_expectations_agree():
+    table_pairs = {(a, s) for a, targets in TRANSITIONS.items() for s in targets}
+    assert table_pairs == set(EXPECTED)
+
+
+def test_a_full_handling_run():
+    case = Case(case_id="c1", lead_ids=["l1"])
+    for e in [
+        event(Action.accept),
+        event(Action.assign, assignee="张三"),
+        event(Action.start),
+        event(Action.resolve, note="已更换电梯配件，恢复运行"),
+        event(Action.feedback, note="已回访，群众满意"),
+    ]:
+        case = apply_event(case, e)
+    assert case.status is Status.closed
+    assert case.department == "市住建局" and case.assignee == "张三"
+    assert case.resolution == "已更换电梯配件，恢复运行"
+    assert [f.note for f in case.feedback] == ["已回访，群众满意"]
+    assert len(case.history) == 5
+    assert open311_status(case.status) == "closed"
+
+
+def test_replaying_an_event_changes_nothing():
+    e = event(Action.accept)
+    once = apply_event(Case(case_id="c1"), e)
+    assert apply_event(once, e) == once
+    noted = apply_event(once, event(Action.note))
+    assert apply_event(noted, event(Action.note, event_id=noted.history[-1].event_id)) == noted
+
+
+def test_return_clears_the_assignee_and_split_removes_leads_and_merge_points_on():
+    case = Case(case_id="c1", status=Status.in_progress, assignee="张三", lead_ids=["l1", "l2", "l3"])
+    assert apply_event(case, event(Action.return_)).assignee is None
+    assert apply_event(case, event(Action.split, lead_ids=["l2"])).lead_ids == ["l1", "l3"]
+    assert apply_event(case, event(Action.merge, target_case_id="c9")).merged_into == "c9"
+
+
+def test_an_event_for_another_case_is_a_bug():
+    with pytest.raises(ValueError):
+        apply_event(Case(case_id="c2"), event(Action.accept))
+
+
+@pytest.mark.parametrize(
+    "action, fields, message",
+    [
+        (Action.assign, {"department": None}, "department"),
+        (Action.merge, {"target_case_id": None}, "target_case_id"),
+        (Action.merge, {"target_case_id": "c1"}, "itself"),
+        (Action.split, {"lead_ids": []}, "lead_ids"),
+        (Action.resolve, {"note": None}, "note"),
+    ],
+)
+def test_events_missing_what_their_action_needs_are_invalid(action, fields, message):
+    with pytest.raises(ValueError, match=message):
+        event(action, **fields)
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_open311_status(status):
+    assert open311_status(status) == ("closed" if status in (Status.closed, Status.rejected) else "open")
