@@ -30,8 +30,8 @@ def _uses_tls(settings: KafkaSettings) -> bool:
     return settings.security_protocol in ("SSL", "SASL_SSL")
 
 
-def kafka_python_options(settings: KafkaSettings) -> dict[str, Any]:
-    """Keyword arguments shared by kafka-python's KafkaProducer, KafkaConsumer and KafkaAdminClient."""
+def _shared(settings: KafkaSettings) -> dict[str, Any]:
+    """Options both clients spell the same way."""
     _check(settings)
     options: dict[str, Any] = {
         "bootstrap_servers": settings.servers,
@@ -44,6 +44,12 @@ def kafka_python_options(settings: KafkaSettings) -> dict[str, Any]:
             sasl_plain_username=settings.sasl_username,
             sasl_plain_password=settings.sasl_password.get_secret_value(),  # type: ignore[union-attr]
         )
+    return options
+
+
+def kafka_python_options(settings: KafkaSettings) -> dict[str, Any]:
+    """Keyword arguments shared by kafka-python's KafkaProducer, KafkaConsumer and KafkaAdminClient."""
+    options = _shared(settings)
     if _uses_tls(settings):
         options["ssl_check_hostname"] = settings.ssl_check_hostname
         for key in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
@@ -55,18 +61,7 @@ def kafka_python_options(settings: KafkaSettings) -> dict[str, Any]:
 
 def aiokafka_options(settings: KafkaSettings) -> dict[str, Any]:
     """Keyword arguments for aiokafka's producer and consumer (the client faust runs on)."""
-    _check(settings)
-    options: dict[str, Any] = {
-        "bootstrap_servers": settings.servers,
-        "client_id": settings.client_id,
-        "security_protocol": settings.security_protocol,
-    }
-    if settings.security_protocol.startswith("SASL_"):
-        options.update(
-            sasl_mechanism=settings.sasl_mechanism,
-            sasl_plain_username=settings.sasl_username,
-            sasl_plain_password=settings.sasl_password.get_secret_value(),  # type: ignore[union-attr]
-        )
+    options = _shared(settings)
     if _uses_tls(settings):
         options["ssl_context"] = ssl_context(settings)
     return options

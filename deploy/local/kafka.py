@@ -43,7 +43,6 @@ class KafkaService(LocalService):
     label = "Kafka"
 
     def __init__(self, home: Path, kafka: KafkaSettings, local: LocalServicesSettings) -> None:
-        super().__init__(home)
         first = kafka.servers[0] if kafka.servers else ""
         parts = urlsplit(f"//{first}")
         if not parts.hostname or not parts.port:
@@ -51,20 +50,12 @@ class KafkaService(LocalService):
                 f"kafka.bootstrap_servers {kafka.bootstrap_servers!r} has no host:port to run a local broker on",
                 hint="use the default 127.0.0.1:9092 for local services",
             )
-        self._host, self._port = parts.hostname, parts.port
+        super().__init__(home, parts.hostname, parts.port)
         self.local = local
         self.kafka = kafka
         self.config = self.dir / "config" / "server.properties"
         self.log4j = self.dir / "config" / "log4j2.properties"
         self.data = self.dir / "data"
-
-    @property
-    def host(self) -> str:
-        return self._host
-
-    @property
-    def port(self) -> int:
-        return self._port
 
     @property
     def main_log(self) -> Path:

@@ -23,27 +23,17 @@ class OpenSearchService(LocalService):
     label = "OpenSearch"
 
     def __init__(self, home: Path, search: SearchSettings, local: LocalServicesSettings) -> None:
-        super().__init__(home)
         parts = urlsplit(search.url)
         if search.backend != "opensearch" or parts.scheme != "http":
             raise ServiceError(
                 f"local services run plain-HTTP OpenSearch, but search is {search.backend} at {search.url}",
                 hint="use search.backend=opensearch and search.url=http://127.0.0.1:9200 for local services",
             )
-        self._host = parts.hostname or "127.0.0.1"
-        self._port = parts.port or 9200
+        super().__init__(home, parts.hostname or "127.0.0.1", parts.port or 9200)
         self.local = local
         self.config_dir = self.dir / "config"
         # The runner puts node 1's data and logs under <base>/node_1.
         self.node_dir = self.dir / "node_1"
-
-    @property
-    def host(self) -> str:
-        return self._host
-
-    @property
-    def port(self) -> int:
-        return self._port
 
     @property
     def main_log(self) -> Path:

@@ -12,20 +12,14 @@ class LocalService(ABC):
     name: str
     label: str
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
         self.dir = home / self.name
         self.lib = self.dir / "lib"
         self.logs = self.dir / "logs"
         self.state_file = self.dir / "state.json"
         self.stdout_log = self.logs / "stdout.log"
-
-    @property
-    @abstractmethod
-    def host(self) -> str: ...
-
-    @property
-    @abstractmethod
-    def port(self) -> int: ...
 
     @property
     @abstractmethod
