@@ -103,7 +103,8 @@ class KafkaService(LocalService):
             [
                 java, "-cp", f"{self.lib}/*",
                 f"-Dlog4j2.configurationFile={self.log4j}",
-                "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.config),
+                # "=": a random id may start with "-", which the tool would read as an option.
+                "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(self.config),
             ],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
