@@ -1,0 +1,56 @@
+"""What every benchmark shares: where the shared data is, a table printer, a JSON writer."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("LEADHUB_SHARED_DATA", REPO.parent / "shared" / "data"))
+TEDDY = SHARED_DATA / "teddy2020"
+RESULTS = REPO / "benchmarks" / "results"
+
+
+def read_csv(name: str) -> list[dict[str, str]]:
+    path = TEDDY / name
+    if not path.is_file():
+        raise SystemExit(f"{path} not found: the benchmarks read ../shared/data (set LEADHUB_SHARED_DATA to move it)")
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def print_table(title: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    columns = list(rows[0])
+    widths = {c: max(len(str(c)), *(len(_fmt(r.get(c))) for r in rows)) for c in columns}
+    print(f"\n{title}")
+    print("  ".join(str(c).ljust(widths[c]) for c in columns))
+    print("  ".join("-" * widths[c] for c in columns))
+    for row in rows:
+        print("  ".join(_fmt(row.get(c)).ljust(widths[c]) for c in columns))
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if value < 100 else f"{value:,.0f}"
+    return str(value)
+
+
+def write_json(name: str, payload: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {
+        "benchmark": name,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        **payload,
+    }
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+    print(f"\nwrote {path}")
+    return path

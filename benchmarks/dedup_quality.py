@@ -1,0 +1,70 @@
+"""Dedup pairwise precision and recall on the re-post set (benchmarks/repost_set.py).
+
+    python -m benchmarks.dedup_quality [--reposts 2000] [--seed 7]
+
+Targets (issue 5): precision >= 0.98, recall >= 0.95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter, defaultdict
+from math import comb
+
+from benchmarks.common import print_table, write_json
+from benchmarks.repost_set import KINDS, build
+from enrichers.dedup import DedupConfig, Deduplicator, MemoryDedupState
+
+
+def pairwise(truth: dict[str, str], predicted: dict[str, str]) -> tuple[float, float, int, int, int]:
+    both = Counter((truth[i], predicted[i]) for i in truth)
+    tp = sum(comb(n, 2) for n in both.values())
+    pred_pairs = sum(comb(n, 2) for n in Counter(predicted.values()).values())
+    true_pairs = sum(comb(n, 2) for n in Counter(truth.values()).values())
+    return (tp / pred_pairs if pred_pairs else 1.0), (tp / true_pairs if true_pairs else 1.0), tp, pred_pairs, true_pairs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reposts", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    items = build(reposts=args.reposts, seed=args.seed)
+    dedup = Deduplicator(MemoryDedupState(), DedupConfig())
+    started = time.perf_counter()
+    predicted = {it.id: dedup.assign(it.id, it.title, it.text, it.published_at).case_id for it in items}
+    elapsed = time.perf_counter() - started
+    truth = {it.id: it.group for it in items}
+    precision, recall, tp, pred_pairs, true_pairs = pairwise(truth, predicted)
+
+    # Recall per re-post kind: did the re-post land in its original group's case?
+    by_group = defaultdict(set)
+    for it in items:
+        if it.kind == "original":
+            by_group[it.group].add(predicted[it.id])
+    kind_rows = []
+    for kind in KINDS:
+        mine = [it for it in items if it.kind == kind]
+        joined = sum(1 for it in mine if predicted[it.id] in by_group[it.group])
+        kind_rows.append({"kind": kind, "reposts": len(mine), "joined_its_case": joined, "share": joined / len(mine) if mine else 0.0})
+
+    summary = {
+        "leads": len(items),
+        "true_groups": len(set(truth.values())),
+        "predicted_cases": len(set(predicted.values())),
+        "pairwise_precision": round(precision, 4),
+        "pairwise_recall": round(recall, 4),
+        "true_pairs": true_pairs,
+        "predicted_pairs": pred_pairs,
+        "correct_pairs": tp,
+        "leads_per_s": round(len(items) / elapsed),
+    }
+    print_table("dedup quality (targets: precision >= 0.98, recall >= 0.95)", [summary])
+    print_table("re-posts that joined their original's case", kind_rows)
+    write_json("dedup_quality", {"args": vars(args), "config": DedupConfig().__dict__, "summary": summary, "by_kind": kind_rows})
+
+
+if __name__ == "__main__":
+    main()

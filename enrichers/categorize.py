@@ -1,0 +1,123 @@
+"""Category, department and confidence for a lead: taxonomy rules, plus a trained model when configured.
+
+Rules know every class of the taxonomy; a model knows only the labels it was trained on. So the
+model leads among its own labels, and rules decide alone when they point clearly at a class the
+model never learned (e.g. the government-service family).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from enrichers.classifier import TextClassifier
+from enrichers.keywords import KeywordIndex
+from enrichers.taxonomy import Taxonomy
+
+TITLE_WEIGHT = 2.0
+PATTERN_SCORE = 2.0
+
+
+@dataclass(frozen=True)
+class CategoryResult:
+    category: str | None
+    subcategory: str | None
+    department: str | None
+    confidence: float
+    needs_triage: bool
+    matched: tuple[str, ...] = ()
+
+    def as_fields(self) -> dict[str, object]:
+        return {
+            "category": self.category,
+            "subcategory": self.subcategory,
+            "department": self.department,
+            "confidence": round(self.confidence, 4),
+            "needs_triage": self.needs_triage,
+        }
+
+
+class Categorizer:
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        model: TextClassifier | None = None,
+        *,
+        triage_threshold: float = 0.5,
+        model_weight: float = 0.8,
+    ) -> None:
+        self.taxonomy = taxonomy
+        self.model = model
+        self.triage_threshold = triage_threshold
+        self.model_weight = model_weight
+        self._keywords = KeywordIndex(
+            (keyword, index) for index, sub in enumerate(taxonomy.subcategories) for keyword in sub.keywords
+        )
+
+    def rule_scores(self, title: str, text: str) -> tuple[dict[int, float], list[str]]:
+        """Score of each subcategory (by index) and the keywords that matched."""
+        scores: dict[int, float] = defaultdict(float)
+        matched: list[str] = []
+        for part, weight in ((title.lower(), TITLE_WEIGHT), (text.lower(), 1.0)):
+            counts: dict[str, int] = defaultdict(int)
+            owners: dict[str, tuple[object, ...]] = {}
+            for _, keyword, values in self._keywords.find(part):
+                counts[keyword] += 1
+                owners[keyword] = values
+            for keyword, n in counts.items():
+                # Repeating a word adds a little: a long text that names a thing often is about it.
+                gain = weight * (1 + 0.5 * min(n - 1, 4)) * (1 + 0.15 * (len(keyword) - 2))
+                for index in owners[keyword]:
+                    scores[index] += gain  # type: ignore[index]
+                matched.append(keyword)
+            for index, sub in enumerate(self.taxonomy.subcategories):
+                if sub.patterns and any(p.search(part) for p in sub.patterns):
+                    scores[index] += PATTERN_SCORE * weight
+        return scores, sorted(set(matched))
+
+    def categorize(self, title: str, text: str) -> CategoryResult:
+        return self.categorize_many([(title, text)])[0]
+
+    def categorize_many(self, items: Sequence[tuple[str, str]]) -> list[CategoryResult]:
+        probabilities = (
+            self.model.predict_proba([f"{t}\n{x}" for t, x in items]) if self.model and items else [None] * len(items)
+        )
+        return [self._decide(title, text, proba) for (title, text), proba in zip(items, probabilities)]
+
+    def _decide(self, title: str, text: str, model_proba: dict[str, float] | None) -> CategoryResult:
+        sub_scores, matched = self.rule_scores(title, text)
+        level1_scores: dict[str, float] = defaultdict(float)
+        for index, score in sub_scores.items():
+            level1_scores[self.taxonomy.subcategories[index].level1] += score
+        total = sum(level1_scores.values())
+        top_rule = max(level1_scores, key=level1_scores.__getitem__) if level1_scores else None
+        strength = 1 - math.exp(-level1_scores[top_rule] / 3) if top_rule else 0.0
+        rule_share = {name: score / total for name, score in level1_scores.items()} if total else {}
+
+        if model_proba is None or (top_rule and top_rule not in model_proba and strength >= 0.5 and rule_share[top_rule] >= 0.5):
+            category = top_rule
+            confidence = rule_share.get(top_rule, 0.0) * strength if top_rule else 0.0
+        else:
+            w = self.model_weight
+            combined = {label: w * p + (1 - w) * rule_share.get(label, 0.0) for label, p in model_proba.items()}
+            category = max(combined, key=combined.__getitem__)
+            confidence = combined[category]
+
+        subcategory = None
+        if category:
+            in_category = [(s, i) for i, s in sub_scores.items() if self.taxonomy.subcategories[i].level1 == category]
+            if in_category:
+                subcategory = self.taxonomy.subcategories[max(in_category)[1]].name
+            elif any(s.level1 == category and s.name == "其他" for s in self.taxonomy.subcategories):
+                subcategory = "其他"
+        department = self.taxonomy.department_for(category, subcategory) if category else None
+        return CategoryResult(
+            category=category,
+            subcategory=subcategory,
+            department=department,
+            confidence=confidence,
+            needs_triage=category is None or confidence < self.triage_threshold,
+            matched=tuple(matched),
+        )

@@ -1,0 +1,44 @@
+"""Clean text: HTML out, full-width forms folded, whitespace normalized, paragraph breaks kept."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
+
+_LOOKS_LIKE_HTML = re.compile(r"<\s*(?:[a-zA-Z][a-zA-Z0-9]*|/[a-zA-Z]|!--)[^>]*>")
+_BLOCK_TAG = re.compile(r"<\s*(?:br|/?p|/?div|/?li|/?tr|/?h[1-6]|/?blockquote|/?section|/?article)\b[^>]*>", re.I)
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u3000]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def strip_html(text: str) -> str:
+    """Plain text of an HTML fragment; text that is not HTML (``温度<5度``) is left alone."""
+    if not _LOOKS_LIKE_HTML.search(text):
+        return replace_entities(text) if "&" in text else text
+    text = remove_tags_with_content(text, which_ones=("script", "style", "noscript", "template"))
+    text = _BLOCK_TAG.sub("\n", text)
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    return replace_entities(remove_tags(text))
+
+
+def _printable(ch: str) -> bool:
+    return ch == "\n" or unicodedata.category(ch)[0] != "C"
+
+
+def normalize_text(text: str) -> str:
+    """One canonical form of a lead's text, the same whatever the channel wrote."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = strip_html(text)
+    # NFKC folds full-width letters, digits and punctuation (ＡＢＣ１２３，) to their usual forms.
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    text = "".join(ch if _printable(ch) else " " for ch in text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def content_key(title: str, text: str) -> str:
+    """What exact-duplicate detection compares: letters and digits only, case-folded."""
+    return "".join(ch for ch in f"{title}{text}".casefold() if ch.isalnum())
