@@ -77,6 +77,25 @@ class SearchSettings(_Section):
         return value.rstrip("/")
 
 
+class RoutingSettings(_Section):
+    """Categories, places, priority and dedup (the route stage and the offline commands)."""
+
+    taxonomy: Path | None = Field(None, description="Taxonomy YAML; default: the bundled one.")
+    gazetteer: Path | None = Field(None, description="Gazetteer YAML; default: the bundled Yiwu one.")
+    model: Path | None = Field(None, description="A classifier from `leadhub model train`; rules only when unset.")
+    triage_threshold: float = Field(0.5, ge=0, le=1, description="Below this confidence a lead needs triage.")
+    source_timezone: str = Field("Asia/Shanghai", description="How naive times from sources are read.")
+    dedup_window_days: float = Field(30.0, gt=0)
+    on_closed_case: Literal["flag", "reopen"] = Field(
+        "flag", description="A new report on a resolved/closed case: raise its priority (flag) or reopen it."
+    )
+
+
+class StreamsSettings(_Section):
+    app_id: str = Field("leadhub-streams", description="Faust app id: consumer group and table prefix.")
+    web_port: int = Field(6066, description="The worker's metrics/health port.")
+
+
 class LocalServicesSettings(_Section):
     """How `leadhub services` obtains and runs Kafka and OpenSearch on this machine."""
 
@@ -103,6 +122,8 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     search: SearchSettings = SearchSettings()
     services: LocalServicesSettings = LocalServicesSettings()
+    routing: RoutingSettings = RoutingSettings()
+    streams: StreamsSettings = StreamsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -31,6 +31,9 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("leads.routed", 6, "lead_id", "Lead", _retention(30)),
     # Case events are the cases' history: kept for good, never compacted (many events per key).
     TopicSpec("cases.events", 3, "case_id", "CaseEvent", {"cleanup.policy": "delete", "retention.ms": "-1"}),
+    # Each case's membership (count, channels, sources, first/last seen) as the route stage knows it:
+    # the whole state per message, so the latest one per case is all that matters.
+    TopicSpec("cases.state", 3, "case_id", "Case", {"cleanup.policy": "compact"}),
     TopicSpec("leads.dlq", 1, "original key", "DeadLetter", _retention(90)),
 )
 

@@ -1,0 +1,134 @@
+"""The route stage as pure logic over narrow state: category, department, place, priority, case.
+
+State is passed in (dedup state, case book, closed-case view), so the faust tables and the local
+runner's dicts serve the same code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from enrichers.categorize import Categorizer
+from enrichers.dedup import Deduplicator
+from enrichers.places import Gazetteer
+from enrichers.priority import assess_priority
+from schemas.cases import LEAD_IDS_CAP, Action, Case, CaseEvent, Status
+from schemas.leads import Category, GeoPoint, Lead, Place
+
+SYSTEM_ACTOR = "leadhub-route"
+
+
+class CaseBook(Protocol):
+    """The membership side of each case: count, channels, sources, first/last seen, lead ids."""
+
+    def get(self, case_id: str) -> Case | None: ...
+    def put(self, case: Case) -> None: ...
+
+
+class CaseStatusView(Protocol):
+    """What the handling side (cases.events) says each case's status is."""
+
+    def status(self, case_id: str) -> Status | None: ...
+
+
+class MemoryCaseBook:
+    def __init__(self) -> None:
+        self._cases: dict[str, Case] = {}
+
+    def get(self, case_id: str) -> Case | None:
+        return self._cases.get(case_id)
+
+    def put(self, case: Case) -> None:
+        self._cases[case.case_id] = case
+
+
+@dataclass
+class RouteOutput:
+    lead: Lead
+    case: Case  # the case's membership state after this lead
+    events: list[CaseEvent] = field(default_factory=list)  # e.g. a reopen, for cases.events
+
+
+@dataclass
+class Router:
+    categorizer: Categorizer
+    gazetteer: Gazetteer
+    dedup: Deduplicator
+    cases: CaseBook
+    statuses: CaseStatusView
+    on_closed: Literal["flag", "reopen"] = "flag"
+
+    def route(self, lead: Lead) -> RouteOutput:
+        category = self.categorizer.categorize(lead.title, lead.text)
+        where = self.gazetteer.locate("\n".join(p for p in (lead.location_text, lead.title, lead.text) if p))
+        seen_at = lead.published_at or lead.fetched_at
+        joined = self.dedup.assign(lead.lead_id, lead.title, lead.text, seen_at)
+
+        case = self.cases.get(joined.case_id)
+        # A replayed message was counted the first time; counting it again would inflate the case.
+        is_new_member = case is None or joined.kind != "replay"
+        case = _with_member(case, joined.case_id, lead, seen_at) if is_new_member else case
+        closed = self.statuses.status(case.case_id) in (Status.closed, Status.resolved)
+        events = []
+        if closed and is_new_member and joined.case_id != lead.lead_id and self.on_closed == "reopen":
+            events.append(
+                CaseEvent(
+                    event_id=f"reopen-{lead.lead_id}", case_id=case.case_id, action=Action.reopen,
+                    actor=SYSTEM_ACTOR, note=f"new report {lead.lead_id} after the case was handled",
+                )
+            )  # fmt: skip
+
+        priority = assess_priority(
+            f"{lead.title}\n{lead.text}", report_count=case.report_count, recurred_after_close=closed and is_new_member
+        )
+        if priority.priority > case.priority:
+            case = case.model_copy(update={"priority": priority.priority})
+        if case.category is None and category.category:
+            case = case.model_copy(
+                update={
+                    "category": Category(level1=category.category, level2=category.subcategory),
+                    "department": category.department,
+                    "place": _place(where),
+                }
+            )
+        self.cases.put(case)
+
+        routed = lead.model_copy(
+            update={
+                "category": Category(level1=category.category, level2=category.subcategory) if category.category else None,
+                "department": category.department,
+                "confidence": round(category.confidence, 4),
+                "needs_triage": category.needs_triage,
+                "place": _place(where),
+                "priority": priority.priority,
+                "priority_reasons": list(priority.reasons),
+                "case_id": joined.case_id,
+                "is_primary": joined.is_primary,
+            }
+        )
+        return RouteOutput(routed, case, events)
+
+
+def _place(where) -> Place | None:
+    if where.empty:
+        return None
+    geo = GeoPoint(lat=where.lat, lon=where.lon) if where.lat is not None and where.lon is not None else None
+    return Place(town=where.town, community=where.community, address=where.address, geo=geo)
+
+
+def _with_member(case: Case | None, case_id: str, lead: Lead, seen_at: dt.datetime) -> Case:
+    if case is None:
+        case = Case(case_id=case_id, title=lead.title or lead.text[:60], summary=lead.text[:300])
+    lead_ids = case.lead_ids if len(case.lead_ids) >= LEAD_IDS_CAP else [*case.lead_ids, lead.lead_id]
+    return case.model_copy(
+        update={
+            "report_count": case.report_count + 1,
+            "lead_ids": lead_ids,
+            "channels": sorted({*case.channels, lead.channel}),
+            "sources": sorted({*case.sources, lead.source}),
+            "first_seen": min(filter(None, (case.first_seen, seen_at))),
+            "last_seen": max(filter(None, (case.last_seen, seen_at))),
+        }
+    )

@@ -1,0 +1,164 @@
+"""Offline commands (no services): `leadhub categorize`, `leadhub dedup`, `leadhub model train`."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from enrichers.classifier import train as train_classifier
+from enrichers.dedup import DedupConfig, Deduplicator, MemoryDedupState
+from enrichers.pipeline import build_categorizer
+from leadhub.commands.jsonl import read_jsonl, write_jsonl
+from leadhub.errors import ConfigError
+from schemas.timezones import zone
+
+INPUT_HELP = "JSONL file to read ('-' or nothing: standard input)."
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+def _report(errors: int, total: int) -> None:
+    if errors:
+        typer.echo(f"{errors} of {total} input lines were skipped (see above)", err=True)
+
+
+def categorize(
+    ctx: typer.Context,
+    input: Optional[Path] = typer.Argument(None, help=INPUT_HELP),
+    model: Optional[Path] = typer.Option(None, "--model", help="A model file from `leadhub model train` (default: routing.model)."),
+) -> None:
+    """Categorize JSONL leads offline: each {"id","title","text"} line gets category, subcategory,
+    department, confidence and needs_triage."""
+    routing = ctx.obj.settings.routing
+    if model is not None:
+        routing = routing.model_copy(update={"model": model})
+    categorizer = build_categorizer(routing)
+    batch: list[dict] = []
+    errors = total = 0
+
+    def flush() -> None:
+        results = categorizer.categorize_many([(_text(o.get("title")), _text(o.get("text"))) for o in batch])
+        for obj, result in zip(batch, results):
+            write_jsonl(obj | result.as_fields())
+        batch.clear()
+
+    for _, item in read_jsonl(input, ("id", "text")):
+        total += 1
+        if isinstance(item, Exception):
+            errors += 1
+            typer.echo(f"skipped: {item}", err=True)
+            continue
+        batch.append(item)
+        if len(batch) >= 256:
+            flush()
+    flush()
+    _report(errors, total)
+
+
+_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%Y/%m/%d")
+
+
+def parse_when(value: object, timezone: str) -> dt.datetime | None:
+    """A date in ISO form or one of the board's styles (2019/2/28 11:25:05); None if missing."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        for fmt in _DATE_FORMATS:
+            try:
+                when = dt.datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"unrecognized date {text!r}")
+    return when if when.tzinfo else when.replace(tzinfo=zone(timezone))
+
+
+def dedup(
+    ctx: typer.Context,
+    input: Optional[Path] = typer.Argument(None, help=INPUT_HELP),
+) -> None:
+    """Group JSONL leads into cases offline: each {"id","title","text","source","published_at"} line
+    gets case_id (the id of the first lead of its case), in input order."""
+    routing = ctx.obj.settings.routing
+    deduplicator = Deduplicator(MemoryDedupState(), DedupConfig(window_days=routing.dedup_window_days))
+    errors = total = 0
+    for number, item in read_jsonl(input, ("id", "text")):
+        total += 1
+        if not isinstance(item, Exception):
+            try:
+                when = parse_when(item.get("published_at"), routing.source_timezone)
+            except ValueError as exc:
+                item = ValueError(f"line {number}: {exc}")
+        if isinstance(item, Exception):
+            errors += 1
+            typer.echo(f"skipped: {item}", err=True)
+            continue
+        result = deduplicator.assign(str(item["id"]), _text(item.get("title")), _text(item.get("text")), when)
+        write_jsonl(item | {"case_id": result.case_id})
+    _report(errors, total)
+
+
+model_app = typer.Typer(help="Train the category classifier.", no_args_is_help=True)
+
+
+@model_app.command("train")
+def model_train(
+    data: Path = typer.Option(..., "--data", help="CSV with a header row (UTF-8)."),
+    text_col: str = typer.Option(..., "--text-col", help="Text column; several joined with commas, e.g. title,text."),
+    label_col: str = typer.Option(..., "--label-col", help="Label column."),
+    out: Path = typer.Option(..., "--out", help="Where to write the model file."),
+    extra_data: Optional[Path] = typer.Option(None, "--extra-data", help="A second CSV that only joins training."),
+    extra_text_col: Optional[str] = typer.Option(None, "--extra-text-col", help="Text column(s) of --extra-data."),
+    validation_share: float = typer.Option(0.2, "--validation-share", min=0.0, max=0.5),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Train a character n-gram classifier; the file records labels, data hash and validation scores."""
+    texts, labels = _read_training(data, text_col, label_col)
+    extra_texts, extra_labels = _read_training(extra_data, extra_text_col or text_col, label_col) if extra_data else ([], [])
+    typer.echo(f"training on {len(texts)} rows (+{len(extra_texts)} extra) from {data} …", err=True)
+    model = train_classifier(
+        texts, labels, validation_share=validation_share, extra_texts=extra_texts, extra_labels=extra_labels, seed=seed
+    )
+    model.save(out)
+    scores = model.scores
+    typer.echo(f"wrote {out}: {len(model.labels)} labels, data sha256 {model.data_sha256[:12]}…")
+    if "macro_f1" in scores:
+        typer.echo(f"validation macro-F1 {scores['macro_f1']:.4f} on {scores['validation_size']} held-out rows")
+
+
+def _read_training(path: Path, text_cols: str, label_col: str) -> tuple[list[str], list[str]]:
+    columns = [c.strip() for c in text_cols.split(",") if c.strip()]
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            header = reader.fieldnames or []
+            missing = [c for c in [*columns, label_col] if c not in header]
+            if missing:
+                raise ConfigError(f"{path} has no column {', '.join(missing)}", hint=f"its columns are: {', '.join(header)}")
+            texts, labels = [], []
+            for row in reader:
+                label = (row.get(label_col) or "").strip()
+                text = "\n".join((row.get(c) or "").strip() for c in columns).strip()
+                if label and text:
+                    texts.append(text)
+                    labels.append(label)
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist", hint="pass an existing CSV with --data") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ConfigError(f"{path} is not a readable UTF-8 CSV: {exc}") from None
+    if len(set(labels)) < 2:
+        raise ConfigError(f"{path} has fewer than two distinct labels in {label_col}")
+    return texts, labels
+
+

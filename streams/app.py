@@ -1,0 +1,106 @@
+"""The faust app: one thin agent per stage around the handlers in stages.py.
+
+    leadhub streams worker
+"""
+
+from __future__ import annotations
+
+import faust
+
+from enrichers.pipeline import build_router
+from leadhub.kafka_clients import ssl_context
+from leadhub.settings import KafkaSettings, Settings
+from schemas.topics import TOPICS
+from streams.records import Output, Record
+from streams.stages import CaseStatusTracker, NormalizeStage, RouteStage
+from streams.tables import TableCaseBook, TableDedupState, TableStatuses
+
+_SPECS = {spec.name: spec for spec in TOPICS}
+
+
+def _credentials(kafka: KafkaSettings):
+    if kafka.security_protocol.startswith("SASL_"):
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=kafka.sasl_password.get_secret_value() if kafka.sasl_password else None,
+            mechanism=kafka.sasl_mechanism,
+            ssl_context=ssl_context(kafka) if kafka.security_protocol == "SASL_SSL" else None,
+        )
+    if kafka.security_protocol == "SSL":
+        return faust.SSLCredentials(ssl_context(kafka))
+    return None
+
+
+def create_app(settings: Settings) -> faust.App:
+    kafka = settings.kafka
+    app = faust.App(
+        settings.streams.app_id,
+        broker=";".join(f"kafka://{server}" for server in kafka.servers),
+        broker_credentials=_credentials(kafka),
+        broker_client_id=kafka.client_id,
+        store="memory://",
+        producer_acks=-1,
+        topic_replication_factor=kafka.replication_factor,
+        consumer_auto_offset_reset="earliest",
+        web_port=settings.streams.web_port,
+        web_host="127.0.0.1",
+    )
+
+    def topic(name: str) -> faust.TopicT:
+        spec = _SPECS[name]
+        return app.topic(
+            kafka.topic_prefix + name, partitions=spec.partitions, key_type=bytes, value_type=bytes,
+            key_serializer="raw", value_serializer="raw",
+        )  # fmt: skip
+
+    topics = {name: topic(name) for name in _SPECS}
+
+    async def send_all(outputs: list[Output]) -> None:
+        for out in outputs:
+            await topics[out.topic].send(key=out.key, value=out.value, headers=out.headers)
+
+    def record(event: faust.EventT) -> Record:
+        message = event.message
+        return Record(
+            value=message.value, key=message.key, headers=list(message.headers or []),
+            topic=message.topic, partition=message.partition, offset=message.offset,
+        )  # fmt: skip
+
+    # Dedup is the one global stage: leads.clean has one partition, and so do its tables (DESIGN §9).
+    def table(name: str, partitions: int, cls=None):
+        factory = cls or app.Table
+        return factory(name, default=None, partitions=partitions, key_type=str)  # values: the app default, json
+
+    statuses = TableStatuses(table("case-status", _SPECS["cases.events"].partitions, app.GlobalTable))
+    router = build_router(
+        settings.routing,
+        TableDedupState(table("dedup-fingerprints", 1), table("dedup-postings", 1), table("dedup-sketches", 1)),
+        TableCaseBook(table("case-book", 1)),
+        statuses,
+    )
+    normalize = NormalizeStage(settings.routing.source_timezone)
+    route = RouteStage(router)
+    tracker = CaseStatusTracker(statuses.load, statuses.store)
+
+    @app.agent(topics["leads.raw"], name="normalize")
+    async def normalize_agent(stream):
+        async for event in stream.events():
+            await send_all(normalize.handle(record(event)))
+
+    @app.agent(topics["leads.clean"], name="route")
+    async def route_agent(stream):
+        async for event in stream.events():
+            await send_all(route.handle(record(event)))
+
+    @app.agent(topics["cases.events"], name="case-status")
+    async def status_agent(stream):
+        async for event in stream.events():
+            tracker.handle(record(event))
+
+    return app
+
+
+def run_worker(settings: Settings, loglevel: str = "info") -> None:
+    app = create_app(settings)
+    worker = faust.Worker(app, loglevel=loglevel)
+    worker.execute_from_commandline()
