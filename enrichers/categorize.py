@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from enrichers.classifier import TextClassifier
 from enrichers.keywords import KeywordIndex
+from enrichers.pattern_triggers import PatternSet
 from enrichers.taxonomy import Taxonomy
 
 TITLE_WEIGHT = 2.0
@@ -55,6 +56,9 @@ class Categorizer:
         self._keywords = KeywordIndex(
             (keyword, index) for index, sub in enumerate(taxonomy.subcategories) for keyword in sub.keywords
         )
+        self._patterns = PatternSet(
+            [(index, pattern) for index, sub in enumerate(taxonomy.subcategories) for pattern in sub.patterns]
+        )
 
     def rule_scores(self, title: str, text: str) -> tuple[dict[int, float], list[str]]:
         """Score of each subcategory (by index) and the keywords that matched."""
@@ -72,9 +76,13 @@ class Categorizer:
                 for index in owners[keyword]:
                     scores[index] += gain  # type: ignore[index]
                 matched.append(keyword)
-            for index, sub in enumerate(self.taxonomy.subcategories):
-                if sub.patterns and any(p.search(part) for p in sub.patterns):
-                    scores[index] += PATTERN_SCORE * weight
+        # Patterns run once over title and text together; a match in the title weighs as a title word.
+        combined = f"{title}\n{text}".lower()
+        hit: set[int] = set()
+        for index, found in self._patterns.search(combined):
+            if index not in hit:
+                hit.add(index)
+                scores[index] += PATTERN_SCORE * (TITLE_WEIGHT if found.start() < len(title) else 1.0)
         return scores, sorted(set(matched))
 
     def categorize(self, title: str, text: str) -> CategoryResult:
@@ -96,7 +104,12 @@ class Categorizer:
         strength = 1 - math.exp(-level1_scores[top_rule] / 3) if top_rule else 0.0
         rule_share = {name: score / total for name, score in level1_scores.items()} if total else {}
 
-        if model_proba is None or (top_rule and top_rule not in model_proba and strength >= 0.5 and rule_share[top_rule] >= 0.5):
+        # Rules overrule the model only for a class it never learned, when they are sure and it is not.
+        rules_overrule = (
+            model_proba is not None and top_rule is not None and top_rule not in model_proba
+            and strength >= 0.8 and rule_share[top_rule] >= 0.6 and max(model_proba.values()) < 0.5
+        )  # fmt: skip
+        if model_proba is None or rules_overrule:
             category = top_rule
             confidence = rule_share.get(top_rule, 0.0) * strength if top_rule else 0.0
         else:

@@ -5,8 +5,8 @@ through *anchors*: the character shingles whose hash falls in a fixed 1-in-``sam
 choice depends only on the shingle, so when one text contains another (a truncated preview, a
 hotline operator's extract of a forum post, a repost with a prefix) its anchors are a subset of the
 other's. Anchors are the index keys (candidates share some) and the evidence (Jaccard and
-containment are estimated from them). Posting lists are capped to the most recent leads, so the
-cost per lead stays flat as the state grows.
+containment are estimated from them). Posting lists are capped to the most recent leads and a
+lookup reads only the recent end of each, so the cost per lead stays flat as the state grows.
 
 The state sits behind ``DedupState``, four calls wide, so the memory, faust-table and later
 band-partitioned implementations (DESIGN §9) are interchangeable.
@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import zlib
+import math
+from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
+
+import numpy as np
 
 from enrichers.text import content_key
 
@@ -28,10 +31,11 @@ from enrichers.text import content_key
 class DedupConfig:
     shingle: int = 3
     sample: int = 3  # one shingle in `sample` becomes an anchor
-    max_postings: int = 400  # most recent leads kept per anchor
-    max_candidates: int = 50
+    max_postings: int = 200  # most recent leads kept per anchor
+    vote_depth: int = 48  # how far back in each posting a lookup reads; bounds the cost per lead
+    max_candidates: int = 20
     window_days: float = 30.0  # leads further apart than this never join
-    jaccard: float = 0.5  # near duplicate when the anchor sets overlap this much …
+    jaccard: float = 0.45  # near duplicate when the anchor sets overlap this much …
     containment: float = 0.70  # … or the smaller text's anchors lie this much inside the larger's
     min_anchors: int = 5  # containment needs this much evidence in the smaller text
 
@@ -41,7 +45,7 @@ class Sketch:
     lead_id: str
     case_id: str
     fingerprint: str
-    anchors: tuple[int, ...]  # sorted
+    anchors: Sequence[int]  # sorted
     at: float | None  # POSIX seconds of publication, if known
 
 
@@ -79,7 +83,8 @@ class MemoryDedupState:
         return self._sketches.get(lead_id)
 
     def put(self, sketch: Sketch, max_postings: int) -> None:
-        self._sketches[sketch.lead_id] = sketch
+        # 4 bytes an anchor instead of a Python int's 36: the sketches are most of the state.
+        self._sketches[sketch.lead_id] = replace(sketch, anchors=array("I", sketch.anchors))
         self._fingerprints.setdefault(sketch.fingerprint, sketch.lead_id)
         for anchor in sketch.anchors:
             posting = self._postings.setdefault(anchor, [])
@@ -92,25 +97,47 @@ class MemoryDedupState:
 
 
 def fingerprint(title: str, text: str) -> str:
-    return hashlib.sha256(content_key(title, text).encode("utf-8")).hexdigest()[:32]
+    return _fingerprint_of(content_key(title, text))
+
+
+def _fingerprint_of(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+_P1, _P2 = np.uint64(0x100000001B3), np.uint64(0x100000001B3 * 0x100000001B3 % 2**64)
+_MIX = np.uint64(0xFF51AFD7ED558CCD)
 
 
 def anchors(title: str, text: str, config: DedupConfig) -> tuple[int, ...]:
-    key = content_key(title, text)
+    return _anchors_of(content_key(title, text), config)
+
+
+def _anchors_of(key: str, config: DedupConfig) -> tuple[int, ...]:
+    """Hashes of the key's character n-grams that fall in the 1-in-``sample`` slice, sorted.
+
+    A fixed polynomial hash over code points (numpy, wrapping at 2**64) then a finalizer mix:
+    stable across processes and machines, unlike hash().
+    """
+    codes = np.frombuffer(key.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     n = config.shingle
-    chosen = set()
-    for i in range(max(1, len(key) - n + 1)):
-        h = zlib.crc32(key[i : i + n].encode("utf-8"))  # stable across processes, unlike hash()
-        if h % config.sample == 0:
-            chosen.add(h)
-    return tuple(sorted(chosen))
+    if len(codes) < n:
+        return ()
+    with np.errstate(over="ignore"):
+        h = np.zeros(len(codes) - n + 1, dtype=np.uint64)
+        for offset in range(n):
+            h = h * _P1 + codes[offset : len(codes) - n + 1 + offset]
+        h ^= h >> np.uint64(33)
+        h *= _MIX
+        h ^= h >> np.uint64(33)
+    h32 = (h >> np.uint64(32)).astype(np.uint32)
+    return tuple(int(x) for x in np.unique(h32[h32 % config.sample == 0]))
 
 
-def similarity(a: Sequence[int], b: Sequence[int]) -> tuple[float, float]:
+def similarity(a: Sequence[int] | set[int], b: Sequence[int]) -> tuple[float, float]:
     """(Jaccard, containment of the smaller in the larger) of two anchor sets."""
     if not a or not b:
         return 0.0, 0.0
-    shared = len(set(a).intersection(b))
+    shared = len((a if isinstance(a, set) else set(a)).intersection(b))
     return shared / (len(a) + len(b) - shared), shared / min(len(a), len(b))
 
 
@@ -129,9 +156,10 @@ class Deduplicator:
         if known is not None:  # a replayed message: same answer as the first time
             return DedupResult(known.case_id, known.case_id == lead_id, "new" if known.case_id == lead_id else "replay")
         cfg = self.config
-        fp = fingerprint(title, text)
+        key = content_key(title, text)
+        fp = _fingerprint_of(key)
         at = _timestamp(published_at)
-        mine = anchors(title, text, cfg)
+        mine = _anchors_of(key, cfg)
 
         result = self._exact(fp, at) or self._near(mine, at) or DedupResult(lead_id, True, "new")
         self.state.put(Sketch(lead_id, result.case_id, fp, mine, at), cfg.max_postings)
@@ -152,18 +180,23 @@ class Deduplicator:
         if not mine:
             return None
         votes: dict[str, int] = {}
+        depth = -cfg.vote_depth
         for anchor in mine:
-            for lead in self.state.postings(anchor):
+            # Rare anchors have short postings and are read whole; a common one (a stock phrase)
+            # is read only back to vote_depth: its older leads are found through their rarer ones.
+            for lead in self.state.postings(anchor)[depth:]:
                 votes[lead] = votes.get(lead, 0) + 1
-        # Candidates must share enough anchors to possibly pass either test below.
-        floor = max(2, min(cfg.min_anchors, len(mine)) * min(cfg.jaccard, cfg.containment) // 1)
+        # A candidate must share enough anchors to pass either test below: half of a small text's
+        # anchors (Jaccard), or 70 % of at least min_anchors (containment of a smaller one).
+        floor = max(2, min(math.ceil(cfg.jaccard * len(mine)), math.ceil(cfg.containment * cfg.min_anchors)))
         ranked = sorted((v, lead) for lead, v in votes.items() if v >= floor)[-cfg.max_candidates :]
         best: DedupResult | None = None
+        mine_set = set(mine)
         for _, lead in reversed(ranked):
             sketch = self.state.get(lead)
             if sketch is None or not self._within_window(at, sketch.at):
                 continue
-            jac, cont = similarity(mine, sketch.anchors)
+            jac, cont = similarity(mine_set, sketch.anchors)
             smaller = min(len(mine), len(sketch.anchors))
             score = max(jac, cont if smaller >= cfg.min_anchors else 0.0)
             if (jac >= cfg.jaccard or (smaller >= cfg.min_anchors and cont >= cfg.containment)) and (

@@ -22,6 +22,12 @@ class KeywordIndex:
         if grouped:
             self._automaton.make_automaton()
 
+    def find_raw(self, text: str) -> list[tuple[int, str, tuple[object, ...]]]:
+        """Like find, without the whole-word rule for Latin keywords (for regex triggers)."""
+        if self._empty or not text:
+            return []
+        return [(end - len(kw) + 1, kw, values) for end, (kw, values) in self._automaton.iter(text)]
+
     def find(self, text: str) -> list[tuple[int, str, tuple[object, ...]]]:
         """(start offset, keyword, values) for every occurrence, overlapping ones included."""
         if self._empty or not text:

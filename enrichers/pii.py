@@ -86,7 +86,10 @@ def _numbers(text: str) -> list[Found]:
         # and "13812345678 2024" is a number followed by a year.
         i = 0
         while i < len(groups):
-            for j in range(len(groups), i, -1):
+            # From the run's start any span of groups may be a number; later, only a group on its
+            # own, so "6222 0212 3456 7890 123" (a bad card) never yields a landline from its middle.
+            longest = len(groups) if i == 0 else i + 1
+            for j in range(longest, i, -1):
                 start, end = groups[i][0], groups[j - 1][1]
                 kind = classify_number(re.sub(r"[^0-9Xx]", "", text[start:end]))
                 if kind:

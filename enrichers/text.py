@@ -39,6 +39,9 @@ def normalize_text(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def content_key(title: str, text: str) -> str:
-    """What exact-duplicate detection compares: letters and digits only, case-folded."""
-    return "".join(ch for ch in f"{title}{text}".casefold() if ch.isalnum())
+    """What duplicate detection compares: letters and digits only, case-folded."""
+    return _NOT_ALNUM.sub("", f"{title}{text}".casefold())

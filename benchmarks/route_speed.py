@@ -1,0 +1,145 @@
+"""Speed of the pure stages, and dedup's cost as its state grows.
+
+    python -m benchmarks.route_speed [--leads 20000] [--dedup-sizes 10000,100000,1000000] [--model PATH]
+
+Single process = one core. Texts are the board messages, cycled. Targets (issue 5): the route path
+(categorize + places + priority) >= 2,000 leads/s per core; dedup cost per lead flat (<= 1.3x) from
+10k to 1M leads of state, with the state's bytes per lead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import time
+from pathlib import Path
+
+from benchmarks.common import print_table, read_csv, write_json
+from enrichers.categorize import Categorizer
+from enrichers.classifier import TextClassifier
+from enrichers.dedup import DedupConfig, Deduplicator, MemoryDedupState
+from enrichers.normalize import normalize_lead
+from enrichers.places import load_gazetteer
+from enrichers.priority import assess_priority
+from enrichers.taxonomy import load_taxonomy
+from schemas.leads import RawLead
+
+
+def texts() -> list[tuple[str, str]]:
+    return [(r["留言主题"], r["留言详情"]) for r in read_csv("board_messages.csv")]
+
+
+def rate(fn, items) -> float:
+    started = time.perf_counter()
+    for item in items:
+        fn(item)
+    return len(items) / (time.perf_counter() - started)
+
+
+def stage_rates(corpus: list[tuple[str, str]], n: int, model: Path | None) -> list[dict]:
+    items = [corpus[i % len(corpus)] for i in range(n)]
+    taxonomy, gazetteer = load_taxonomy(), load_gazetteer()
+    rules = Categorizer(taxonomy)
+    raws = [RawLead(source="bench", channel="forum", external_id=str(i), title=t, body=x) for i, (t, x) in enumerate(items)]
+    rows = [
+        {"stage": "normalize (html, pii, language)", "leads_per_s": rate(normalize_lead, raws)},
+        {"stage": "categorize (rules)", "leads_per_s": rate(lambda it: rules.categorize(*it), items)},
+        {"stage": "places", "leads_per_s": rate(lambda it: gazetteer.locate(it[1]), items)},
+        {"stage": "priority", "leads_per_s": rate(lambda it: assess_priority(it[1]), items)},
+        {
+            "stage": "route path: categorize (rules) + places + priority",
+            "leads_per_s": rate(lambda it: (rules.categorize(*it), gazetteer.locate(it[1]), assess_priority(it[1])), items),
+        },
+    ]
+    if model:
+        with_model = Categorizer(taxonomy, TextClassifier.load(model))
+        batch = 256
+        started = time.perf_counter()
+        for i in range(0, len(items), batch):
+            with_model.categorize_many(items[i : i + batch])
+        rows.append({"stage": "categorize (rules + model, batches of 256)", "leads_per_s": len(items) / (time.perf_counter() - started)})
+    return [r | {"leads_per_s": round(r["leads_per_s"])} for r in rows]
+
+
+class DistinctTexts:
+    """Endless distinct complaints with real text's statistics: an order-2 character Markov chain
+    trained on the corpus writes each one, so every trigram is one real messages use (the anchor
+    vocabulary stays as it would be) while no two texts are near duplicates."""
+
+    def __init__(self, corpus: list[tuple[str, str]], seed: int = 11) -> None:
+        self.rng = random.Random(seed)
+        self.next: dict[str, list[str]] = {}
+        for _, text in corpus:
+            for i in range(len(text) - 2):
+                self.next.setdefault(text[i : i + 2], []).append(text[i + 2])
+        self.starts = [text[:2] for _, text in corpus if len(text) > 2]
+        self.titles = [title for title, _ in corpus]
+
+    def __call__(self, n: int) -> tuple[str, str]:
+        state = self.rng.choice(self.starts)
+        out = [state]
+        for _ in range(self.rng.randint(150, 400)):
+            options = self.next.get(state)
+            if not options:
+                state = self.rng.choice(self.starts)
+                out.append(state)
+                continue
+            ch = self.rng.choice(options)
+            out.append(ch)
+            state = state[1] + ch
+        return self.titles[n % len(self.titles)], "".join(out)
+
+
+def _rss() -> int:
+    """Resident memory of this process (Linux); tracemalloc would slow what is being timed."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def dedup_scale(corpus: list[tuple[str, str]], sizes: list[int], probe: int = 2000) -> list[dict]:
+    """Fill the state to each size with distinct leads, then time `probe` more."""
+    rows = []
+    dedup = Deduplicator(MemoryDedupState(), DedupConfig())
+    make = DistinctTexts(corpus)
+    gc.collect()
+    base = _rss()
+    filled = 0
+    for size in sorted(sizes):
+        while filled < size:
+            dedup.assign(f"s{filled}", *make(filled))
+            filled += 1
+        gc.collect()
+        state_bytes = _rss() - base
+        probes = [make(filled + i) for i in range(probe)]
+        started = time.perf_counter()
+        for i, (title, text) in enumerate(probes):
+            dedup.assign(f"p{size}-{i}", title, text)
+        per_lead_us = (time.perf_counter() - started) / probe * 1e6
+        filled += probe
+        rows.append({"state_leads": size, "us_per_lead": round(per_lead_us), "state_rss_bytes_per_lead": round(state_bytes / size)})
+        print(f"  dedup state {size:,}: {per_lead_us:.0f} us/lead", flush=True)
+    first = rows[0]["us_per_lead"]
+    for row in rows:
+        row["vs_smallest"] = round(row["us_per_lead"] / first, 2)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=20_000)
+    parser.add_argument("--dedup-sizes", default="10000,100000,1000000")
+    parser.add_argument("--model", type=Path, default=None, help="also time rules + this classifier")
+    args = parser.parse_args()
+    corpus = texts()
+    stages = stage_rates(corpus, args.leads, args.model)
+    print_table("pure stages, one core (target: route path >= 2,000 leads/s)", stages)
+    sizes = [int(s) for s in args.dedup_sizes.split(",") if s]
+    scale = dedup_scale(corpus, sizes)
+    print_table("dedup cost as the state grows (target: flat, <= 1.3x)", scale)
+    write_json("route_speed", {"args": vars(args) | {"model": str(args.model) if args.model else None}, "stages": stages, "dedup_scale": scale})
+
+
+if __name__ == "__main__":
+    main()
