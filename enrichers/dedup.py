@@ -53,7 +53,7 @@ class Sketch:
 class DedupResult:
     case_id: str
     is_primary: bool  # this lead opened the case
-    kind: str  # new | exact | near
+    kind: str  # new | exact | near | replay (this lead was assigned before)
     matched_lead: str | None = None
     similarity: float = 0.0
 
@@ -154,7 +154,7 @@ class Deduplicator:
         """The case of this lead; records the lead so later duplicates find it. Replays are stable."""
         known = self.state.get(lead_id)
         if known is not None:  # a replayed message: same answer as the first time
-            return DedupResult(known.case_id, known.case_id == lead_id, "new" if known.case_id == lead_id else "replay")
+            return DedupResult(known.case_id, known.case_id == lead_id, "replay")
         cfg = self.config
         key = content_key(title, text)
         fp = _fingerprint_of(key)

@@ -1,0 +1,68 @@
+import json
+
+from leadhub.cli import main
+
+
+def run(capsys, monkeypatch, args, stdin_text):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin_text))
+    code = main(args)
+    captured = capsys.readouterr()
+    return code, [json.loads(line) for line in captured.out.splitlines()], captured.err
+
+
+def test_categorize_jsonl(capsys, monkeypatch, clean_env):
+    lines = [
+        {"id": "1", "title": "", "text": "小区电梯停运一周，物业不修"},
+        {"id": "2", "title": "Queue", "text": "I waited three hours in the queue at the service centre"},
+    ]
+    code, out, err = run(capsys, monkeypatch, ["categorize"], "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\nnot json\n")
+    assert code == 0
+    assert [o["category"] for o in out] == ["城乡建设", "政务服务"]
+    assert {"subcategory", "department", "confidence", "needs_triage"} <= set(out[0])
+    assert "line 3: not JSON" in err
+
+
+def test_dedup_jsonl_with_board_date_styles(capsys, monkeypatch, clean_env):
+    post = "稠城街道幸福小区3号楼的电梯已经停运一周了，物业一直说在等配件，楼里很多老人上下楼非常困难"
+    lines = [
+        {"id": "a", "title": "电梯", "text": post, "source": "board", "published_at": "2019/2/28 11:25:05"},
+        {"id": "b", "title": "", "text": "市民来电反映：" + post[:40], "source": "hotline", "published_at": "2019-03-01 01:50:38"},
+        {"id": "c", "title": "路灯", "text": "江东街道某路段路灯坏了一个月", "source": "board"},
+        {"id": "d", "title": "", "text": post, "source": "board", "published_at": "2019-09-01 00:00:00"},
+    ]
+    code, out, err = run(capsys, monkeypatch, ["dedup"], "\n".join(json.dumps(x, ensure_ascii=False) for x in lines))
+    assert code == 0 and err == ""
+    assert [o["case_id"] for o in out] == ["a", "a", "c", "d"]  # d: outside the 30-day window
+
+
+def test_model_train_and_use(tmp_path, capsys, monkeypatch, clean_env):
+    rows = ["title,text,label"]
+    for i in range(30):
+        rows.append(f"电梯{i},小区电梯坏了物业不修第{i}次,城乡建设")
+        rows.append(f"工资{i},公司拖欠工资第{i}个月,劳动和社会保障")
+    data = tmp_path / "train.csv"
+    data.write_text("\n".join(rows), encoding="utf-8")
+    model = tmp_path / "m.pkl"
+    assert main(["model", "train", "--data", str(data), "--text-col", "title,text", "--label-col", "label", "--out", str(model)]) == 0
+    assert "validation macro-F1" in capsys.readouterr().out
+    from enrichers.classifier import TextClassifier
+
+    loaded = TextClassifier.load(model)
+    assert loaded.labels == ["劳动和社会保障", "城乡建设"] and len(loaded.data_sha256) == 64
+    code, out, _ = run(capsys, monkeypatch, ["categorize", "--model", str(model)], json.dumps({"id": "x", "text": "拖欠工资三个月"}) + "\n")
+    assert out[0]["category"] == "劳动和社会保障"
+
+
+def test_model_train_reports_a_missing_column(tmp_path, capsys, clean_env):
+    data = tmp_path / "t.csv"
+    data.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert main(["model", "train", "--data", str(data), "--text-col", "text", "--label-col", "label", "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert "has no column text, label" in err and "its columns are: a, b" in err
+
+
+def test_categorize_with_a_missing_model_file_is_a_clear_error(capsys, clean_env):
+    assert main(["categorize", "--model", "/nonexistent.pkl"]) == 2
+    assert "does not exist" in capsys.readouterr().err
