@@ -32,7 +32,7 @@ class DedupConfig:
     shingle: int = 3
     sample: int = 3  # one shingle in `sample` becomes an anchor
     max_postings: int = 200  # most recent leads kept per anchor
-    vote_depth: int = 48  # how far back in each posting a lookup reads; bounds the cost per lead
+    vote_depth: int = 16  # how far back in each posting a lookup reads; bounds the cost per lead
     max_candidates: int = 20
     window_days: float = 30.0  # leads further apart than this never join
     jaccard: float = 0.45  # near duplicate when the anchor sets overlap this much …

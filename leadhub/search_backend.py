@@ -181,11 +181,21 @@ class SearchBackend:
         except NotFound:
             return None
 
-    def update(self, index: str, doc_id: str, body: Mapping[str, Any], *, refresh: bool | str | None = None) -> dict[str, Any]:
+    def update(
+        self, index: str, doc_id: str, body: Mapping[str, Any], *, refresh: bool | str | None = None,
+        if_seq_no: int | None = None, if_primary_term: int | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Update (or upsert, per ``body``); with if_seq_no/if_primary_term a concurrent change is a 409."""
         params: dict[str, Any] = {"index": index, "id": doc_id, "body": dict(body)}
         if refresh is not None:
             params["refresh"] = refresh
+        if if_seq_no is not None:
+            params.update(if_seq_no=if_seq_no, if_primary_term=if_primary_term)
         return self._call(self.client.update, **params)
+
+    def create(self, index: str, doc_id: str, document: Mapping[str, Any]) -> dict[str, Any]:
+        """Index only if no document has this id (else a 409)."""
+        return self._call(self.client.create, index=index, id=doc_id, body=dict(document))
 
     def search(self, index: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return self._call(self.client.search, index=index, body=dict(body))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 KINDS = ("leads", "cases")
 
 KEYWORD = {"type": "keyword"}
@@ -81,6 +81,8 @@ CASE_FIELDS: dict[str, Any] = {
     "due_at": DATE,
     "resolution": CJK_TEXT,
     "merged_into": KEYWORD,
+    # Kafka offset of the cases.state message last applied: an older state replayed never wins.
+    "state_offset": {"type": "long"},
     "history": {
         "type": "nested",
         "properties": {

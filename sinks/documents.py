@@ -1,0 +1,48 @@
+"""Bulk actions for leads and cases: pure, so what the sink writes is testable without an engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas.cases import Case
+from schemas.leads import Lead
+
+# The parts of a case the route stage owns (cases.state); status and history belong to the events.
+MEMBERSHIP_FIELDS = (
+    "title", "summary", "category", "department", "place", "priority", "report_count",
+    "channels", "sources", "first_seen", "last_seen", "lead_ids",
+)  # fmt: skip
+HANDLING_FIELDS = ("status", "assignee", "department", "resolution", "merged_into", "history", "feedback")
+
+# Apply a cases.state snapshot only if it is newer than the one applied before (replays never win),
+# and never let the route's department overwrite one an officer assigned.
+_STATE_SCRIPT = """
+if (ctx._source.state_offset != null && ctx._source.state_offset >= params.offset) { ctx.op = 'none'; }
+else {
+  boolean assigned = false;
+  if (ctx._source.history != null) { for (h in ctx._source.history) { if (h.action == 'assign') { assigned = true; } } }
+  for (entry in params.fields.entrySet()) {
+    if (entry.getKey() == 'department' && assigned) { continue; }
+    ctx._source[entry.getKey()] = entry.getValue();
+  }
+  ctx._source.state_offset = params.offset;
+}
+""".strip()
+
+
+def lead_actions(lead: Lead, index: str) -> list[dict[str, Any]]:
+    return [{"index": {"_index": index, "_id": lead.lead_id}}, lead.model_dump(mode="json", exclude_none=False)]
+
+
+def case_state_actions(case: Case, offset: int, index: str) -> list[dict[str, Any]]:
+    """A state snapshot from Kafka ``offset``: upserted so that the newest offset wins."""
+    fields = case.model_dump(mode="json", include=set(MEMBERSHIP_FIELDS))
+    first = {"case_id": case.case_id, "status": case.status.value, "state_offset": offset, **fields}
+    return [
+        {"update": {"_index": index, "_id": case.case_id, "retry_on_conflict": 5}},
+        {"script": {"source": _STATE_SCRIPT, "lang": "painless", "params": {"offset": offset, "fields": fields}}, "upsert": first},
+    ]
+
+
+def case_handling_doc(case: Case) -> dict[str, Any]:
+    return case.model_dump(mode="json", include=set(HANDLING_FIELDS))

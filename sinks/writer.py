@@ -1,0 +1,188 @@
+"""The sink's consumer loop: Kafka in, bulk out, offsets committed only after the engine answered.
+
+    leadhub sink run
+
+Reads leads.routed (lead documents), cases.state (case membership) and cases.events (case
+handling). A batch is flushed by count, bytes or age; while the engine is unavailable the consumer
+is paused (but kept in its group) and the batch retried with backoff; then dead letters are sent
+and checked, and only then are the offsets committed. A crash anywhere before the commit replays
+the batch, and every write is idempotent, so nothing is lost and nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.structs import OffsetAndMetadata
+
+from leadhub.kafka_clients import kafka_python_options
+from leadhub.producer import CheckedProducer
+from leadhub.search_backend import SearchBackend
+from leadhub.settings import Settings
+from schemas.cases import Case, CaseEvent
+from schemas.dead_letters import DeadLetter
+from schemas.index_templates import alias_name
+from schemas.leads import Lead
+from schemas.serialization import DecodeError, decode, encode
+from sinks.batch import BatchClock, BatchLimits
+from sinks.bulk import send_until_acknowledged
+from sinks.case_events import apply_case_events
+from sinks.documents import case_state_actions, lead_actions
+
+log = logging.getLogger("leadhub.sink")
+STAGE = "sink"
+TOPICS = ("leads.routed", "cases.state", "cases.events")
+
+
+@dataclass
+class SinkMetrics:
+    started: float = field(default_factory=time.monotonic)
+    documents: int = 0
+    case_events: int = 0
+    dead_letters: int = 0
+    retries: int = 0
+    batches: int = 0
+    lag: int | None = None
+
+    def line(self) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        return (
+            f"documents {self.documents} ({self.documents / elapsed:.0f}/s), case events {self.case_events}, "
+            f"dead letters {self.dead_letters}, retries {self.retries}, batches {self.batches}, lag {self.lag}"
+        )
+
+
+@dataclass
+class _Pending:
+    actions: list[list[dict[str, Any]]] = field(default_factory=list)
+    sources: list[Any] = field(default_factory=list)  # the record behind each action
+    events: list[tuple[CaseEvent, Any]] = field(default_factory=list)
+    letters: list[DeadLetter] = field(default_factory=list)
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)
+
+
+class SearchSink:
+    def __init__(self, settings: Settings, *, limits: BatchLimits | None = None, group_id: str = "leadhub-sink") -> None:
+        self.settings = settings
+        kafka = settings.kafka
+        self.prefix = kafka.topic_prefix
+        self.backend = SearchBackend.from_settings(settings.search)
+        self.leads_index = alias_name(settings.search.index_prefix, "leads")
+        self.cases_index = alias_name(settings.search.index_prefix, "cases")
+        self.consumer = KafkaConsumer(
+            *(self.prefix + t for t in TOPICS),
+            **kafka_python_options(kafka),
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=2000,
+        )
+        self.producer = CheckedProducer(kafka)
+        self.clock = BatchClock(limits or BatchLimits())
+        self.metrics = SinkMetrics()
+        self.stopping = threading.Event()
+        self._pending = _Pending()
+        self._last_report = time.monotonic()
+
+    # the loop
+    def run(self, report_every_s: float = 10.0) -> None:
+        try:
+            while not self.stopping.is_set():
+                for records in self.consumer.poll(timeout_ms=100).values():
+                    for record in records:
+                        self._add(record)
+                if self.clock.due(time.monotonic()):
+                    self.flush()
+                if time.monotonic() - self._last_report >= report_every_s:
+                    self._report()
+            self.flush()  # graceful stop: what was read is written and committed
+        finally:
+            self.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def close(self) -> None:
+        try:
+            self.producer.close()
+        finally:
+            self.consumer.close(autocommit=False)
+            self.backend.close()
+
+    # reading
+    def _add(self, record: Any) -> None:
+        topic = record.topic[len(self.prefix) :]
+        pending = self._pending
+        pending.offsets[TopicPartition(record.topic, record.partition)] = record.offset
+        try:
+            if topic == "leads.routed":
+                lead = decode(record.value, record.headers, Lead)
+                pending.actions.append(lead_actions(lead, self.leads_index))
+                pending.sources.append(record)
+            elif topic == "cases.state":
+                case = decode(record.value, record.headers, Case)
+                pending.actions.append(case_state_actions(case, record.offset, self.cases_index))
+                pending.sources.append(record)
+            else:
+                pending.events.append((decode(record.value, record.headers, CaseEvent), record))
+        except DecodeError as exc:
+            pending.letters.append(self._letter(exc, record))
+        self.clock.add(len(record.value or b""), time.monotonic())
+
+    def _letter(self, error: BaseException, record: Any, **details: Any) -> DeadLetter:
+        return DeadLetter.of(
+            STAGE, error, record.value or b"", key=record.key, topic=record.topic,
+            partition=record.partition, offset=record.offset, details=details,
+        )  # fmt: skip
+
+    # writing
+    def flush(self) -> None:
+        pending, self._pending = self._pending, _Pending()
+        self.clock.reset()
+        if not pending.offsets:
+            return
+        refused = send_until_acknowledged(self.backend, pending.actions, wait=self._wait, on_retry=self._retrying)
+        for item in refused:
+            error = RuntimeError(f"the search engine refused the document ({item.status})")
+            pending.letters.append(self._letter(error, pending.sources[item.position], status=item.status, response=item.error))
+        for rejected in apply_case_events(self.backend, self.cases_index, pending.events):
+            pending.letters.append(self._letter(rejected.error, rejected.token))
+        for letter in pending.letters:
+            value, headers = encode(letter)
+            self.producer.send("leads.dlq", value, letter.key, headers)
+        self.producer.flush()
+        self.consumer.commit({tp: OffsetAndMetadata(offset + 1, None, -1) for tp, offset in pending.offsets.items()})
+        self.metrics.documents += len(pending.actions) - len(refused)
+        self.metrics.case_events += len(pending.events)
+        self.metrics.dead_letters += len(pending.letters)
+        self.metrics.batches += 1
+
+    def _retrying(self, reason: str) -> None:
+        self.metrics.retries += 1
+        log.warning("search engine not taking writes (%s); consumer paused, retrying", reason)
+
+    def _wait(self, seconds: float) -> None:
+        """Back off without leaving the consumer group: pause the partitions, keep polling."""
+        assigned = list(self.consumer.assignment())
+        self.consumer.pause(*assigned)
+        try:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                self.consumer.poll(timeout_ms=max(1, int(min(0.2, deadline - time.monotonic()) * 1000)))
+        finally:
+            self.consumer.resume(*assigned)
+
+    def _report(self) -> None:
+        self._last_report = time.monotonic()
+        try:
+            assigned = list(self.consumer.assignment())
+            ends = self.consumer.end_offsets(assigned) if assigned else {}
+            self.metrics.lag = sum(max(0, ends[tp] - self.consumer.position(tp)) for tp in assigned)
+        except Exception:  # noqa: BLE001 - a metric must never stop the sink
+            self.metrics.lag = None
+        log.info(self.metrics.line())
