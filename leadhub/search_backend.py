@@ -163,7 +163,8 @@ class SearchBackend:
         self._call(self.client.indices.refresh, index=index)
 
     # documents
-    def bulk(self, operations: list[Mapping[str, Any]], *, refresh: bool | str | None = None) -> dict[str, Any]:
+    def bulk(self, operations: list[Mapping[str, Any]] | bytes, *, refresh: bool | str | None = None) -> dict[str, Any]:
+        """``operations``: action and source dicts, or a ready NDJSON body (bytes)."""
         params: dict[str, Any] = {"body": operations}
         if refresh is not None:
             params["refresh"] = refresh

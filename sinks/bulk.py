@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 from leadhub.search_backend import SearchBackend, SearchUnavailable
 
@@ -29,13 +30,26 @@ class Refused:
     error: Any
 
 
+# One part of a bulk item: a dict to serialize, or bytes that already are one JSON document.
+Part = Union[dict[str, Any], bytes]
+
+
+def ndjson(actions: Sequence[Sequence[Part]], positions: Sequence[int]) -> bytes:
+    """The bulk body for the items at ``positions``; pre-serialized parts are sent as they are."""
+    lines = []
+    for i in positions:
+        for part in actions[i]:
+            lines.append(part if isinstance(part, bytes) else json.dumps(part, ensure_ascii=False).encode("utf-8"))
+    return b"\n".join(lines) + b"\n"
+
+
 def _retryable(status: int) -> bool:
     return status == 429 or status >= 500
 
 
 def send_until_acknowledged(
     backend: SearchBackend,
-    actions: list[list[dict[str, Any]]],
+    actions: Sequence[Sequence[Part]],
     *,
     wait: Callable[[float], None],
     on_retry: Callable[[str], None] = lambda reason: None,
@@ -47,9 +61,8 @@ def send_until_acknowledged(
     refused: list[Refused] = []
     attempt = 0
     while pending:
-        operations = [part for i in pending for part in actions[i]]
         try:
-            response = backend.bulk(operations)
+            response = backend.bulk(ndjson(actions, pending))
         except SearchUnavailable as exc:
             on_retry(str(exc))
             wait(backoff.delay(attempt))

@@ -30,8 +30,11 @@ else {
 """.strip()
 
 
-def lead_actions(lead: Lead, index: str) -> list[dict[str, Any]]:
-    return [{"index": {"_index": index, "_id": lead.lead_id}}, lead.model_dump(mode="json", exclude_none=False)]
+def lead_actions(lead: Lead, index: str, source: bytes | None = None) -> list[dict[str, Any] | bytes]:
+    """Index the lead under its id. ``source``: the message's own JSON of this lead, sent as is
+    (it was validated into ``lead``), which spares serializing it again."""
+    body: dict[str, Any] | bytes = source if source is not None else lead.model_dump(mode="json")
+    return [{"index": {"_index": index, "_id": lead.lead_id}}, body]
 
 
 def case_state_actions(case: Case, offset: int, index: str) -> list[dict[str, Any]]:

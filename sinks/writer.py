@@ -3,9 +3,10 @@
     leadhub sink run
 
 Reads leads.routed (lead documents), cases.state (case membership) and cases.events (case
-handling). A batch is flushed by count, bytes or age; while the engine is unavailable the consumer
-is paused (but kept in its group) and the batch retried with backoff; then dead letters are sent
-and checked, and only then are the offsets committed. A crash anywhere before the commit replays
+handling). A batch is closed by count, bytes or age and written by a sender thread while the next
+one is read; one batch is in flight at a time. While it is (e.g. the engine is unavailable and the
+sender retries with backoff), a full next batch pauses the consumer, which keeps polling so it stays
+in its group. Dead letters are sent and checked, and only then are the batch's offsets committed. A crash anywhere before the commit replays
 the batch, and every write is idempotent, so nothing is lost and nothing is counted twice.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +39,10 @@ from sinks.documents import case_state_actions, lead_actions
 log = logging.getLogger("leadhub.sink")
 STAGE = "sink"
 TOPICS = ("leads.routed", "cases.state", "cases.events")
+
+
+class StoppedWhileRetrying(Exception):
+    """A stop was asked for while a batch waited for the engine; the batch stays uncommitted."""
 
 
 @dataclass
@@ -88,27 +94,56 @@ class SearchSink:
         self.stopping = threading.Event()
         self._pending = _Pending()
         self._last_report = time.monotonic()
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sink-writer")
+        self._inflight: Future | None = None
+        self._paused = False
 
     # the loop
     def run(self, report_every_s: float = 10.0) -> None:
         try:
             while not self.stopping.is_set():
-                for records in self.consumer.poll(timeout_ms=100).values():
-                    for record in records:
+                self._commit_finished()
+                records = self.consumer.poll(timeout_ms=50 if self._paused else 100)
+                for batch in records.values():
+                    for record in batch:
                         self._add(record)
                 if self.clock.due(time.monotonic()):
-                    self.flush()
+                    if self._inflight is None:
+                        self._start_write()
+                    elif not self._paused:
+                        self.consumer.pause(*self.consumer.assignment())  # hold reading, stay in the group
+                        self._paused = True
                 if time.monotonic() - self._last_report >= report_every_s:
                     self._report()
-            self.flush()  # graceful stop: what was read is written and committed
+            try:
+                self.flush()  # graceful stop: what was read is written and committed
+            except StoppedWhileRetrying:
+                log.warning("stopped while the search engine was unavailable; the uncommitted batch will be replayed")
         finally:
             self.close()
+
+    def _start_write(self) -> None:
+        pending, self._pending = self._pending, _Pending()
+        self.clock.reset()
+        if pending.offsets:
+            self._inflight = self._sender.submit(self._write, pending)
+
+    def _commit_finished(self, wait: bool = False) -> None:
+        if self._inflight is None or not (wait or self._inflight.done()):
+            return
+        pending = self._inflight.result()  # a failed write raises here: nothing of it is committed
+        self._inflight = None
+        self.consumer.commit({tp: OffsetAndMetadata(offset + 1, None, -1) for tp, offset in pending.offsets.items()})
+        if self._paused:
+            self.consumer.resume(*self.consumer.assignment())
+            self._paused = False
 
     def stop(self) -> None:
         self.stopping.set()
 
     def close(self) -> None:
         try:
+            self._sender.shutdown(wait=True)
             self.producer.close()
         finally:
             self.consumer.close(autocommit=False)
@@ -122,7 +157,7 @@ class SearchSink:
         try:
             if topic == "leads.routed":
                 lead = decode(record.value, record.headers, Lead)
-                pending.actions.append(lead_actions(lead, self.leads_index))
+                pending.actions.append(lead_actions(lead, self.leads_index, bytes(record.value)))
                 pending.sources.append(record)
             elif topic == "cases.state":
                 case = decode(record.value, record.headers, Case)
@@ -142,11 +177,14 @@ class SearchSink:
 
     # writing
     def flush(self) -> None:
-        pending, self._pending = self._pending, _Pending()
-        self.clock.reset()
-        if not pending.offsets:
-            return
-        refused = send_until_acknowledged(self.backend, pending.actions, wait=self._wait, on_retry=self._retrying)
+        """Write and commit everything read so far (used at stop, and by tests)."""
+        self._commit_finished(wait=True)
+        self._start_write()
+        self._commit_finished(wait=True)
+
+    def _write(self, pending: _Pending) -> _Pending:
+        """In the sender thread: bulk, case events, dead letters. Returns the batch for its commit."""
+        refused = send_until_acknowledged(self.backend, pending.actions, wait=self._backoff, on_retry=self._retrying)
         for item in refused:
             error = RuntimeError(f"the search engine refused the document ({item.status})")
             pending.letters.append(self._letter(error, pending.sources[item.position], status=item.status, response=item.error))
@@ -156,26 +194,19 @@ class SearchSink:
             value, headers = encode(letter)
             self.producer.send("leads.dlq", value, letter.key, headers)
         self.producer.flush()
-        self.consumer.commit({tp: OffsetAndMetadata(offset + 1, None, -1) for tp, offset in pending.offsets.items()})
         self.metrics.documents += len(pending.actions) - len(refused)
         self.metrics.case_events += len(pending.events)
         self.metrics.dead_letters += len(pending.letters)
         self.metrics.batches += 1
+        return pending
+
+    def _backoff(self, seconds: float) -> None:
+        if self.stopping.wait(seconds):
+            raise StoppedWhileRetrying()
 
     def _retrying(self, reason: str) -> None:
         self.metrics.retries += 1
         log.warning("search engine not taking writes (%s); consumer paused, retrying", reason)
-
-    def _wait(self, seconds: float) -> None:
-        """Back off without leaving the consumer group: pause the partitions, keep polling."""
-        assigned = list(self.consumer.assignment())
-        self.consumer.pause(*assigned)
-        try:
-            deadline = time.monotonic() + seconds
-            while time.monotonic() < deadline:
-                self.consumer.poll(timeout_ms=max(1, int(min(0.2, deadline - time.monotonic()) * 1000)))
-        finally:
-            self.consumer.resume(*assigned)
 
     def _report(self) -> None:
         self._last_report = time.monotonic()

@@ -1,0 +1,99 @@
+"""Sink throughput against raw bulk indexing of the same documents, in the same run.
+
+    leadhub services up && python -m benchmarks.sink_throughput [--leads 20000]
+
+Raw: opensearch-py's own helpers.bulk over the lead documents, chunks of 2,000 (the physical limit
+here). Sink: the same leads, already on a fresh leads.routed topic, consumed by SearchSink until
+every one is acknowledged and its offset committed. Target (issue 6): sink >= 80 % of raw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+import uuid
+
+from kafka import KafkaProducer
+from opensearchpy import helpers
+
+from benchmarks.common import print_table, read_csv, write_json
+from leadhub.index_admin import init_indices
+from leadhub.kafka_clients import kafka_python_options
+from leadhub.search_backend import SearchBackend
+from leadhub.settings import build_settings, parse_overrides
+from leadhub.topics_admin import ensure_topics
+from schemas.leads import Category, Lead
+from schemas.serialization import encode
+from schemas.topics import topic_specs
+from sinks.writer import SearchSink
+
+
+def make_leads(n: int, run: str) -> list[Lead]:
+    rows = read_csv("board_messages.csv")
+    return [
+        Lead(
+            lead_id=f"{run}-{i}", source="board", channel="complaint_platform", external_id=str(i),
+            title=rows[i % len(rows)]["留言主题"], text=rows[i % len(rows)]["留言详情"],
+            fetched_at="2024-05-01T10:00:00+08:00", category=Category(level1="城乡建设"), case_id=f"{run}-{i}",
+        )  # fmt: skip
+        for i in range(n)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=20_000)
+    args = parser.parse_args()
+    run = uuid.uuid4().hex[:8]
+    settings = build_settings(overrides=parse_overrides([f"kafka.topic_prefix=b{run}.", f"search.index_prefix=b{run}"]))
+    backend = SearchBackend.from_settings(settings.search)
+    init_indices(backend, settings.search)
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+    ensure_topics(admin, topic_specs(settings.kafka.topic_prefix), 1)
+    admin.close()
+    leads = make_leads(args.leads, run)
+    docs = [lead.model_dump(mode="json") for lead in leads]
+
+    # raw: the client's own bulk helper into a twin index made from the same template
+    raw_index = f"b{run}-leads-v9"
+    backend.create_index(raw_index)
+    started = time.perf_counter()
+    helpers.bulk(backend.client, ({"_index": raw_index, "_id": d["lead_id"], "_source": d} for d in docs), chunk_size=2000)
+    raw_s = time.perf_counter() - started
+
+    producer = KafkaProducer(**kafka_python_options(settings.kafka), acks="all", linger_ms=20, batch_size=1 << 20)
+    for lead in leads:
+        value, headers = encode(lead)
+        producer.send(f"b{run}.leads.routed", value=value, key=lead.lead_id.encode(), headers=headers)
+    producer.flush()
+    producer.close()
+
+    sink = SearchSink(settings, group_id=f"bench-{run}")
+    thread = threading.Thread(target=sink.run, kwargs={"report_every_s": 3600}, daemon=True)
+    started = time.perf_counter()
+    thread.start()
+    while sink.metrics.documents < len(leads) and time.perf_counter() - started < 600:
+        time.sleep(0.02)
+    sink_s = time.perf_counter() - started
+    sink.stop()
+    thread.join(timeout=60)
+
+    rows = [
+        {"writer": "raw helpers.bulk (limit)", "documents": len(docs), "seconds": round(raw_s, 2), "docs_per_s": round(len(docs) / raw_s)},
+        {"writer": "leadhub sink (Kafka -> bulk, committed)", "documents": sink.metrics.documents, "seconds": round(sink_s, 2), "docs_per_s": round(sink.metrics.documents / sink_s)},
+    ]
+    ratio = (sink.metrics.documents / sink_s) / (len(docs) / raw_s)
+    print_table(f"sink throughput (target: >= 80 % of raw); ratio {ratio:.2f}", rows)
+    write_json("sink_throughput", {"args": vars(args), "results": rows, "ratio": round(ratio, 3)})
+    for kind in ("leads", "cases"):
+        for index in backend.get_alias(f"b{run}-{kind}"):
+            backend.delete_index(index)
+    backend.delete_index(raw_index)
+    backend.close()
+
+
+if __name__ == "__main__":
+    main()
