@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from leadhub.commands import config_cmd, index_cmd, offline_cmd, services_cmd, sink_cmd, streams_cmd, topics_cmd
+from leadhub.commands import config_cmd, index_cmd, ingest_cmd, offline_cmd, services_cmd, sink_cmd, streams_cmd, topics_cmd
 from leadhub.context import AppContext
 from leadhub.errors import LeadhubError
 from leadhub.settings import build_settings, parse_overrides
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(services_cmd.app, name="services")
 app.add_typer(topics_cmd.app, name="topics")
 app.add_typer(index_cmd.app, name="index")
+app.add_typer(ingest_cmd.app, name="ingest")
 app.add_typer(streams_cmd.app, name="streams")
 app.add_typer(sink_cmd.app, name="sink")
 app.add_typer(offline_cmd.model_app, name="model")

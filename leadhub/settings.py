@@ -91,6 +91,11 @@ class RoutingSettings(_Section):
     )
 
 
+class IngestSettings(_Section):
+    sources: Path = Field(Path("sources.yaml"), description="The configured sources.")
+    state_db: Path | None = Field(None, description="Per-source state (SQLite); default .local/ingest-state.sqlite.")
+
+
 class StreamsSettings(_Section):
     app_id: str = Field("leadhub-streams", description="Faust app id: consumer group and table prefix.")
     web_port: int = Field(6066, description="The worker's metrics/health port.")
@@ -124,6 +129,7 @@ class Settings(BaseSettings):
     services: LocalServicesSettings = LocalServicesSettings()
     routing: RoutingSettings = RoutingSettings()
     streams: StreamsSettings = StreamsSettings()
+    ingest: IngestSettings = IngestSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,78 @@
+"""Run a source once: fetch, skip what was sent before unchanged, produce the rest, dead-letter
+problems, and only after Kafka has acknowledged everything remember what was sent."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from ingestors.base import FetchContext, Problem, SourceKind, SourceUnavailable
+from ingestors.sources import SourceConfig
+from ingestors.state import IngestState
+from leadhub.producer import CheckedProducer
+from schemas.dead_letters import DeadLetter
+from schemas.leads import RawLead
+from schemas.serialization import encode
+
+
+@dataclass
+class RunReport:
+    source: str
+    fetched: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    error: str | None = None
+    warnings: list[str] | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def content_digest(lead: RawLead) -> str:
+    """What makes a re-fetched item 'changed': its content, not when we fetched it."""
+    return hashlib.sha256(lead.model_dump_json(exclude={"fetched_at"}).encode()).hexdigest()[:32]
+
+
+def run_source(config: SourceConfig, kind: SourceKind, store: IngestState, producer: CheckedProducer) -> RunReport:
+    report = RunReport(config.name)
+    started = time.monotonic()
+    state = store.load(config.name)
+    ctx = FetchContext(config.name, config.channel, config.timezone, state)
+    sent: list[tuple[str, str]] = []
+    try:
+        for item in kind.fetch(ctx):
+            if isinstance(item, Problem):
+                report.failed += 1
+                letter = DeadLetter.of(f"ingest:{config.name}", item, item.payload, details=item.where)
+                value, headers = encode(letter)
+                producer.send("leads.dlq", value, config.name.encode(), headers)
+                continue
+            report.fetched += 1
+            digest = content_digest(item)
+            before = store.seen_content(config.name, item.external_id)
+            if before == digest:
+                report.unchanged += 1
+                continue
+            report.new += before is None
+            report.changed += before is not None
+            value, headers = encode(item)
+            producer.send("leads.raw", value, item.key.encode(), headers)
+            sent.append((item.external_id, digest))
+        producer.flush()
+        store.mark_seen(config.name, sent)
+        state["last_success"] = ctx.now.isoformat()
+        state.pop("last_error", None)
+        kind.acknowledge(ctx)
+    except SourceUnavailable as exc:
+        report.error = str(exc)
+        state["last_error"] = f"{ctx.now.isoformat()} {exc}"
+    finally:
+        report.warnings = ctx.warnings or None
+        store.save(config.name, state)
+        report.seconds = round(time.monotonic() - started, 2)
+    return report

@@ -1,0 +1,83 @@
+"""sources.yaml: the configured sources, each validated by its kind's own options model."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ingestors.base import SourceKind, load_kinds
+from leadhub.errors import ConfigError
+from schemas.leads import SOURCE_NAME, Channel
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 30s, 10m, 6h or 1d")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+class SourceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(..., pattern=SOURCE_NAME)
+    kind: str
+    channel: Channel
+    schedule: str = Field("every 1h", description="'every 10m' or a cron line '*/15 * * * *'.")
+    expect_every: str | None = Field(None, description="Stale if no success within this long, e.g. 1d.")
+    timezone: str = "Asia/Shanghai"
+    enabled: bool = True
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("expect_every")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+
+class SourcesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sources: list[SourceConfig]
+
+
+def build_kind(config: SourceConfig) -> SourceKind:
+    kinds = load_kinds()
+    if config.kind not in kinds:
+        raise ConfigError(f"source {config.name}: unknown kind {config.kind!r}", hint=f"kinds: {', '.join(sorted(kinds))}")
+    cls = kinds[config.kind]
+    try:
+        return cls(cls.Options.model_validate(config.options))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"source {config.name} ({config.kind}) options: {problems}") from None
+
+
+def load_sources(path: Path) -> list[SourceConfig]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"sources file {path} does not exist", hint="create it or set ingest.sources") from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"sources file {path} cannot be read: {exc}") from None
+    try:
+        parsed = SourcesFile.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        raise ConfigError(f"sources file {path}: {problems}") from None
+    names = [s.name for s in parsed.sources]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"sources file {path}: names used twice: {', '.join(duplicates)}")
+    for source in parsed.sources:
+        build_kind(source)  # every source's options are checked at start-up, not at its first run
+    return parsed.sources

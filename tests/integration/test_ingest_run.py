@@ -1,0 +1,115 @@
+"""`leadhub ingest run` end to end: a local feed server and a hotline inbox into the real Kafka."""
+
+import hashlib
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import yaml
+from kafka import KafkaConsumer
+
+from leadhub.cli import main
+from leadhub.kafka_clients import kafka_python_options
+from schemas.leads import RawLead
+from schemas.serialization import decode
+from tests.ingest_fixtures import HOTLINE_COLUMNS, hotline_csv, rss
+
+pytestmark = pytest.mark.integration
+
+FEED = rss("gb2312").encode("gbk")
+ETAG = '"' + hashlib.md5(FEED).hexdigest() + '"'
+
+
+class Handler(BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        Handler.hits.append(self.path)
+        if self.path == "/feed.xml":
+            if self.headers.get("If-None-Match") == ETAG:
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")  # no charset: the bytes say gb2312
+            self.send_header("ETag", ETAG)
+            self.end_headers()
+            self.wfile.write(FEED)
+        elif self.path == "/moved":
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.end_headers()
+        else:
+            self.send_response(404)
+            self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_feed_and_hotline_sources_into_kafka_incrementally(kafka_settings, server, tmp_path, capsys):
+    run = uuid.uuid4().hex[:8]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "export-0501.csv").write_bytes(hotline_csv("gbk"))
+    (inbox / "broken.csv").write_bytes(b"\xff\xfe\x00\x00garbage")
+    sources = {
+        "sources": [
+            {"name": "yiwu-news", "kind": "feed", "channel": "news",
+             "options": {"url": f"{server}/feed.xml", "allow_private_network": True}},
+            {"name": "hotline-12345", "kind": "hotline_files", "channel": "hotline",
+             "options": {"inbox": str(inbox), "columns": HOTLINE_COLUMNS}},
+        ]
+    }  # fmt: skip
+    (tmp_path / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
+    args = ["--set", f"kafka.topic_prefix=g{run}.", "--set", f"ingest.sources={tmp_path / 'sources.yaml'}",
+            "--set", f"ingest.state_db={tmp_path / 'state.sqlite'}"]  # fmt: skip
+    assert main([*args, "topics", "create"]) == 0
+    capsys.readouterr()
+
+    assert main([*args, "ingest", "run", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "yiwu-news" in out and "hotline-12345" in out
+    consumer = KafkaConsumer(
+        f"g{run}.leads.raw", f"g{run}.leads.dlq", **kafka_python_options(kafka_settings),
+        group_id=f"r{run}", auto_offset_reset="earliest", consumer_timeout_ms=8000,
+    )  # fmt: skip
+    raw = [decode(r.value, r.headers, RawLead) for r in consumer if r.topic.endswith("leads.raw")]
+    consumer.close()
+    assert len(raw) == 3 + 3  # three feed entries, three good work orders (two bad rows dead-lettered)
+    feed_titles = {lead.title for lead in raw if lead.source == "yiwu-news"}
+    assert "江东街道路灯不亮 夜间出行存隐患" in feed_titles
+    order = next(lead for lead in raw if lead.external_id == "WO20240501001")
+    assert order.key == "hotline-12345:WO20240501001" and order.contact.name == "王女士"
+    assert (inbox / "done" / "export-0501.csv").exists()
+    assert (inbox / "failed" / "broken.csv").exists() and (inbox / "failed" / "broken.csv.reason.txt").exists()
+
+    # A second run finds nothing new: the feed answers 304, the inbox is empty.
+    assert main([*args, "ingest", "run", "--all"]) == 0
+    second = capsys.readouterr().out
+    assert second.count(" 0 ") >= 2
+    consumer = KafkaConsumer(
+        f"g{run}.leads.raw", **kafka_python_options(kafka_settings),
+        group_id=f"r{run}", auto_offset_reset="earliest", consumer_timeout_ms=4000,
+    )  # fmt: skip
+    assert list(consumer) == []
+    consumer.close()
+
+
+def test_a_redirect_to_a_metadata_address_is_refused(server, tmp_path, capsys):
+    sources = {"sources": [{"name": "sneaky", "kind": "feed", "channel": "news",
+                            "options": {"url": f"{server}/moved", "allow_private_network": True}}]}  # fmt: skip
+    (tmp_path / "sources.yaml").write_text(yaml.safe_dump(sources), encoding="utf-8")
+    args = ["--set", f"ingest.sources={tmp_path / 'sources.yaml'}", "--set", f"ingest.state_db={tmp_path / 's.sqlite'}"]
+    assert main([*args, "ingest", "run", "sneaky"]) == 1
+    assert "169.254.169.254" in capsys.readouterr().out
