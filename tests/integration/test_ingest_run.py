@@ -113,3 +113,61 @@ def test_a_redirect_to_a_metadata_address_is_refused(server, tmp_path, capsys):
     args = ["--set", f"ingest.sources={tmp_path / 'sources.yaml'}", "--set", f"ingest.state_db={tmp_path / 's.sqlite'}"]
     assert main([*args, "ingest", "run", "sneaky"]) == 1
     assert "169.254.169.254" in capsys.readouterr().out
+
+
+class ApiHandler(BaseHTTPRequestHandler):
+    """A hotline system's JSON API: cursor pagination and a since filter."""
+
+    orders = [
+        {"no": f"H{i:03d}", "content": f"第{i}号工单：后宅街道某小区水压不足。", "time": f"2024-05-0{1 + i // 3} 0{i % 9}:00:00"}
+        for i in range(7)
+    ]
+
+    def do_GET(self):  # noqa: N802
+        from urllib.parse import parse_qs, urlsplit
+
+        query = parse_qs(urlsplit(self.path).query)
+        since = query.get("since", [""])[0]
+        pending = [o for o in self.orders if o["time"] > since]
+        start = int(query.get("cursor", ["0"])[0])
+        page = pending[start : start + 3]
+        body = {"items": page, "next": str(start + 3) if start + 3 < len(pending) else None}
+        data = __import__("json").dumps(body, ensure_ascii=False).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_json_api_with_cursor_pages_and_a_since_cursor(kafka_settings, tmp_path, capsys):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), ApiHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    run = uuid.uuid4().hex[:8]
+    try:
+        options = {
+            "url": f"http://127.0.0.1:{httpd.server_address[1]}/orders", "allow_private_network": True,
+            "records_path": "items", "fields": {"external_id": "no", "body": "content", "published_at": "time"},
+            "pagination": {"type": "cursor", "cursor_param": "cursor", "next_cursor_path": "next"},
+            "since": {"param": "since", "field": "time"},
+        }  # fmt: skip
+        sources = {"sources": [{"name": "hotline-api", "kind": "json_api", "channel": "hotline", "options": options}]}
+        (tmp_path / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
+        args = ["--set", f"kafka.topic_prefix=j{run}.", "--set", f"ingest.sources={tmp_path / 'sources.yaml'}",
+                "--set", f"ingest.state_db={tmp_path / 'state.sqlite'}"]  # fmt: skip
+        assert main([*args, "topics", "create"]) == 0
+        assert main([*args, "ingest", "run", "hotline-api"]) == 0
+        ApiHandler.orders = ApiHandler.orders + [{"no": "H099", "content": "新工单：停水。", "time": "2024-05-09 10:00:00"}]
+        assert main([*args, "ingest", "run", "hotline-api"]) == 0
+    finally:
+        httpd.shutdown()
+    capsys.readouterr()
+    consumer = KafkaConsumer(
+        f"j{run}.leads.raw", **kafka_python_options(kafka_settings), group_id=f"r{run}",
+        auto_offset_reset="earliest", consumer_timeout_ms=6000,
+    )  # fmt: skip
+    ids = [decode(r.value, r.headers, RawLead).external_id for r in consumer]
+    consumer.close()
+    assert sorted(ids) == [f"H{i:03d}" for i in range(7)] + ["H099"]  # every page once, then only the new one
