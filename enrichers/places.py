@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
+from enrichers.datafiles import read_yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from enrichers.keywords import KeywordIndex
@@ -147,10 +147,4 @@ def parse_gazetteer(data: object, where: str = "gazetteer") -> Gazetteer:
 
 @cache
 def load_gazetteer(path: Path = DEFAULT_GAZETTEER) -> Gazetteer:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise GazetteerError(f"gazetteer file {path} does not exist") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise GazetteerError(f"gazetteer file {path} cannot be read: {exc}") from None
-    return parse_gazetteer(data, str(path))
+    return parse_gazetteer(read_yaml(path, "gazetteer", GazetteerError), str(path))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
+from enrichers.datafiles import read_yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEFAULT_TAXONOMY = Path(__file__).parent / "data" / "taxonomy.yaml"
@@ -106,10 +106,4 @@ def parse_taxonomy(data: object, where: str = "taxonomy") -> Taxonomy:
 
 @cache
 def load_taxonomy(path: Path = DEFAULT_TAXONOMY) -> Taxonomy:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TaxonomyError(f"taxonomy file {path} does not exist") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise TaxonomyError(f"taxonomy file {path} cannot be read: {exc}") from None
-    return parse_taxonomy(data, str(path))
+    return parse_taxonomy(read_yaml(path, "taxonomy", TaxonomyError), str(path))
