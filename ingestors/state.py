@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,9 @@ from typing import Any
 class IngestState:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), timeout=30)
+        # One connection shared by the scheduler's threads, serialized by a lock.
+        self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(
             """
@@ -25,22 +28,24 @@ class IngestState:
         )
 
     def load(self, source: str) -> dict[str, Any]:
-        row = self._db.execute("SELECT state FROM source_state WHERE source = ?", (source,)).fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT state FROM source_state WHERE source = ?", (source,)).fetchone()
         return json.loads(row[0]) if row else {}
 
     def save(self, source: str, state: dict[str, Any]) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.execute(
                 "INSERT INTO source_state VALUES (?, ?) ON CONFLICT(source) DO UPDATE SET state = excluded.state",
                 (source, json.dumps(state, ensure_ascii=False, default=str)),
             )
 
     def seen_content(self, source: str, external_id: str) -> str | None:
-        row = self._db.execute("SELECT content FROM seen WHERE source = ? AND external_id = ?", (source, external_id)).fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT content FROM seen WHERE source = ? AND external_id = ?", (source, external_id)).fetchone()
         return row[0] if row else None
 
     def mark_seen(self, source: str, items: Iterable[tuple[str, str]]) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.executemany(
                 "INSERT INTO seen VALUES (?, ?, ?) ON CONFLICT(source, external_id) DO UPDATE SET content = excluded.content",
                 [(source, external_id, content) for external_id, content in items],

@@ -63,6 +63,46 @@ def run(
         raise typer.Exit(1)
 
 
+@app.command("schedule")
+def schedule(ctx: typer.Context) -> None:
+    """Run every enabled source on its schedule until stopped; failures back off, stale sources are logged."""
+    import logging
+    import signal
+    import threading
+
+    from ingestors.scheduler import Scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = ctx.obj.settings
+    sources = load_sources(settings.ingest.sources)
+    store = IngestState(_state_path(settings))
+
+    def run_one(source) -> RunReport:
+        producer = CheckedProducer(settings.kafka)  # one per run: each run checks its own sends
+        try:
+            report = run_source(source, build_kind(source), store, producer)
+        finally:
+            producer.close()
+        logging.getLogger("leadhub.ingest").info(
+            "%s: fetched %d, new %d, changed %d, unchanged %d, failed %d%s", report.source, report.fetched,
+            report.new, report.changed, report.unchanged, report.failed, f" — {report.error}" if report.error else "",
+        )  # fmt: skip
+        return report
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler = Scheduler(sources, run_one)
+    typer.echo(f"scheduling {len(scheduler.clocks)} source(s); stop with Ctrl-C", err=True)
+    try:
+        while not stop.is_set():
+            scheduler.tick()
+            stop.wait(1.0)
+    finally:
+        scheduler.shutdown()
+        store.close()
+
+
 @app.command("preview")
 def preview(
     kind: str = typer.Option(..., "--kind", help="The source kind, e.g. feed or hotline_files."),
