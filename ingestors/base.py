@@ -79,7 +79,6 @@ def register(cls: type[SourceKind]) -> type[SourceKind]:
 
 def load_kinds() -> dict[str, type[SourceKind]]:
     """Import every bundled kind module so they register (adding a kind = adding it here)."""
-    from ingestors import feed, hotline_files  # noqa: F401
-    from ingestors import json_api  # noqa: F401
+    from ingestors import board, feed, hotline_files, json_api  # noqa: F401
 
     return KINDS

@@ -1,0 +1,170 @@
+"""Boards and forums (kinds ``board`` and ``forum``): crawled by the generic Scrapy spider.
+
+A source names a site configuration (a bundled one, ingestors/spiders/sites/*.yaml, or a YAML
+file of its own) and usually its start_urls. Each run crawls in a child process (Scrapy's reactor
+cannot restart inside one process) that writes items as JSON lines; they come back here as
+RawLeads, or Problems when an item cannot be one. The ids of recent items are kept in the source's
+state so the next run neither refetches them nor pages past them; they are remembered only in
+``acknowledge``, once Kafka has the leads. The official reply goes to ``extra`` (reply,
+reply_time, reply_unit), not into the body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, model_validator
+
+from ingestors.base import FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable, register
+from ingestors.http import check_url
+from ingestors.spiders.parse import canonical_url, decode_html, external_id_for, item_to_lead, parse_detail, parse_list
+from ingestors.spiders.site_config import SiteConfig, load_site
+from schemas.leads import RawLead
+
+SEEN_LIMIT = 5000  # recent ids remembered; older ones are far behind the pages a run reads
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class BoardOptions(KindOptions):
+    site: str = Field("leader_board", description="A bundled site (leader_board, discuz_forum) or a site YAML file.")
+    start_urls: list[str] | None = Field(None, description="The board's first list page(s); replaces the site's.")
+    overrides: dict[str, Any] = Field(default_factory=dict, description="Other SiteConfig fields, e.g. max_pages.")
+    allow_private_network: bool = Field(False, description="Allow loopback/private addresses (tests, intranets).")
+    timeout_s: float = Field(900.0, gt=0, description="The crawl is closed after this long.")
+
+    @model_validator(mode="after")
+    def _site_resolves(self) -> BoardOptions:
+        self.site_config()  # a missing file or a bad override fails when sources.yaml loads
+        return self
+
+    def site_config(self) -> SiteConfig:
+        """The site's configuration with this source's changes; ValueError when it is not valid."""
+        base = load_site(self.site)
+        changes = dict(self.overrides)
+        if self.start_urls is not None:
+            changes["start_urls"] = self.start_urls
+        if self.allow_private_network:
+            changes["allow_private_network"] = True
+        try:
+            return SiteConfig.model_validate(base.model_dump() | changes)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ValueError(f"site {self.site}: {problems}") from None
+
+
+class ForumOptions(BoardOptions):
+    site: str = Field("discuz_forum", description="A bundled site (discuz_forum, leader_board) or a site YAML file.")
+
+
+def _problem(item: dict[str, Any], exc: ValueError) -> Problem:
+    reason = str(exc)
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        reason = f"{'.'.join(map(str, first['loc'])) or 'item'}: {first['msg']}"
+    payload = json.dumps(item, ensure_ascii=False, default=str).encode("utf-8")
+    return Problem(f"{item.get('url') or item.get('external_id')}: {reason}", payload, url=item.get("url"))
+
+
+@register
+class BoardKind(SourceKind):
+    kind = "board"
+    Options = BoardOptions
+    options: BoardOptions
+
+    def _config(self) -> SiteConfig:
+        try:
+            return self.options.site_config()
+        except ValueError as exc:
+            raise SourceUnavailable(str(exc)) from None
+
+    def fetch(self, ctx: FetchContext) -> Iterator[RawLead | Problem]:
+        config = self._config()
+        if not config.start_urls:
+            raise SourceUnavailable(f"site {config.name}: no start_urls; set start_urls on the source")
+        for url in config.start_urls:
+            check_url(url, config.allow_private_network)  # refuse early and plainly, before a child starts
+        self._fetched: list[str] = []
+        with tempfile.TemporaryDirectory(prefix="leadhub-board-") as tmp:
+            folder = Path(tmp)
+            (folder / "site.json").write_text(config.model_dump_json(), encoding="utf-8")
+            (folder / "seen.json").write_text(json.dumps(ctx.state.get("seen", [])), encoding="utf-8")
+            self._crawl(folder, ctx)
+            summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+            if summary["list_pages"] == 0:
+                reasons = "; ".join(summary["errors"]) or "no response"
+                raise SourceUnavailable(f"{config.start_urls[0]}: no list page read ({reasons})")
+            ctx.warnings.extend(summary["errors"][:5])
+            lines = (folder / "items.jsonl").read_text(encoding="utf-8").splitlines()
+        for line in lines:
+            item = json.loads(line)
+            self._fetched.append(item["external_id"])  # a Problem too is sent (to dead letters), so it counts as seen
+            try:
+                yield item_to_lead(item, config, source=ctx.source, channel=ctx.channel, timezone=ctx.timezone)
+            except ValueError as exc:
+                yield _problem(item, exc)
+
+    def _crawl(self, folder: Path, ctx: FetchContext) -> None:
+        command = [
+            sys.executable, "-m", "ingestors.spiders.run", "--config", str(folder / "site.json"),
+            "--seen", str(folder / "seen.json"), "--output", str(folder / "items.jsonl"),
+            "--summary", str(folder / "summary.json"), "--source", ctx.source, "--channel", ctx.channel,
+            "--timezone", ctx.timezone, "--timeout", str(self.options.timeout_s),
+        ]  # fmt: skip
+        # The child imports leadhub from wherever this process did, installed or not.
+        env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(_PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=self.options.timeout_s + 60)
+        except subprocess.TimeoutExpired:
+            raise SourceUnavailable(f"the crawl did not finish within {self.options.timeout_s + 60:.0f} s") from None
+        if done.returncode != 0 or not (folder / "summary.json").exists():
+            tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+            raise SourceUnavailable(f"the crawl failed (exit {done.returncode}): {tail}")
+
+    def acknowledge(self, ctx: FetchContext) -> None:
+        fetched = getattr(self, "_fetched", [])
+        if fetched:
+            new = set(fetched)
+            kept = [i for i in ctx.state.get("seen", []) if i not in new]
+            ctx.state["seen"] = (kept + list(dict.fromkeys(fetched)))[-SEEN_LIMIT:]
+        self._fetched = []
+
+    def parse_document(self, data: bytes, ctx: FetchContext) -> Iterator[RawLead | Problem]:
+        """A saved list page gives a lead per listed item (list-level fields); a detail page one lead."""
+        config = self._config()
+        html = decode_html(data)
+        own_url = ctx.state.get("url") or canonical_url(html)
+        base = own_url or (config.start_urls[0] if config.start_urls else "")
+        fetched = ctx.now.isoformat()
+        listing = parse_list(html, base, config)
+        if listing.entries:
+            items = [
+                entry.fields | {"url": entry.url, "external_id": entry.external_id, "fetched_at": fetched}
+                for entry in listing.entries
+            ]
+        else:
+            record = parse_detail(html, base, config)
+            if not (record.get("body") or record.get("title")):
+                raise SourceUnavailable(f"neither a list page nor a detail page of site {config.name}")
+            digest = hashlib.sha256(f"{record.get('title')}\n{record.get('body')}".encode()).hexdigest()[:32]
+            external = external_id_for(own_url, config) if own_url else digest
+            items = [record | {"url": own_url, "external_id": external, "fetched_at": fetched}]
+        for item in items:
+            try:
+                yield item_to_lead(item, config, source=ctx.source, channel=ctx.channel, timezone=ctx.timezone)
+            except ValueError as exc:
+                yield _problem(item, exc)
+
+
+@register
+class ForumKind(BoardKind):
+    kind = "forum"
+    Options = ForumOptions
+    options: ForumOptions
