@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ingestors.base import FetchContext, Problem, SourceKind, SourceUnavailable
@@ -38,7 +39,11 @@ def content_digest(lead: RawLead) -> str:
     return hashlib.sha256(lead.model_dump_json(exclude={"fetched_at"}).encode()).hexdigest()[:32]
 
 
-def run_source(config: SourceConfig, kind: SourceKind, store: IngestState, producer: CheckedProducer) -> RunReport:
+PROGRESS_EVERY = 500
+
+
+def run_source(config: SourceConfig, kind: SourceKind, store: IngestState, producer: CheckedProducer,
+               progress: Callable[[RunReport], None] | None = None) -> RunReport:  # fmt: skip
     report = RunReport(config.name)
     started = time.monotonic()
     state = store.load(config.name)
@@ -53,6 +58,8 @@ def run_source(config: SourceConfig, kind: SourceKind, store: IngestState, produ
                 producer.send("leads.dlq", value, config.name.encode(), headers)
                 continue
             report.fetched += 1
+            if progress and report.fetched % PROGRESS_EVERY == 0:
+                progress(report)
             digest = content_digest(item)
             before = store.seen_content(config.name, item.external_id)
             if before == digest:

@@ -30,6 +30,10 @@ def _state_path(settings) -> Path:
     return services_home(settings).parent / "ingest-state.sqlite"
 
 
+def _progress(report: RunReport) -> None:
+    typer.echo(f"  {report.source}: {report.fetched} fetched, {report.new} new, {report.failed} failed …", err=True)
+
+
 @app.command("run")
 def run(
     ctx: typer.Context,
@@ -50,7 +54,7 @@ def run(
     try:
         for source in chosen:
             typer.echo(f"running {source.name} ({source.kind}) …", err=True)
-            reports.append(run_source(source, build_kind(source), store, producer))
+            reports.append(run_source(source, build_kind(source), store, producer, progress=_progress))
     finally:
         producer.close()
         store.close()
