@@ -22,6 +22,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from leadhub.errors import StartupError
 from leadhub.kafka_clients import kafka_python_options
 from leadhub.producer import CheckedProducer
 from leadhub.search_backend import SearchBackend
@@ -72,6 +73,21 @@ class _Pending:
     offsets: dict[TopicPartition, int] = field(default_factory=dict)
 
 
+def _wait_for_metadata(consumer: KafkaConsumer, topics: list[str], timeout_s: float = 60.0) -> None:
+    """Join the group only once the topics' partitions are known: joining earlier gets an empty
+    assignment that lasts until the next metadata refresh (a topic created a moment ago)."""
+    deadline = time.monotonic() + timeout_s
+    missing = list(topics)
+    while missing:
+        missing = [t for t in missing if not consumer.partitions_for_topic(t)]
+        if missing and time.monotonic() > deadline:
+            raise StartupError(
+                f"Kafka topics {', '.join(missing)} do not exist", hint="create them with `leadhub topics create`"
+            )
+        if missing:
+            time.sleep(0.5)
+
+
 class SearchSink:
     def __init__(self, settings: Settings, *, limits: BatchLimits | None = None, group_id: str = "leadhub-sink") -> None:
         self.settings = settings
@@ -81,13 +97,16 @@ class SearchSink:
         self.leads_index = alias_name(settings.search.index_prefix, "leads")
         self.cases_index = alias_name(settings.search.index_prefix, "cases")
         self.consumer = KafkaConsumer(
-            *(self.prefix + t for t in TOPICS),
             **kafka_python_options(kafka),
             group_id=group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=2000,
+            metadata_max_age_ms=30_000,
         )
+        topics = [self.prefix + t for t in TOPICS]
+        _wait_for_metadata(self.consumer, topics)
+        self.consumer.subscribe(topics)
         self.producer = CheckedProducer(kafka)
         self.clock = BatchClock(limits or BatchLimits())
         self.metrics = SinkMetrics()

@@ -143,7 +143,7 @@ def test_an_older_case_state_never_overwrites_a_newer_one(env):
     env.flush()
     sink, thread = start_sink(env)
     try:
-        env.wait_count(env.cases_index, 1)
+        assert env.wait_count(env.cases_index, 1) == 1
     finally:
         stop_sink(sink, thread)
     from sinks.documents import case_state_actions
@@ -216,7 +216,7 @@ def test_search_engine_unavailable_mid_run_loses_and_duplicates_nothing(env):
         for i in range(500):
             env.send("leads.routed", lead(i, env.run), f"{env.run}-lead-{i}")
         env.flush()
-        env.wait_count(env.leads_index, 100)
+        assert env.wait_count(env.leads_index, 100) >= 100
         os.kill(pid, signal.SIGSTOP)  # the engine stops answering, connections hang
         try:
             for i in range(500, 1000):
@@ -246,7 +246,7 @@ def test_sigkill_of_the_sink_and_a_restart_lose_nothing(env):
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
         produce(range(1500))
-        env.wait_count(env.leads_index, 300)
+        assert env.wait_count(env.leads_index, 300) >= 300
         proc.send_signal(signal.SIGKILL)  # mid-run: no flush, no commit
         proc.wait(timeout=10)
         landed_before_kill = env.count(env.leads_index)
