@@ -34,7 +34,7 @@ from enrichers.text import content_key
 class DedupConfig:
     shingle: int = 3
     sample: int = 3  # one shingle in `sample` becomes an anchor
-    max_postings: int = 200  # most recent leads kept per anchor
+    max_postings: int = 64  # most recent leads kept per anchor; a full posting is a stock phrase
     vote_depth: int = 16  # how far back in each posting a lookup reads; bounds the cost per lead
     max_candidates: int = 20
     window_days: float = 30.0  # leads further apart than this never join
@@ -91,6 +91,8 @@ class MemoryDedupState:
         self._fingerprints.setdefault(sketch.fingerprint, sketch.lead_id)
         for anchor in sketch.anchors:
             posting = self._postings.setdefault(anchor, [])
+            if posting and self._sketches[posting[-1]].case_id == sketch.case_id:
+                continue  # the case is already the latest here: a popular case must not fill its anchors
             posting.append(sketch.lead_id)
             if len(posting) > max_postings:
                 del posting[: len(posting) - max_postings]
@@ -186,7 +188,10 @@ class Deduplicator:
         # Rare anchors have short postings and are read whole; a common one (a stock phrase) is read
         # only back to vote_depth: its older leads are found through their rarer anchors. Counting
         # in C (Counter over a chain) keeps this the cheap part.
-        votes = Counter(chain.from_iterable(self.state.postings(anchor)[depth:] for anchor in mine))
+        postings = (self.state.postings(anchor) for anchor in mine)
+        # A posting at its cap belongs to a stock phrase many cases share: it says nothing about
+        # which case this is, and skipping it keeps the cost per lead from growing with the state.
+        votes = Counter(chain.from_iterable(p[depth:] for p in postings if len(p) < cfg.max_postings))
         # A candidate must share enough anchors to pass either test below: half of a small text's
         # anchors (Jaccard), or 70 % of at least min_anchors (containment of a smaller one).
         floor = max(2, min(math.ceil(cfg.jaccard * len(mine)), math.ceil(cfg.containment * cfg.min_anchors)))

@@ -39,6 +39,9 @@ class TableDedupState:
         for anchor in sketch.anchors:
             key = str(anchor)
             posting = list(self.postings_table.get(key) or ())
+            latest = self.sketches.get(posting[-1]) if posting else None
+            if latest is not None and latest["case_id"] == sketch.case_id:
+                continue  # as in MemoryDedupState.put: a popular case must not fill its anchors
             posting.append(sketch.lead_id)
             self.postings_table[key] = posting[-max_postings:]
 

@@ -122,3 +122,13 @@ def test_anchor_helpers():
     jac, cont = similarity(a, b)
     assert cont == 1.0 and jac < 1.0
     assert fingerprint("T", "电梯，坏了") == fingerprint("t", "电梯坏了")
+
+
+def test_a_popular_case_keeps_attracting_its_reports():
+    # 150 reports of one problem must not crowd the case out of its own anchors' postings.
+    d = dedup()
+    d.assign("first", "电梯停运", POST)
+    for i in range(150):
+        assert d.assign(f"r{i}", "", f"【第{i}次反映】{POST}").case_id == "first"
+    late = d.assign("late", "", "市民来电反映：稠城街道幸福小区3号楼的电梯已经停运一周了，物业一直说在等配件。")
+    assert late.case_id == "first"
