@@ -55,6 +55,7 @@ class SinkMetrics:
     retries: int = 0
     batches: int = 0
     lag: int | None = None
+    first_record_at: float | None = None  # monotonic; throughput is measured from here, not from start-up
 
     def line(self) -> str:
         elapsed = max(time.monotonic() - self.started, 1e-9)
@@ -170,6 +171,8 @@ class SearchSink:
 
     # reading
     def _add(self, record: Any) -> None:
+        if self.metrics.first_record_at is None:
+            self.metrics.first_record_at = time.monotonic()
         topic = record.topic[len(self.prefix) :]
         pending = self._pending
         pending.offsets[TopicPartition(record.topic, record.partition)] = record.offset
