@@ -94,6 +94,7 @@ class RoutingSettings(_Section):
 class IngestSettings(_Section):
     sources: Path = Field(Path("sources.yaml"), description="The configured sources.")
     state_db: Path | None = Field(None, description="Per-source state (SQLite); default .local/ingest-state.sqlite.")
+    metrics_file: Path | None = Field(None, description="Scheduler metrics (.prom); default .local/ingest-metrics.prom.")
 
 
 class StreamsSettings(_Section):

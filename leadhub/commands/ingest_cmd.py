@@ -96,11 +96,15 @@ def schedule(ctx: typer.Context) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    from ingestors import metrics
+
     scheduler = Scheduler(sources, run_one)
-    typer.echo(f"scheduling {len(scheduler.clocks)} source(s); stop with Ctrl-C", err=True)
+    metrics_file = settings.ingest.metrics_file or _state_path(settings).with_name("ingest-metrics.prom")
+    typer.echo(f"scheduling {len(scheduler.clocks)} source(s); metrics in {metrics_file}; stop with Ctrl-C", err=True)
     try:
         while not stop.is_set():
             scheduler.tick()
+            metrics.write(metrics_file, list(scheduler.clocks.values()))
             stop.wait(1.0)
     finally:
         scheduler.shutdown()

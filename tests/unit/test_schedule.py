@@ -86,3 +86,25 @@ def test_stale_sources_are_flagged():
         assert scheduler.clocks["quiet"].stale
     finally:
         scheduler.shutdown()
+
+
+def test_stale_and_failures_are_exported_as_metrics(tmp_path):
+    from ingestors import metrics
+
+    clock = {"now": T0}
+    scheduler = Scheduler([source("quiet", expect="1h"), source("fine")], lambda c: RunReport(c.name, error="down" if c.name == "quiet" else None), now=lambda: clock["now"])
+    try:
+        scheduler.tick()
+        scheduler.wait_idle(5)
+        clock["now"] = T0 + dt.timedelta(hours=2)
+        scheduler.tick()
+        scheduler.wait_idle(5)
+    finally:
+        scheduler.shutdown()
+    path = tmp_path / "m" / "ingest.prom"
+    metrics.write(path, scheduler.clocks.values())
+    text = path.read_text()
+    assert 'leadhub_ingest_source_stale{source="quiet"} 1' in text
+    assert 'leadhub_ingest_source_stale{source="fine"} 0' in text
+    assert 'leadhub_ingest_source_failures{source="quiet"} 2' in text
+    assert 'leadhub_ingest_source_last_success_seconds{source="fine"}' in text
