@@ -20,9 +20,8 @@ from pydantic import Field, ValidationError, model_validator
 
 from ingestors.base import FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable, register
 from schemas.leads import RawLead
-from schemas.timezones import zone
+from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
 
-DEFAULT_DATE_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d"]
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email", "contact_address")
 
 
@@ -92,24 +91,6 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def parse_when(value: Any, formats: list[str], timezone: str) -> dt.datetime | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=zone(timezone))
-    text = str(value).strip()
-    for fmt in formats:
-        try:
-            return dt.datetime.strptime(text, fmt).replace(tzinfo=zone(timezone))
-        except ValueError:
-            continue
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"date {text!r} matches none of {formats}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone(timezone))
-
-
 def row_to_lead(row: dict[str, Any], options: HotlineFileOptions, ctx: FetchContext) -> RawLead:
     """Raises ValueError (incl. pydantic's ValidationError) when the row cannot be a lead."""
     if not isinstance(row, dict):
@@ -127,7 +108,7 @@ def row_to_lead(row: dict[str, Any], options: HotlineFileOptions, ctx: FetchCont
         title=_text(value.get("title")) or "", body=_text(value.get("body")) or "",
         author=_text(value.get("author")), url=_text(value.get("url")),
         location_text=_text(value.get("location_text")),
-        published_at=parse_when(value.get("published_at"), options.date_formats, ctx.timezone),
+        published_at=parse_local_time(value.get("published_at"), options.date_formats, ctx.timezone),
         contact=contact or None,
     )  # fmt: skip
 

@@ -12,9 +12,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ingestors.base import FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable, register
-from ingestors.hotline_files import DEFAULT_DATE_FORMATS, parse_when
 from ingestors.http import HttpFetcher
 from schemas.leads import RawLead
+from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
 
 LEAD_FIELDS = ("external_id", "title", "body", "url", "author", "location_text", "published_at",
                "contact_name", "contact_phone", "contact_email", "contact_address")  # fmt: skip
@@ -107,7 +107,7 @@ def record_to_lead(record: Any, options: JsonApiOptions, ctx: FetchContext) -> R
         source=ctx.source, channel=ctx.channel, external_id=text.get("external_id") or "",
         title=text.get("title") or "", body=text.get("body") or "", url=text.get("url"),
         author=text.get("author"), location_text=text.get("location_text"),
-        published_at=parse_when(value.get("published_at"), options.date_formats, ctx.timezone),
+        published_at=parse_local_time(value.get("published_at"), options.date_formats, ctx.timezone),
         contact=contact or None, extra=extra,
     )  # fmt: skip
 

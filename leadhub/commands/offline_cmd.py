@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 
 from pathlib import Path
 from typing import Optional
@@ -15,7 +14,7 @@ from enrichers.dedup import DedupConfig, Deduplicator, MemoryDedupState
 from enrichers.pipeline import build_categorizer
 from leadhub.commands.jsonl import read_jsonl, write_jsonl
 from leadhub.errors import ConfigError
-from schemas.timezones import zone
+from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
 
 INPUT_HELP = "JSONL file to read ('-' or nothing: standard input)."
 
@@ -62,28 +61,6 @@ def categorize(
     _report(errors, total)
 
 
-_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%Y/%m/%d")
-
-
-def parse_when(value: object, timezone: str) -> dt.datetime | None:
-    """A date in ISO form or one of the board's styles (2019/2/28 11:25:05); None if missing."""
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
-    try:
-        when = dt.datetime.fromisoformat(text)
-    except ValueError:
-        for fmt in _DATE_FORMATS:
-            try:
-                when = dt.datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-        else:
-            raise ValueError(f"unrecognized date {text!r}")
-    return when if when.tzinfo else when.replace(tzinfo=zone(timezone))
-
-
 def dedup(
     ctx: typer.Context,
     input: Optional[Path] = typer.Argument(None, help=INPUT_HELP),
@@ -97,7 +74,7 @@ def dedup(
         total += 1
         if not isinstance(item, Exception):
             try:
-                when = parse_when(item.get("published_at"), routing.source_timezone)
+                when = parse_local_time(item.get("published_at"), DEFAULT_DATE_FORMATS, routing.source_timezone)
             except ValueError as exc:
                 item = ValueError(f"line {number}: {exc}")
         if isinstance(item, Exception):

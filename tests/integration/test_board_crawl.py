@@ -1,9 +1,8 @@
 """Board and forum kinds end to end: a real crawl (child process, Scrapy) of a local copy of a
 leaders' message board and a Discuz! forum, into the real Kafka, twice (the second finds nothing)."""
 
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from leadhub.kafka_clients import kafka_python_options
 from leadhub.producer import CheckedProducer
 from schemas.leads import RawLead
 from schemas.serialization import decode
+from tests.local_http import serve
 
 pytestmark = pytest.mark.integration
 
@@ -61,12 +61,9 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
     Handler.hits = []
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serve(Handler) as url:
+        yield url
 
 
 def _sources(server: str) -> list[SourceConfig]:

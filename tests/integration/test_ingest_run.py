@@ -1,9 +1,8 @@
 """`leadhub ingest run` end to end: a local feed server and a hotline inbox into the real Kafka."""
 
 import hashlib
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import yaml
@@ -14,6 +13,7 @@ from leadhub.kafka_clients import kafka_python_options
 from schemas.leads import RawLead
 from schemas.serialization import decode
 from tests.ingest_fixtures import HOTLINE_COLUMNS, hotline_csv, rss
+from tests.local_http import serve
 
 pytestmark = pytest.mark.integration
 
@@ -50,11 +50,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serve(Handler) as url:
+        yield url
 
 
 def test_feed_and_hotline_sources_into_kafka_incrementally(kafka_settings, server, tmp_path, capsys):
@@ -143,12 +140,10 @@ class ApiHandler(BaseHTTPRequestHandler):
 
 
 def test_json_api_with_cursor_pages_and_a_since_cursor(kafka_settings, tmp_path, capsys):
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), ApiHandler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     run = uuid.uuid4().hex[:8]
-    try:
+    with serve(ApiHandler) as base:
         options = {
-            "url": f"http://127.0.0.1:{httpd.server_address[1]}/orders", "allow_private_network": True,
+            "url": f"{base}/orders", "allow_private_network": True,
             "records_path": "items", "fields": {"external_id": "no", "body": "content", "published_at": "time"},
             "pagination": {"type": "cursor", "cursor_param": "cursor", "next_cursor_path": "next"},
             "since": {"param": "since", "field": "time"},
@@ -161,8 +156,6 @@ def test_json_api_with_cursor_pages_and_a_since_cursor(kafka_settings, tmp_path,
         assert main([*args, "ingest", "run", "hotline-api"]) == 0
         ApiHandler.orders = ApiHandler.orders + [{"no": "H099", "content": "新工单：停水。", "time": "2024-05-09 10:00:00"}]
         assert main([*args, "ingest", "run", "hotline-api"]) == 0
-    finally:
-        httpd.shutdown()
     capsys.readouterr()
     consumer = KafkaConsumer(
         f"j{run}.leads.raw", **kafka_python_options(kafka_settings), group_id=f"r{run}",
