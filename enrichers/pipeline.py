@@ -33,4 +33,6 @@ def build_router(routing: RoutingSettings, dedup_state: DedupState, cases: CaseB
         cases=cases,
         statuses=statuses,
         on_closed=routing.on_closed_case,
+        due_days=routing.case_due_days,
+        urgent_due_days=routing.urgent_due_days,
     )

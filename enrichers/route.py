@@ -44,6 +44,9 @@ class MemoryCaseBook:
         self._cases[case.case_id] = case
 
 
+URGENT_PRIORITY = 70
+
+
 @dataclass
 class RouteOutput:
     lead: Lead
@@ -59,6 +62,8 @@ class Router:
     cases: CaseBook
     statuses: CaseStatusView
     on_closed: Literal["flag", "reopen"] = "flag"
+    due_days: float = 5.0
+    urgent_due_days: float = 1.0
 
     def route(self, lead: Lead) -> RouteOutput:
         category = self.categorizer.categorize(lead.title, lead.text)
@@ -85,6 +90,9 @@ class Router:
         )
         if priority.priority > case.priority:
             case = case.model_copy(update={"priority": priority.priority})
+        due_at = self._due_at(case)
+        if due_at != case.due_at:
+            case = case.model_copy(update={"due_at": due_at})
         if case.category is None and category.category:
             case = case.model_copy(
                 update={
@@ -109,6 +117,14 @@ class Router:
             }
         )
         return RouteOutput(routed, case, events)
+
+
+    def _due_at(self, case: Case) -> dt.datetime | None:
+        """Due a fixed time after the first report; sooner once the case is urgent."""
+        if case.first_seen is None:
+            return None
+        days = self.urgent_due_days if case.priority >= URGENT_PRIORITY else self.due_days
+        return case.first_seen + dt.timedelta(days=days)
 
 
 def _place(where) -> Place | None:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from leadhub.commands import config_cmd, index_cmd, ingest_cmd, offline_cmd, services_cmd, sink_cmd, streams_cmd, topics_cmd
+from leadhub.commands import api_cmd, config_cmd, index_cmd, ingest_cmd, offline_cmd, search_cmd, services_cmd, sink_cmd, streams_cmd, topics_cmd
 from leadhub.context import AppContext
 from leadhub.errors import LeadhubError
 from leadhub.settings import build_settings, parse_overrides
@@ -29,6 +29,8 @@ app.add_typer(sink_cmd.app, name="sink")
 app.add_typer(offline_cmd.model_app, name="model")
 app.command("categorize")(offline_cmd.categorize)
 app.command("dedup")(offline_cmd.dedup)
+app.command("search")(search_cmd.search)
+app.add_typer(api_cmd.app, name="api")
 app.add_typer(config_cmd.app, name="config")
 
 

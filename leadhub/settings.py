@@ -86,6 +86,8 @@ class RoutingSettings(_Section):
     triage_threshold: float = Field(0.5, ge=0, le=1, description="Below this confidence a lead needs triage.")
     source_timezone: str = Field("Asia/Shanghai", description="How naive times from sources are read.")
     dedup_window_days: float = Field(30.0, gt=0)
+    case_due_days: float = Field(5.0, gt=0, description="A new case is due this long after its first report.")
+    urgent_due_days: float = Field(1.0, gt=0, description="... or this long when its priority is urgent (>= 70).")
     on_closed_case: Literal["flag", "reopen"] = Field(
         "flag", description="A new report on a resolved/closed case: raise its priority (flag) or reopen it."
     )
@@ -100,6 +102,28 @@ class IngestSettings(_Section):
 class StreamsSettings(_Section):
     app_id: str = Field("leadhub-streams", description="Faust app id: consumer group and table prefix.")
     web_port: int = Field(6066, description="The worker's metrics/health port.")
+
+
+class ApiKeySpec(_Section):
+    """One API key: only its SHA-256 is stored (`leadhub api key create` prints both)."""
+
+    name: str = Field(..., min_length=1, max_length=100, description="Who holds the key; the actor of their events.")
+    sha256: str = Field(..., pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of the key.")
+    role: Literal["analyst", "officer", "intake", "admin"]
+    departments: list[str] = Field(
+        default_factory=list, description="For officers: the departments whose cases they may act on ('*' = all)."
+    )
+
+
+class ApiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    keys: list[ApiKeySpec] = Field(default_factory=list, description="API keys and their roles.")
+    event_wait_s: float = Field(
+        5.0, ge=0, description="How long an action waits to see itself in the index before answering 202."
+    )
+    max_page_size: int = Field(200, ge=1, le=10_000)
+    public_url: str | None = Field(None, description="Base URL printed and used in Open311 links.")
 
 
 class LocalServicesSettings(_Section):
@@ -131,6 +155,7 @@ class Settings(BaseSettings):
     routing: RoutingSettings = RoutingSettings()
     streams: StreamsSettings = StreamsSettings()
     ingest: IngestSettings = IngestSettings()
+    api: ApiSettings = ApiSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -10,7 +10,7 @@ from schemas.leads import Lead
 # The parts of a case the route stage owns (cases.state); status and history belong to the events.
 MEMBERSHIP_FIELDS = (
     "title", "summary", "category", "department", "place", "priority", "report_count",
-    "channels", "sources", "first_seen", "last_seen", "lead_ids",
+    "channels", "sources", "first_seen", "last_seen", "lead_ids", "due_at",
 )  # fmt: skip
 HANDLING_FIELDS = ("status", "assignee", "department", "resolution", "merged_into", "history", "feedback")
 

@@ -1,0 +1,152 @@
+"""/api/v1: leads, cases, case events, field reports, statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from leadhub.access import Permission, Principal
+from leadhub.api.auth import context, require
+from leadhub.api.context import ApiContext
+from leadhub.api.params import FilterParams, build_search, page_params, redact_lead, validation_detail
+from leadhub.case_actions import CaseNotFound, act
+from leadhub.intake import FieldReport, report_to_raw_lead
+from leadhub.queries import Filters, Interval, SearchPage, SearchRequest, Sort, Stats, StatsRequest
+from schemas.cases import Action, CaseEvent, Status
+from schemas.status_machine import IllegalTransition, allowed_actions
+
+CASE_LEADS_LIMIT = 500
+
+
+class EventRequest(BaseModel):
+    """An action on a case; the actor is the key's holder, the case the one in the path."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Action
+    note: str | None = Field(None, max_length=20_000)
+    department: str | None = Field(None, max_length=200)
+    assignee: str | None = Field(None, max_length=200)
+    target_case_id: str | None = Field(None, max_length=64)
+    lead_ids: list[str] = Field(default_factory=list, max_length=1000)
+    event_id: str | None = Field(None, min_length=1, max_length=64, description="Your id, to make retries safe.")
+
+
+class EventAccepted(BaseModel):
+    event: CaseEvent
+    status: str = Field(..., description="The case's status after the event.")
+    visible: bool = Field(..., description="Whether the index already shows it (else within seconds).")
+
+
+class ReportAccepted(BaseModel):
+    lead_id: str
+    source: str
+    external_id: str
+
+
+def case_with_leads(ctx: ApiContext, case_id: str, who: Principal) -> dict[str, Any]:
+    case = ctx.store.get("cases", case_id)
+    if case is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no case {case_id}")
+    leads = ctx.store.search(
+        SearchRequest(kind="leads", filters=Filters(case_id=[case_id]), sort=Sort.oldest, size=CASE_LEADS_LIMIT, facets=False)
+    )
+    case = {k: v for k, v in case.items() if k != "state_offset"}
+    case["leads"] = [redact_lead(lead, who) for lead in leads.hits]
+    case["allowed_actions"] = [a.value for a in allowed_actions_for(case, who)]
+    return case
+
+
+def allowed_actions_for(case: dict[str, Any], who: Principal) -> list[Action]:
+    if not who.may_act_on(case.get("department")):
+        return []
+    return allowed_actions(Status(case.get("status", "new")))
+
+
+def submit_event(ctx: ApiContext, case_id: str, request: EventRequest, who: Principal) -> EventAccepted:
+    case = ctx.store.get("cases", case_id)
+    if case is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no case {case_id}")
+    if not who.may_act_on(case.get("department")):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, detail=f"{who.name} may act only on cases of {', '.join(sorted(who.departments)) or 'no department'}"
+        )
+    fields = request.model_dump(exclude_none=True)
+    try:
+        event = CaseEvent(case_id=case_id, actor=who.name, **fields)
+    except ValidationError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=validation_detail(exc)) from None
+    try:
+        result = act(ctx.store, ctx.publisher, event, wait_s=ctx.settings.event_wait_s)
+    except CaseNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=exc.message) from None
+    except IllegalTransition as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.message) from None
+    ctx.metrics.events.labels(event.action.value).inc()
+    return EventAccepted(event=result.event, status=result.case.status.value, visible=result.visible)
+
+
+def build_router(max_page_size: int) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["api v1"])
+    paging = page_params(max_page_size)
+    reader = require(Permission.read)
+
+    @router.get("/leads", response_model=SearchPage, summary="Search leads")
+    def search_leads(
+        filters: FilterParams = Depends(), page: dict = Depends(paging), who: Principal = Depends(reader),
+        ctx: ApiContext = Depends(context),
+    ) -> SearchPage:  # fmt: skip
+        result = ctx.store.search(build_search("leads", filters=filters.values, **page))
+        result.hits = [redact_lead(hit, who) for hit in result.hits]
+        return result
+
+    @router.get("/cases", response_model=SearchPage, summary="Search cases")
+    def search_cases(
+        filters: FilterParams = Depends(), page: dict = Depends(paging), who: Principal = Depends(reader),
+        ctx: ApiContext = Depends(context),
+    ) -> SearchPage:  # fmt: skip
+        return ctx.store.search(build_search("cases", filters=filters.values, **page))
+
+    @router.get("/cases/{case_id}", summary="A case with its leads from every channel and its history")
+    def get_case(case_id: str, who: Principal = Depends(reader), ctx: ApiContext = Depends(context)) -> dict[str, Any]:
+        return case_with_leads(ctx, case_id, who)
+
+    @router.post(
+        "/cases/{case_id}/events", response_model=EventAccepted, status_code=status.HTTP_201_CREATED,
+        summary="Act on a case", responses={202: {"description": "Accepted; not yet visible in the index"},
+                                            409: {"description": "The action is not allowed in the case's status"}},
+    )  # fmt: skip
+    def post_event(
+        case_id: str, response: Response, request: EventRequest = Body(...),
+        who: Principal = Depends(require(Permission.act)), ctx: ApiContext = Depends(context),
+    ) -> EventAccepted:  # fmt: skip
+        accepted = submit_event(ctx, case_id, request, who)
+        if not accepted.visible:
+            response.status_code = status.HTTP_202_ACCEPTED
+        return accepted
+
+    @router.post("/reports", response_model=ReportAccepted, status_code=status.HTTP_201_CREATED, summary="Submit a field report")
+    def post_report(
+        report: FieldReport, who: Principal = Depends(require(Permission.submit_reports)), ctx: ApiContext = Depends(context)
+    ) -> ReportAccepted:
+        lead = report_to_raw_lead(report, who.name)
+        ctx.publisher.publish_lead(lead)
+        ctx.metrics.reports.inc()
+        return ReportAccepted(lead_id=lead.lead_id, source=lead.source, external_id=lead.external_id)
+
+    @router.get("/stats", response_model=Stats, summary="What the dashboard shows")
+    def stats(
+        since: dt.datetime | None = Query(None), until: dt.datetime | None = Query(None),
+        interval: Interval = Query(Interval.day), top: int = Query(10, ge=1, le=100),
+        who: Principal = Depends(reader), ctx: ApiContext = Depends(context),
+    ) -> Stats:  # fmt: skip
+        try:
+            request = StatsRequest(since=since, until=until, interval=interval, top=top)
+        except ValidationError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=validation_detail(exc)) from None
+        return ctx.store.stats(request)
+
+    return router

@@ -1,0 +1,191 @@
+"""Web pages for analysts and officers: search with facets, the case page with its actions, the dashboard.
+
+Server-rendered with Jinja2 (autoescaped: a lead's ``<script>`` shows as text). The login form puts the
+API key in an HttpOnly, SameSite=Strict cookie; POSTs from another origin are refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import jinja2
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from leadhub.access import Permission, Principal
+from leadhub.api import charts
+from leadhub.api.auth import COOKIE, context, identify, require
+from leadhub.api.context import ApiContext
+from leadhub.api.params import FilterParams, build_search
+from leadhub.api.v1 import EventRequest, case_with_leads, submit_event
+from leadhub.queries import FACETS, Interval, Sort, StatsRequest
+
+# Autoescape every template, whatever its name: lead text is untrusted.
+TEMPLATES = Jinja2Templates(env=jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True))
+PAGE_SIZE = 20
+ACTION_LABELS = {
+    "accept": "Accept 受理", "assign": "Assign 派单", "start": "Start 开始办理", "return": "Return 退单",
+    "resolve": "Resolve 办结", "feedback": "Feedback 反馈", "close": "Close 关闭", "reopen": "Reopen 重新打开",
+    "reject": "Reject 不予受理", "note": "Note 备注", "merge": "Merge 合并", "split": "Split 拆分",
+}  # fmt: skip
+# The form fields each action needs besides the note.
+ACTION_FIELDS = {"assign": ["department", "assignee"], "start": ["assignee"], "merge": ["target_case_id"], "split": ["lead_ids"]}
+NOTE_REQUIRED = {"resolve", "reject", "feedback", "note"}
+
+
+def wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/open311/")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _same_origin(request: Request) -> None:
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if origin and urlsplit(origin).netloc != request.url.netloc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="cross-site form posts are refused")
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/search"
+
+
+def error_page(request: Request, status_code: int, detail: Any) -> HTMLResponse:
+    text = detail if isinstance(detail, str) else "; ".join(str(d.get("msg", d)) for d in detail)
+    response = _render(request, "error.html", identify(request), status_code=status_code, detail=text)
+    response.status_code = status_code
+    return response
+
+
+def _render(request: Request, name: str, who: Principal | None, **values: Any) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(request, name, {"who": who, **values})
+
+
+def _url(path: str, params: dict[str, Any]) -> str:
+    pairs = [(k, v) for k, vs in params.items() for v in (vs if isinstance(vs, list) else [vs]) if v not in (None, "", False)]
+    return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    reader = require(Permission.read)
+
+    @router.get("/")
+    def home() -> RedirectResponse:
+        return RedirectResponse("/search", status_code=303)
+
+    @router.get("/login")
+    def login_form(request: Request, next: str | None = None, error: str | None = None) -> HTMLResponse:
+        return _render(request, "login.html", identify(request), next=_safe_next(next), error=error)
+
+    @router.post("/login")
+    def login(request: Request, key: str = Form(...), next: str = Form("/search"), ctx: ApiContext = Depends(context)):
+        _same_origin(request)
+        who = ctx.keys.identify(key.strip())
+        if who is None:
+            return _render(request, "login.html", None, next=_safe_next(next), error="Unknown key.")
+        response = RedirectResponse(_safe_next(next), status_code=303)
+        response.set_cookie(
+            COOKIE, key.strip(), httponly=True, samesite="strict", secure=request.url.scheme == "https", max_age=12 * 3600
+        )
+        return response
+
+    @router.post("/logout")
+    def logout(request: Request) -> RedirectResponse:
+        _same_origin(request)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    @router.get("/search")
+    def search_page(
+        request: Request,
+        kind: str = Query("cases", pattern="^(cases|leads)$"),
+        q: str = Query("", max_length=1000),
+        sort: Sort = Query(Sort.relevance),
+        page: int = Query(1, ge=1, le=500),
+        filters: FilterParams = Depends(),
+        who: Principal = Depends(reader),
+        ctx: ApiContext = Depends(context),
+    ) -> HTMLResponse:
+        selected = dict(filters.values)
+        if kind == "leads":
+            selected.pop("status"), selected.pop("overdue")
+        error, result = None, None
+        try:
+            result = ctx.store.search(build_search(kind, q, selected, sort.value, page, PAGE_SIZE, True))
+        except HTTPException as exc:
+            error = "; ".join(d["msg"] for d in exc.detail) if isinstance(exc.detail, list) else str(exc.detail)
+        base = {"kind": kind, "q": q, "sort": sort.value, **{k: v for k, v in selected.items() if v not in (None, [], False)}}
+        base = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in base.items()}
+
+        def with_filter(name: str, value: str) -> str:
+            current = list(base.get(name, []))
+            values = [v for v in current if v != value] if value in current else [*current, value]
+            return _url("/search", {**base, name: values, "page": None})
+
+        def page_url(n: int) -> str:
+            return _url("/search", {**base, "page": n})
+
+        return _render(
+            request, "search.html", who, kind=kind, q=q, sort=sort.value, sorts=[s.value for s in Sort], result=result,
+            error=error, selected=base, facet_fields=FACETS[kind], with_filter=with_filter, page_url=page_url,
+            page=page, page_size=PAGE_SIZE,
+        )  # fmt: skip
+
+    @router.get("/cases/{case_id}")
+    def case_page(
+        request: Request, case_id: str, message: str | None = None, error: str | None = None,
+        who: Principal = Depends(reader), ctx: ApiContext = Depends(context),
+    ) -> HTMLResponse:  # fmt: skip
+        case = case_with_leads(ctx, case_id, who)
+        by_channel: dict[str, list[dict[str, Any]]] = {}
+        for lead in case["leads"]:
+            by_channel.setdefault(lead.get("channel") or "other", []).append(lead)
+        return _render(
+            request, "case.html", who, case=case, by_channel=by_channel, message=message, error=error,
+            action_labels=ACTION_LABELS, action_fields=ACTION_FIELDS, note_required=NOTE_REQUIRED,
+        )  # fmt: skip
+
+    @router.post("/cases/{case_id}/actions")
+    def case_action(
+        request: Request, case_id: str, action: str = Form(...), note: str = Form(""), department: str = Form(""),
+        assignee: str = Form(""), target_case_id: str = Form(""), lead_ids: str = Form(""),
+        who: Principal = Depends(require(Permission.act)), ctx: ApiContext = Depends(context),
+    ) -> RedirectResponse:  # fmt: skip
+        _same_origin(request)
+        fields = {"action": action, "note": note, "department": department, "assignee": assignee, "target_case_id": target_case_id}
+        fields = {k: v.strip() for k, v in fields.items() if v.strip()}
+        ids = [i.strip() for i in lead_ids.replace(",", " ").split() if i.strip()]
+        outcome: dict[str, str]
+        try:
+            accepted = submit_event(ctx, case_id, EventRequest(**fields, lead_ids=ids), who)
+            shown = "" if accepted.visible else " (the index shows it in a moment; reload)"
+            outcome = {"message": f"{ACTION_LABELS.get(action, action)}: done, status {accepted.status}{shown}"}
+        except ValidationError as exc:
+            outcome = {"error": "; ".join(e["msg"] for e in exc.errors())}
+        except HTTPException as exc:
+            detail = exc.detail if isinstance(exc.detail, str) else "; ".join(d["msg"] for d in exc.detail)
+            outcome = {"error": detail}
+        return RedirectResponse(_url(f"/cases/{case_id}", outcome), status_code=303)
+
+    @router.get("/dashboard")
+    def dashboard(
+        request: Request, interval: Interval = Query(Interval.day), who: Principal = Depends(reader),
+        ctx: ApiContext = Depends(context),
+    ) -> HTMLResponse:  # fmt: skip
+        stats = ctx.store.stats(StatsRequest(interval=interval))
+        figures = {
+            "over_time": charts.categories_over_time(stats.by_category_over_time),
+            "place": charts.horizontal_bars("Cases by place", stats.by_place),
+            "channel": charts.pie("Leads by channel", stats.by_channel),
+            "funnel": charts.status_funnel(stats.status_funnel),
+        }
+        return _render(request, "dashboard.html", who, stats=stats, figures=figures, interval=interval.value)
+
+    return router
+

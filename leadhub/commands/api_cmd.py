@@ -1,0 +1,57 @@
+"""`leadhub api serve` and `leadhub api key create`."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="The HTTP API and web pages.", no_args_is_help=True)
+key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(key_app, name="key")
+
+
+@app.command("serve")
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option(None, "--host", help="Default: api.host."),
+    port: int = typer.Option(None, "--port", help="Default: api.port."),
+) -> None:
+    """Serve the API (/api/v1, /open311/v2, OpenAPI at /docs) and the web pages until stopped."""
+    import uvicorn
+
+    from leadhub.api.app import create_app
+    from leadhub.api.context import build_context
+
+    settings = ctx.obj.settings
+    context = build_context(settings)
+    if not len(context.keys):
+        typer.echo("warning: no API keys configured (api.keys); every request will get 401. "
+                   "Create one with `leadhub api key create --name NAME --role admin`.", err=True)  # fmt: skip
+    host, port = host or settings.api.host, port or settings.api.port
+    typer.echo(f"leadhub API on http://{host}:{port}/ (API docs at /docs); stop with Ctrl-C", err=True)
+    try:
+        uvicorn.run(create_app(context), host=host, port=port, log_level="info")
+    finally:
+        context.publisher.close()
+
+
+@key_app.command("create")
+def create_key(
+    name: str = typer.Option(..., "--name", help="Who holds the key; becomes the actor of their case events."),
+    role: str = typer.Option(..., "--role", help="analyst, officer, intake or admin."),
+    department: list[str] = typer.Option([], "--department", help="Officers: a department they act for (repeatable, * = all)."),
+) -> None:
+    """Make a new key: prints the key (give it to its holder, once) and the settings entry (only its hash)."""
+    import yaml
+
+    from leadhub.access import key_digest, new_key
+    from leadhub.errors import LeadhubError
+    from leadhub.settings import ApiKeySpec
+
+    try:
+        key = new_key()
+        spec = ApiKeySpec(name=name, sha256=key_digest(key), role=role, departments=department)
+    except ValueError as exc:
+        raise LeadhubError(f"invalid key: {exc}", hint="roles are analyst, officer, intake, admin") from None
+    typer.echo(f"key (shown once): {key}")
+    typer.echo("add to leadhub.yaml under api.keys:")
+    typer.echo(yaml.safe_dump([spec.model_dump()], allow_unicode=True, sort_keys=False))

@@ -1,0 +1,71 @@
+"""Experience officers' field reports: what they send (FieldReport) and the RawLead it becomes. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pydantic import Field, field_validator
+
+from schemas.leads import Attachment, RawLead, Strict
+from schemas.timezones import AwareDatetime, now
+
+INTAKE_SOURCE = "officer-intake"
+
+_LABELS = {
+    "zh": ("体验地点", "体验时间", "办理事项", "遇到的问题"),
+    "en": ("Place", "Visited", "What I tried", "What went wrong"),
+}
+
+
+class FieldReport(Strict):
+    """One visit by an experience officer (体验官): where, when, what they tried, what went wrong."""
+
+    report_id: str = Field(
+        default_factory=lambda: uuid.uuid4().hex, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Your id for this report; sending the same id again never makes a second lead.",
+    )  # fmt: skip
+    title: str = Field(..., min_length=1, max_length=200)
+    place: str = Field(..., min_length=1, max_length=500, description="Office, hall, counter or address visited.")
+    visited_at: AwareDatetime = Field(..., description="When the visit was (naive times are local time).")
+    tried: str = Field(..., min_length=1, max_length=5000, description="What the officer tried to get done.")
+    went_wrong: str = Field(..., min_length=1, max_length=20_000, description="What went wrong.")
+    evidence: list[str] = Field(default_factory=list, max_length=20, description="Links to photos, recordings, documents.")
+    lang: str | None = Field(None, pattern=r"^(zh|en)$", description="zh or en; detected when missing.")
+
+    @field_validator("evidence")
+    @classmethod
+    def _links(cls, links: list[str]) -> list[str]:
+        for link in links:
+            if not link.startswith(("http://", "https://")) or len(link) > 2048:
+                raise ValueError(f"evidence must be http(s) links of at most 2048 characters: {link[:80]!r}")
+        return links
+
+    @field_validator("visited_at")
+    @classmethod
+    def _not_future(cls, value: dt.datetime) -> dt.datetime:
+        if value > now() + dt.timedelta(hours=1):
+            raise ValueError("visited_at is in the future")
+        return value
+
+
+def report_to_raw_lead(report: FieldReport, officer: str) -> RawLead:
+    labels = _LABELS["en" if report.lang == "en" else "zh"]
+    body = "\n\n".join(
+        f"{label}: {value}"
+        for label, value in zip(labels, (report.place, report.visited_at.isoformat(), report.tried, report.went_wrong))
+    )
+    return RawLead(
+        source=INTAKE_SOURCE,
+        channel="officer",
+        # Per officer: two officers' report ids never collide, one officer's retry is the same lead.
+        external_id=f"{officer}:{report.report_id}",
+        title=report.title,
+        body=body,
+        author=officer,
+        location_text=report.place,
+        published_at=report.visited_at,
+        lang=report.lang,
+        attachments=[Attachment(url=link) for link in report.evidence],
+        extra={"tried": report.tried, "went_wrong": report.went_wrong, "report_id": report.report_id},
+    )

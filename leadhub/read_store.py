@@ -1,0 +1,72 @@
+"""The read side the CLI, API and web pages use: one narrow interface, one class per kind of store.
+
+``EngineStore`` answers from OpenSearch / Elasticsearch through the search adapter; the embedded
+SQLite index implements the same protocol, so every reader works on both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Protocol
+
+from leadhub.queries import FacetBucket, Kind, SearchPage, SearchRequest, Stats, StatsRequest, funnel
+from leadhub.search_backend import NotFound, SearchBackend, SearchRequestError
+from leadhub import search_dsl
+from schemas.index_templates import alias_name
+
+
+class StoreQueryError(SearchRequestError):
+    """The store refused a request that validation let through (a bug or an odd index): 400, not 500."""
+
+
+class ReadStore(Protocol):
+    def search(self, request: SearchRequest) -> SearchPage: ...
+    def get(self, kind: Kind, doc_id: str) -> dict[str, Any] | None: ...
+    def stats(self, request: StatsRequest) -> Stats: ...
+    def ping(self) -> str:
+        """A short description of the store; raises SearchUnavailable when it cannot answer."""
+        ...
+
+
+class EngineStore:
+    def __init__(self, backend: SearchBackend, index_prefix: str) -> None:
+        self.backend = backend
+        self.indices = {kind: alias_name(index_prefix, kind) for kind in ("leads", "cases")}
+
+    def _search(self, kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self.backend.search(self.indices[kind], body)
+        except NotFound:
+            raise
+        except SearchRequestError as exc:
+            raise StoreQueryError(exc.message, status=exc.status, info=exc.info) from None
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        return search_dsl.search_page(request, self._search(request.kind, search_dsl.search_body(request)))
+
+    def get(self, kind: Kind, doc_id: str) -> dict[str, Any] | None:
+        found = self.backend.get(self.indices[kind], doc_id)
+        return None if found is None else found["_source"]
+
+    def stats(self, request: StatsRequest) -> Stats:
+        now = request.now or dt.datetime.now(dt.UTC)
+        answers = {name: self._search(kind, body) for name, (kind, body) in search_dsl.stats_bodies(request, now).items()}
+        cases, leads = answers["cases"], answers["leads"]
+        aggs = cases["aggregations"]
+        status_counts = {b["key"]: b["doc_count"] for b in aggs["status"]["buckets"]}
+        return Stats(
+            cases_total=search_dsl.total(cases),
+            leads_total=search_dsl.total(leads),
+            open_cases=aggs["open"]["doc_count"],
+            overdue_cases=aggs["overdue"]["doc_count"],
+            by_category_over_time=search_dsl.count_series(aggs["over_time"]),
+            by_place=[FacetBucket(value=b["key"], count=b["doc_count"]) for b in aggs["place"]["buckets"]],
+            by_channel=[FacetBucket(value=b["key"], count=b["doc_count"]) for b in leads["aggregations"]["channel"]["buckets"]],
+            status_funnel=funnel(status_counts),
+            overdue=[hit["_source"] for hit in answers["overdue"]["hits"]["hits"]],
+            hot=[hit["_source"] for hit in answers["hot"]["hits"]["hits"]],
+        )
+
+    def ping(self) -> str:
+        info = self.backend.info()
+        return f"{self.backend.backend} {info.get('version', {}).get('number', '?')}"

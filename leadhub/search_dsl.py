@@ -1,0 +1,222 @@
+"""Search requests and statistics as OpenSearch / Elasticsearch query DSL, and their answers back. Pure.
+
+User text only ever enters a ``simple_query_string`` (which never fails on syntax: unbalanced quotes,
+Lucene operators and JSON characters are read as text) or a ``terms`` clause, so no input can make
+the engine answer with a parse error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from leadhub.queries import (
+    FACETS,
+    ACTIVE_STATUSES,
+    CountSeries,
+    FacetBucket,
+    Filters,
+    Kind,
+    SearchPage,
+    SearchRequest,
+    Sort,
+    StatsRequest,
+)
+
+TEXT_FIELDS: dict[str, list[str]] = {
+    "leads": ["title^2", "text", "location_text", "place.address"],
+    "cases": ["title^2", "summary", "resolution", "place.address"],
+}
+DATE_FIELD: dict[str, str] = {"leads": "published_at", "cases": "first_seen"}
+FACET_SIZE = 20
+HIT_FIELDS_EXCLUDED = {"leads": ["extra"], "cases": ["history", "feedback", "lead_ids"]}
+
+
+def _terms(field: str, values: list[Any]) -> dict[str, Any]:
+    return {"terms": {field: [str(v) for v in values]}}
+
+
+def _date_range(kind: Kind, since: dt.datetime | None, until: dt.datetime | None) -> dict[str, Any] | None:
+    if since is None and until is None:
+        return None
+    bounds = {k: v.isoformat() for k, v in (("gte", since), ("lt", until)) if v is not None}
+    if kind == "cases":
+        return {"range": {"first_seen": bounds}}
+    # A lead without a publication time counts from when it was fetched.
+    return {
+        "bool": {
+            "should": [
+                {"range": {"published_at": bounds}},
+                {"bool": {"must_not": {"exists": {"field": "published_at"}}, "filter": {"range": {"fetched_at": bounds}}}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+
+
+def filter_clauses(kind: Kind, filters: Filters, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    clauses: list[dict[str, Any]] = []
+    plain = {
+        "category.level1": filters.category,
+        "category.level2": filters.subcategory,
+        "department": filters.department,
+        "status": filters.status,
+        "channel" if kind == "leads" else "channels": filters.channel,
+        "source" if kind == "leads" else "sources": filters.source,
+        "case_id": filters.case_id,
+    }
+    clauses += [_terms(field, values) for field, values in plain.items() if values]
+    if filters.ids:
+        clauses.append({"ids": {"values": filters.ids}})
+    if filters.place:
+        places = [str(p) for p in filters.place]
+        clauses.append({"bool": {"should": [{"terms": {"place.town": places}}, {"terms": {"place.community": places}}], "minimum_should_match": 1}})
+    if filters.needs_triage is not None:
+        clauses.append({"term": {"needs_triage": filters.needs_triage}})
+    if filters.overdue:
+        clauses.append(overdue_clause(now or dt.datetime.now(dt.UTC)))
+    if (when := _date_range(kind, filters.since, filters.until)) is not None:
+        clauses.append(when)
+    return clauses
+
+
+def overdue_clause(now: dt.datetime) -> dict[str, Any]:
+    """Not yet resolved, past the due time."""
+    return {"bool": {"filter": [{"range": {"due_at": {"lt": now.isoformat()}}}, {"terms": {"status": ACTIVE_STATUSES}}]}}
+
+
+def _sort(request: SearchRequest) -> list[Any]:
+    date = DATE_FIELD[request.kind]
+    newest = {date: {"order": "desc", "missing": "_last"}}
+    by = {
+        Sort.relevance: (["_score", newest] if request.q.strip() else [newest]),
+        Sort.newest: [newest],
+        Sort.oldest: [{date: {"order": "asc", "missing": "_last"}}],
+        Sort.priority: [{"priority": "desc"}, newest],
+        Sort.reports: [{"report_count": "desc"}, newest] if request.kind == "cases" else [{"priority": "desc"}, newest],
+    }[request.sort]
+    # A last tie-breaker keeps paging stable.
+    return [*by, {"lead_id" if request.kind == "leads" else "case_id": "asc"}]
+
+
+def search_body(request: SearchRequest, now: dt.datetime | None = None) -> dict[str, Any]:
+    text = request.q.strip()
+    must: list[dict[str, Any]] = []
+    if text:
+        must.append(
+            {
+                "simple_query_string": {
+                    "query": text,
+                    "fields": TEXT_FIELDS[request.kind],
+                    "default_operator": "and",
+                    "lenient": True,
+                }
+            }
+        )
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filter_clauses(request.kind, request.filters, now)}},
+        "from": request.offset,
+        "size": request.size,
+        "sort": _sort(request),
+        "track_total_hits": True,
+        "_source": True if request.full else {"excludes": HIT_FIELDS_EXCLUDED[request.kind]},
+    }
+    if request.facets:
+        body["aggs"] = {name: {"terms": {"field": field, "size": FACET_SIZE}} for name, field in FACETS[request.kind].items()}
+    return body
+
+
+def _buckets(agg: dict[str, Any] | None) -> list[FacetBucket]:
+    return [FacetBucket(value=str(b.get("key_as_string", b["key"])), count=b["doc_count"]) for b in (agg or {}).get("buckets", [])]
+
+
+def search_page(request: SearchRequest, response: dict[str, Any]) -> SearchPage:
+    hits = response["hits"]
+    total = hits["total"]["value"] if isinstance(hits["total"], dict) else int(hits["total"])
+    aggs = response.get("aggregations", {})
+    return SearchPage(
+        kind=request.kind,
+        total=total,
+        page=request.page,
+        size=request.size,
+        hits=[hit["_source"] for hit in hits["hits"]],
+        facets={name: _buckets(aggs.get(name)) for name in FACETS[request.kind]} if request.facets else {},
+    )
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+def stats_bodies(request: StatsRequest, now: dt.datetime) -> dict[str, tuple[Kind, dict[str, Any]]]:
+    """One search per part of the dashboard: name -> (kind, body)."""
+    cases_filter = filter_clauses("cases", Filters(since=request.since, until=request.until))
+    leads_filter = filter_clauses("leads", Filters(since=request.since, until=request.until))
+    open_statuses = ACTIVE_STATUSES
+    open_query = {"bool": {"filter": [*cases_filter, {"terms": {"status": open_statuses}}]}}
+    hit_source = {"includes": ["case_id", "title", "status", "department", "category", "place", "priority", "report_count", "first_seen", "last_seen", "due_at"]}  # fmt: skip
+    return {
+        "cases": (
+            "cases",
+            {
+                "size": 0,
+                "track_total_hits": True,
+                "query": {"bool": {"filter": cases_filter}},
+                "aggs": {
+                    "over_time": {
+                        "date_histogram": {
+                            "field": "first_seen",
+                            "calendar_interval": request.interval.value,
+                            "time_zone": "+08:00",
+                            "min_doc_count": 0,
+                        },
+                        "aggs": {"category": {"terms": {"field": "category.level1", "size": 30, "missing": "未分类"}}},
+                    },
+                    "place": {"terms": {"field": "place.town", "size": request.top}},
+                    "status": {"terms": {"field": "status", "size": 20}},
+                    "open": {"filter": {"terms": {"status": open_statuses}}},
+                    "overdue": {"filter": overdue_clause(now)},
+                },
+            },
+        ),
+        "leads": (
+            "leads",
+            {
+                "size": 0,
+                "track_total_hits": True,
+                "query": {"bool": {"filter": leads_filter}},
+                "aggs": {"channel": {"terms": {"field": "channel", "size": 20}}},
+            },
+        ),
+        "overdue": (
+            "cases",
+            {
+                "size": request.top,
+                "query": {"bool": {"filter": [*cases_filter, overdue_clause(now)]}},
+                "sort": [{"due_at": "asc"}, {"case_id": "asc"}],
+                "_source": hit_source,
+            },
+        ),
+        "hot": (
+            "cases",
+            {
+                "size": request.top,
+                "query": open_query,
+                "sort": [{"report_count": "desc"}, {"priority": "desc"}, {"case_id": "asc"}],
+                "_source": hit_source,
+            },
+        ),
+    }
+
+
+def count_series(over_time: dict[str, Any]) -> CountSeries:
+    buckets = over_time.get("buckets", [])
+    names = sorted({c["key"] for b in buckets for c in b["category"]["buckets"]})
+    series = {name: [0] * len(buckets) for name in names}
+    for i, bucket in enumerate(buckets):
+        for cat in bucket["category"]["buckets"]:
+            series[cat["key"]][i] = cat["doc_count"]
+    return CountSeries(buckets=[str(b["key_as_string"])[:10] for b in buckets], series=series)
+
+
+def total(response: dict[str, Any]) -> int:
+    value = response["hits"]["total"]
+    return value["value"] if isinstance(value, dict) else int(value)
