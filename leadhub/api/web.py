@@ -6,6 +6,7 @@ API key in an HttpOnly, SameSite=Strict cookie; POSTs from another origin are re
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -22,10 +23,23 @@ from leadhub.api.auth import COOKIE, context, identify, require
 from leadhub.api.context import ApiContext
 from leadhub.api.params import FilterParams, build_search
 from leadhub.api.v1 import EventRequest, case_with_leads, submit_event
-from leadhub.queries import FACETS, Interval, Sort, StatsRequest
+from leadhub.queries import CITY_ZONE, FACETS, Interval, Sort, StatsRequest
 
 # Autoescape every template, whatever its name: lead text is untrusted.
 TEMPLATES = Jinja2Templates(env=jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True))
+
+
+def local_time(value: Any) -> str:
+    """An ISO time from the index as the city's wall-clock time (all pages show one zone)."""
+    if not value:
+        return "—"
+    try:
+        return dt.datetime.fromisoformat(str(value)).astimezone(CITY_ZONE).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(value)
+
+
+TEMPLATES.env.filters["local"] = local_time
 PAGE_SIZE = 20
 ACTION_LABELS = {
     "accept": "Accept 受理", "assign": "Assign 派单", "start": "Start 开始办理", "return": "Return 退单",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from typing import Optional
 
 import typer
@@ -38,7 +39,8 @@ def _table(page: SearchPage) -> None:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*row)
-    Console().print(table)
+    # Piped output has no terminal width: keep rows whole for grep and friends.
+    Console(width=None if sys.stdout.isatty() else 220).print(table)
 
 
 def search(

@@ -285,3 +285,17 @@ def test_health_and_metrics(client, env):
     metrics = client.get("/metrics").text
     assert "leadhub_api_requests_total" in metrics
     assert client.get("/docs").status_code == 200 and client.get("/openapi.json").json()["info"]["title"] == "leadhub API"
+
+
+def test_search_command_prints_a_table_or_json(env, capsys):
+    args = ["--set", f"search.index_prefix=i{env.run}"]
+    from leadhub.cli import main
+
+    assert main([*args, "search", "噪音", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert [h["case_id"] for h in answer["hits"]] == [env.case_id("noise")] and answer["facets"]["status"]
+    assert main([*args, "search", "--kind", "leads", "--channel", "hotline", "--size", "50"]) == 0
+    table = capsys.readouterr().out
+    assert "hotline-12345" in table and "forum-yiwu" not in table
+    assert main(["--set", "search.index_prefix=nosuchprefix", "search", "x"]) == 2
+    assert "leadhub index init" in capsys.readouterr().err
