@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from ingestors.base import FetchContext, Problem, SourceKind, SourceUnavailable
 from ingestors.sources import SourceConfig
@@ -42,7 +43,14 @@ def content_digest(lead: RawLead) -> str:
 PROGRESS_EVERY = 500
 
 
-def run_source(config: SourceConfig, kind: SourceKind, store: IngestState, producer: CheckedProducer,
+class RecordOutlet(Protocol):
+    """Kafka's CheckedProducer, or embedded mode's runner outlet."""
+
+    def send(self, topic: str, value: bytes, key: bytes | None = None, headers: Sequence[tuple[str, bytes]] = ()) -> None: ...
+    def flush(self, timeout_s: float = 30.0) -> int: ...
+
+
+def run_source(config: SourceConfig, kind: SourceKind, store: IngestState, producer: RecordOutlet,
                progress: Callable[[RunReport], None] | None = None) -> RunReport:  # fmt: skip
     report = RunReport(config.name)
     started = time.monotonic()

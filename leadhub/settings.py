@@ -126,6 +126,13 @@ class ApiSettings(_Section):
     public_url: str | None = Field(None, description="Base URL printed and used in Open311 links.")
 
 
+class EmbeddedSettings(_Section):
+    """Embedded mode: no Kafka, no search cluster; one process, one SQLite file."""
+
+    path: Path | None = Field(None, description="The embedded index file; default .local/embedded.sqlite.")
+    schedule_sources: bool = Field(True, description="`leadhub api serve` also runs the sources on their schedules.")
+
+
 class LocalServicesSettings(_Section):
     """How `leadhub services` obtains and runs Kafka and OpenSearch on this machine."""
 
@@ -149,6 +156,9 @@ class Settings(BaseSettings):
         extra="forbid",
     )
 
+    mode: Literal["cluster", "embedded"] = Field(
+        "cluster", description="cluster: Kafka + OpenSearch/Elasticsearch; embedded: one process and a SQLite index."
+    )
     kafka: KafkaSettings = KafkaSettings()
     search: SearchSettings = SearchSettings()
     services: LocalServicesSettings = LocalServicesSettings()
@@ -156,6 +166,7 @@ class Settings(BaseSettings):
     streams: StreamsSettings = StreamsSettings()
     ingest: IngestSettings = IngestSettings()
     api: ApiSettings = ApiSettings()
+    embedded: EmbeddedSettings = EmbeddedSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from enrichers.dedup import MemoryDedupState
+from enrichers.dedup import DedupState, MemoryDedupState
 from enrichers.pipeline import build_router
-from enrichers.route import MemoryCaseBook
+from enrichers.route import CaseBook, CaseStatusView, MemoryCaseBook
 from leadhub.settings import RoutingSettings
 from schemas.cases import Case, Status
 from schemas.leads import RawLead
@@ -29,20 +29,35 @@ class MemoryStatuses:
 
 
 class LocalRunner:
-    """Feeds each output to the stage that consumes its topic, until nothing is left."""
+    """Feeds each output to the stage that consumes its topic, until nothing is left.
 
-    def __init__(self, routing: RoutingSettings) -> None:
-        self.statuses = MemoryStatuses()
-        self.dedup_state = MemoryDedupState()
-        self.case_book = MemoryCaseBook()
+    By default the state is in memory and every output is kept in ``topics`` (tests, offline use).
+    Embedded mode hands in state kept in its file, statuses read from its index, and ``on_output``,
+    which writes each output there instead.
+    """
+
+    def __init__(
+        self,
+        routing: RoutingSettings,
+        *,
+        dedup_state: DedupState | None = None,
+        case_book: CaseBook | None = None,
+        statuses: CaseStatusView | None = None,
+        on_output: Callable[[Output], None] | None = None,
+    ) -> None:
+        self.statuses = statuses or MemoryStatuses()
+        self.dedup_state = dedup_state if dedup_state is not None else MemoryDedupState()
+        self.case_book = case_book or MemoryCaseBook()
         router = build_router(routing, self.dedup_state, self.case_book, self.statuses)
-        tracker = CaseStatusTracker(self.statuses.cases.get, self.statuses.store)
         self.consumers = {
             "leads.raw": NormalizeStage(routing.source_timezone),
             "leads.clean": RouteStage(router),
-            "cases.events": tracker,
         }
+        if isinstance(self.statuses, MemoryStatuses):
+            # Statuses kept elsewhere (the embedded index) follow the events there.
+            self.consumers["cases.events"] = CaseStatusTracker(self.statuses.cases.get, self.statuses.store)
         self.topics: dict[str, list[Output]] = defaultdict(list)
+        self.on_output = on_output or (lambda out: self.topics[out.topic].append(out))
 
     def submit(self, records: Iterable[Record], topic: str = "leads.raw") -> None:
         pending = deque((topic, record) for record in records)
@@ -52,7 +67,7 @@ class LocalRunner:
             if stage is None:
                 continue
             for out in stage.handle(record):
-                self.topics[out.topic].append(out)
+                self.on_output(out)
                 pending.append((out.topic, Record(out.value, out.key, out.headers, out.topic)))
 
     def submit_raw(self, leads: Iterable[RawLead]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -12,6 +14,9 @@ from leadhub.case_actions import Publisher
 from leadhub.read_store import ReadStore
 from leadhub.errors import ConfigError
 from leadhub.settings import ApiSettings, Settings
+
+if TYPE_CHECKING:
+    from leadhub.embedded import EmbeddedPipeline
 
 
 @dataclass
@@ -37,16 +42,24 @@ class ApiContext:
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
 
 
-def build_context(settings: Settings) -> ApiContext:
-    """The production wiring: the search engine as the store, Kafka as the publisher."""
+def build_context(settings: Settings, pipeline: EmbeddedPipeline | None = None) -> ApiContext:
+    """Cluster mode: the search engine as the store, Kafka as the publisher. Embedded mode: the
+    embedded pipeline (the one given, or a new one over the configured file) for both."""
     from enrichers.taxonomy import DEFAULT_TAXONOMY, TaxonomyError, load_taxonomy
-    from leadhub.case_actions import KafkaPublisher
-    from leadhub.read_store import EngineStore
-    from leadhub.search_backend import SearchBackend
 
     try:
         taxonomy = load_taxonomy(settings.routing.taxonomy or DEFAULT_TAXONOMY)
     except TaxonomyError as exc:
         raise ConfigError(str(exc), hint="fix routing.taxonomy") from None
+    keys = KeyRing(settings.api.keys)
+    if settings.mode == "embedded":
+        from leadhub.embedded import EmbeddedPipeline, EmbeddedPublisher
+
+        pipeline = pipeline or EmbeddedPipeline(settings)
+        return ApiContext(settings.api, pipeline.store, EmbeddedPublisher(pipeline), taxonomy, keys)
+    from leadhub.case_actions import KafkaPublisher
+    from leadhub.read_store import EngineStore
+    from leadhub.search_backend import SearchBackend
+
     store = EngineStore(SearchBackend.from_settings(settings.search), settings.search.index_prefix)
-    return ApiContext(settings.api, store, KafkaPublisher(settings.kafka), taxonomy, KeyRing(settings.api.keys))
+    return ApiContext(settings.api, store, KafkaPublisher(settings.kafka), taxonomy, keys)

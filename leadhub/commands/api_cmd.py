@@ -22,7 +22,18 @@ def serve(
     from leadhub.api.context import build_context
 
     settings = ctx.obj.settings
-    context = build_context(settings)
+    pipeline, stop_ingestion = None, None
+    if settings.mode == "embedded":
+        from leadhub.commands.ingest_cmd import state_path
+        from leadhub.embedded import EmbeddedPipeline, start_scheduled_ingestion
+
+        pipeline = EmbeddedPipeline(settings)
+        if settings.embedded.schedule_sources and settings.ingest.sources.exists():
+            stop_ingestion = start_scheduled_ingestion(settings, pipeline, state_path(settings))
+            typer.echo(f"embedded mode: {pipeline.path}; running the sources in {settings.ingest.sources} on their schedules", err=True)
+        else:
+            typer.echo(f"embedded mode: {pipeline.path} (no scheduled sources)", err=True)
+    context = build_context(settings, pipeline)
     if not len(context.keys):
         typer.echo("warning: no API keys configured (api.keys); every request will get 401. "
                    "Create one with `leadhub api key create --name NAME --role admin`.", err=True)  # fmt: skip
@@ -31,7 +42,11 @@ def serve(
     try:
         uvicorn.run(create_app(context), host=host, port=port, log_level="info")
     finally:
+        if stop_ingestion:
+            stop_ingestion()
         context.publisher.close()
+        if pipeline:
+            pipeline.close()
 
 
 @key_app.command("create")

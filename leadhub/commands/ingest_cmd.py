@@ -22,12 +22,21 @@ from leadhub.producer import CheckedProducer
 app = typer.Typer(help="Run sources: feeds, hotline exports, … into leads.raw.", no_args_is_help=True)
 
 
-def _state_path(settings) -> Path:
+def state_path(settings) -> Path:
     if settings.ingest.state_db:
         return settings.ingest.state_db
     from deploy.local.manager import services_home
 
     return services_home(settings).parent / "ingest-state.sqlite"
+
+
+def _open_outlet(settings, pipeline=None):
+    """Where fetched records go: Kafka (cluster mode) or the stages in this process (embedded)."""
+    if settings.mode == "embedded":
+        from leadhub.embedded import EmbeddedPipeline
+
+        return (pipeline or EmbeddedPipeline(settings)).outlet()
+    return CheckedProducer(settings.kafka)
 
 
 def _progress(report: RunReport) -> None:
@@ -48,8 +57,8 @@ def run(
     chosen = [s for s in sources if s.enabled] if all_ else [s for s in sources if s.name == name]
     if not chosen:
         raise ConfigError(f"no source named {name!r} in {settings.ingest.sources}", hint=f"sources: {', '.join(s.name for s in sources)}")
-    store = IngestState(_state_path(settings))
-    producer = CheckedProducer(settings.kafka)
+    store = IngestState(state_path(settings))
+    producer = _open_outlet(settings)
     reports: list[RunReport] = []
     try:
         for source in chosen:
@@ -79,10 +88,15 @@ def schedule(ctx: typer.Context) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = ctx.obj.settings
     sources = load_sources(settings.ingest.sources)
-    store = IngestState(_state_path(settings))
+    store = IngestState(state_path(settings))
+    pipeline = None
+    if settings.mode == "embedded":
+        from leadhub.embedded import EmbeddedPipeline
+
+        pipeline = EmbeddedPipeline(settings)
 
     def run_one(source) -> RunReport:
-        producer = CheckedProducer(settings.kafka)  # one per run: each run checks its own sends
+        producer = _open_outlet(settings, pipeline)  # one per run: each run checks its own sends
         try:
             report = run_source(source, build_kind(source), store, producer)
         finally:
@@ -99,7 +113,7 @@ def schedule(ctx: typer.Context) -> None:
     from ingestors import metrics
 
     scheduler = Scheduler(sources, run_one)
-    metrics_file = settings.ingest.metrics_file or _state_path(settings).with_name("ingest-metrics.prom")
+    metrics_file = settings.ingest.metrics_file or state_path(settings).with_name("ingest-metrics.prom")
     typer.echo(f"scheduling {len(scheduler.clocks)} source(s); metrics in {metrics_file}; stop with Ctrl-C", err=True)
     try:
         while not stop.is_set():

@@ -61,8 +61,8 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="The whole answer (hits and facets) as JSON."),
 ) -> None:
     """Search leads or cases; a table, or JSON with --json."""
-    from leadhub.read_store import EngineStore
-    from leadhub.search_backend import NotFound, SearchBackend
+    from leadhub.search_backend import NotFound
+    from leadhub.stores import open_read_store
 
     values = dict(category=category, department=department, status=status, place=place, channel=channel,
                   source=source, since=since, until=until)  # fmt: skip
@@ -74,14 +74,13 @@ def search(
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'][-1:]))}: {e['msg']}" for e in exc.errors())
         raise LeadhubError(f"invalid search: {problems}", hint="see `leadhub search --help`") from None
-    settings = ctx.obj.settings
-    backend = SearchBackend.from_settings(settings.search)
+    store, close = open_read_store(ctx.obj.settings)
     try:
-        result = EngineStore(backend, settings.search.index_prefix).search(request)
+        result = store.search(request)
     except NotFound as exc:
         raise StartupError(f"the indices are missing: {exc.message}", hint="run `leadhub index init`") from None
     finally:
-        backend.close()
+        close()
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
     else:

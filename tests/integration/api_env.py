@@ -1,5 +1,11 @@
-"""A running leadhub behind the API for tests: fresh topics and indices, the search sink in a thread,
-the seed cases of tests/api_data.py written through Kafka, and one key per role."""
+"""A running leadhub behind the API for tests, in either mode, with the seed cases of
+tests/api_data.py and one key per role:
+
+- ``opensearch``: fresh topics and indices, the search sink in a thread, the seed written through Kafka;
+- ``embedded``: a fresh SQLite file, the seed written through the embedded sink.
+
+The API suite runs against both, so the two stores answer the same questions the same way.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +14,21 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from kafka import KafkaProducer
+from pathlib import Path
+
+from kafka import KafkaConsumer, KafkaProducer
 
 from enrichers.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
 from leadhub.access import KeyRing, key_digest
-from leadhub.api.context import ApiContext
+from leadhub.api.context import ApiContext, build_context
 from leadhub.case_actions import KafkaPublisher
 from leadhub.cli import main
 from leadhub.kafka_clients import kafka_python_options
 from leadhub.read_store import EngineStore
 from leadhub.search_backend import SearchBackend
 from leadhub.settings import ApiKeySpec, Settings, build_settings, parse_overrides
-from schemas.serialization import encode
+from schemas.leads import RawLead
+from schemas.serialization import decode, encode
 from sinks.batch import BatchLimits
 from sinks.writer import SearchSink
 from tests import api_data
@@ -35,15 +44,15 @@ ROLES = {
 
 @dataclass
 class ApiEnv:
+    kind: str  # opensearch | embedded
     run: str
     settings: Settings
     context: ApiContext
     keys: dict[str, str]  # role -> key
-    sink: SearchSink
-    thread: threading.Thread
-    backend: SearchBackend
+    cli_args: list[str]  # `leadhub` options that point the CLI at this environment
     leads: list = field(default_factory=list)
     cases: list = field(default_factory=list)
+    closers: list = field(default_factory=list)
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}
@@ -51,25 +60,64 @@ class ApiEnv:
     def case_id(self, key: str) -> str:
         return api_data.case_id(self.run, key)
 
+    def submitted_lead(self, lead_id: str, timeout_s: float = 15.0) -> dict:
+        """A field report as it arrived: the RawLead on leads.raw (cluster) or the routed lead (embedded)."""
+        if self.kind == "embedded":
+            found = self.context.store.get("leads", lead_id)
+            assert found is not None, f"lead {lead_id} is not in the embedded index"
+            return {**found, "body": found["text"]}
+        consumer = KafkaConsumer(
+            f"k{self.run}.leads.raw", **kafka_python_options(self.settings.kafka), group_id=f"t-{uuid.uuid4().hex[:6]}",
+            auto_offset_reset="earliest", consumer_timeout_ms=int(timeout_s * 1000),
+        )  # fmt: skip
+        try:
+            for record in consumer:
+                lead = decode(record.value, record.headers, RawLead)
+                if lead.lead_id == lead_id:
+                    return lead.model_dump(mode="json")
+        finally:
+            consumer.close()
+        raise AssertionError(f"lead {lead_id} did not arrive on leads.raw")
+
     def close(self) -> None:
-        self.sink.stop()
-        self.thread.join(timeout=30)
-        self.context.publisher.close()
-        for kind in ("leads", "cases"):
-            for index in self.backend.get_alias(f"i{self.run}-{kind}"):
-                self.backend.delete_index(index)
-        self.backend.close()
+        for close in reversed(self.closers):
+            close()
+
+
+def _keys(run: str) -> tuple[dict[str, str], list[ApiKeySpec]]:
+    keys = {role: f"key-{role}-{run}" for role in ROLES}
+    specs = [ApiKeySpec(name=name, sha256=key_digest(keys[role]), role=r, departments=d) for role, (name, r, d) in ROLES.items()]
+    return keys, specs
+
+
+def start_embedded(folder: Path) -> ApiEnv:
+    from leadhub.embedded import EmbeddedPipeline
+    from streams.records import Output
+
+    run = uuid.uuid4().hex[:8]
+    keys, specs = _keys(run)
+    overrides = ["mode=embedded", f"embedded.path={folder / 'embedded.sqlite'}"]
+    settings = build_settings(overrides=parse_overrides(overrides))
+    settings = settings.model_copy(update={"api": settings.api.model_copy(update={"keys": specs})})
+    pipeline = EmbeddedPipeline(settings)
+    leads, cases = api_data.build(run)
+    for topic, models in (("leads.routed", leads), ("cases.state", cases)):
+        for model in models:
+            value, headers = encode(model)
+            pipeline.write(Output(topic, None, value, headers))
+    context = build_context(settings, pipeline)
+    args = [a for o in overrides for a in ("--set", o)]
+    return ApiEnv("embedded", run, settings, context, keys, args, leads, cases, [pipeline.close])
 
 
 def start(search_settings_url: str, *, event_wait_s: float = 10.0) -> ApiEnv:
     run = uuid.uuid4().hex[:8]
-    keys = {role: f"key-{role}-{run}" for role in ROLES}
+    keys, specs = _keys(run)
     overrides = [f"kafka.topic_prefix=k{run}.", f"search.index_prefix=i{run}", "search.request_timeout=5",
                  f"search.url={search_settings_url}"]  # fmt: skip
     args = [a for o in overrides for a in ("--set", o)]
     assert main([*args, "topics", "create"]) == 0
     assert main([*args, "index", "init"]) == 0
-    specs = [ApiKeySpec(name=name, sha256=key_digest(keys[role]), role=r, departments=d) for role, (name, r, d) in ROLES.items()]
     settings = build_settings(overrides=parse_overrides(overrides))
     settings = settings.model_copy(update={"api": settings.api.model_copy(update={"keys": specs, "event_wait_s": event_wait_s})})
 
@@ -104,4 +152,14 @@ def start(search_settings_url: str, *, event_wait_s: float = 10.0) -> ApiEnv:
         taxonomy=load_taxonomy(DEFAULT_TAXONOMY),
         keys=KeyRing(specs),
     )
-    return ApiEnv(run, settings, context, keys, sink, thread, backend, leads, cases)
+
+    def drop() -> None:
+        sink.stop()
+        thread.join(timeout=30)
+        context.publisher.close()
+        for kind in ("leads", "cases"):
+            for index in backend.get_alias(f"i{run}-{kind}"):
+                backend.delete_index(index)
+        backend.close()
+
+    return ApiEnv("opensearch", run, settings, context, keys, ["--set", f"search.index_prefix=i{run}"], leads, cases, [drop])

@@ -1,0 +1,158 @@
+"""Embedded mode: the whole pipeline in one process over one SQLite file.
+
+Sources hand their records to the local runner (the same stage handlers the faust worker runs), the
+runner's outputs go straight into the embedded index, and the API reads it and publishes case
+events and field reports into it. The state (dedup sketches, case membership, statuses) lives in the
+same file, so a restart resumes where the last run stopped.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from enrichers.dedup import DedupConfig
+from leadhub.embedded_store import EmbeddedStore
+from leadhub.errors import ConfigError
+from leadhub.settings import Settings
+from schemas.cases import CaseEvent
+from schemas.leads import RawLead
+from sinks.embedded_index import EmbeddedIndex, EmbeddedIndexError, IndexCaseBook, IndexStatuses, PersistentDedupState
+from sinks.embedded_sink import EmbeddedSink
+from streams.local_runner import LocalRunner
+from schemas.serialization import encode
+from streams.records import Output, Record
+
+
+def embedded_path(settings: Settings) -> Path:
+    if settings.embedded.path:
+        return settings.embedded.path
+    from deploy.local.manager import services_home
+
+    return services_home(settings).parent / "embedded.sqlite"
+
+
+class EmbeddedPipeline:
+    """Stages + index in this process. Thread-safe: the scheduler's workers and the API share it."""
+
+    def __init__(self, settings: Settings, path: Path | None = None) -> None:
+        self.path = path or embedded_path(settings)
+        try:
+            self.index = EmbeddedIndex(self.path)
+        except (EmbeddedIndexError, OSError) as exc:
+            raise ConfigError(f"cannot open the embedded index {self.path}: {exc}", hint="check embedded.path") from None
+        self.sink = EmbeddedSink(self.index)
+        self._lock = threading.RLock()  # the stages' state is not shared between threads
+        self.runner = LocalRunner(
+            settings.routing,
+            dedup_state=PersistentDedupState(self.index, DedupConfig().max_postings),
+            case_book=IndexCaseBook(self.index),
+            statuses=IndexStatuses(self.index),
+            on_output=self.sink.handle,
+        )
+        self.store = EmbeddedStore(self.index)
+
+    def submit(self, records: Sequence[Record], topic: str = "leads.raw") -> None:
+        with self._lock:
+            self.runner.submit(records, topic)
+
+    def submit_raw(self, leads: Sequence[RawLead]) -> None:
+        with self._lock:
+            self.runner.submit_raw(leads)
+
+    def write(self, output: Output) -> None:
+        """Straight into the index (case events, dead letters): no stage consumes these here."""
+        with self._lock:
+            self.sink.handle(output)
+
+    def outlet(self) -> RunnerOutlet:
+        return RunnerOutlet(self)
+
+    def close(self) -> None:
+        self.index.close()
+
+
+class RunnerOutlet:
+    """What an ingest run sends to (the producer's send/flush): records reach the stages on flush."""
+
+    def __init__(self, pipeline: EmbeddedPipeline) -> None:
+        self.pipeline = pipeline
+        self._pending: list[tuple[str, Record]] = []
+
+    def send(self, topic: str, value: bytes, key: bytes | None = None, headers: Sequence[tuple[str, bytes]] = ()) -> None:
+        self._pending.append((topic, Record(value, key, list(headers), topic)))
+
+    def flush(self, timeout_s: float = 30.0) -> int:
+        pending, self._pending = self._pending, []
+        for topic in dict.fromkeys(t for t, _ in pending):
+            records = [record for t, record in pending if t == topic]
+            if topic == "leads.dlq":
+                for record in records:
+                    self.pipeline.write(_as_output(record))
+            else:
+                self.pipeline.submit(records, topic)
+        return len(pending)
+
+    def close(self) -> None:
+        self.flush()
+
+
+def _as_output(record: Record) -> Output:
+    return Output(record.topic, record.key, record.value, record.headers)
+
+
+class EmbeddedPublisher:
+    """The API's publisher in embedded mode: events and reports are applied before it returns."""
+
+    def __init__(self, pipeline: EmbeddedPipeline) -> None:
+        self.pipeline = pipeline
+
+    def publish_event(self, event: CaseEvent) -> None:
+        value, headers = encode(event)
+        self.pipeline.write(Output("cases.events", event.case_id.encode(), value, headers))
+
+    def publish_lead(self, lead: RawLead) -> None:
+        self.pipeline.submit_raw([lead])
+
+    def close(self) -> None:
+        pass
+
+
+def start_scheduled_ingestion(settings: Settings, pipeline: EmbeddedPipeline, state_db: Path) -> Callable[[], None]:
+    """Run the configured sources on their schedules in background threads; returns ``stop``."""
+    import logging
+
+    from ingestors.runner import run_source
+    from ingestors.scheduler import Scheduler
+    from ingestors.sources import build_kind, load_sources
+    from ingestors.state import IngestState
+
+    log = logging.getLogger("leadhub.ingest")
+    sources = load_sources(settings.ingest.sources)
+    store = IngestState(state_db)
+
+    def run_one(source):
+        report = run_source(source, build_kind(source), store, pipeline.outlet())
+        log.info("%s: fetched %d, new %d, failed %d%s", report.source, report.fetched, report.new, report.failed,
+                 f" — {report.error}" if report.error else "")  # fmt: skip
+        return report
+
+    scheduler = Scheduler(sources, run_one)
+    stopped = threading.Event()
+
+    def loop() -> None:
+        while not stopped.is_set():
+            scheduler.tick()
+            stopped.wait(1.0)
+
+    thread = threading.Thread(target=loop, name="ingest-schedule", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopped.set()
+        thread.join(timeout=5)
+        scheduler.shutdown()
+        store.close()
+
+    return stop

@@ -1,0 +1,272 @@
+"""The read side over the embedded index: the same SearchRequest / StatsRequest as the search engine
+answers, in SQL. User text becomes bound parameters only (FTS5 phrases, LIKE patterns), never SQL or
+FTS syntax, so any input returns results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from leadhub.queries import (
+    ACTIVE_STATUSES,
+    CITY_ZONE,
+    FACETS,
+    CountSeries,
+    FacetBucket,
+    Filters,
+    Interval,
+    Kind,
+    SearchPage,
+    SearchRequest,
+    Sort,
+    Stats,
+    StatsRequest,
+    funnel,
+)
+from leadhub.search_dsl import FACET_SIZE, HIT_FIELDS_EXCLUDED
+from sinks.embedded_index import EmbeddedIndex
+
+_TERM = re.compile(r'(-?)"([^"]*)"|(\S+)')
+MIN_FTS = 3  # the trigram tokenizer needs three characters; shorter terms are matched with LIKE
+
+# facet / filter name -> column; lists kept only in the document are read with json_each.
+COLUMNS: dict[str, dict[str, str]] = {
+    "leads": {"category.level1": "category1", "category.level2": "category2", "department": "department",
+              "channel": "channel", "source": "source", "place.town": "town", "place.community": "community",
+              "lang": "lang", "case_id": "case_id"},
+    "cases": {"category.level1": "category1", "category.level2": "category2", "department": "department",
+              "status": "status", "place.town": "town", "place.community": "community", "case_id": "case_id"},
+}  # fmt: skip
+LISTS = {"cases": {"channels": "$.channels", "sources": "$.sources"}}
+FTS_COLUMNS = {"leads": ("title", "text", "location_text", "address"), "cases": ("title", "summary", "resolution", "address")}
+DATE_COLUMN = {"leads": "reported", "cases": "first_seen"}
+ID = {"leads": "lead_id", "cases": "case_id"}
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    must: tuple[str, ...]
+    must_not: tuple[str, ...]
+
+
+def parse_text(q: str) -> TextQuery:
+    """Words and "quoted phrases" must all occur; a leading - excludes. Nothing else is syntax."""
+    must, must_not = [], []
+    for match in _TERM.finditer(q):
+        negated, phrase, word = match.group(1), match.group(2), match.group(3)
+        if word is not None:
+            negated, phrase = ("-", word[1:]) if word.startswith("-") and len(word) > 1 else ("", word)
+        phrase = phrase.strip()
+        if phrase and phrase != "-":
+            (must_not if negated else must).append(phrase)
+    return TextQuery(tuple(must), tuple(must_not))
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+class _Where:
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, clause: str, *params: Any) -> None:
+        self.clauses.append(clause)
+        self.params.extend(params)
+
+    def sql(self) -> str:
+        return " AND ".join(self.clauses) if self.clauses else "1"
+
+
+def _in(column: str, values: list[Any]) -> str:
+    return f"{column} IN ({','.join('?' * len(values))})"
+
+
+def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime | None = None) -> tuple[_Where, str | None]:
+    """The WHERE clause over table ``t`` (and ``f``, its FTS row), and the FTS MATCH expression if any."""
+    where = _Where()
+    columns = COLUMNS[kind]
+    plain = {"category.level1": filters.category, "category.level2": filters.subcategory,
+             "department": filters.department, "case_id": filters.case_id,
+             "status": [s.value for s in filters.status]}  # fmt: skip
+    if kind == "leads":
+        plain |= {"channel": filters.channel, "source": filters.source}
+    for field, values in plain.items():
+        if values:
+            where.add(_in(f"t.{columns[field]}", values), *values)
+    if kind == "cases":
+        for field, values in (("channels", filters.channel), ("sources", filters.source)):
+            if values:
+                where.add(f"EXISTS (SELECT 1 FROM json_each(t.doc, '{LISTS['cases'][field]}') j WHERE {_in('j.value', values)})", *values)
+    if filters.ids:
+        where.add(_in(f"t.{ID[kind]}", filters.ids), *filters.ids)
+    if filters.place:
+        where.add(f"({_in('t.town', filters.place)} OR {_in('t.community', filters.place)})", *filters.place, *filters.place)
+    if filters.needs_triage is not None:
+        where.add("t.needs_triage = ?", int(filters.needs_triage))
+    if filters.overdue:
+        moment = (now or dt.datetime.now(dt.UTC)).timestamp()
+        where.add(f"t.due_at < ? AND {_in('t.status', ACTIVE_STATUSES)}", moment, *ACTIVE_STATUSES)
+    date = DATE_COLUMN[kind]
+    if filters.since is not None:
+        where.add(f"t.{date} >= ?", filters.since.timestamp())
+    if filters.until is not None:
+        where.add(f"t.{date} < ?", filters.until.timestamp())
+
+    fts_terms = [term for term in text.must if len(term) >= MIN_FTS]
+    for term in text.must:
+        if len(term) < MIN_FTS:
+            where.add("(" + " OR ".join(f"f.{c} LIKE ? ESCAPE '\\'" for c in FTS_COLUMNS[kind]) + ")", *[_like(term)] * len(FTS_COLUMNS[kind]))
+    for term in text.must_not:
+        where.add("NOT (" + " OR ".join(f"f.{c} LIKE ? ESCAPE '\\'" for c in FTS_COLUMNS[kind]) + ")", *[_like(term)] * len(FTS_COLUMNS[kind]))
+    match = " AND ".join(_fts_phrase(term) for term in fts_terms) or None
+    if match:
+        where.add(f"f.{kind}_fts MATCH ?", match)
+    return where, match
+
+
+def _order(request: SearchRequest, ranked: bool) -> str:
+    date, key = DATE_COLUMN[request.kind], ID[request.kind]
+    newest = f"t.{date} IS NULL, t.{date} DESC"
+    by = {
+        Sort.relevance: f"f.rank, {newest}" if ranked else newest,
+        Sort.newest: newest,
+        Sort.oldest: f"t.{date} IS NULL, t.{date} ASC",
+        Sort.priority: f"t.priority DESC, {newest}",
+        Sort.reports: f"t.report_count DESC, {newest}" if request.kind == "cases" else f"t.priority DESC, {newest}",
+    }[request.sort]
+    return f"{by}, t.{key} ASC"
+
+
+def _hit(doc_json: str, kind: Kind, full: bool) -> dict[str, Any]:
+    doc = json.loads(doc_json)
+    if not full:
+        for name in HIT_FIELDS_EXCLUDED[kind]:
+            doc.pop(name, None)
+    return doc
+
+
+def _bucket_start(moment: dt.datetime, interval: Interval) -> dt.date:
+    day = moment.astimezone(CITY_ZONE).date()
+    if interval is Interval.week:
+        return day - dt.timedelta(days=day.weekday())  # weeks start on Monday, as the engines' do
+    if interval is Interval.month:
+        return day.replace(day=1)
+    return day
+
+
+def _next_bucket(start: dt.date, interval: Interval) -> dt.date:
+    if interval is Interval.day:
+        return start + dt.timedelta(days=1)
+    if interval is Interval.week:
+        return start + dt.timedelta(days=7)
+    return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def count_series(rows: list[tuple[float, str | None]], interval: Interval) -> CountSeries:
+    """Counts per bucket and category from (time, category) rows; empty buckets between kept as 0."""
+    if not rows:
+        return CountSeries(buckets=[], series={})
+    counts: dict[tuple[dt.date, str], int] = {}
+    for moment, category in rows:
+        start = _bucket_start(dt.datetime.fromtimestamp(moment, dt.UTC), interval)
+        key = (start, category or "未分类")
+        counts[key] = counts.get(key, 0) + 1
+    first, last = min(k[0] for k in counts), max(k[0] for k in counts)
+    buckets = []
+    while first <= last:
+        buckets.append(first)
+        first = _next_bucket(first, interval)
+    names = sorted({k[1] for k in counts})
+    return CountSeries(
+        buckets=[b.isoformat() for b in buckets],
+        series={name: [counts.get((b, name), 0) for b in buckets] for name in names},
+    )
+
+
+class EmbeddedStore:
+    def __init__(self, index: EmbeddedIndex) -> None:
+        self.index = index
+
+    def _from(self, kind: Kind) -> str:
+        return f"{kind} t JOIN {kind}_fts f ON f.rowid = t.rowid"
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        db = self.index.db
+        where, match = build_where(request.kind, request.filters, parse_text(request.q))
+        base = f"FROM {self._from(request.kind)} WHERE {where.sql()}"
+        total = db.execute(f"SELECT count(*) {base}", where.params).fetchone()[0]  # noqa: S608 - parameters bound
+        rows = db.execute(
+            f"SELECT t.doc {base} ORDER BY {_order(request, match is not None)} LIMIT ? OFFSET ?",  # noqa: S608
+            [*where.params, request.size, request.offset],
+        ).fetchall()
+        facets = {}
+        if request.facets:
+            for name, field in FACETS[request.kind].items():
+                facets[name] = self._facet(request.kind, field, base, where.params)
+        return SearchPage(
+            kind=request.kind, total=total, page=request.page, size=request.size,
+            hits=[_hit(row[0], request.kind, request.full) for row in rows], facets=facets,
+        )  # fmt: skip
+
+    def _facet(self, kind: Kind, field: str, base: str, params: list[Any]) -> list[FacetBucket]:
+        if field in LISTS.get(kind, {}):
+            each = ", json_each(t.doc, '" + LISTS[kind][field] + "') j WHERE"
+            sql = f"SELECT j.value, count(*) c {base.replace('WHERE', each, 1)} GROUP BY j.value"
+        else:
+            column = COLUMNS[kind][field]
+            sql = f"SELECT t.{column}, count(*) c {base} AND t.{column} IS NOT NULL GROUP BY t.{column}"
+        rows = self.index.db.execute(f"{sql} ORDER BY c DESC, 1 ASC LIMIT {FACET_SIZE}", params).fetchall()  # noqa: S608
+        return [FacetBucket(value=str(value), count=count) for value, count in rows]
+
+    def get(self, kind: Kind, doc_id: str) -> dict[str, Any] | None:
+        found = self.index.db.execute(f"SELECT doc FROM {kind} WHERE {ID[kind]} = ?", (doc_id,)).fetchone()  # noqa: S608
+        return json.loads(found[0]) if found else None
+
+    def stats(self, request: StatsRequest) -> Stats:
+        db = self.index.db
+        now = (request.now or dt.datetime.now(dt.UTC)).timestamp()
+        cases_where, _ = build_where("cases", Filters(since=request.since, until=request.until), TextQuery((), ()))
+        leads_where, _ = build_where("leads", Filters(since=request.since, until=request.until), TextQuery((), ()))
+        cases_from = f"FROM cases t WHERE {cases_where.sql()}"
+        p = cases_where.params
+        active = _in("t.status", ACTIVE_STATUSES)
+        statuses = dict(db.execute(f"SELECT t.status, count(*) {cases_from} GROUP BY t.status", p).fetchall())  # noqa: S608
+        columns = "t.doc"
+        overdue_sql = f"{cases_from} AND t.due_at < ? AND {active}"
+        return Stats(
+            cases_total=sum(statuses.values()),
+            leads_total=db.execute(f"SELECT count(*) FROM leads t WHERE {leads_where.sql()}", leads_where.params).fetchone()[0],  # noqa: S608
+            open_cases=db.execute(f"SELECT count(*) {cases_from} AND {active}", [*p, *ACTIVE_STATUSES]).fetchone()[0],  # noqa: S608
+            overdue_cases=db.execute(f"SELECT count(*) {overdue_sql}", [*p, now, *ACTIVE_STATUSES]).fetchone()[0],  # noqa: S608
+            by_category_over_time=count_series(
+                db.execute(f"SELECT t.first_seen, t.category1 {cases_from} AND t.first_seen IS NOT NULL", p).fetchall(),  # noqa: S608
+                request.interval,
+            ),
+            by_place=[FacetBucket(value=v, count=c) for v, c in db.execute(
+                f"SELECT t.town, count(*) c {cases_from} AND t.town IS NOT NULL GROUP BY t.town ORDER BY c DESC, 1 LIMIT ?",  # noqa: S608
+                [*p, request.top]).fetchall()],  # fmt: skip
+            by_channel=[FacetBucket(value=v, count=c) for v, c in db.execute(
+                f"SELECT t.channel, count(*) c FROM leads t WHERE {leads_where.sql()} GROUP BY t.channel ORDER BY c DESC, 1",  # noqa: S608
+                leads_where.params).fetchall()],  # fmt: skip
+            status_funnel=funnel(statuses),
+            overdue=[_hit(row[0], "cases", False) for row in db.execute(
+                f"SELECT {columns} {overdue_sql} ORDER BY t.due_at ASC, t.case_id LIMIT ?",  # noqa: S608
+                [*p, now, *ACTIVE_STATUSES, request.top]).fetchall()],  # fmt: skip
+            hot=[_hit(row[0], "cases", False) for row in db.execute(
+                f"SELECT {columns} {cases_from} AND {active} ORDER BY t.report_count DESC, t.priority DESC, t.case_id LIMIT ?",  # noqa: S608
+                [*p, *ACTIVE_STATUSES, request.top]).fetchall()],  # fmt: skip
+        )
+
+    def ping(self) -> str:
+        counts = self.index.counts()
+        return f"embedded {self.index.path} ({counts['leads']} leads, {counts['cases']} cases)"

@@ -1,0 +1,24 @@
+"""Which store and publisher this installation reads and writes, chosen by ``settings.mode``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from leadhub.read_store import ReadStore
+from leadhub.settings import Settings
+
+
+def open_read_store(settings: Settings) -> tuple[ReadStore, Callable[[], None]]:
+    """The store and how to close it."""
+    if settings.mode == "embedded":
+        from leadhub.embedded_store import EmbeddedStore
+        from sinks.embedded_index import EmbeddedIndex
+        from leadhub.embedded import embedded_path
+
+        index = EmbeddedIndex(embedded_path(settings))
+        return EmbeddedStore(index), index.close
+    from leadhub.read_store import EngineStore
+    from leadhub.search_backend import SearchBackend
+
+    backend = SearchBackend.from_settings(settings.search)
+    return EngineStore(backend, settings.search.index_prefix), backend.close

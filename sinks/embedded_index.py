@@ -1,0 +1,259 @@
+"""The embedded index: leads and cases in one SQLite file with FTS5 (trigram tokenizer, so Chinese
+text is found without word segmentation), for embedded mode. Also holds the route stage's state
+(case membership, dedup sketches) and the dead letters, so one file is the whole installation and it
+survives restarts.
+
+Writes follow the search sink's rules: documents keyed by lead/case id (a replay changes nothing),
+case membership from the route stage never overwrites an officer's assignment, case events go
+through the status machine and an illegal one becomes a dead letter.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from enrichers.dedup import MemoryDedupState, Sketch
+from schemas.cases import Case, CaseEvent, Status
+from schemas.dead_letters import DeadLetter
+from schemas.leads import Lead
+from schemas.status_machine import apply_event
+from sinks.documents import MEMBERSHIP_FIELDS, case_handling_doc
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS leads (
+    rowid INTEGER PRIMARY KEY, lead_id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL,
+    case_id TEXT, channel TEXT, source TEXT, category1 TEXT, category2 TEXT, department TEXT,
+    town TEXT, community TEXT, lang TEXT, needs_triage INTEGER, priority INTEGER,
+    reported REAL  -- POSIX time of publication, else of fetching
+);
+CREATE INDEX IF NOT EXISTS leads_case ON leads(case_id);
+CREATE INDEX IF NOT EXISTS leads_reported ON leads(reported);
+CREATE VIRTUAL TABLE IF NOT EXISTS leads_fts USING fts5(title, text, location_text, address, tokenize='trigram');
+CREATE TABLE IF NOT EXISTS cases (
+    rowid INTEGER PRIMARY KEY, case_id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL,
+    status TEXT, category1 TEXT, category2 TEXT, department TEXT, town TEXT, community TEXT,
+    priority INTEGER, report_count INTEGER, first_seen REAL, last_seen REAL, due_at REAL
+);
+CREATE INDEX IF NOT EXISTS cases_first_seen ON cases(first_seen);
+CREATE VIRTUAL TABLE IF NOT EXISTS cases_fts USING fts5(title, summary, resolution, address, tokenize='trigram');
+CREATE TABLE IF NOT EXISTS dead_letters (id INTEGER PRIMARY KEY, stage TEXT, error_type TEXT, error TEXT, at TEXT, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS case_book (case_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dedup_sketches (
+    seq INTEGER PRIMARY KEY, lead_id TEXT NOT NULL UNIQUE, case_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    anchors BLOB NOT NULL, at REAL
+);
+"""
+
+
+class EmbeddedIndexError(Exception):
+    pass
+
+
+def _epoch(value: Any) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+class EmbeddedIndex:
+    """One SQLite file. Each thread gets its own connection (WAL: readers never block the writer);
+    writes are serialized by a lock, since one process owns the pipeline."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self.write_lock = threading.RLock()
+        with self.write_lock:
+            self.db.executescript(SCHEMA)  # (executescript commits on its own)
+        with self.transaction() as db:
+            found = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if found is None:
+                db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(found[0]) != SCHEMA_VERSION:
+                raise EmbeddedIndexError(f"{self.path} has schema version {found[0]}, this leadhub uses {SCHEMA_VERSION}")
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA busy_timeout=30000")
+            self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.write_lock:
+            db = self.db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    # --- documents -----------------------------------------------------------------------------
+
+    def write_lead(self, lead: Lead) -> None:
+        doc = lead.model_dump(mode="json")
+        category, place = lead.category, lead.place
+        row = (
+            lead.lead_id, json.dumps(doc, ensure_ascii=False), lead.case_id, lead.channel, lead.source,
+            category.level1 if category else None, category.level2 if category else None, lead.department,
+            place.town if place else None, place.community if place else None, lead.lang, int(lead.needs_triage),
+            lead.priority, _epoch(lead.published_at or lead.fetched_at),
+        )  # fmt: skip
+        with self.transaction() as db:
+            db.execute(
+                """INSERT INTO leads (lead_id, doc, case_id, channel, source, category1, category2, department, town,
+                       community, lang, needs_triage, priority, reported) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT(lead_id) DO UPDATE SET doc=excluded.doc, case_id=excluded.case_id, channel=excluded.channel,
+                       source=excluded.source, category1=excluded.category1, category2=excluded.category2,
+                       department=excluded.department, town=excluded.town, community=excluded.community, lang=excluded.lang,
+                       needs_triage=excluded.needs_triage, priority=excluded.priority, reported=excluded.reported""",
+                row,
+            )
+            rowid = db.execute("SELECT rowid FROM leads WHERE lead_id = ?", (lead.lead_id,)).fetchone()[0]
+            db.execute("DELETE FROM leads_fts WHERE rowid = ?", (rowid,))
+            db.execute(
+                "INSERT INTO leads_fts (rowid, title, text, location_text, address) VALUES (?,?,?,?,?)",
+                (rowid, lead.title, lead.text, lead.location_text or "", (place.address if place else None) or ""),
+            )
+
+    def case_document(self, case_id: str, db: sqlite3.Connection | None = None) -> dict[str, Any] | None:
+        found = (db or self.db).execute("SELECT doc FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        return json.loads(found[0]) if found else None
+
+    def _store_case(self, db: sqlite3.Connection, doc: dict[str, Any]) -> None:
+        case = Case.model_validate(doc)
+        category, place = case.category, case.place
+        row = (
+            case.case_id, json.dumps(doc, ensure_ascii=False), case.status.value,
+            category.level1 if category else None, category.level2 if category else None, case.department,
+            place.town if place else None, place.community if place else None, case.priority, case.report_count,
+            _epoch(case.first_seen), _epoch(case.last_seen), _epoch(case.due_at),
+        )  # fmt: skip
+        db.execute(
+            """INSERT INTO cases (case_id, doc, status, category1, category2, department, town, community, priority,
+                   report_count, first_seen, last_seen, due_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT(case_id) DO UPDATE SET doc=excluded.doc, status=excluded.status, category1=excluded.category1,
+                   category2=excluded.category2, department=excluded.department, town=excluded.town,
+                   community=excluded.community, priority=excluded.priority, report_count=excluded.report_count,
+                   first_seen=excluded.first_seen, last_seen=excluded.last_seen, due_at=excluded.due_at""",
+            row,
+        )
+        rowid = db.execute("SELECT rowid FROM cases WHERE case_id = ?", (case.case_id,)).fetchone()[0]
+        db.execute("DELETE FROM cases_fts WHERE rowid = ?", (rowid,))
+        db.execute(
+            "INSERT INTO cases_fts (rowid, title, summary, resolution, address) VALUES (?,?,?,?,?)",
+            (rowid, case.title, case.summary, case.resolution or "", (place.address if place else None) or ""),
+        )
+
+    def write_case_state(self, case: Case) -> None:
+        """The route stage's view of the case (membership); status and handling stay as events made them."""
+        fields = case.model_dump(mode="json", include=set(MEMBERSHIP_FIELDS))
+        with self.transaction() as db:
+            doc = self.case_document(case.case_id, db)
+            if doc is None:
+                doc = {"case_id": case.case_id, "status": case.status.value, **fields}
+            else:
+                assigned = any(entry.get("action") == "assign" for entry in doc.get("history") or [])
+                doc.update({k: v for k, v in fields.items() if not (k == "department" and assigned)})
+            self._store_case(db, doc)
+
+    def apply_event(self, event: CaseEvent) -> Case:
+        """Raises IllegalTransition (nothing is written then)."""
+        with self.transaction() as db:
+            doc = self.case_document(event.case_id, db) or {"case_id": event.case_id}
+            case = apply_event(Case.model_validate(doc), event)
+            doc.update(case_handling_doc(case))
+            self._store_case(db, doc)
+            return case
+
+    def write_dead_letter(self, letter: DeadLetter) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO dead_letters (stage, error_type, error, at, doc) VALUES (?,?,?,?,?)",
+                (letter.stage, letter.error_type, letter.error, letter.at.isoformat(), letter.model_dump_json()),
+            )
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        rows = self.db.execute("SELECT doc FROM dead_letters ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [DeadLetter.model_validate_json(row[0]) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
+            for table in ("leads", "cases", "dead_letters")
+        }
+
+
+class IndexCaseBook:
+    """The route stage's case membership state, kept in the file (the cases.state topic's role)."""
+
+    def __init__(self, index: EmbeddedIndex) -> None:
+        self.index = index
+
+    def get(self, case_id: str) -> Case | None:
+        found = self.index.db.execute("SELECT doc FROM case_book WHERE case_id = ?", (case_id,)).fetchone()
+        return Case.model_validate_json(found[0]) if found else None
+
+    def put(self, case: Case) -> None:
+        with self.index.transaction() as db:
+            db.execute(
+                "INSERT INTO case_book VALUES (?, ?) ON CONFLICT(case_id) DO UPDATE SET doc = excluded.doc",
+                (case.case_id, case.model_dump_json()),
+            )
+
+
+class IndexStatuses:
+    """Case status as the embedded index holds it (events are applied there synchronously)."""
+
+    def __init__(self, index: EmbeddedIndex) -> None:
+        self.index = index
+
+    def status(self, case_id: str) -> Status | None:
+        found = self.index.db.execute("SELECT status FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        return Status(found[0]) if found and found[0] else None
+
+
+class PersistentDedupState(MemoryDedupState):
+    """The dedup state in memory, every sketch also written to the file; a restart replays the
+    sketches in their original order, which rebuilds the same postings."""
+
+    def __init__(self, index: EmbeddedIndex, max_postings: int) -> None:
+        super().__init__()
+        self.index = index
+        for lead_id, case_id, fp, anchors, at in index.db.execute(
+            "SELECT lead_id, case_id, fingerprint, anchors, at FROM dedup_sketches ORDER BY seq"
+        ):
+            packed = array("I")
+            packed.frombytes(anchors)
+            super().put(Sketch(lead_id, case_id, fp, packed, at), max_postings)
+
+    def put(self, sketch: Sketch, max_postings: int) -> None:
+        with self.index.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO dedup_sketches (lead_id, case_id, fingerprint, anchors, at) VALUES (?,?,?,?,?)",
+                (sketch.lead_id, sketch.case_id, sketch.fingerprint, array("I", sketch.anchors).tobytes(), sketch.at),
+            )
+        super().put(sketch, max_postings)
+

@@ -1,0 +1,118 @@
+"""Embedded mode without services: the stages into the SQLite index, state across restarts, the text
+query language, and `leadhub demo` on the bundled samples."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from leadhub.cli import main
+from leadhub.embedded import EmbeddedPipeline, EmbeddedPublisher
+from leadhub.embedded_store import TextQuery, count_series, parse_text
+from leadhub.queries import Interval, SearchRequest
+from leadhub.settings import build_settings, parse_overrides
+from schemas.cases import CaseEvent
+from schemas.leads import RawLead
+from schemas.status_machine import IllegalTransition
+
+POST = (
+    "稠城街道绣湖社区幸福小区3号楼的电梯已经停运一周了，物业一直说在等配件。楼里住着很多老人，"
+    "上下楼非常困难，希望有关部门督促物业尽快维修电梯。联系电话13812345678。"
+)
+
+
+def settings_for(tmp_path):
+    return build_settings(overrides=parse_overrides(["mode=embedded", f"embedded.path={tmp_path / 'e.sqlite'}"]))
+
+
+def raw(external_id, body, channel="forum", source="forum-yiwu", **kw):
+    return RawLead(source=source, channel=channel, external_id=external_id, body=body, **kw)
+
+
+def test_leads_are_routed_into_the_index_and_state_survives_a_restart(tmp_path):
+    settings = settings_for(tmp_path)
+    first = EmbeddedPipeline(settings)
+    first.submit_raw([raw("1", POST, title="电梯停运一周", contact={"phone": "13900001111"})])
+    lead = first.store.get("leads", raw("1", POST).lead_id)
+    assert lead["case_id"] == lead["lead_id"] and "13812345678" not in lead["text"]
+    EmbeddedPublisher(first).publish_event(CaseEvent(case_id=lead["case_id"], action="accept", actor="t"))
+    first.close()
+
+    # A new process on the same file: a hotline transcript of the same problem joins the case.
+    second = EmbeddedPipeline(settings)
+    second.submit_raw([raw("WO-7", "市民来电反映：" + POST[:60], channel="hotline", source="hotline-12345")])
+    case = second.store.get("cases", lead["case_id"])
+    assert case["report_count"] == 2 and case["channels"] == ["forum", "hotline"]
+    assert case["status"] == "accepted"  # the event applied before the restart is kept
+    page = second.store.search(SearchRequest(kind="leads", q="电梯"))
+    assert page.total == 2 and {h["channel"] for h in page.hits} == {"forum", "hotline"}
+    second.close()
+
+
+def test_illegal_events_are_refused_and_bad_records_are_dead_letters(tmp_path):
+    pipeline = EmbeddedPipeline(settings_for(tmp_path))
+    pipeline.submit_raw([raw("1", POST)])
+    case_id = raw("1", POST).lead_id
+    with pytest.raises(IllegalTransition):
+        pipeline.index.apply_event(CaseEvent(case_id=case_id, action="resolve", actor="t", note="x"))
+    from streams.records import Record
+
+    pipeline.submit([Record(b"\x00\xff", b"k", [("schema", b"RawLead/1")], "leads.raw")])
+    (letter,) = pipeline.index.dead_letters()
+    assert letter.stage == "normalize" and letter.payload == b"\x00\xff"
+    assert pipeline.store.get("cases", case_id)["status"] == "new"
+    pipeline.close()
+
+
+def test_text_queries_have_no_syntax_but_words_phrases_and_exclusions():
+    assert parse_text('电梯 "停运 一周" -物业') == TextQuery(("电梯", "停运 一周"), ("物业",))
+    parsed = parse_text('a "b c" -d -"e f" - AND (x) {"q":1}')
+    assert parsed.must == ("a", "b c", "AND", "(x)", '{"q":1}') and parsed.must_not == ("d", "e f")
+
+
+def test_count_series_buckets_by_week_starting_monday_in_city_time():
+    wednesday = dt.datetime(2024, 5, 1, 23, 30, tzinfo=dt.UTC)  # Thursday 07:30 in Yiwu
+    series = count_series([(wednesday.timestamp(), "A"), ((wednesday + dt.timedelta(days=14)).timestamp(), None)], Interval.week)
+    assert series.buckets == ["2024-04-29", "2024-05-06", "2024-05-13"]
+    assert series.series == {"A": [1, 0, 0], "未分类": [0, 0, 1]}
+
+
+def test_demo_processes_the_samples_and_reports_counts(tmp_path, capsys):
+    assert main(["demo", "--no-serve", "--dir", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    leads, cases, multi = map(int, re.search(r"(\d+) leads -> (\d+) cases \((\d+) reported more than once\)", out).groups())
+    assert leads == 57 and cases == 45 and multi == 6
+    assert "1 dead letter(s)" in out and "城乡建设" in out
+
+
+def test_demo_serves_the_api_and_pages(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "leadhub", "demo", "--dir", str(tmp_path / "demo"), "--port", "18765"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        output = ""
+        deadline = time.monotonic() + 120
+        while "admin" not in output and time.monotonic() < deadline:
+            output += process.stdout.readline()
+        key = re.search(r"admin\s+(lh_\S+)", output).group(1)
+        for _ in range(100):
+            try:
+                health = httpx.get("http://127.0.0.1:18765/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert health.json()["store"].startswith("embedded")
+        cases = httpx.get("http://127.0.0.1:18765/api/v1/cases", params={"q": "自来水"}, headers={"Authorization": f"Bearer {key}"})
+        assert cases.status_code == 200 and cases.json()["hits"][0]["report_count"] == 4
+        page = httpx.get("http://127.0.0.1:18765/search", cookies={"leadhub_key": key}, headers={"accept": "text/html"})
+        assert page.status_code == 200 and "塘西村" in page.text
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
