@@ -28,13 +28,31 @@ def _printable(ch: str) -> bool:
     return ch == "\n" or unicodedata.category(ch)[0] != "C"
 
 
+def _fold(text: str) -> str:
+    # NFKC folds full-width letters, digits and punctuation (ＡＢＣ１２３，) to their usual forms.
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    return "".join(ch if _printable(ch) else " " for ch in text)
+
+
+# A tag as a browser reads one (and w3lib removes one): "<" right before a name, "/" or "!", up to ">".
+_TAG = re.compile(r"<[a-zA-Z/!][^<>]*>")
+# A "<" a browser would start a tag with.
+_TAG_OPEN = re.compile(r"<(?=[a-zA-Z/!?])")
+_MARKUP_ROUNDS = 4
+
+
 def normalize_text(text: str) -> str:
     """One canonical form of a lead's text, the same whatever the channel wrote."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = strip_html(text)
-    # NFKC folds full-width letters, digits and punctuation (ＡＢＣ１２３，) to their usual forms.
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    text = "".join(ch if _printable(ch) else " " for ch in text)
+    text = _fold(strip_html(text))
+    # Markup can hide in entities (&lt;script&gt;), full-width forms (＜script＞) and invisible characters
+    # (<\u200bscript>) that become tags only once decoded or folded: strip and fold again while tags remain.
+    for _ in range(_MARKUP_ROUNDS - 1):
+        if not _TAG.search(text):
+            break
+        text = _fold(strip_html(text))
+    # Whatever is left (an unclosed "<script", markup nested deeper still) can never open a tag.
+    text = _TAG_OPEN.sub("\uff1c", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 

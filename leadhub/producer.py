@@ -11,13 +11,17 @@ from kafka.errors import KafkaError
 from leadhub.errors import RetryableError
 from leadhub.kafka_clients import kafka_python_options
 from leadhub.settings import KafkaSettings
+from schemas.topics import DLQ_MAX_BYTES
 
 
 class CheckedProducer:
     """Sends are collected and checked together: ``flush()`` raises if any of them failed."""
 
     def __init__(self, kafka: KafkaSettings, **overrides: Any) -> None:
-        options = kafka_python_options(kafka) | {"acks": "all", "enable_idempotence": True, "linger_ms": 5} | overrides
+        # The client's own size check allows the largest record any topic takes (a dead letter); the broker
+        # enforces each topic's max.message.bytes (schemas/topics.py).
+        defaults = {"acks": "all", "enable_idempotence": True, "linger_ms": 5, "max_request_size": DLQ_MAX_BYTES}
+        options = kafka_python_options(kafka) | defaults | overrides
         try:
             self._producer = KafkaProducer(**options)
         except KafkaError as exc:

@@ -45,10 +45,19 @@ class Contact(Strict):
     address: str | None = Field(None, max_length=500)
 
 
+def http_url(value: str | None) -> str | None:
+    """Links leadhub may show or fetch: http(s) only (no javascript:, file:, data:)."""
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value
+
+
 class Attachment(Strict):
-    url: str = Field(..., max_length=2048, description="Where the attachment can be fetched.")
+    url: str = Field(..., max_length=2048, description="Where the attachment can be fetched (http or https).")
     name: str | None = Field(None, max_length=300)
     media_type: str | None = Field(None, max_length=100, description="e.g. image/jpeg")
+
+    _http_url = field_validator("url")(lambda value: http_url(value))
 
 
 class RawLead(Strict):
@@ -85,12 +94,7 @@ class RawLead(Strict):
                 raise ValueError("lead_id does not match source and external_id")
         return data
 
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
+    _http_url = field_validator("url")(lambda value: http_url(value))
 
     @model_validator(mode="after")
     def _has_content(self) -> RawLead:

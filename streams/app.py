@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import faust
 
+from enrichers.dedup import DedupConfig
 from enrichers.pipeline import build_router
 from leadhub.kafka_clients import ssl_context
 from leadhub.settings import KafkaSettings, Settings
-from schemas.topics import TOPICS
+from schemas.topics import DLQ_MAX_BYTES, RAW_MAX_BYTES, TOPICS
 from streams.records import Output, Record
 from streams.stages import CaseStatusTracker, NormalizeStage, RouteStage
 from streams.tables import TableCaseBook, TableDedupState, TableStatuses
@@ -42,6 +43,9 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         topic_replication_factor=kafka.replication_factor,
         consumer_auto_offset_reset="earliest",
+        # Records up to leads.raw's limit come in; dead letters (the record base64-encoded) go out.
+        consumer_max_fetch_size=RAW_MAX_BYTES,
+        producer_max_request_size=DLQ_MAX_BYTES,
         web_port=settings.streams.web_port,
         web_host="127.0.0.1",
     )
@@ -74,7 +78,7 @@ def create_app(settings: Settings) -> faust.App:
     statuses = TableStatuses(table("case-status", _SPECS["cases.events"].partitions, app.GlobalTable))
     router = build_router(
         settings.routing,
-        TableDedupState(table("dedup-fingerprints", 1), table("dedup-postings", 1), table("dedup-sketches", 1)),
+        TableDedupState(table("dedup-sketches", 1), DedupConfig().max_postings),
         TableCaseBook(table("case-book", 1)),
         statuses,
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from enrichers.normalize import normalize_lead
+from enrichers.normalize import UnusableLead, normalize_lead
 from enrichers.route import Router
 from leadhub.errors import RecordError
 from schemas.cases import Case, CaseEvent
 from schemas.leads import Lead, RawLead
 from schemas.serialization import decode, encode
 from schemas.status_machine import IllegalTransition, apply_event
+from schemas.topics import LEAD_MAX_BYTES
 from streams.records import Output, Record, dead_letter, log
 
 
@@ -29,7 +30,10 @@ class NormalizeStage:
         try:
             raw = decode(record.value, record.headers, RawLead, context=self.context)
             lead = normalize_lead(raw)
-            return [_out("leads.clean", lead.lead_id, lead)]
+            out = _out("leads.clean", lead.lead_id, lead)
+            if len(out.value) > LEAD_MAX_BYTES:  # e.g. a huge `extra`: Kafka would refuse it downstream
+                raise UnusableLead(f"lead too large: {len(out.value)} bytes as JSON (limit {LEAD_MAX_BYTES})")
+            return [out]
         except Exception as exc:  # noqa: BLE001 - every failure becomes a dead letter; the stage goes on
             return [dead_letter(self.name, exc, record)]
 

@@ -2,48 +2,62 @@
 
 from __future__ import annotations
 
+import base64
+from array import array
 from collections.abc import Sequence
 from typing import Any
 
-from enrichers.dedup import Sketch
+from enrichers.dedup import MemoryDedupState, Sketch
 from schemas.cases import Case, Status
 
 
 class TableDedupState:
-    """DedupState over three faust tables; every value is JSON so the changelog can carry it."""
+    """DedupState kept in one faust table of sketches (one changelog message per lead).
 
-    def __init__(self, fingerprints: Any, postings: Any, sketches: Any) -> None:
-        self.fingerprints = fingerprints
-        self.postings_table = postings
+    The lookup structures (fingerprints, anchor postings) are derived, so they live in memory and are
+    rebuilt from the sketches, in their original order, whenever the table holds sketches the memory
+    has not seen: after a restart or a rebalance. Persisting the postings themselves cost a changelog
+    message per anchor per lead (dozens per lead), which throttled the whole worker.
+    """
+
+    def __init__(self, sketches: Any, max_postings: int) -> None:
         self.sketches = sketches
+        self.max_postings = max_postings
+        self.memory = MemoryDedupState()
+        self._next_seq = 0
+
+    def _current(self) -> MemoryDedupState:
+        if len(self.sketches) != len(self.memory):
+            self.memory = MemoryDedupState()
+            stored = sorted(((data["seq"], lead_id, data) for lead_id, data in self.sketches.items()), key=lambda item: item[0])
+            for seq, lead_id, data in stored:
+                self.memory.put(_sketch(lead_id, data), self.max_postings)
+            self._next_seq = stored[-1][0] + 1 if stored else 0
+        return self.memory
 
     def lead_with_fingerprint(self, fingerprint: str) -> str | None:
-        return self.fingerprints.get(fingerprint)
+        return self._current().lead_with_fingerprint(fingerprint)
 
     def postings(self, anchor: int) -> Sequence[str]:
-        return self.postings_table.get(str(anchor)) or ()
+        return self._current().postings(anchor)
 
     def get(self, lead_id: str) -> Sketch | None:
-        data = self.sketches.get(lead_id)
-        if data is None:
-            return None
-        return Sketch(lead_id, data["case_id"], data["fingerprint"], tuple(data["anchors"]), data["at"])
+        return self._current().get(lead_id)
 
     def put(self, sketch: Sketch, max_postings: int) -> None:
+        memory = self._current()
         self.sketches[sketch.lead_id] = {
-            "case_id": sketch.case_id, "fingerprint": sketch.fingerprint,
-            "anchors": list(sketch.anchors), "at": sketch.at,
+            "seq": self._next_seq, "case_id": sketch.case_id, "fingerprint": sketch.fingerprint,
+            "anchors": base64.b64encode(array("I", sketch.anchors).tobytes()).decode("ascii"), "at": sketch.at,
         }  # fmt: skip
-        if self.fingerprints.get(sketch.fingerprint) is None:
-            self.fingerprints[sketch.fingerprint] = sketch.lead_id
-        for anchor in sketch.anchors:
-            key = str(anchor)
-            posting = list(self.postings_table.get(key) or ())
-            latest = self.sketches.get(posting[-1]) if posting else None
-            if latest is not None and latest["case_id"] == sketch.case_id:
-                continue  # as in MemoryDedupState.put: a popular case must not fill its anchors
-            posting.append(sketch.lead_id)
-            self.postings_table[key] = posting[-max_postings:]
+        self._next_seq += 1
+        memory.put(sketch, max_postings)
+
+
+def _sketch(lead_id: str, data: dict[str, Any]) -> Sketch:
+    anchors = array("I")
+    anchors.frombytes(base64.b64decode(data["anchors"]))
+    return Sketch(lead_id, data["case_id"], data["fingerprint"], anchors, data["at"])
 
 
 class TableCaseBook:

@@ -1,0 +1,270 @@
+"""End to end: leads produced to leads.raw until every one is searchable, through the real streams
+worker and sink (subprocesses), with the physical limits measured in the same run.
+
+    leadhub services up && python -m benchmarks.end_to_end [--leads 50000] [--rate 200] [--seconds 30]
+
+1. Throughput: N RawLeads (the real board and labelled messages, then generated re-posts of them:
+   hotline transcripts, prefixed reposts, previews, edits, summaries) produced as fast as Kafka takes
+   them; the clock stops when the leads index counts all N.
+2. Freshness: new leads produced at a steady rate; a poller searches for the outstanding ids every
+   50 ms and records when each becomes searchable; p50/p99 of produce -> searchable.
+3. Physical limits, same documents and bytes: raw bulk indexing of the final lead documents with the
+   client's own helpers.bulk, and raw Kafka produce + consume of the same RawLead bytes.
+4. Peak RSS (VmHWM) of the worker and the sink.
+
+Targets (issue 9): end to end >= 0.5 x raw bulk rate; p99 freshness <= 1.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from kafka import KafkaConsumer, KafkaProducer
+from opensearchpy import helpers
+
+from benchmarks.common import RESULTS, print_table, read_csv, write_json
+from benchmarks.repost_set import KINDS, _variant
+from leadhub.cli import main as leadhub
+from leadhub.kafka_clients import kafka_python_options
+from leadhub.search_backend import SearchBackend
+from leadhub.settings import build_settings, parse_overrides
+from schemas.leads import RawLead
+from schemas.serialization import encode
+
+CHANNEL_OF = {"original": ("board", "complaint_platform"), "hotline": ("hotline-12345", "hotline"),
+              "prefix": ("forum-yiwu", "forum"), "preview": ("news-yiwu", "news"), "edit": ("board", "complaint_platform"),
+              "summary": ("hotline-12345", "hotline")}  # fmt: skip
+BASE_TIME = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def corpus() -> list[tuple[str, str]]:
+    rows = read_csv("board_messages.csv")
+    texts = [(r["留言主题"], r["留言详情"]) for r in rows]
+    texts += [(r["title"], r["text"]) for r in read_csv("messages_labelled.csv")]
+    return [(t.strip(), x.strip()) for t, x in texts if x.strip()]
+
+
+def make_leads(n: int, run: str, texts: list[tuple[str, str]], seed: int = 11) -> list[RawLead]:
+    """The first len(texts) leads are the messages; the rest re-posts of them from other channels."""
+    rng = random.Random(seed)
+    leads = []
+    for i in range(n):
+        j = i % len(texts)
+        title, text = texts[j]
+        kind = "original" if i < len(texts) else rng.choice(KINDS)
+        if kind != "original":
+            title, text = _variant(kind, title, text, rng)
+        source, channel = CHANNEL_OF[kind]
+        at = BASE_TIME + dt.timedelta(seconds=10 * j + i // len(texts))
+        leads.append(RawLead(source=source, channel=channel, external_id=f"{run}-{i}", title=title, body=text, published_at=at))
+    return leads
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+class Poller(threading.Thread):
+    """Records when each produced lead id first becomes searchable."""
+
+    def __init__(self, backend: SearchBackend, index: str) -> None:
+        super().__init__(daemon=True)
+        self.backend, self.index = backend, index
+        self.produced: dict[str, float] = {}
+        self.seen: dict[str, float] = {}
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+
+    def add(self, lead_id: str, at: float) -> None:
+        with self.lock:
+            self.produced[lead_id] = at
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            with self.lock:
+                outstanding = [k for k in self.produced if k not in self.seen][:2000]
+            if outstanding:
+                body = {"size": len(outstanding), "_source": False, "query": {"ids": {"values": outstanding}}}
+                answer = self.backend.search(self.index, body)
+                now = time.perf_counter()
+                for hit in answer["hits"]["hits"]:
+                    self.seen.setdefault(hit["_id"], now)
+            self.stopped.wait(0.05)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=50_000)
+    parser.add_argument("--rate", type=float, default=200.0, help="Leads/s in the freshness phase.")
+    parser.add_argument("--seconds", type=float, default=30.0, help="Length of the freshness phase.")
+    args = parser.parse_args()
+
+    run = uuid.uuid4().hex[:8]
+    overrides = [f"kafka.topic_prefix=e{run}.", f"search.index_prefix=e{run}", f"streams.app_id=e2e-{run}",
+                 f"streams.web_port={_free_port()}"]  # fmt: skip
+    cli = [a for o in overrides for a in ("--set", o)]
+    assert leadhub([*cli, "topics", "create"]) == 0 and leadhub([*cli, "index", "init"]) == 0
+    settings = build_settings(overrides=parse_overrides(overrides))
+    backend = SearchBackend.from_settings(settings.search)
+    leads_index = f"e{run}-leads"
+    texts = corpus()
+    leads = make_leads(args.leads, run, texts)
+    steady = make_leads(int(args.rate * args.seconds), f"{run}f", list(reversed(texts)), seed=12)
+    encoded = [(lead.key.encode(), *encode(lead)) for lead in leads]
+    print(f"{len(leads):,} leads ({min(len(texts), len(leads)):,} messages + re-posts), freshness phase {len(steady):,} at {args.rate:.0f}/s")
+
+    logs = RESULTS / f"end_to_end-{run}"
+    logs.mkdir(parents=True, exist_ok=True)
+    procs = {
+        name: subprocess.Popen([sys.executable, "-m", "leadhub", *cli, *command], stdout=(logs / f"{name}.log").open("wb"),
+                               stderr=subprocess.STDOUT)  # fmt: skip
+        for name, command in (("worker", ["streams", "worker", "--loglevel", "warning"]), ("sink", ["sink", "run"]))
+    }
+    producer = KafkaProducer(**kafka_python_options(settings.kafka), acks="all", linger_ms=5, batch_size=1 << 20)
+    topic = f"e{run}.leads.raw"
+    try:
+        # Warm-up: one lead through everything, so start-up and group joins are not timed.
+        warm = RawLead(source="warmup", channel="forum", external_id=run, body="义乌市稠城街道某小区电梯停运，物业不修。")
+        value, headers = encode(warm)
+        producer.send(topic, value=value, key=warm.key.encode(), headers=headers).get(timeout=30)
+        _wait_count(backend, leads_index, 1, timeout=240, procs=procs)
+
+        started = time.perf_counter()
+        for key, value, headers in encoded:
+            producer.send(topic, value=value, key=key, headers=headers)
+        producer.flush()
+        produced_s = time.perf_counter() - started
+        _wait_count(backend, leads_index, 1 + len(leads), timeout=1800, procs=procs)
+        e2e_s = time.perf_counter() - started
+        cases = backend.count(f"e{run}-cases")
+
+        poller = Poller(backend, leads_index)
+        poller.start()
+        interval = 1.0 / args.rate
+        t0 = time.perf_counter()
+        for i, lead in enumerate(steady):
+            delay = t0 + i * interval - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            value, headers = encode(lead)
+            producer.send(topic, value=value, key=lead.key.encode(), headers=headers)
+            producer.flush()  # a steady stream: each lead leaves now, as a live source's would
+            poller.add(lead.lead_id, time.perf_counter())
+        deadline = time.perf_counter() + 60
+        while len(poller.seen) < len(steady) and time.perf_counter() < deadline:
+            time.sleep(0.1)
+        poller.stopped.set()
+        latencies = sorted(poller.seen[k] - poller.produced[k] for k in poller.seen)
+        rss = {name: _peak_rss_mb(proc.pid) for name, proc in procs.items()}
+    finally:
+        for proc in procs.values():
+            proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        producer.close()
+
+    # Physical limits on the same documents and bytes.
+    docs = [hit["_source"] for hit in helpers.scan(backend.client, index=leads_index, query={"query": {"match_all": {}}})]
+    raw_index = f"e{run}-leads-raw"
+    backend.create_index(raw_index, {"mappings": backend.get_mapping(leads_index)[next(iter(backend.get_mapping(leads_index)))]["mappings"]})
+    t = time.perf_counter()
+    helpers.bulk(backend.client, ({"_index": raw_index, "_id": d["lead_id"], "_source": d} for d in docs), chunk_size=2000)
+    backend.refresh(raw_index)
+    bulk_s = time.perf_counter() - t
+    kafka_produce_s, kafka_consume_s = _raw_kafka(settings, run, encoded)
+
+    n = len(leads)
+    rows = [
+        {"measure": "end to end (produce -> all searchable)", "leads": n, "seconds": e2e_s, "per_s": n / e2e_s},
+        {"measure": "  of which producing to leads.raw", "leads": n, "seconds": produced_s, "per_s": n / produced_s},
+        {"measure": "raw bulk, same final documents", "leads": len(docs), "seconds": bulk_s, "per_s": len(docs) / bulk_s},
+        {"measure": "raw Kafka produce, same bytes", "leads": n, "seconds": kafka_produce_s, "per_s": n / kafka_produce_s},
+        {"measure": "raw Kafka consume, same bytes", "leads": n, "seconds": kafka_consume_s, "per_s": n / kafka_consume_s},
+    ]
+    print_table("Throughput", rows)
+    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else None  # noqa: E731
+    fresh = {"rate": args.rate, "leads": len(steady), "seen": len(latencies), "p50_s": p(0.50), "p90_s": p(0.90),
+             "p99_s": p(0.99), "max_s": latencies[-1] if latencies else None,
+             "mean_s": statistics.fmean(latencies) if latencies else None}  # fmt: skip
+    print_table("Freshness (produce -> searchable, polled every 50 ms)", [fresh])
+    ratio = (n / e2e_s) / (len(docs) / bulk_s)
+    summary = {"e2e_over_raw_bulk": ratio, "target_ratio": 0.5, "p99_s": fresh["p99_s"], "target_p99_s": 1.5,
+               "cases": cases, "peak_rss_mb": rss}  # fmt: skip
+    print_table("Summary", [summary])
+    write_json("end_to_end", {"throughput": rows, "freshness": fresh, **summary, "logs": str(logs)})
+    for kind in ("leads", "cases"):
+        for index in backend.get_alias(f"e{run}-{kind}"):
+            backend.delete_index(index)
+    backend.delete_index(raw_index)
+    backend.close()
+
+
+def _wait_count(backend: SearchBackend, index: str, n: int, *, timeout: float, procs: dict) -> None:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                raise SystemExit(f"the {name} exited with {proc.returncode}; see its log")
+        backend.refresh(index)
+        if backend.count(index) >= n:
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"{index} has {backend.count(index)} of {n} documents after {timeout:.0f} s")
+
+
+def _raw_kafka(settings, run: str, encoded) -> tuple[float, float]:
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    topic = f"e{run}.raw-limit"
+    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+    admin.create_topics([NewTopic(topic, 6, 1)])
+    admin.close()
+    producer = KafkaProducer(**kafka_python_options(settings.kafka), acks="all", linger_ms=5, batch_size=1 << 20)
+    t = time.perf_counter()
+    for key, value, headers in encoded:
+        producer.send(topic, value=value, key=key, headers=headers)
+    producer.flush()
+    produce_s = time.perf_counter() - t
+    producer.close()
+    consumer = KafkaConsumer(topic, **kafka_python_options(settings.kafka), group_id=f"raw-{run}",
+                             auto_offset_reset="earliest", consumer_timeout_ms=10_000)  # fmt: skip
+    t = time.perf_counter()
+    got = 0
+    for _ in consumer:
+        got += 1
+        if got == len(encoded):
+            break
+    consume_s = time.perf_counter() - t
+    consumer.close()
+    return produce_s, consume_s
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
