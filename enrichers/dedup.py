@@ -64,6 +64,9 @@ class DedupResult:
 class DedupState(Protocol):
     def lead_with_fingerprint(self, fingerprint: str) -> str | None: ...
     def postings(self, anchor: int) -> Sequence[str]: ...
+    def postings_many(self, anchors: Sequence[int]) -> list[Sequence[str]]:
+        """The postings of every anchor, in order (one call per lead instead of one per anchor)."""
+        ...
     def get(self, lead_id: str) -> Sketch | None: ...
     def put(self, sketch: Sketch, max_postings: int) -> None: ...
 
@@ -74,6 +77,7 @@ class MemoryDedupState:
     def __init__(self) -> None:
         self._fingerprints: dict[str, str] = {}
         self._postings: dict[int, list[str]] = {}
+        self._latest_case: dict[int, str] = {}  # anchor -> case of its newest posting
         self._sketches: dict[str, Sketch] = {}
 
     def lead_with_fingerprint(self, fingerprint: str) -> str | None:
@@ -82,6 +86,10 @@ class MemoryDedupState:
     def postings(self, anchor: int) -> Sequence[str]:
         return self._postings.get(anchor, ())
 
+    def postings_many(self, anchors: Sequence[int]) -> list[Sequence[str]]:
+        get = self._postings.get
+        return [get(anchor, ()) for anchor in anchors]
+
     def get(self, lead_id: str) -> Sketch | None:
         return self._sketches.get(lead_id)
 
@@ -89,13 +97,18 @@ class MemoryDedupState:
         # 4 bytes an anchor instead of a Python int's 36: the sketches are most of the state.
         self._sketches[sketch.lead_id] = replace(sketch, anchors=array("I", sketch.anchors))
         self._fingerprints.setdefault(sketch.fingerprint, sketch.lead_id)
+        postings, latest, lead_id, case_id = self._postings, self._latest_case, sketch.lead_id, sketch.case_id
         for anchor in sketch.anchors:
-            posting = self._postings.setdefault(anchor, [])
-            if posting and self._sketches[posting[-1]].case_id == sketch.case_id:
+            if latest.get(anchor) == case_id:
                 continue  # the case is already the latest here: a popular case must not fill its anchors
-            posting.append(sketch.lead_id)
+            latest[anchor] = case_id
+            posting = postings.get(anchor)
+            if posting is None:
+                postings[anchor] = [lead_id]
+                continue
+            posting.append(lead_id)
             if len(posting) > max_postings:
-                del posting[: len(posting) - max_postings]
+                del posting[0]
 
     def __len__(self) -> int:
         return len(self._sketches)
@@ -135,7 +148,7 @@ def _anchors_of(key: str, config: DedupConfig) -> tuple[int, ...]:
     h *= _MIX
     h ^= h >> np.uint64(33)
     h32 = (h >> np.uint64(32)).astype(np.uint32)
-    return tuple(int(x) for x in np.unique(h32[h32 % config.sample == 0]))
+    return tuple(np.unique(h32[h32 % config.sample == 0]).tolist())
 
 
 def similarity(a: Sequence[int] | set[int], b: Sequence[int]) -> tuple[float, float]:
@@ -188,7 +201,7 @@ class Deduplicator:
         # Rare anchors have short postings and are read whole; a common one (a stock phrase) is read
         # only back to vote_depth: its older leads are found through their rarer anchors. Counting
         # in C (Counter over a chain) keeps this the cheap part.
-        postings = (self.state.postings(anchor) for anchor in mine)
+        postings = self.state.postings_many(mine)
         # A posting at its cap belongs to a stock phrase many cases share: it says nothing about
         # which case this is, and skipping it keeps the cost per lead from growing with the state.
         votes = Counter(chain.from_iterable(p[depth:] for p in postings if len(p) < cfg.max_postings))

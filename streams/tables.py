@@ -41,6 +41,9 @@ class TableDedupState:
     def postings(self, anchor: int) -> Sequence[str]:
         return self._current().postings(anchor)
 
+    def postings_many(self, anchors: Sequence[int]) -> list[Sequence[str]]:
+        return self._current().postings_many(anchors)
+
     def get(self, lead_id: str) -> Sketch | None:
         return self._current().get(lead_id)
 
