@@ -76,6 +76,42 @@ def test_every_endpoint_answers_each_role_as_its_permissions_say(client, env, me
         assert response.headers["www-authenticate"] == "Bearer"
 
 
+PAGE = {"none": 303, "bad_key": 303, "analyst": 200, "officer": 200, "other_officer": 200, "intake": 403, "admin": 200}
+PAGES = ["/search?q=电梯", "/search?kind=leads&channel=hotline", "/cases/{lift}", "/dashboard"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_answers_each_role_as_its_permissions_say(client, env, path, role):
+    special = {"none": {}, "bad_key": {"Authorization": "Bearer not-a-key"}}
+    headers = {"accept": "text/html", **(special[role] if role in special else env.headers(role))}
+    response = client.get(path.format(lift=env.case_id("lift")), headers=headers, follow_redirects=False)
+    assert response.status_code == PAGE[role], response.text[:300]
+    if PAGE[role] == 303:
+        assert response.headers["location"].startswith("/login?next=")
+
+
+# A form post answers with a redirect back to the case page, carrying the outcome.
+FORM = {"none": "login", "bad_key": "login", "analyst": 403, "officer": "error", "other_officer": "message",
+        "intake": 403, "admin": "message"}  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_case_action_form_answers_each_role_as_its_permissions_say(client, env, role):
+    special = {"none": {}, "bad_key": {"Authorization": "Bearer not-a-key"}}
+    headers = {"accept": "text/html", **(special[role] if role in special else env.headers(role))}
+    bus = env.case_id("bus")  # the transport department's case: not the housing officer's
+    response = client.post(f"/cases/{bus}/actions", data={"action": "note", "note": f"{role} 已知悉"}, headers=headers,
+                           follow_redirects=False)  # fmt: skip
+    expected = FORM[role]
+    if isinstance(expected, int):
+        assert response.status_code == expected
+        return
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.startswith("/login") if expected == "login" else f"{expected}=" in location
+
+
 def test_web_pages_need_a_login_and_respect_roles(client, env):
     anonymous = client.get("/search", headers={"accept": "text/html"}, follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
