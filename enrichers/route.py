@@ -72,8 +72,17 @@ class Router:
         joined = self.dedup.assign(lead.lead_id, lead.title, lead.text, seen_at)
 
         case = self.cases.get(joined.case_id)
-        # A replayed message was counted the first time; counting it again would inflate the case.
-        is_new_member = case is None or joined.kind != "replay"
+        # Membership is a set of lead ids: a lead the case already holds is not counted again (a replayed
+        # message). The case itself decides, not the dedup state: the two are stored apart (faust tables,
+        # each with its own changelog), and a crash can keep the lead's sketch but lose the case's update,
+        # so a replay that the dedup calls "replay" may still be missing from its case. Past the cap on
+        # stored lead ids, the dedup's word is all there is.
+        if case is None:
+            is_new_member = True
+        elif lead.lead_id in case.lead_ids:
+            is_new_member = False
+        else:
+            is_new_member = len(case.lead_ids) < LEAD_IDS_CAP or joined.kind != "replay"
         case = _with_member(case, joined.case_id, lead, seen_at) if is_new_member else case
         closed = self.statuses.status(case.case_id) in (Status.closed, Status.resolved)
         events = []

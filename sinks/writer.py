@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaError, RebalanceInProgressError
 from kafka.structs import OffsetAndMetadata
 
 from leadhub.errors import StartupError
@@ -40,6 +41,8 @@ from sinks.documents import case_state_actions, lead_actions
 log = logging.getLogger("leadhub.sink")
 STAGE = "sink"
 TOPICS = ("leads.routed", "cases.state", "cases.events")
+COMMIT_RETRY_S = 1.0
+STUCK_REBALANCE_S = 10.0  # a rebalance of a few sinks that poll every 100 ms takes well under this
 
 
 class StoppedWhileRetrying(Exception):
@@ -117,12 +120,17 @@ class SearchSink:
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sink-writer")
         self._inflight: Future | None = None
         self._paused = False
+        self._written: dict[TopicPartition, int] = {}  # written to the engine, not yet committed
+        self._commit_tried = 0.0
+        self._commit_failing_since: float | None = None
 
     # the loop
     def run(self, report_every_s: float = 10.0) -> None:
         try:
             while not self.stopping.is_set():
                 self._commit_finished()
+                if self._written and time.monotonic() - self._commit_tried >= COMMIT_RETRY_S:
+                    self._commit_written()
                 records = self.consumer.poll(timeout_ms=50 if self._paused else 100)
                 for batch in records.values():
                     for record in batch:
@@ -153,10 +161,48 @@ class SearchSink:
             return
         pending = self._inflight.result()  # a failed write raises here: nothing of it is committed
         self._inflight = None
-        self.consumer.commit({tp: OffsetAndMetadata(offset + 1, None, -1) for tp, offset in pending.offsets.items()})
+        self._written.update(pending.offsets)
+        self._commit_written()
         if self._paused:
             self.consumer.resume(*self.consumer.assignment())
             self._paused = False
+
+    def _commit_written(self) -> None:
+        """Commit the offsets of the batches written so far. A commit that fails (a rebalance, Kafka
+        unreachable) is tried again from the loop; until then those batches would be replayed, which
+        changes nothing. Only the partitions still assigned to us are committed."""
+        if not self._written:
+            return
+        self._commit_tried = time.monotonic()
+        owned = self.consumer.assignment()
+        offsets = {tp: OffsetAndMetadata(offset + 1, None, -1) for tp, offset in self._written.items() if tp in owned}
+        try:
+            if offsets:
+                self.consumer.commit(offsets)
+        except KafkaError as exc:
+            now = time.monotonic()
+            if self._commit_failing_since is None:
+                self._commit_failing_since = now
+                log.warning("offset commit failed (%s); retrying, the written batches stay uncommitted meanwhile", exc)
+            if isinstance(exc, RebalanceInProgressError) and now - self._commit_failing_since > STUCK_REBALANCE_S:
+                self._rejoin()
+            return
+        if self._commit_failing_since is not None:
+            log.info("offset commit succeeded again")
+        self._written.clear()
+        self._commit_failing_since = None
+
+    def _rejoin(self) -> None:
+        """Leave and join the group again. kafka-python 3.0.12 can stay in a rebalance for good: when a
+        metadata change triggers it and the leader's JoinGroup/SyncGroup outlasts poll()'s timeout, the
+        finished join is never applied, and every commit fails with RebalanceInProgressError."""
+        log.warning("the consumer has been rebalancing for over %.0f s: joining the group again", STUCK_REBALANCE_S)
+        topics = list(self.consumer.subscription() or [])
+        self.consumer.unsubscribe()
+        self.consumer.subscribe(topics)
+        self._written.clear()  # replayed from the committed offsets once the group is joined again
+        self._commit_failing_since = None
+        self._paused = False
 
     def stop(self) -> None:
         self.stopping.set()

@@ -29,10 +29,11 @@ class TableDedupState:
     def _current(self) -> MemoryDedupState:
         if len(self.sketches) != len(self.memory):
             self.memory = MemoryDedupState()
-            stored = sorted(((data["seq"], lead_id, data) for lead_id, data in self.sketches.items()), key=lambda item: item[0])
+            # Sketches written before the seq field existed come first, in table order.
+            stored = sorted(((data.get("seq", -1), lead_id, data) for lead_id, data in self.sketches.items()), key=lambda item: item[0])
             for seq, lead_id, data in stored:
                 self.memory.put(_sketch(lead_id, data), self.max_postings)
-            self._next_seq = stored[-1][0] + 1 if stored else 0
+            self._next_seq = max(stored[-1][0] + 1, 0) if stored else 0
         return self.memory
 
     def lead_with_fingerprint(self, fingerprint: str) -> str | None:
@@ -59,7 +60,10 @@ class TableDedupState:
 
 def _sketch(lead_id: str, data: dict[str, Any]) -> Sketch:
     anchors = array("I")
-    anchors.frombytes(base64.b64decode(data["anchors"]))
+    if isinstance(data["anchors"], list):  # the older format: a JSON list of ints
+        anchors.extend(data["anchors"])
+    else:
+        anchors.frombytes(base64.b64decode(data["anchors"]))
     return Sketch(lead_id, data["case_id"], data["fingerprint"], anchors, data["at"])
 
 

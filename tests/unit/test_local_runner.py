@@ -115,3 +115,14 @@ def test_table_dedup_state_rebuilds_its_lookups_from_the_sketches_after_a_restar
     assert restarted.assign("lead-3", "", texts[3]).case_id == before[0]
     assert restarted.assign("lead-1", "", texts[1]).kind == "replay"
     assert [table[f"lead-{i}"]["seq"] for i in range(4)] == [0, 1, 2, 3]
+
+
+def test_table_dedup_state_reads_sketches_of_the_older_format():
+    from enrichers.dedup import DedupConfig, Deduplicator, anchors, fingerprint
+    from streams.tables import TableDedupState
+
+    old = {"case_id": "lead-0", "fingerprint": fingerprint("", POST), "anchors": list(anchors("", POST, DedupConfig())), "at": None}
+    table = {"lead-0": old}
+    dedup = Deduplicator(TableDedupState(table, 64), DedupConfig())
+    assert dedup.assign("lead-1", "", POST).case_id == "lead-0"
+    assert table["lead-1"]["seq"] == 0
