@@ -23,7 +23,7 @@ def build_search(kind: Kind, q: str, filters: dict[str, Any], sort: str, page: i
             sort=sort, page=page, size=size, facets=facets,
         )  # fmt: skip
     except ValidationError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=validation_detail(exc)) from None
+        raise HTTPException(422, detail=validation_detail(exc)) from None
 
 
 class FilterParams:

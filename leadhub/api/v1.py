@@ -78,7 +78,7 @@ def submit_event(ctx: ApiContext, case_id: str, request: EventRequest, who: Prin
     try:
         event = CaseEvent(case_id=case_id, actor=who.name, **fields)
     except ValidationError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=validation_detail(exc)) from None
+        raise HTTPException(422, detail=validation_detail(exc)) from None
     try:
         result = act(ctx.store, ctx.publisher, event, wait_s=ctx.settings.event_wait_s)
     except CaseNotFound as exc:
@@ -146,7 +146,7 @@ def build_router(max_page_size: int) -> APIRouter:
         try:
             request = StatsRequest(since=since, until=until, interval=interval, top=top)
         except ValidationError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=validation_detail(exc)) from None
+            raise HTTPException(422, detail=validation_detail(exc)) from None
         return ctx.store.stats(request)
 
     return router
