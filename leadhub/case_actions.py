@@ -62,10 +62,6 @@ class KafkaPublisher:
             self._producer.close()
 
 
-def case_from_document(document: dict[str, Any]) -> Case:
-    return Case.model_validate(document)
-
-
 @dataclass
 class ActionResult:
     event: CaseEvent
@@ -73,12 +69,15 @@ class ActionResult:
     visible: bool  # the index already shows the event
 
 
-def act(store: ReadStore, publisher: Publisher, event: CaseEvent, *, wait_s: float = 0.0) -> ActionResult:
-    """Raises CaseNotFound, IllegalTransition (the action is not allowed in the case's status)."""
-    document = store.get("cases", event.case_id)
+def act(
+    store: ReadStore, publisher: Publisher, event: CaseEvent, *, document: dict[str, Any] | None = None, wait_s: float = 0.0
+) -> ActionResult:
+    """``document``: the case as the caller already read it (read here otherwise).
+    Raises CaseNotFound, IllegalTransition (the action is not allowed in the case's status)."""
+    document = document if document is not None else store.get("cases", event.case_id)
     if document is None:
         raise CaseNotFound(f"no case {event.case_id}", hint="check the case id; new cases appear after routing")
-    expected = apply_event(case_from_document(document), event)
+    expected = apply_event(Case.model_validate(document), event)
     publisher.publish_event(event)
     return ActionResult(event, expected, wait_until_visible(store, event, wait_s))
 

@@ -28,7 +28,7 @@ from leadhub.queries import (
     funnel,
 )
 from leadhub.search_dsl import FACET_SIZE, HIT_FIELDS_EXCLUDED
-from sinks.embedded_index import EmbeddedIndex
+from sinks.embedded_index import FTS_COLUMNS, EmbeddedIndex
 
 _TERM = re.compile(r'(-?)"([^"]*)"|(\S+)')
 MIN_FTS = 3  # the trigram tokenizer needs three characters; shorter terms are matched with LIKE
@@ -42,7 +42,6 @@ COLUMNS: dict[str, dict[str, str]] = {
               "status": "status", "place.town": "town", "place.community": "community", "case_id": "case_id"},
 }  # fmt: skip
 LISTS = {"cases": {"channels": "$.channels", "sources": "$.sources"}}
-FTS_COLUMNS = {"leads": ("title", "text", "location_text", "address"), "cases": ("title", "summary", "resolution", "address")}
 DATE_COLUMN = {"leads": "reported", "cases": "first_seen"}
 ID = {"leads": "lead_id", "cases": "case_id"}
 

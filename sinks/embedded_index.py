@@ -55,6 +55,27 @@ CREATE TABLE IF NOT EXISTS dedup_sketches (
 """
 
 
+LEAD_COLUMNS = ("lead_id", "doc", "case_id", "channel", "source", "category1", "category2", "department", "town",
+                "community", "lang", "needs_triage", "priority", "reported")  # fmt: skip
+CASE_COLUMNS = ("case_id", "doc", "status", "category1", "category2", "department", "town", "community", "priority",
+                "report_count", "first_seen", "last_seen", "due_at")  # fmt: skip
+FTS_COLUMNS = {"leads": ("title", "text", "location_text", "address"), "cases": ("title", "summary", "resolution", "address")}
+
+
+def _upsert(db: sqlite3.Connection, table: str, key: str, columns: tuple[str, ...], row: tuple, fts_row: tuple) -> None:
+    """Insert or replace a document row by its id, and its full-text row under the same rowid."""
+    updates = ", ".join(f"{c}=excluded.{c}" for c in columns if c != key)
+    db.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))}) "  # noqa: S608 - fixed names
+        f"ON CONFLICT({key}) DO UPDATE SET {updates}",
+        row,
+    )
+    rowid = db.execute(f"SELECT rowid FROM {table} WHERE {key} = ?", (row[0],)).fetchone()[0]  # noqa: S608
+    db.execute(f"DELETE FROM {table}_fts WHERE rowid = ?", (rowid,))  # noqa: S608
+    fts = FTS_COLUMNS[table]
+    db.execute(f"INSERT INTO {table}_fts (rowid, {', '.join(fts)}) VALUES (?{',?' * len(fts)})", (rowid, *fts_row))  # noqa: S608
+
+
 class EmbeddedIndexError(Exception):
     pass
 
@@ -122,21 +143,8 @@ class EmbeddedIndex:
             lead.priority, _epoch(lead.published_at or lead.fetched_at),
         )  # fmt: skip
         with self.transaction() as db:
-            db.execute(
-                """INSERT INTO leads (lead_id, doc, case_id, channel, source, category1, category2, department, town,
-                       community, lang, needs_triage, priority, reported) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                   ON CONFLICT(lead_id) DO UPDATE SET doc=excluded.doc, case_id=excluded.case_id, channel=excluded.channel,
-                       source=excluded.source, category1=excluded.category1, category2=excluded.category2,
-                       department=excluded.department, town=excluded.town, community=excluded.community, lang=excluded.lang,
-                       needs_triage=excluded.needs_triage, priority=excluded.priority, reported=excluded.reported""",
-                row,
-            )
-            rowid = db.execute("SELECT rowid FROM leads WHERE lead_id = ?", (lead.lead_id,)).fetchone()[0]
-            db.execute("DELETE FROM leads_fts WHERE rowid = ?", (rowid,))
-            db.execute(
-                "INSERT INTO leads_fts (rowid, title, text, location_text, address) VALUES (?,?,?,?,?)",
-                (rowid, lead.title, lead.text, lead.location_text or "", (place.address if place else None) or ""),
-            )
+            _upsert(db, "leads", "lead_id", LEAD_COLUMNS, row,
+                    (lead.title, lead.text, lead.location_text or "", (place.address if place else None) or ""))  # fmt: skip
 
     def case_document(self, case_id: str, db: sqlite3.Connection | None = None) -> dict[str, Any] | None:
         found = (db or self.db).execute("SELECT doc FROM cases WHERE case_id = ?", (case_id,)).fetchone()
@@ -151,21 +159,8 @@ class EmbeddedIndex:
             place.town if place else None, place.community if place else None, case.priority, case.report_count,
             _epoch(case.first_seen), _epoch(case.last_seen), _epoch(case.due_at),
         )  # fmt: skip
-        db.execute(
-            """INSERT INTO cases (case_id, doc, status, category1, category2, department, town, community, priority,
-                   report_count, first_seen, last_seen, due_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
-               ON CONFLICT(case_id) DO UPDATE SET doc=excluded.doc, status=excluded.status, category1=excluded.category1,
-                   category2=excluded.category2, department=excluded.department, town=excluded.town,
-                   community=excluded.community, priority=excluded.priority, report_count=excluded.report_count,
-                   first_seen=excluded.first_seen, last_seen=excluded.last_seen, due_at=excluded.due_at""",
-            row,
-        )
-        rowid = db.execute("SELECT rowid FROM cases WHERE case_id = ?", (case.case_id,)).fetchone()[0]
-        db.execute("DELETE FROM cases_fts WHERE rowid = ?", (rowid,))
-        db.execute(
-            "INSERT INTO cases_fts (rowid, title, summary, resolution, address) VALUES (?,?,?,?,?)",
-            (rowid, case.title, case.summary, case.resolution or "", (place.address if place else None) or ""),
-        )
+        _upsert(db, "cases", "case_id", CASE_COLUMNS, row,
+                (case.title, case.summary, case.resolution or "", (place.address if place else None) or ""))  # fmt: skip
 
     def write_case_state(self, case: Case) -> None:
         """The route stage's view of the case (membership); status and handling stay as events made them."""

@@ -13,10 +13,11 @@ from leadhub.api.auth import context, require
 from leadhub.api.context import ApiContext
 from leadhub.api.params import build_search
 from schemas.cases import Status
+from schemas.status_machine import OPEN311_CLOSED
 
 DEFAULT_WINDOW = dt.timedelta(days=90)  # GeoReport v2: without dates, the last 90 days
 MAX_REQUESTS = 1000
-OPEN = [s.value for s in Status if s.value not in ("closed", "rejected")]
+OPEN = [s.value for s in Status if s not in OPEN311_CLOSED]
 
 
 def build_router() -> APIRouter:
@@ -53,7 +54,7 @@ def build_router() -> APIRouter:
             if wanted == {"open"}:
                 filters["status"] = OPEN
             elif wanted == {"closed"}:
-                filters["status"] = ["closed", "rejected"]
+                filters["status"] = [s.value for s in Status if s in OPEN311_CLOSED]
         request = build_search("cases", "", filters, "newest", 1, MAX_REQUESTS, False).model_copy(update={"full": True})
         page = ctx.store.search(request)
         base = ctx.settings.public_url

@@ -80,7 +80,7 @@ def submit_event(ctx: ApiContext, case_id: str, request: EventRequest, who: Prin
     except ValidationError as exc:
         raise HTTPException(422, detail=validation_detail(exc)) from None
     try:
-        result = act(ctx.store, ctx.publisher, event, wait_s=ctx.settings.event_wait_s)
+        result = act(ctx.store, ctx.publisher, event, document=case, wait_s=ctx.settings.event_wait_s)
     except CaseNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=exc.message) from None
     except IllegalTransition as exc:

@@ -68,9 +68,13 @@ def _safe_next(target: str | None) -> str:
     return target if target and target.startswith("/") and not target.startswith("//") else "/search"
 
 
+def detail_text(detail: Any) -> str:
+    """An HTTPException detail (a message, or validation errors) as one line for a page."""
+    return detail if isinstance(detail, str) else "; ".join(str(d.get("msg", d)) for d in detail)
+
+
 def error_page(request: Request, status_code: int, detail: Any) -> HTMLResponse:
-    text = detail if isinstance(detail, str) else "; ".join(str(d.get("msg", d)) for d in detail)
-    response = _render(request, "error.html", identify(request), status_code=status_code, detail=text)
+    response = _render(request, "error.html", identify(request), status_code=status_code, detail=detail_text(detail))
     response.status_code = status_code
     return response
 
@@ -133,7 +137,7 @@ def build_router() -> APIRouter:
         try:
             result = ctx.store.search(build_search(kind, q, selected, sort.value, page, PAGE_SIZE, True))
         except HTTPException as exc:
-            error = "; ".join(d["msg"] for d in exc.detail) if isinstance(exc.detail, list) else str(exc.detail)
+            error = detail_text(exc.detail)
         base = {"kind": kind, "q": q, "sort": sort.value, **{k: v for k, v in selected.items() if v not in (None, [], False)}}
         base = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in base.items()}
 
@@ -183,8 +187,7 @@ def build_router() -> APIRouter:
         except ValidationError as exc:
             outcome = {"error": "; ".join(e["msg"] for e in exc.errors())}
         except HTTPException as exc:
-            detail = exc.detail if isinstance(exc.detail, str) else "; ".join(d["msg"] for d in exc.detail)
-            outcome = {"error": detail}
+            outcome = {"error": detail_text(exc.detail)}
         return RedirectResponse(_url(f"/cases/{case_id}", outcome), status_code=303)
 
     @router.get("/dashboard")
