@@ -10,7 +10,8 @@ worker and sink (subprocesses), with the physical limits measured in the same ru
    50 ms and records when each becomes searchable; p50/p99 of produce -> searchable.
 3. Physical limits, same documents and bytes: raw bulk indexing of the final lead documents with the
    client's own helpers.bulk, and raw Kafka produce + consume of the same RawLead bytes.
-4. Peak RSS (VmHWM) of the worker and the sink.
+4. CPU milliseconds per lead (user + system) of the worker and the sink in the throughput phase, and
+   their peak RSS (VmHWM).
 
 Targets (issue 9): end to end >= 0.5 x raw bulk rate; p99 freshness <= 1.5 s.
 """
@@ -75,6 +76,13 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used (Linux): a cost per lead that does not
+    depend on what else the machine is doing, unlike the rates."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _peak_rss_mb(pid: int) -> float | None:
@@ -152,6 +160,7 @@ def main() -> None:
         producer.send(topic, value=value, key=warm.key.encode(), headers=headers).get(timeout=30)
         _wait_count(backend, leads_index, 1, timeout=240, procs=procs)
 
+        cpu_before = {name: _cpu_s(proc.pid) for name, proc in procs.items()}
         started = time.perf_counter()
         for key, value, headers in encoded:
             producer.send(topic, value=value, key=key, headers=headers)
@@ -159,6 +168,7 @@ def main() -> None:
         produced_s = time.perf_counter() - started
         _wait_count(backend, leads_index, 1 + len(leads), timeout=1800, procs=procs)
         e2e_s = time.perf_counter() - started
+        cpu_ms_per_lead = {name: round(1000 * (_cpu_s(proc.pid) - cpu_before[name]) / len(leads), 3) for name, proc in procs.items()}
         cases = backend.count(f"e{run}-cases")
 
         poller = Poller(backend, leads_index)
@@ -215,7 +225,7 @@ def main() -> None:
     print_table("Freshness (produce -> searchable, polled every 50 ms)", [fresh])
     ratio = (n / e2e_s) / (len(docs) / bulk_s)
     summary = {"e2e_over_raw_bulk": ratio, "target_ratio": 0.5, "p99_s": fresh["p99_s"], "target_p99_s": 1.5,
-               "cases": cases, "peak_rss_mb": rss}  # fmt: skip
+               "cases": cases, "cpu_ms_per_lead": cpu_ms_per_lead, "peak_rss_mb": rss}  # fmt: skip
     print_table("Summary", [summary])
     write_json("end_to_end", {"throughput": rows, "freshness": fresh, **summary, "logs": str(logs)})
     for kind in ("leads", "cases"):

@@ -102,6 +102,15 @@ class IngestSettings(_Section):
 class StreamsSettings(_Section):
     app_id: str = Field("leadhub-streams", description="Faust app id: consumer group and table prefix.")
     web_port: int = Field(6066, description="The worker's metrics/health port.")
+    batch_size: int = Field(
+        500, ge=1, le=10_000, description="Most records a stage takes at once (a case's state goes out once per batch)."
+    )
+    batch_wait_ms: int = Field(
+        20, ge=1, le=10_000, description="How long a stage waits to fill a batch before it handles what it has."
+    )
+    producer_linger_ms: int = Field(
+        5, ge=0, le=1_000, description="How long the worker's producer gathers records into one request."
+    )
 
 
 class ApiKeySpec(_Section):

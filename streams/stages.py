@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from enrichers.normalize import UnusableLead, normalize_lead
+from enrichers.categorize import CategoryResult
 from enrichers.route import Router
 from leadhub.errors import RecordError
 from schemas.cases import Case, CaseEvent
@@ -37,6 +38,9 @@ class NormalizeStage:
         except Exception as exc:  # noqa: BLE001 - every failure becomes a dead letter; the stage goes on
             return [dead_letter(self.name, exc, record)]
 
+    def handle_many(self, records: Sequence[Record]) -> list[Output]:
+        return [out for record in records for out in self.handle(record)]
+
 
 class RouteStage:
     name = "route"
@@ -45,14 +49,42 @@ class RouteStage:
         self.router = router
 
     def handle(self, record: Record) -> list[Output]:
+        return self.handle_many([record])
+
+    def handle_many(self, records: Sequence[Record]) -> list[Output]:
+        """Route a batch in order; each case's state goes out once, as it stands after the batch.
+
+        A case's state is cumulative (count, channels, lead ids), so its last state in a batch says
+        everything the earlier ones did: the sink and the search engine get one write per case.
+        """
+        outputs: list[Output] = []
+        decoded: list[tuple[Record, Lead]] = []
+        for record in records:
+            try:
+                decoded.append((record, decode(record.value, record.headers, Lead)))
+            except Exception as exc:  # noqa: BLE001
+                outputs.append(dead_letter(self.name, exc, record))
+        categories = self._categorize([lead for _, lead in decoded])
+        latest: dict[str, Case] = {}
+        events: list[Output] = []
+        for (record, lead), category in zip(decoded, categories):
+            try:
+                result = self.router.route(lead, category)
+            except Exception as exc:  # noqa: BLE001
+                outputs.append(dead_letter(self.name, exc, record))
+                continue
+            outputs.append(_out("leads.routed", result.lead.lead_id, result.lead))
+            events += [_out("cases.events", event.case_id, event) for event in result.events]
+            latest.pop(result.case.case_id, None)  # keep the cases in the order of their last change
+            latest[result.case.case_id] = result.case
+        outputs += [_out("cases.state", case.case_id, case) for case in latest.values()]
+        return outputs + events
+
+    def _categorize(self, leads: list[Lead]) -> Sequence[CategoryResult | None]:
         try:
-            lead = decode(record.value, record.headers, Lead)
-            result = self.router.route(lead)
-        except Exception as exc:  # noqa: BLE001
-            return [dead_letter(self.name, exc, record)]
-        outputs = [_out("leads.routed", result.lead.lead_id, result.lead), _out("cases.state", result.case.case_id, result.case)]
-        outputs += [_out("cases.events", event.case_id, event) for event in result.events]
-        return outputs
+            return self.router.categorizer.categorize_many([(lead.title, lead.text) for lead in leads])
+        except Exception:  # noqa: BLE001 - then each lead is categorized alone, and a failing one is a dead letter
+            return [None] * len(leads)
 
 
 class CaseStatusTracker:

@@ -68,15 +68,31 @@ def _sketch(lead_id: str, data: dict[str, Any]) -> Sketch:
 
 
 class TableCaseBook:
+    """The case book in a faust table, written back once per batch.
+
+    A case that several leads of one batch join is stored (and sent to its changelog) once, as it
+    stands after the batch. Until ``flush`` the newest states are in ``pending``; a crash before then
+    loses them, and the replayed batch rebuilds them (the route stage counts a lead its case lacks).
+    """
+
     def __init__(self, table: Any) -> None:
         self.table = table
+        self.pending: dict[str, Case] = {}
 
     def get(self, case_id: str) -> Case | None:
+        case = self.pending.get(case_id)
+        if case is not None:
+            return case
         data = self.table.get(case_id)
         return Case.model_validate(data) if data is not None else None
 
     def put(self, case: Case) -> None:
-        self.table[case.case_id] = case.model_dump(mode="json")
+        self.pending[case.case_id] = case
+
+    def flush(self) -> None:
+        for case_id, case in self.pending.items():
+            self.table[case_id] = case.model_dump(mode="json")
+        self.pending.clear()
 
 
 class TableStatuses:
