@@ -7,7 +7,9 @@ Latin-script languages.
 
 from __future__ import annotations
 
+import math
 import re
+from itertools import islice
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
@@ -20,10 +22,12 @@ _ENGLISH = frozenset(
 
 
 def detect_language(text: str) -> str:
-    han = len(_HAN.findall(text))
     other_cjk = len(_KANA_HANGUL.findall(text))
     words = _LATIN_WORD.findall(text)
     latin = sum(len(w) for w in words)
+    # Han characters are counted only as far as the tests below look (most of a Chinese text is Han).
+    enough = max(math.ceil(latin / 2.5), 2 * other_cjk, 1)
+    han = sum(1 for _ in islice(_HAN.finditer(text), enough))
     if han == 0 and other_cjk == 0 and latin == 0:
         return "other"
     if other_cjk > han / 2 and other_cjk >= 2:

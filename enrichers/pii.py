@@ -78,9 +78,15 @@ def classify_number(digits: str) -> str | None:
     return None
 
 
+# The shortest personal number: a landline with its area code (a mobile has 11 digits, IDs 15 or 18).
+_MIN_DIGITS = 10
+
+
 def _numbers(text: str) -> list[Found]:
     found = []
     for run in _DIGIT_RUN.finditer(text):
+        if sum(map(len, _GROUP.findall(run.group()))) < _MIN_DIGITS:
+            continue  # dates, amounts, house numbers: most runs, and none can hold a number
         groups = [(m.start() + run.start(), m.end() + run.start()) for m in _GROUP.finditer(run.group())]
         # Try the longest span of groups first, from each start, so "+86 138 1234 5678" is one number
         # and "13812345678 2024" is a number followed by a year.
@@ -103,7 +109,7 @@ def _numbers(text: str) -> list[Found]:
 
 
 def find_pii(text: str, contact_values: tuple[str, ...] = ()) -> list[Found]:
-    spans = [Found(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
+    spans = [Found(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)] if "@" in text else []
     spans += [Found(m.start(), m.end(), "licence_plate") for m in _PLATE.finditer(text)]
     spans += _numbers(text)
     for value in contact_values:

@@ -9,7 +9,7 @@ from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
 _LOOKS_LIKE_HTML = re.compile(r"<\s*(?:[a-zA-Z][a-zA-Z0-9]*|/[a-zA-Z]|!--)[^>]*>")
 _BLOCK_TAG = re.compile(r"<\s*(?:br|/?p|/?div|/?li|/?tr|/?h[1-6]|/?blockquote|/?section|/?article)\b[^>]*>", re.I)
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -29,9 +29,18 @@ def _printable(ch: str) -> bool:
 
 
 def _fold(text: str) -> str:
-    # NFKC folds full-width letters, digits and punctuation (ＡＢＣ１２３，) to their usual forms.
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    return "".join(ch if _printable(ch) else " " for ch in text)
+    # NFKC folds full-width letters, digits and punctuation (ＡＢＣ１２３，) to their usual forms. Most
+    # text is already in that form and printable, and the C checks are far cheaper than the work.
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)  # str.translate looks each character up in a dict: far slower
+    return "\n".join(line if line.isprintable() else _printable_line(line) for line in text.split("\n"))
+
+
+def _printable_line(line: str) -> str:
+    # isprintable() also refuses spaces other than " " (category Z), which are kept here and
+    # collapsed later; only control, format, private-use and unassigned characters (C) go.
+    return "".join(ch if _printable(ch) else " " for ch in line)
 
 
 # A tag as a browser reads one (and w3lib removes one): "<" right before a name, "/" or "!", up to ">".
