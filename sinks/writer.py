@@ -131,7 +131,7 @@ class SearchSink:
                 self._commit_finished()
                 if self._written and time.monotonic() - self._commit_tried >= COMMIT_RETRY_S:
                     self._commit_written()
-                records = self.consumer.poll(timeout_ms=50 if self._paused else 100)
+                records = self.consumer.poll(timeout_ms=self._poll_timeout_ms())
                 for batch in records.values():
                     for record in batch:
                         self._add(record)
@@ -149,6 +149,13 @@ class SearchSink:
                 log.warning("stopped while the search engine was unavailable; the uncommitted batch will be replayed")
         finally:
             self.close()
+
+    def _poll_timeout_ms(self) -> int:
+        if self._paused:
+            return 50
+        # Not past the open batch's age limit: a lone lead would otherwise wait for the poll as well.
+        left = self.clock.seconds_left(time.monotonic())
+        return 100 if left is None else min(100, int(left * 1000))
 
     def _start_write(self) -> None:
         pending, self._pending = self._pending, _Pending()

@@ -13,7 +13,7 @@ app = typer.Typer(help="The search-engine writer.", no_args_is_help=True)
 @app.command("run")
 def run(
     ctx: typer.Context,
-    max_age_ms: int = typer.Option(300, "--max-age-ms", help="Longest a document waits for its batch."),
+    max_age_ms: int = typer.Option(100, "--max-age-ms", help="Longest a document waits for its batch."),
     max_items: int = typer.Option(2000, "--max-items", help="Flush when a batch has this many items."),
 ) -> None:
     """Consume leads.routed, cases.state and cases.events into the search engine until stopped."""
