@@ -128,11 +128,11 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=50_000)
     parser.add_argument("--rate", type=float, default=200.0, help="Leads/s in the freshness phase.")
     parser.add_argument("--seconds", type=float, default=30.0, help="Length of the freshness phase.")
+    parser.add_argument("--workers", type=int, default=1, help="Streams worker processes.")
     args = parser.parse_args()
 
     run = uuid.uuid4().hex[:8]
-    overrides = [f"kafka.topic_prefix=e{run}.", f"search.index_prefix=e{run}", f"streams.app_id=e2e-{run}",
-                 f"streams.web_port={_free_port()}"]  # fmt: skip
+    overrides = [f"kafka.topic_prefix=e{run}.", f"search.index_prefix=e{run}", f"streams.app_id=e2e-{run}"]
     cli = [a for o in overrides for a in ("--set", o)]
     assert leadhub([*cli, "topics", "create"]) == 0 and leadhub([*cli, "index", "init"]) == 0
     settings = build_settings(overrides=parse_overrides(overrides))
@@ -146,10 +146,13 @@ def main() -> None:
 
     logs = RESULTS / f"end_to_end-{run}"
     logs.mkdir(parents=True, exist_ok=True)
+    # Each worker runs every stage; faust spreads the partitions among them (leads.clean's one goes to one).
+    workers = {f"worker{i}" if args.workers > 1 else "worker": ["--set", f"streams.web_port={_free_port()}", "streams", "worker",
+               "--loglevel", "warning"] for i in range(1, args.workers + 1)}  # fmt: skip
     procs = {
         name: subprocess.Popen([sys.executable, "-m", "leadhub", *cli, *command], stdout=(logs / f"{name}.log").open("wb"),
-                               stderr=subprocess.STDOUT)  # fmt: skip
-        for name, command in (("worker", ["streams", "worker", "--loglevel", "warning"]), ("sink", ["sink", "run"]))
+                               stderr=subprocess.STDOUT, cwd=logs)  # fmt: skip
+        for name, command in (*workers.items(), ("sink", ["sink", "run"]))
     }
     producer = KafkaProducer(**kafka_python_options(settings.kafka), acks="all", linger_ms=5, batch_size=1 << 20)
     topic = f"e{run}.leads.raw"
