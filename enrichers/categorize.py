@@ -1,8 +1,8 @@
 """Category, department and confidence for a lead: taxonomy rules, plus a trained model when configured.
 
 Rules know every class of the taxonomy; a model knows only the labels it was trained on. So the
-model leads among its own labels, and rules decide alone when they point clearly at a class the
-model never learned (e.g. the government-service family).
+model decides among its own labels, and rules decide alone when they point clearly at a class the
+model never learned (e.g. the government-service family) while the model is unsure.
 """
 
 from __future__ import annotations
@@ -47,12 +47,10 @@ class Categorizer:
         model: TextClassifier | None = None,
         *,
         triage_threshold: float = 0.5,
-        model_weight: float = 0.8,
     ) -> None:
         self.taxonomy = taxonomy
         self.model = model
         self.triage_threshold = triage_threshold
-        self.model_weight = model_weight
         self._keywords = KeywordIndex(
             (keyword, index) for index, sub in enumerate(taxonomy.subcategories) for keyword in sub.keywords
         )
@@ -113,10 +111,10 @@ class Categorizer:
             category = top_rule
             confidence = rule_share.get(top_rule, 0.0) * strength if top_rule else 0.0
         else:
-            w = self.model_weight
-            combined = {label: w * p + (1 - w) * rule_share.get(label, 0.0) for label, p in model_proba.items()}
-            category = max(combined, key=combined.__getitem__)
-            confidence = combined[category]
+            # No blend with the rule shares among the model's labels: every rule weight tried (0.05-0.5)
+            # lowered macro-F1 in cross-validation on the board messages (benchmarks/categorize_quality.py).
+            category = max(model_proba, key=model_proba.__getitem__)
+            confidence = model_proba[category]
 
         subcategory = None
         if category:

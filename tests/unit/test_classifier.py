@@ -1,0 +1,96 @@
+import pickle
+
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer
+
+from enrichers.categorize import Categorizer
+from enrichers.classifier import GramCounter, ModelFileError, TextClassifier, train
+from enrichers.taxonomy import load_taxonomy
+
+TEXTS = ["小区电梯坏了 物业不修", "公司拖欠工资\n三个月", "Bus stop 太远", "电梯 电梯 又坏了", "", "a"]
+
+
+def test_gram_counts_equal_sklearns_char_ngrams_without_whitespace():
+    ours = GramCounter((1, 3), min_df=1).fit(TEXTS)
+    theirs = CountVectorizer(analyzer="char", ngram_range=(1, 3)).fit(["".join(t.lower().split()) for t in TEXTS])
+    assert len(ours.vocabulary_) == len(theirs.vocabulary_)
+    counts = ours.transform(TEXTS + ["电梯坏了没人管"])
+    expected = theirs.transform(["".join(t.lower().split()) for t in TEXTS + ["电梯坏了没人管"]])
+    # Same multiset of counts per text; column order differs (keys vs alphabetical).
+    for row in range(counts.shape[0]):
+        assert sorted(counts[row].data) == sorted(expected[row].data)
+
+
+def test_token_form_and_raw_text_give_the_same_features():
+    counter = GramCounter((1, 3), min_df=1).fit(TEXTS)
+    assert (counter.transform(["小区 电梯 坏了"]) != counter.transform(["小区电梯坏了"])).nnz == 0
+
+
+def test_lexicon_counts_dictionary_words_only():
+    counter = GramCounter((2, 4), lexicon=True, min_df=1).fit(["电梯坏了", "梯坏"])
+    assert len(counter.vocabulary_) == 1  # 电梯; 梯坏 and 梯坏了 are no words
+    assert counter.transform(["电梯电梯", "梯坏"]).toarray().tolist() == [[2.0], [0.0]]
+
+
+def test_unseen_or_empty_texts_give_empty_rows():
+    counter = GramCounter((1, 3)).fit(["电梯", "电梯", "工资"])
+    assert counter.transform([]).shape == (0, len(counter.vocabulary_))
+    assert counter.transform(["", "xyz"]).nnz == 0
+    assert GramCounter((1, 3)).fit(["甲", "乙"]).transform(["甲"]).shape == (1, 0)
+
+
+def _tiny_training_set():
+    texts, labels = [], []
+    for i in range(30):
+        texts.append(f"小区电梯坏了物业不修第{i}次")
+        labels.append("城乡建设")
+        texts.append(f"公司拖欠工资第{i}个月")
+        labels.append("劳动和社会保障")
+    return texts, labels
+
+
+def test_train_scores_saves_and_loads(tmp_path):
+    model = train(*_tiny_training_set(), extra_texts=["拖欠 工资 老板 跑路"], extra_labels=["劳动和社会保障"])
+    assert model.scores["macro_f1"] == 1.0 and model.scores["train_size"] == 61
+    model.save(tmp_path / "m.pkl")
+    loaded = TextClassifier.load(tmp_path / "m.pkl")
+    proba = loaded.predict_proba(["老板拖欠 工资"])[0]
+    assert max(proba, key=proba.get) == "劳动和社会保障"
+    (tmp_path / "other.pkl").write_bytes(pickle.dumps({"format": "something else"}))
+    with pytest.raises(ModelFileError, match="not a leadhub classifier"):
+        TextClassifier.load(tmp_path / "other.pkl")
+
+
+class _FixedModel:
+    """A stand-in model that answers the same probabilities for every text."""
+
+    def __init__(self, proba: dict[str, float]) -> None:
+        self.proba = proba
+
+    def predict_proba(self, texts):
+        return [dict(self.proba) for _ in texts]
+
+
+def test_model_decides_among_its_labels_even_against_the_rules():
+    # The rules point clearly at 城乡建设 (elevator, property management); the model says 劳动和社会保障.
+    model = _FixedModel({"城乡建设": 0.3, "劳动和社会保障": 0.7})
+    result = Categorizer(load_taxonomy(), model).categorize("小区电梯停运", "物业不修电梯，电梯停运一周")
+    assert result.category == "劳动和社会保障" and result.confidence == 0.7 and not result.needs_triage
+
+
+def test_rules_decide_a_class_the_model_never_learned_when_the_model_is_unsure():
+    text = "在市行政服务中心办营业执照，跑了三趟，每次都让重复提交材料，窗口工作人员态度差"
+    unsure = Categorizer(load_taxonomy(), _FixedModel({"城乡建设": 0.45, "劳动和社会保障": 0.45, "教育文体": 0.1}))
+    assert unsure.categorize("", text).category == "政务服务"
+    sure = Categorizer(load_taxonomy(), _FixedModel({"城乡建设": 0.9, "劳动和社会保障": 0.1}))
+    assert sure.categorize("", text).category == "城乡建设"
+
+
+def test_head_counts_the_opening_only():
+    counter = GramCounter((1, 1), head=2, min_df=1).fit(["电 梯坏了"])
+    assert len(counter.vocabulary_) == 2 and counter.transform(["梯电梯"]).sum() == 2
+
+
+def test_a_lone_surrogate_is_just_a_character():
+    counter = GramCounter((1, 1), min_df=1).fit(["a\ud800b"])
+    assert counter.transform(["\ud800"]).sum() == 1
