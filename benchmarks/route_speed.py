@@ -13,6 +13,7 @@ import argparse
 import gc
 import os
 import random
+import statistics
 import time
 from pathlib import Path
 
@@ -98,31 +99,65 @@ def _rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def dedup_scale(corpus: list[tuple[str, str]], sizes: list[int], probe: int = 2000) -> list[dict]:
-    """Fill the state to each size with distinct leads, then time `probe` more."""
+def dedup_scale(corpus: list[tuple[str, str]], sizes: list[int], probe: int = 2000, rounds: int = 8) -> list[dict]:
+    """Fill the state to each size with distinct leads, then time `probe` more.
+
+    us_per_lead is the wall time of all `probe` leads over their number. On a shared machine wall time
+    also counts waiting for the CPU, so the same leads' process CPU time is reported as well, the
+    median of `rounds` equal rounds (one preempted round does not move it) and the time the garbage
+    collector took. state_rss_bytes_per_lead is the resident memory the state added over its leads;
+    marginal_bytes_per_lead the memory the leads since the previous size added, each.
+    """
     rows = []
     dedup = Deduplicator(MemoryDedupState(), DedupConfig())
     make = DistinctTexts(corpus)
+    in_gc = [0.0, 0.0]  # seconds in collections, start of the current one
+
+    def gc_clock(phase: str, info: dict) -> None:
+        if phase == "start":
+            in_gc[1] = time.perf_counter()
+        else:
+            in_gc[0] += time.perf_counter() - in_gc[1]
+
     gc.collect()
     base = _rss()
-    filled = 0
-    for size in sorted(sizes):
-        while filled < size:
-            dedup.assign(f"s{filled}", *make(filled))
-            filled += 1
-        gc.collect()
-        state_bytes = _rss() - base
-        probes = [make(filled + i) for i in range(probe)]
-        started = time.perf_counter()
-        for i, (title, text) in enumerate(probes):
-            dedup.assign(f"p{size}-{i}", title, text)
-        per_lead_us = (time.perf_counter() - started) / probe * 1e6
-        filled += probe
-        rows.append({"state_leads": size, "us_per_lead": round(per_lead_us), "state_rss_bytes_per_lead": round(state_bytes / size)})
-        print(f"  dedup state {size:,}: {per_lead_us:.0f} us/lead", flush=True)
-    first = rows[0]["us_per_lead"]
-    for row in rows:
-        row["vs_smallest"] = round(row["us_per_lead"] / first, 2)
+    filled, previous_size, previous_bytes = 0, 0, 0
+    gc.callbacks.append(gc_clock)
+    try:
+        for size in sorted(sizes):
+            while filled < size:
+                dedup.assign(f"s{filled}", *make(filled))
+                filled += 1
+            gc.collect()
+            state_bytes = _rss() - base
+            probes = [make(filled + i) for i in range(probe)]
+            per_round = -(-probe // rounds)
+            round_us, wall, cpu = [], 0.0, 0.0
+            in_gc[0] = 0.0
+            for start in range(0, probe, per_round):
+                batch = probes[start : start + per_round]
+                started, cpu_started = time.perf_counter(), time.process_time()
+                for i, (title, text) in enumerate(batch, start):
+                    dedup.assign(f"p{size}-{i}", title, text)
+                took = time.perf_counter() - started
+                wall, cpu = wall + took, cpu + time.process_time() - cpu_started
+                round_us.append(took / len(batch) * 1e6)
+            per_lead_us = wall / probe * 1e6
+            filled += probe
+            rows.append({
+                "state_leads": size, "us_per_lead": round(per_lead_us), "median_round_us": round(statistics.median(round_us)),
+                "cpu_us_per_lead": round(cpu / probe * 1e6), "gc_us_per_lead": round(in_gc[0] / probe * 1e6, 1),
+                "state_rss_bytes_per_lead": round(state_bytes / size),
+                "marginal_bytes_per_lead": round((state_bytes - previous_bytes) / (size - previous_size)),
+            })  # fmt: skip
+            previous_size, previous_bytes = size, state_bytes
+            print(f"  dedup state {size:,}: {per_lead_us:.0f} us/lead", flush=True)
+    finally:
+        gc.callbacks.remove(gc_clock)
+    for key, ratio in (("us_per_lead", "vs_smallest"), ("cpu_us_per_lead", "cpu_vs_smallest")):
+        first = rows[0][key]
+        for row in rows:
+            row[ratio] = round(row[key] / first, 2)
     return rows
 
 

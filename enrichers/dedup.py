@@ -5,8 +5,9 @@ through *anchors*: the character shingles whose hash falls in a fixed 1-in-``sam
 choice depends only on the shingle, so when one text contains another (a truncated preview, a
 hotline operator's extract of a forum post, a repost with a prefix) its anchors are a subset of the
 other's. Anchors are the index keys (candidates share some) and the evidence (Jaccard and
-containment are estimated from them). Posting lists are capped to the most recent leads and a
-lookup reads only the recent end of each, so the cost per lead stays flat as the state grows.
+containment are estimated from them). A posting keeps only the newest ``max_postings`` leads and a
+lookup reads all of them, so the cost and memory per lead stay flat as the state grows; an older
+lead is still found through its rarer anchors, whose postings have not moved on.
 
 The state sits behind ``DedupState``, four calls wide, so the memory, faust-table and later
 band-partitioned implementations (DESIGN §9) are interchangeable.
@@ -16,13 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import heapq
 import math
-from collections import Counter
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from itertools import chain
 from typing import Protocol
 
 import numpy as np
@@ -34,8 +32,9 @@ from enrichers.text import content_key
 class DedupConfig:
     shingle: int = 3
     sample: int = 3  # one shingle in `sample` becomes an anchor
-    max_postings: int = 64  # most recent leads kept per anchor; a full posting is a stock phrase
-    vote_depth: int = 16  # how far back in each posting a lookup reads; bounds the cost per lead
+    # Newest leads kept (and read) per anchor: bounds the cost per lead. Reading 64 found no more
+    # duplicates than 16 and cost twice as much (benchmarks/dedup_quality.py --background).
+    max_postings: int = 16
     max_candidates: int = 20
     window_days: float = 30.0  # leads further apart than this never join
     jaccard: float = 0.45  # near duplicate when the anchor sets overlap this much …
@@ -43,7 +42,7 @@ class DedupConfig:
     min_anchors: int = 5  # containment needs this much evidence in the smaller text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sketch:
     lead_id: str
     case_id: str
@@ -63,52 +62,72 @@ class DedupResult:
 
 class DedupState(Protocol):
     def lead_with_fingerprint(self, fingerprint: str) -> str | None: ...
-    def postings(self, anchor: int) -> Sequence[str]: ...
-    def postings_many(self, anchors: Sequence[int]) -> list[Sequence[str]]:
-        """The postings of every anchor, in order (one call per lead instead of one per anchor)."""
+    def candidates(self, anchors: Sequence[int], floor: int, limit: int) -> list[Sketch]:
+        """The leads that share at least `floor` of these anchors in the kept postings, most shared
+        first (newer first among equals), at most `limit`: one call per lead."""
         ...
     def get(self, lead_id: str) -> Sketch | None: ...
-    def put(self, sketch: Sketch, max_postings: int) -> None: ...
+    def put(self, sketch: Sketch, max_postings: int) -> None:
+        """Records a lead (each lead once); it enters the postings of its anchors, which keep their
+        newest `max_postings` leads."""
+        ...
 
 
 class MemoryDedupState:
-    """The state in dicts: the local runner, offline `leadhub dedup`, tests and benchmarks."""
+    """The state in memory: the local runner, offline `leadhub dedup`, tests and benchmarks; the
+    faust-table and SQLite states rebuild one of these from their sketches.
+
+    Leads are numbered in the order they are put, and postings hold those numbers in 4-byte arrays,
+    so a lookup gathers its votes with C-level copies and counts them in numpy. Counting lead-id
+    strings in a Counter cost most of a lookup once the postings were full (~0.4 ms a lead), and
+    would have made the cost per lead grow with the state.
+    """
 
     def __init__(self) -> None:
-        self._fingerprints: dict[str, str] = {}
-        self._postings: dict[int, list[str]] = {}
-        self._latest_case: dict[int, str] = {}  # anchor -> case of its newest posting
-        self._sketches: dict[str, Sketch] = {}
+        self._sketches: list[Sketch] = []  # by lead number
+        self._number: dict[str, int] = {}  # lead id -> lead number
+        self._fingerprints: dict[str, int] = {}  # fingerprint -> number of its first lead
+        self._postings: dict[int, array] = {}  # anchor -> lead numbers, newest last
 
     def lead_with_fingerprint(self, fingerprint: str) -> str | None:
-        return self._fingerprints.get(fingerprint)
+        number = self._fingerprints.get(fingerprint)
+        return None if number is None else self._sketches[number].lead_id
 
-    def postings(self, anchor: int) -> Sequence[str]:
-        return self._postings.get(anchor, ())
-
-    def postings_many(self, anchors: Sequence[int]) -> list[Sequence[str]]:
+    def candidates(self, anchors: Sequence[int], floor: int, limit: int) -> list[Sketch]:
+        votes = array("i")
         get = self._postings.get
-        return [get(anchor, ()) for anchor in anchors]
+        for anchor in anchors:
+            posting = get(anchor)
+            if posting is not None:
+                votes.extend(posting)
+        if len(votes) < max(floor, 1):
+            return []
+        numbers, counts = np.unique(np.frombuffer(votes, dtype=np.int32), return_counts=True)
+        enough = counts >= floor
+        numbers, counts = numbers[enough], counts[enough]
+        best = np.lexsort((-numbers, -counts))[:limit]
+        sketches = self._sketches
+        return [sketches[n] for n in numbers[best].tolist()]
 
     def get(self, lead_id: str) -> Sketch | None:
-        return self._sketches.get(lead_id)
+        number = self._number.get(lead_id)
+        return None if number is None else self._sketches[number]
 
     def put(self, sketch: Sketch, max_postings: int) -> None:
+        number = len(self._sketches)
         # 4 bytes an anchor instead of a Python int's 36: the sketches are most of the state.
-        self._sketches[sketch.lead_id] = replace(sketch, anchors=array("I", sketch.anchors))
-        self._fingerprints.setdefault(sketch.fingerprint, sketch.lead_id)
-        postings, latest, lead_id, case_id = self._postings, self._latest_case, sketch.lead_id, sketch.case_id
+        self._sketches.append(replace(sketch, anchors=array("I", sketch.anchors)))
+        self._number[sketch.lead_id] = number
+        self._fingerprints.setdefault(sketch.fingerprint, number)
+        postings, sketches, case_id = self._postings, self._sketches, sketch.case_id
         for anchor in sketch.anchors:
-            if latest.get(anchor) == case_id:
-                continue  # the case is already the latest here: a popular case must not fill its anchors
-            latest[anchor] = case_id
             posting = postings.get(anchor)
             if posting is None:
-                postings[anchor] = [lead_id]
-                continue
-            posting.append(lead_id)
-            if len(posting) > max_postings:
-                del posting[0]
+                postings[anchor] = array("i", (number,))
+            elif sketches[posting[-1]].case_id != case_id:  # a popular case must not fill its own anchors
+                posting.append(number)
+                if len(posting) > max_postings:
+                    del posting[0]
 
     def __len__(self) -> int:
         return len(self._sketches)
@@ -197,23 +216,17 @@ class Deduplicator:
         cfg = self.config
         if not mine:
             return None
-        depth = -cfg.vote_depth
-        # Rare anchors have short postings and are read whole; a common one (a stock phrase) is read
-        # only back to vote_depth: its older leads are found through their rarer anchors. Counting
-        # in C (Counter over a chain) keeps this the cheap part.
-        postings = self.state.postings_many(mine)
-        # A posting at its cap belongs to a stock phrase many cases share: it says nothing about
-        # which case this is, and skipping it keeps the cost per lead from growing with the state.
-        votes = Counter(chain.from_iterable(p[depth:] for p in postings if len(p) < cfg.max_postings))
         # A candidate must share enough anchors to pass either test below: half of a small text's
         # anchors (Jaccard), or 70 % of at least min_anchors (containment of a smaller one).
         floor = max(2, min(math.ceil(cfg.jaccard * len(mine)), math.ceil(cfg.containment * cfg.min_anchors)))
-        ranked = heapq.nlargest(cfg.max_candidates, ((v, lead) for lead, v in votes.items() if v >= floor))
+        # Every kept lead of every anchor votes. Skipping the postings of common anchors (stock
+        # phrases) looked cheaper, but once the state is large nearly every anchor is common, and
+        # recall on the re-post set fell to 0.38 with 1M other leads in the state.
+        found = self.state.candidates(mine, floor, cfg.max_candidates)
         best: DedupResult | None = None
         mine_set = set(mine)
-        for _, lead in ranked:
-            sketch = self.state.get(lead)
-            if sketch is None or not self._within_window(at, sketch.at):
+        for sketch in found:
+            if not self._within_window(at, sketch.at):
                 continue
             jac, cont = similarity(mine_set, sketch.anchors)
             smaller = min(len(mine), len(sketch.anchors))

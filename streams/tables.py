@@ -39,11 +39,8 @@ class TableDedupState:
     def lead_with_fingerprint(self, fingerprint: str) -> str | None:
         return self._current().lead_with_fingerprint(fingerprint)
 
-    def postings(self, anchor: int) -> Sequence[str]:
-        return self._current().postings(anchor)
-
-    def postings_many(self, anchors: Sequence[int]) -> list[Sequence[str]]:
-        return self._current().postings_many(anchors)
+    def candidates(self, anchors: Sequence[int], floor: int, limit: int) -> list[Sketch]:
+        return self._current().candidates(anchors, floor, limit)
 
     def get(self, lead_id: str) -> Sketch | None:
         return self._current().get(lead_id)

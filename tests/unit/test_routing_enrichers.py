@@ -132,3 +132,34 @@ def test_a_popular_case_keeps_attracting_its_reports():
         assert d.assign(f"r{i}", "", f"【第{i}次反映】{POST}").case_id == "first"
     late = d.assign("late", "", "市民来电反映：稠城街道幸福小区3号楼的电梯已经停运一周了，物业一直说在等配件。")
     assert late.case_id == "first"
+
+
+def test_a_repost_joins_even_when_every_anchor_of_its_original_is_common():
+    # In a large state nearly every anchor is common to many cases. Each half of POST appears in 70
+    # other complaints (with enough text of their own to be different cases), so every anchor of
+    # POST has a long posting; the original is still among each posting's newest and must be found.
+    import random
+
+    rng = random.Random(3)
+    d = dedup()
+    halves = (POST[: len(POST) // 2], POST[len(POST) // 2 :])
+    for i in range(140):
+        filler = "".join(chr(rng.randrange(0x4E00, 0x9FA5)) for _ in range(200))
+        assert d.assign(f"f{i}", "", halves[i % 2] + filler).kind == "new"
+    d.assign("original", "电梯停运", POST)
+    assert d.assign("repost", "", "【转帖】" + POST + "求扩散").case_id == "original"
+
+
+def test_dedup_state_candidates_are_ranked_by_shared_anchors_within_the_kept_postings():
+    from enrichers.dedup import Sketch
+
+    state = MemoryDedupState()
+    state.put(Sketch("a", "a", "fa", [1, 2, 3, 4], None), max_postings=2)
+    state.put(Sketch("b", "b", "fb", [1, 2, 3], None), max_postings=2)
+    state.put(Sketch("c", "c", "fc", [1, 2], None), max_postings=2)
+    # Anchors 1 and 2 keep only their two newest leads (b, c): a is found through 3 and 4 alone.
+    assert [s.lead_id for s in state.candidates([1, 2, 3, 4], floor=1, limit=10)] == ["b", "c", "a"]  # a, c tie: newer first
+    assert [s.lead_id for s in state.candidates([1, 2, 3, 4], floor=3, limit=10)] == ["b"]
+    assert [s.lead_id for s in state.candidates([1, 2], floor=2, limit=1)] == ["c"]
+    assert state.candidates([9], floor=1, limit=10) == []
+    assert state.lead_with_fingerprint("fb") == "b" and state.get("c").case_id == "c" and len(state) == 3
