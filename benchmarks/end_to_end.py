@@ -32,7 +32,7 @@ import uuid
 from itertools import islice
 from pathlib import Path
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from opensearchpy import helpers
 
 from benchmarks.common import RESULTS, print_table, read_csv, write_json
@@ -94,6 +94,35 @@ def _peak_rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+class TopicWatcher(threading.Thread):
+    """Records when each lead reaches a topic keyed by lead id (leads.clean, leads.routed), so
+    freshness splits into its hops: normalize, route, and the sink plus the index refresh."""
+
+    def __init__(self, settings, topic: str) -> None:
+        super().__init__(daemon=True)
+        # A fetch answers after 50 ms (the poller's resolution), not per record: a consumer asking
+        # for every record as it lands cost this process, and Kafka, a fifth of a core at 200/s.
+        self.consumer = KafkaConsumer(**kafka_python_options(settings.kafka), enable_auto_commit=False,
+                                      fetch_min_bytes=1 << 20, fetch_max_wait_ms=50)  # fmt: skip
+        partitions = [TopicPartition(topic, p) for p in self.consumer.partitions_for_topic(topic) or ()]
+        self.consumer.assign(partitions)
+        self.consumer.seek_to_end(*partitions)
+        for tp in partitions:
+            self.consumer.position(tp)  # resolve now: only what arrives from here on counts
+        self.arrived: dict[str, float] = {}
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.is_set():
+                for records in self.consumer.poll(timeout_ms=50).values():
+                    now = time.perf_counter()
+                    for record in records:
+                        self.arrived.setdefault(record.key.decode(), now)
+        finally:
+            self.consumer.close()
 
 
 class Poller(threading.Thread):
@@ -179,6 +208,9 @@ def main() -> None:
 
         poller = Poller(backend, leads_index)
         poller.start()
+        cleaned, routed = TopicWatcher(settings, f"e{run}.leads.clean"), TopicWatcher(settings, f"e{run}.leads.routed")
+        cleaned.start()
+        routed.start()
         interval = 1.0 / args.rate
         t0 = time.perf_counter()
         for i, lead in enumerate(steady):
@@ -193,7 +225,18 @@ def main() -> None:
         while len(poller.seen) < len(steady) and time.perf_counter() < deadline:
             time.sleep(0.1)
         poller.stopped.set()
+        cleaned.stopped.set()
+        routed.stopped.set()
         latencies = sorted(poller.seen[k] - poller.produced[k] for k in poller.seen)
+        with (logs / "freshness.csv").open("w") as f:  # one row a lead, for plotting lag over time
+            f.write("lead_id,produced_s,clean_s,routed_s,searchable_s\n")
+            for k, at in poller.produced.items():
+                times = [d.get(k) for d in (cleaned.arrived, routed.arrived, poller.seen)]
+                f.write(",".join([k, f"{at - t0:.4f}", *("" if t is None else f"{t - t0:.4f}" for t in times)]) + "\n")
+        hop = lambda start, end: sorted(end[k] - start[k] for k in start if k in end)  # noqa: E731
+        hop_rows = [("  produce -> leads.clean (normalize)", hop(poller.produced, cleaned.arrived)),
+                    ("  leads.clean -> leads.routed (route)", hop(cleaned.arrived, routed.arrived)),
+                    ("  leads.routed -> searchable (sink + refresh)", hop(routed.arrived, poller.seen))]  # fmt: skip
         rss = {name: _peak_rss_mb(proc.pid) for name, proc in procs.items()}
     finally:
         for proc in procs.values():
@@ -224,21 +267,41 @@ def main() -> None:
         {"measure": "raw Kafka consume, same bytes", "leads": n, "seconds": kafka_consume_s, "per_s": n / kafka_consume_s},
     ]
     print_table("Throughput", rows)
-    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else None  # noqa: E731
-    fresh = {"rate": args.rate, "leads": len(steady), "seen": len(latencies), "p50_s": p(0.50), "p90_s": p(0.90),
-             "p99_s": p(0.99), "max_s": latencies[-1] if latencies else None,
-             "mean_s": statistics.fmean(latencies) if latencies else None}  # fmt: skip
-    print_table("Freshness (produce -> searchable, polled every 50 ms)", [fresh])
+    fresh = {"rate": args.rate, "leads": len(steady), **_spread(latencies)}
+    hops = [{"hop": "produce -> searchable", **_spread(latencies)}, *({"hop": name, **_spread(values)} for name, values in hop_rows)]
+    print_table("Freshness (searchable: polled every 50 ms)", hops)
     ratio = (n / e2e_s) / (len(docs) / bulk_s)
     summary = {"e2e_over_raw_bulk": ratio, "target_ratio": 0.5, "p99_s": fresh["p99_s"], "target_p99_s": 1.5,
                "cases": cases, "cpu_ms_per_lead": cpu_ms_per_lead, "peak_rss_mb": rss}  # fmt: skip
     print_table("Summary", [summary])
-    write_json("end_to_end", {"throughput": rows, "freshness": fresh, **summary, "logs": str(logs)})
+    write_json("end_to_end", {"throughput": rows, "freshness": fresh, "freshness_hops": hops, **summary, "logs": str(logs)})
     for kind in ("leads", "cases"):
         for index in backend.get_alias(f"e{run}-{kind}"):
             backend.delete_index(index)
     backend.delete_index(raw_index)
     backend.close()
+    _delete_topics(settings, (f"e{run}.", f"e2e-{run}"))
+
+
+def _delete_topics(settings, prefixes: tuple[str, ...]) -> None:
+    """The run's topics and the worker's changelog topics: left behind, hundreds of them made Kafka
+    itself busy enough to skew later runs."""
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
+    try:
+        mine = [topic for topic in admin.list_topics() if topic.startswith(prefixes)]
+        if mine:
+            admin.delete_topics(mine)
+    finally:
+        admin.close()
+
+
+def _spread(latencies: list[float]) -> dict:
+    """Count and p50/p90/p99/max/mean of sorted latencies (None when there are none)."""
+    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else None  # noqa: E731
+    return {"seen": len(latencies), "p50_s": p(0.50), "p90_s": p(0.90), "p99_s": p(0.99),
+            "max_s": latencies[-1] if latencies else None, "mean_s": statistics.fmean(latencies) if latencies else None}  # fmt: skip
 
 
 def _wait_count(backend: SearchBackend, index: str, n: int, *, timeout: float, procs: dict) -> None:
