@@ -32,9 +32,10 @@ from enrichers.text import content_key
 class DedupConfig:
     shingle: int = 3
     sample: int = 3  # one shingle in `sample` becomes an anchor
-    # Newest leads kept (and read) per anchor: bounds the cost per lead. Reading 64 found no more
-    # duplicates than 16 and cost twice as much (benchmarks/dedup_quality.py --background).
-    max_postings: int = 16
+    max_postings: int = 32  # newest leads kept per anchor
+    # Posting entries read per anchor of the lead, rarest anchors first: bounds the cost per lead
+    # once the postings are full, while a rare anchor is still read 32 leads deep.
+    votes_per_anchor: int = 16
     max_candidates: int = 20
     window_days: float = 30.0  # leads further apart than this never join
     jaccard: float = 0.45  # near duplicate when the anchor sets overlap this much …
@@ -62,9 +63,10 @@ class DedupResult:
 
 class DedupState(Protocol):
     def lead_with_fingerprint(self, fingerprint: str) -> str | None: ...
-    def candidates(self, anchors: Sequence[int], floor: int, limit: int) -> list[Sketch]:
+    def candidates(self, anchors: Sequence[int], floor: int, limit: int, votes: int) -> list[Sketch]:
         """The leads that share at least `floor` of these anchors in the kept postings, most shared
-        first (newer first among equals), at most `limit`: one call per lead."""
+        first (newer first among equals), at most `limit`: one call per lead. At most about `votes`
+        posting entries are read, those of the anchors fewest leads ever had first."""
         ...
     def get(self, lead_id: str) -> Sketch | None: ...
     def put(self, sketch: Sketch, max_postings: int) -> None:
@@ -87,22 +89,27 @@ class MemoryDedupState:
         self._sketches: list[Sketch] = []  # by lead number
         self._number: dict[str, int] = {}  # lead id -> lead number
         self._fingerprints: dict[str, int] = {}  # fingerprint -> number of its first lead
-        self._postings: dict[int, array] = {}  # anchor -> lead numbers, newest last
+        # anchor -> [leads it ever had, then the kept lead numbers, newest last]
+        self._postings: dict[int, array] = {}
 
     def lead_with_fingerprint(self, fingerprint: str) -> str | None:
         number = self._fingerprints.get(fingerprint)
         return None if number is None else self._sketches[number].lead_id
 
-    def candidates(self, anchors: Sequence[int], floor: int, limit: int) -> list[Sketch]:
-        votes = array("i")
-        get = self._postings.get
-        for anchor in anchors:
-            posting = get(anchor)
-            if posting is not None:
-                votes.extend(posting)
-        if len(votes) < max(floor, 1):
+    def candidates(self, anchors: Sequence[int], floor: int, limit: int, votes: int) -> list[Sketch]:
+        postings = [p for p in map(self._postings.get, anchors) if p is not None]
+        if sum(map(len, postings)) - len(postings) > votes:
+            # The rarest anchors first: they tell cases apart, and their postings reach furthest
+            # back. Reading a bounded number keeps the cost flat once every posting is full.
+            postings.sort(key=lambda p: p[0])
+        gathered = array("i")
+        for posting in postings:
+            gathered.extend(posting[1:])
+            if len(gathered) >= votes:
+                break
+        if len(gathered) < max(floor, 1):
             return []
-        numbers, counts = np.unique(np.frombuffer(votes, dtype=np.int32), return_counts=True)
+        numbers, counts = np.unique(np.frombuffer(gathered, dtype=np.int32), return_counts=True)
         enough = counts >= floor
         numbers, counts = numbers[enough], counts[enough]
         best = np.lexsort((-numbers, -counts))[:limit]
@@ -123,11 +130,12 @@ class MemoryDedupState:
         for anchor in sketch.anchors:
             posting = postings.get(anchor)
             if posting is None:
-                postings[anchor] = array("i", (number,))
+                postings[anchor] = array("i", (1, number))
             elif sketches[posting[-1]].case_id != case_id:  # a popular case must not fill its own anchors
+                posting[0] += 1
                 posting.append(number)
-                if len(posting) > max_postings:
-                    del posting[0]
+                if len(posting) > max_postings + 1:
+                    del posting[1]
 
     def __len__(self) -> int:
         return len(self._sketches)
@@ -219,10 +227,11 @@ class Deduplicator:
         # A candidate must share enough anchors to pass either test below: half of a small text's
         # anchors (Jaccard), or 70 % of at least min_anchors (containment of a smaller one).
         floor = max(2, min(math.ceil(cfg.jaccard * len(mine)), math.ceil(cfg.containment * cfg.min_anchors)))
-        # Every kept lead of every anchor votes. Skipping the postings of common anchors (stock
-        # phrases) looked cheaper, but once the state is large nearly every anchor is common, and
-        # recall on the re-post set fell to 0.38 with 1M other leads in the state.
-        found = self.state.candidates(mine, floor, cfg.max_candidates)
+        # The lead's rarest anchors vote, as many as the budget allows. Skipping every posting that
+        # had reached a fixed length (a "stock phrase") looked cheaper, but once the state is large
+        # nearly every anchor is that common, and recall on the re-post set fell to 0.38 with 1M
+        # other leads in the state; rarity relative to the lead's own anchors does not run out.
+        found = self.state.candidates(mine, floor, cfg.max_candidates, cfg.votes_per_anchor * len(mine))
         best: DedupResult | None = None
         mine_set = set(mine)
         for sketch in found:

@@ -39,8 +39,8 @@ class TableDedupState:
     def lead_with_fingerprint(self, fingerprint: str) -> str | None:
         return self._current().lead_with_fingerprint(fingerprint)
 
-    def candidates(self, anchors: Sequence[int], floor: int, limit: int) -> list[Sketch]:
-        return self._current().candidates(anchors, floor, limit)
+    def candidates(self, anchors: Sequence[int], floor: int, limit: int, votes: int) -> list[Sketch]:
+        return self._current().candidates(anchors, floor, limit, votes)
 
     def get(self, lead_id: str) -> Sketch | None:
         return self._current().get(lead_id)

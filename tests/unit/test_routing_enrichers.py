@@ -158,8 +158,10 @@ def test_dedup_state_candidates_are_ranked_by_shared_anchors_within_the_kept_pos
     state.put(Sketch("b", "b", "fb", [1, 2, 3], None), max_postings=2)
     state.put(Sketch("c", "c", "fc", [1, 2], None), max_postings=2)
     # Anchors 1 and 2 keep only their two newest leads (b, c): a is found through 3 and 4 alone.
-    assert [s.lead_id for s in state.candidates([1, 2, 3, 4], floor=1, limit=10)] == ["b", "c", "a"]  # a, c tie: newer first
-    assert [s.lead_id for s in state.candidates([1, 2, 3, 4], floor=3, limit=10)] == ["b"]
-    assert [s.lead_id for s in state.candidates([1, 2], floor=2, limit=1)] == ["c"]
-    assert state.candidates([9], floor=1, limit=10) == []
+    assert [s.lead_id for s in state.candidates([1, 2, 3, 4], floor=1, limit=10, votes=100)] == ["b", "c", "a"]  # a, c tie: newer first
+    assert [s.lead_id for s in state.candidates([1, 2, 3, 4], floor=3, limit=10, votes=100)] == ["b"]
+    assert [s.lead_id for s in state.candidates([1, 2], floor=2, limit=1, votes=100)] == ["c"]
+    assert state.candidates([9], floor=1, limit=10, votes=100) == []
+    # A small budget reads the rarest anchor's posting first: 4 (only a ever had it).
+    assert [s.lead_id for s in state.candidates([1, 2, 3, 4], floor=1, limit=10, votes=1)] == ["a"]
     assert state.lead_with_fingerprint("fb") == "b" and state.get("c").case_id == "c" and len(state) == 3
