@@ -1,4 +1,5 @@
-"""What every benchmark shares: where the shared data is, a table printer, a JSON writer."""
+"""What every benchmark shares: where the shared data is, a table printer, a JSON writer, and the
+clean-up of a run's Kafka topics."""
 
 from __future__ import annotations
 
@@ -54,3 +55,19 @@ def write_json(name: str, payload: dict[str, Any]) -> Path:
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
     print(f"\nwrote {path}")
     return path
+
+
+def delete_topics(kafka_settings: Any, prefixes: tuple[str, ...]) -> None:
+    """Deletes a run's topics (and its worker's changelog topics): left behind, hundreds of them made
+    Kafka itself busy enough to skew later runs."""
+    from kafka.admin import KafkaAdminClient
+
+    from leadhub.kafka_clients import kafka_python_options
+
+    admin = KafkaAdminClient(**kafka_python_options(kafka_settings))
+    try:
+        mine = [topic for topic in admin.list_topics() if topic.startswith(prefixes)]
+        if mine:
+            admin.delete_topics(mine)
+    finally:
+        admin.close()

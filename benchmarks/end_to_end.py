@@ -35,7 +35,7 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from opensearchpy import helpers
 
-from benchmarks.common import RESULTS, print_table, read_csv, write_json
+from benchmarks.common import RESULTS, delete_topics, print_table, read_csv, write_json
 from benchmarks.repost_set import KINDS, _variant
 from leadhub.cli import main as leadhub
 from leadhub.kafka_clients import kafka_python_options
@@ -280,21 +280,7 @@ def main() -> None:
             backend.delete_index(index)
     backend.delete_index(raw_index)
     backend.close()
-    _delete_topics(settings, (f"e{run}.", f"e2e-{run}"))
-
-
-def _delete_topics(settings, prefixes: tuple[str, ...]) -> None:
-    """The run's topics and the worker's changelog topics: left behind, hundreds of them made Kafka
-    itself busy enough to skew later runs."""
-    from kafka.admin import KafkaAdminClient
-
-    admin = KafkaAdminClient(**kafka_python_options(settings.kafka))
-    try:
-        mine = [topic for topic in admin.list_topics() if topic.startswith(prefixes)]
-        if mine:
-            admin.delete_topics(mine)
-    finally:
-        admin.close()
+    delete_topics(settings.kafka, (f"e{run}.", f"e2e-{run}"))
 
 
 def _spread(latencies: list[float]) -> dict:

@@ -17,7 +17,7 @@ import uuid
 from kafka import KafkaProducer
 from opensearchpy import helpers
 
-from benchmarks.common import print_table, read_csv, write_json
+from benchmarks.common import delete_topics, print_table, read_csv, write_json
 from leadhub.index_admin import init_indices
 from leadhub.kafka_clients import kafka_python_options
 from leadhub.search_backend import SearchBackend
@@ -107,6 +107,7 @@ def main() -> None:
         for index in backend.get_alias(f"b{run}-{kind}"):
             backend.delete_index(index)
     backend.close()
+    delete_topics(settings.kafka, (f"b{run}.",))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import uuid
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from benchmarks.common import RESULTS, print_table, write_json
+from benchmarks.common import RESULTS, delete_topics, print_table, write_json
 from benchmarks.end_to_end import _cpu_s, _free_port, _peak_rss_mb, corpus, make_leads
 from leadhub.cli import main as leadhub
 from leadhub.kafka_clients import kafka_python_options
@@ -72,6 +72,7 @@ def main() -> None:
         worker.terminate()
         worker.wait(timeout=60)
         consumer.close()
+        delete_topics(settings.kafka, (f"w{run}.", f"ws-{run}"))
     timed = done - done_before
     row = {"leads": timed, "seconds": round(seconds, 2), "per_s": timed / seconds, "cpu_ms_per_lead": 1000 * cpu / timed,
            "peak_rss_mb": rss}  # fmt: skip

@@ -5,9 +5,10 @@ through *anchors*: the character shingles whose hash falls in a fixed 1-in-``sam
 choice depends only on the shingle, so when one text contains another (a truncated preview, a
 hotline operator's extract of a forum post, a repost with a prefix) its anchors are a subset of the
 other's. Anchors are the index keys (candidates share some) and the evidence (Jaccard and
-containment are estimated from them). A posting keeps only the newest ``max_postings`` leads and a
-lookup reads all of them, so the cost and memory per lead stay flat as the state grows; an older
-lead is still found through its rarer anchors, whose postings have not moved on.
+containment are estimated from them). A posting keeps only the newest ``max_postings`` leads, and a
+lookup reads a bounded number of entries, the postings of the lead's rarest anchors first, so the
+cost and memory per lead stay bounded as the state grows; an older lead is still found through its
+rarer anchors, whose postings have not moved on.
 
 The state sits behind ``DedupState``, four calls wide, so the memory, faust-table and later
 band-partitioned implementations (DESIGN §9) are interchangeable.
