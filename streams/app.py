@@ -15,6 +15,7 @@ from leadhub.kafka_clients import ssl_context
 from leadhub.settings import KafkaSettings, Settings
 from schemas.topics import DLQ_MAX_BYTES, RAW_MAX_BYTES, TOPICS
 from streams.records import Output, Record
+from streams.recovery import FlowHoldingTableManager
 from streams.stages import CaseStatusTracker, NormalizeStage, RouteStage
 from streams.tables import TableCaseBook, TableDedupState, TableStatuses
 
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> faust.App:
         producer_linger=settings.streams.producer_linger_ms / 1000,
         web_port=settings.streams.web_port,
         web_host="127.0.0.1",
+        TableManager=FlowHoldingTableManager,
     )
 
     def topic(name: str) -> faust.TopicT:

@@ -524,12 +524,15 @@ class Pipeline:
 
         return {tp: o.offset for tp, o in self.admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in tps}).items()}
 
-    def lag(self, group: str, names: list[str]) -> int:
-        """Messages on these topics that ``group`` has not committed yet."""
+    def lag_by_partition(self, group: str, names: list[str]) -> dict:
+        """Messages on each partition of these topics that ``group`` has not committed yet."""
         tps = [tp for name in names for tp in self.partitions[name]]
         committed = self.admin.list_group_offsets({group: tps}).get(group, {})
         ends = self.end_offsets(tps)
-        return sum(ends[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0) for tp in tps)
+        return {tp: ends[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0) for tp in tps}
+
+    def lag(self, group: str, names: list[str]) -> int:
+        return sum(self.lag_by_partition(group, names).values())
 
     def index_counts(self) -> tuple[int, dict[str, int]]:
         """(leads in the index, case_id -> report_count)"""
@@ -582,6 +585,11 @@ class Pipeline:
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{self.describe(corpus)}") from None
 
+    def _lag_text(self, group: str, names: list[str]) -> str:
+        """Total lag and, where there is any, the partitions that hold it."""
+        lags = {f"{tp.topic.removeprefix(self.prefix)}/{tp.partition}": n for tp, n in self.lag_by_partition(group, names).items() if n}
+        return f"{sum(lags.values())} {lags}" if lags else "0"
+
     def describe(self, corpus: Corpus) -> str:
         """Where the index disagrees with the expectation, for a failure message."""
         leads, cases = self.index_counts()
@@ -594,8 +602,8 @@ class Pipeline:
         return (
             f"  leads indexed {leads}/{len(corpus.reports)}, cases {len(cases)}/{len(corpus.problems)}, "
             f"routed {len(self.routed_case_ids)} leads in {self.routed_copies} copies, "
-            f"worker lag {self.lag(self.app_id, ['leads.raw', 'leads.clean'])}, "
-            f"sink lag {self.lag('leadhub-sink', ['leads.routed', 'cases.state'])}\n"
+            f"worker lag {self._lag_text(self.app_id, ['leads.raw', 'leads.clean'])}, "
+            f"sink lag {self._lag_text('leadhub-sink', ['leads.routed', 'cases.state'])}\n"
             f"  cases with a wrong report_count (case: (indexed, expected)): {dict(list(wrong.items())[:10])} "
             f"({len(wrong)} in all); routed but not indexed: {missing[:10]}"
         )
