@@ -41,10 +41,14 @@ def init_indices(backend: SearchBackend, settings: SearchSettings, *, migrate: b
     outcomes = []
     for kind in KINDS:
         template = index_template(
-            settings.index_prefix, kind, shards=settings.number_of_shards, replicas=settings.number_of_replicas
-        )
+            settings.index_prefix, kind, shards=settings.number_of_shards, replicas=settings.number_of_replicas,
+            refresh_interval=settings.refresh_interval,
+        )  # fmt: skip
         backend.put_index_template(alias_name(settings.index_prefix, kind), template)
-        outcomes.append(_ensure(backend, settings.index_prefix, kind, migrate))
+        outcome = _ensure(backend, settings.index_prefix, kind, migrate)
+        # The template reaches new indices only; the refresh interval is dynamic, so the live one follows.
+        backend.put_index_settings(outcome.index, {"refresh_interval": settings.refresh_interval})
+        outcomes.append(outcome)
     return outcomes
 
 

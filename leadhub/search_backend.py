@@ -143,6 +143,14 @@ class SearchBackend:
     def delete_index(self, name: str) -> None:
         self._call(self.client.indices.delete, index=name)
 
+    def put_index_settings(self, index: str, settings: Mapping[str, Any]) -> None:
+        self._call(self.client.indices.put_settings, index=index, body={"index": dict(settings)})
+
+    def index_names(self, pattern: str = "*") -> list[str]:
+        """Names of the indices matching ``pattern`` (hidden and system ones included when it says so)."""
+        rows = self._call(self.client.cat.indices, index=pattern, format="json", h="index")
+        return [row["index"] for row in rows]
+
     def index_exists(self, name: str) -> bool:
         return bool(self._call(self.client.indices.exists, index=name))
 

@@ -67,6 +67,11 @@ class SearchSettings(_Section):
     index_prefix: str = Field("leadhub", pattern=r"^[a-z0-9][a-z0-9_-]*$")
     number_of_shards: int = Field(1, ge=1)
     number_of_replicas: int = Field(0, ge=0, description="0 suits one node; use 1+ on a cluster.")
+    refresh_interval: str = Field(
+        "500ms",
+        pattern=r"^(-1|\d+(ms|s|m))$",
+        description="How soon an indexed lead becomes searchable; shorter costs the engine more work.",
+    )
 
     @field_validator("url")
     @classmethod

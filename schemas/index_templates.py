@@ -120,12 +120,14 @@ def mappings(kind: str) -> dict[str, Any]:
     }
 
 
-def index_template(prefix: str, kind: str, *, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+def index_template(
+    prefix: str, kind: str, *, shards: int = 1, replicas: int = 0, refresh_interval: str = "500ms"
+) -> dict[str, Any]:
     return {
         "index_patterns": [f"{alias_name(prefix, kind)}-v*"],
         "priority": 200,
         "template": {
-            "settings": {"number_of_shards": shards, "number_of_replicas": replicas, "refresh_interval": "1s"},
+            "settings": {"number_of_shards": shards, "number_of_replicas": replicas, "refresh_interval": refresh_interval},
             "mappings": mappings(kind),
         },
     }

@@ -5,6 +5,8 @@ Outside CI a missing service skips these tests with the command to run; in CI (C
 
 import os
 import uuid
+import warnings
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -32,13 +34,51 @@ def kafka_settings(settings):
 
 @pytest.fixture(scope="session")
 def search(settings):
-    from urllib.parse import urlsplit
-
     url = urlsplit(settings.search.url)
     _require("OpenSearch", url.hostname, url.port or 9200)
     backend = SearchBackend.from_settings(settings.search)
     yield backend
     backend.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def leave_no_test_topics_or_indices(settings):
+    """Deletes, when the session ends, the topics and indices its tests created on the shared services.
+
+    Every test names its own with a fresh suffix, so nothing else would ever delete them: a developer's
+    Kafka collected hundreds of topics, enough to keep it busy while idle. The pipeline's own names
+    (no prefix) and system indices are kept even if they first appeared during the session.
+    """
+    from kafka.admin import KafkaAdminClient
+
+    from leadhub.kafka_clients import kafka_python_options
+    from schemas.topics import TOPICS
+
+    host, _, port = settings.kafka.servers[0].partition(":")
+    url = urlsplit(settings.search.url)
+    kafka_up, search_up = port_in_use(host, int(port)), port_in_use(url.hostname, url.port or 9200)
+    admin = KafkaAdminClient(**kafka_python_options(settings.kafka)) if kafka_up else None
+    search = SearchBackend.from_settings(settings.search) if search_up else None
+    topics_before = set(admin.list_topics()) if admin else set()
+    indices_before = set(search.index_names()) if search else set()
+    yield
+    keep = {spec.name for spec in TOPICS}
+    try:
+        if admin:
+            created = sorted(set(admin.list_topics()) - topics_before - keep)
+            created = [topic for topic in created if not topic.startswith("__")]
+            for start in range(0, len(created), 100):
+                admin.delete_topics(created[start : start + 100])
+        if search:
+            for index in set(search.index_names()) - indices_before:
+                if not index.startswith("."):
+                    search.delete_index(index)
+    except Exception as exc:  # tidying up is not a test: say what is left, never fail the run for it
+        warnings.warn(f"could not delete every topic and index the tests created: {exc!r}", stacklevel=1)
+    finally:
+        for client in (admin, search):
+            if client:
+                client.close()
 
 
 @pytest.fixture

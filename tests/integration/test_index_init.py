@@ -54,6 +54,16 @@ def _old_leads_index(search, prefix, docs):
     assert search.bulk(ops, refresh="wait_for")["errors"] is False
 
 
+def test_the_refresh_interval_setting_reaches_new_and_live_indices(search, prefix):
+    def interval(index: str) -> str:
+        return search.client.indices.get_settings(index=index)[index]["settings"]["index"]["refresh_interval"]
+
+    init_indices(search, SearchSettings(index_prefix=prefix, refresh_interval="500ms"))
+    assert interval(f"{prefix}-leads-v1") == "500ms"
+    init_indices(search, SearchSettings(index_prefix=prefix, refresh_interval="2s"))  # the index exists now
+    assert interval(f"{prefix}-leads-v1") == "2s" and interval(f"{prefix}-cases-v1") == "2s"
+
+
 def test_an_incompatible_live_index_is_refused_without_migrate(search, prefix, capsys):
     _old_leads_index(search, prefix, docs=3)
     with pytest.raises(IncompatibleIndex, match="priority: type is keyword, expected integer"):

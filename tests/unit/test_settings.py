@@ -53,6 +53,9 @@ def test_invalid_values_are_rejected(clean_env):
         build_settings(overrides=parse_overrides(["search.url=ftp://x"]))
     with pytest.raises(ConfigError, match="search.backend"):
         build_settings(overrides=parse_overrides(["search.backend=solr"]))
+    with pytest.raises(ConfigError, match="search.refresh_interval"):
+        build_settings(overrides=parse_overrides(["search.refresh_interval=fast"]))
+    assert build_settings(overrides=parse_overrides(["search.refresh_interval=500ms"])).search.refresh_interval == "500ms"
 
 
 def test_broken_yaml_is_a_clear_error(clean_env):
