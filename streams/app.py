@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import logging
+import tempfile
+from pathlib import Path
 
 import faust
 
@@ -43,6 +45,9 @@ def create_app(settings: Settings) -> faust.App:
         broker_credentials=_credentials(kafka),
         broker_client_id=kafka.client_id,
         store="memory://",
+        # The tables live in memory and their changelog topics, so faust's data directory holds nothing
+        # worth keeping; its default, "<app id>-data" in the working directory, littered checkouts.
+        datadir=str(Path(tempfile.gettempdir()) / "leadhub-streams" / "{conf.name}"),
         producer_acks=-1,
         topic_replication_factor=kafka.replication_factor,
         consumer_auto_offset_reset="earliest",
