@@ -47,7 +47,7 @@ def create_app(settings: Settings) -> faust.App:
         store="memory://",
         # The tables live in memory and their changelog topics, so faust's data directory holds nothing
         # worth keeping; its default, "<app id>-data" in the working directory, littered checkouts.
-        datadir=str(Path(tempfile.gettempdir()) / "leadhub-streams" / "{conf.name}"),
+        datadir=str(Path(tempfile.gettempdir()) / "leadhub-streams-{conf.name}"),  # faust makes one level only
         producer_acks=-1,
         topic_replication_factor=kafka.replication_factor,
         consumer_auto_offset_reset="earliest",
