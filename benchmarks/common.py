@@ -63,11 +63,10 @@ def delete_topics(kafka_settings: Any, prefixes: tuple[str, ...]) -> None:
     from kafka.admin import KafkaAdminClient
 
     from leadhub.kafka_clients import kafka_python_options
+    from leadhub.topics_admin import delete_topics as delete
 
     admin = KafkaAdminClient(**kafka_python_options(kafka_settings))
     try:
-        mine = [topic for topic in admin.list_topics() if topic.startswith(prefixes)]
-        if mine:
-            admin.delete_topics(mine)
+        delete(admin, [topic for topic in admin.list_topics() if topic.startswith(prefixes)])
     finally:
         admin.close()

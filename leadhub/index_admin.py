@@ -46,8 +46,8 @@ def init_indices(backend: SearchBackend, settings: SearchSettings, *, migrate: b
         )  # fmt: skip
         backend.put_index_template(alias_name(settings.index_prefix, kind), template)
         outcome = _ensure(backend, settings.index_prefix, kind, migrate)
-        # The template reaches new indices only; the refresh interval is dynamic, so the live one follows.
-        backend.put_index_settings(outcome.index, {"refresh_interval": settings.refresh_interval})
+        if outcome.action == "up to date":  # a new index has it from the template; a live one needs telling
+            backend.put_index_settings(outcome.index, {"refresh_interval": settings.refresh_interval})
         outcomes.append(outcome)
     return outcomes
 

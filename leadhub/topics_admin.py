@@ -75,3 +75,10 @@ def ensure_topics(admin: KafkaAdminClient, specs: list[TopicSpec], replication_f
         raise RetryableError(f"Kafka did not answer the topic admin request: {exc}",
                              hint="check kafka.bootstrap_servers and that Kafka runs") from exc  # fmt: skip
     return report
+
+
+def delete_topics(admin: KafkaAdminClient, names: list[str], chunk: int = 100) -> None:
+    """Deletes these topics, a bounded number per request (a test session or a benchmark leaves
+    hundreds)."""
+    for start in range(0, len(names), chunk):
+        admin.delete_topics(names[start : start + chunk])

@@ -16,6 +16,16 @@ from leadhub.search_backend import SearchBackend
 pytestmark = pytest.mark.integration
 
 
+def _kafka_address(settings) -> tuple[str, int]:
+    host, _, port = settings.kafka.servers[0].partition(":")
+    return host, int(port)
+
+
+def _search_address(settings) -> tuple[str, int]:
+    url = urlsplit(settings.search.url)
+    return url.hostname, url.port or 9200
+
+
 def _require(name: str, host: str, port: int) -> None:
     if port_in_use(host, port):
         return
@@ -27,15 +37,13 @@ def _require(name: str, host: str, port: int) -> None:
 
 @pytest.fixture(scope="session")
 def kafka_settings(settings):
-    host, _, port = settings.kafka.servers[0].partition(":")
-    _require("Kafka", host, int(port))
+    _require("Kafka", *_kafka_address(settings))
     return settings.kafka
 
 
 @pytest.fixture(scope="session")
 def search(settings):
-    url = urlsplit(settings.search.url)
-    _require("OpenSearch", url.hostname, url.port or 9200)
+    _require("OpenSearch", *_search_address(settings))
     backend = SearchBackend.from_settings(settings.search)
     yield backend
     backend.close()
@@ -52,11 +60,10 @@ def leave_no_test_topics_or_indices(settings):
     from kafka.admin import KafkaAdminClient
 
     from leadhub.kafka_clients import kafka_python_options
+    from leadhub.topics_admin import delete_topics
     from schemas.topics import TOPICS
 
-    host, _, port = settings.kafka.servers[0].partition(":")
-    url = urlsplit(settings.search.url)
-    kafka_up, search_up = port_in_use(host, int(port)), port_in_use(url.hostname, url.port or 9200)
+    kafka_up, search_up = port_in_use(*_kafka_address(settings)), port_in_use(*_search_address(settings))
     admin = KafkaAdminClient(**kafka_python_options(settings.kafka)) if kafka_up else None
     search = SearchBackend.from_settings(settings.search) if search_up else None
     topics_before = set(admin.list_topics()) if admin else set()
@@ -66,9 +73,7 @@ def leave_no_test_topics_or_indices(settings):
     try:
         if admin:
             created = sorted(set(admin.list_topics()) - topics_before - keep)
-            created = [topic for topic in created if not topic.startswith("__")]
-            for start in range(0, len(created), 100):
-                admin.delete_topics(created[start : start + 100])
+            delete_topics(admin, [topic for topic in created if not topic.startswith("__")])
         if search:
             for index in set(search.index_names()) - indices_before:
                 if not index.startswith("."):
