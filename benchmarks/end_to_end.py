@@ -1,13 +1,15 @@
 """End to end: leads produced to leads.raw until every one is searchable, through the real streams
 worker and sink (subprocesses), with the physical limits measured in the same run.
 
-    leadhub services up && python -m benchmarks.end_to_end [--leads 50000] [--rate 200] [--seconds 30]
+    leadhub services up && python -m benchmarks.end_to_end [--leads 50000] [--rate 200] [--seconds 30] [--warmup 30]
 
 1. Throughput: N RawLeads (the real board and labelled messages, then generated re-posts of them:
    hotline transcripts, prefixed reposts, previews, edits, summaries) produced as fast as Kafka takes
    them; the clock stops when the leads index counts all N.
-2. Freshness: new leads produced at a steady rate; a poller searches for the outstanding ids every
-   50 ms and records when each becomes searchable; p50/p99 of produce -> searchable.
+2. Freshness: after a warm-up at the same rate (--warmup, not measured), new leads produced at a
+   steady rate; a poller searches for the outstanding ids every 50 ms and records when each becomes
+   searchable; p50/p99 of produce -> searchable, and by hop from the timestamps of the leads'
+   records on leads.clean and leads.routed.
 3. Physical limits, same documents and bytes: raw bulk indexing of the final lead documents with the
    client's own helpers.bulk, and raw Kafka produce + consume of the same RawLead bytes.
 4. CPU milliseconds per lead (user + system) of the worker and the sink in the throughput phase, and
@@ -32,6 +34,7 @@ import uuid
 from itertools import islice
 from pathlib import Path
 
+import confluent_kafka
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from opensearchpy import helpers
 
@@ -96,62 +99,62 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-class TopicWatcher(threading.Thread):
-    """Records when each lead reaches a topic keyed by lead id (leads.clean, leads.routed), so
-    freshness splits into its hops: normalize, route, and the sink plus the index refresh."""
-
-    def __init__(self, settings, topic: str) -> None:
-        super().__init__(daemon=True)
-        # A fetch answers after 50 ms (the poller's resolution), not per record: a consumer asking
-        # for every record as it lands cost this process, and Kafka, a fifth of a core at 200/s.
-        self.consumer = KafkaConsumer(**kafka_python_options(settings.kafka), enable_auto_commit=False,
-                                      fetch_min_bytes=1 << 20, fetch_max_wait_ms=50)  # fmt: skip
-        partitions = [TopicPartition(topic, p) for p in self.consumer.partitions_for_topic(topic) or ()]
-        self.consumer.assign(partitions)
-        self.consumer.seek_to_end(*partitions)
-        for tp in partitions:
-            self.consumer.position(tp)  # resolve now: only what arrives from here on counts
-        self.arrived: dict[str, float] = {}
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        try:
-            while not self.stopped.is_set():
-                for records in self.consumer.poll(timeout_ms=50).values():
-                    now = time.perf_counter()
-                    for record in records:
-                        self.arrived.setdefault(record.key.decode(), now)
-        finally:
-            self.consumer.close()
+def hop_times(settings, topic: str, keys: set[str], timeout: float = 30.0) -> dict[str, float]:
+    """When each of these leads was put on a topic keyed by lead id (leads.clean, leads.routed): the
+    record's timestamp, which the worker's producer stamps as it sends (CreateTime), read after the
+    measured phase. Consumers watching live during the phase cost the machine a fifth of a core at
+    200/s, taken from the worker being measured."""
+    consumer = KafkaConsumer(**kafka_python_options(settings.kafka), enable_auto_commit=False)
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    ends = consumer.end_offsets(partitions)
+    stamped: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while any(consumer.position(tp) < ends[tp] for tp in partitions) and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500, max_records=10_000).values():
+                for record in records:
+                    key = record.key.decode()
+                    if key in keys:
+                        stamped.setdefault(key, record.timestamp / 1000)
+    finally:
+        consumer.close()
+    return stamped
 
 
 class Poller(threading.Thread):
     """Records when each produced lead id first becomes searchable."""
 
     def __init__(self, backend: SearchBackend, index: str) -> None:
+        # Wall-clock times (time.time), comparable with the Kafka record timestamps of the hops.
         super().__init__(daemon=True)
         self.backend, self.index = backend, index
         self.produced: dict[str, float] = {}
         self.seen: dict[str, float] = {}
+        self._outstanding: dict[str, None] = {}  # in production order; scanning `produced` grew with the run
         self.lock = threading.Lock()
         self.stopped = threading.Event()
 
     def add(self, lead_id: str, at: float) -> None:
         with self.lock:
             self.produced[lead_id] = at
+            self._outstanding[lead_id] = None
 
     def run(self) -> None:
         while not self.stopped.is_set():
             # The oldest outstanding leads only (leads arrive about in order): asking for thousands of
             # ids every 50 ms would load the engine it measures more as the lag grows.
             with self.lock:
-                outstanding = list(islice((k for k in self.produced if k not in self.seen), 500))
+                outstanding = list(islice(self._outstanding, 500))
             if outstanding:
                 body = {"size": len(outstanding), "_source": False, "query": {"ids": {"values": outstanding}}}
                 answer = self.backend.search(self.index, body)
-                now = time.perf_counter()
-                for hit in answer["hits"]["hits"]:
-                    self.seen.setdefault(hit["_id"], now)
+                now = time.time()
+                with self.lock:
+                    for hit in answer["hits"]["hits"]:
+                        self.seen.setdefault(hit["_id"], now)
+                        self._outstanding.pop(hit["_id"], None)
             self.stopped.wait(0.05)
 
 
@@ -160,6 +163,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=50_000)
     parser.add_argument("--rate", type=float, default=200.0, help="Leads/s in the freshness phase.")
     parser.add_argument("--seconds", type=float, default=30.0, help="Length of the freshness phase.")
+    parser.add_argument("--warmup", type=float, default=30.0, help="Seconds at the steady rate before the freshness phase, not measured.")
     parser.add_argument("--workers", type=int, default=1, help="Streams worker processes.")
     args = parser.parse_args()
 
@@ -206,37 +210,38 @@ def main() -> None:
         cpu_ms_per_lead = {name: round(1000 * (_cpu_s(proc.pid) - cpu_before[name]) / len(leads), 3) for name, proc in procs.items()}
         cases = backend.count(f"e{run}-cases")
 
+        # Warm-up at the steady rate, not measured: a JVM that has just started spends up to half a
+        # core compiling (seen: OpenSearch's C2 compiler threads at 52 % of a core minutes after start),
+        # which a long-running engine does not.
+        warm_leads = make_leads(int(args.rate * args.warmup), f"{run}w", texts[len(texts) // 2 :], seed=13)
+        steady_producer = _steady_producer(settings)
+        _steady(steady_producer, topic, warm_leads, args.rate)
+        _wait_count(backend, leads_index, 1 + len(leads) + len(warm_leads), timeout=600, procs=procs)
+
         poller = Poller(backend, leads_index)
         poller.start()
-        cleaned, routed = TopicWatcher(settings, f"e{run}.leads.clean"), TopicWatcher(settings, f"e{run}.leads.routed")
-        cleaned.start()
-        routed.start()
-        interval = 1.0 / args.rate
-        t0 = time.perf_counter()
-        for i, lead in enumerate(steady):
-            delay = t0 + i * interval - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            value, headers = encode(lead)
-            producer.send(topic, value=value, key=lead.key.encode(), headers=headers)
-            producer.flush()  # a steady stream: each lead leaves now, as a live source's would
-            poller.add(lead.lead_id, time.perf_counter())
-        deadline = time.perf_counter() + 60
-        while len(poller.seen) < len(steady) and time.perf_counter() < deadline:
+        pids = {**{name: proc.pid for name, proc in procs.items()}, "load generator": os.getpid()}
+        cpu_before = {name: _cpu_s(pid) for name, pid in pids.items()}
+        _steady(steady_producer, topic, steady, args.rate, poller.add)
+        deadline = time.time() + 60
+        while len(poller.seen) < len(steady) and time.time() < deadline:
             time.sleep(0.1)
         poller.stopped.set()
-        cleaned.stopped.set()
-        routed.stopped.set()
+        steady_cpu_ms_per_lead = {name: round(1000 * (_cpu_s(pid) - cpu_before[name]) / len(steady), 3) for name, pid in pids.items()}
+        t0 = min(poller.produced.values())
+        keys = set(poller.produced)
+        cleaned, routed = hop_times(settings, f"e{run}.leads.clean", keys), hop_times(settings, f"e{run}.leads.routed", keys)
         latencies = sorted(poller.seen[k] - poller.produced[k] for k in poller.seen)
         with (logs / "freshness.csv").open("w") as f:  # one row a lead, for plotting lag over time
             f.write("lead_id,produced_s,clean_s,routed_s,searchable_s\n")
             for k, at in poller.produced.items():
-                times = [d.get(k) for d in (cleaned.arrived, routed.arrived, poller.seen)]
+                times = [d.get(k) for d in (cleaned, routed, poller.seen)]
                 f.write(",".join([k, f"{at - t0:.4f}", *("" if t is None else f"{t - t0:.4f}" for t in times)]) + "\n")
         hop = lambda start, end: sorted(end[k] - start[k] for k in start if k in end)  # noqa: E731
-        hop_rows = [("  produce -> leads.clean (normalize)", hop(poller.produced, cleaned.arrived)),
-                    ("  leads.clean -> leads.routed (route)", hop(cleaned.arrived, routed.arrived)),
-                    ("  leads.routed -> searchable (sink + refresh)", hop(routed.arrived, poller.seen))]  # fmt: skip
+        # The hop boundaries are Kafka timestamps in whole milliseconds.
+        hop_rows = [("  produce -> leads.clean (normalize)", hop(poller.produced, cleaned)),
+                    ("  leads.clean -> leads.routed (route)", hop(cleaned, routed)),
+                    ("  leads.routed -> searchable (sink + refresh)", hop(routed, poller.seen))]  # fmt: skip
         rss = {name: _peak_rss_mb(proc.pid) for name, proc in procs.items()}
     finally:
         for proc in procs.values():
@@ -272,15 +277,43 @@ def main() -> None:
     print_table("Freshness (searchable: polled every 50 ms)", hops)
     ratio = (n / e2e_s) / (len(docs) / bulk_s)
     summary = {"e2e_over_raw_bulk": ratio, "target_ratio": 0.5, "p99_s": fresh["p99_s"], "target_p99_s": 1.5,
-               "cases": cases, "cpu_ms_per_lead": cpu_ms_per_lead, "peak_rss_mb": rss}  # fmt: skip
+               "cases": cases, "cpu_ms_per_lead": cpu_ms_per_lead, "steady_cpu_ms_per_lead": steady_cpu_ms_per_lead, "peak_rss_mb": rss}  # fmt: skip
     print_table("Summary", [summary])
-    write_json("end_to_end", {"throughput": rows, "freshness": fresh, "freshness_hops": hops, **summary, "logs": str(logs)})
+    # freshness.csv's times are seconds after freshness_t0 (Unix time): to line them up with the logs.
+    write_json("end_to_end", {"throughput": rows, "freshness": fresh, "freshness_hops": hops, **summary, "logs": str(logs),
+                              "freshness_t0": t0})  # fmt: skip
     for kind in ("leads", "cases"):
         for index in backend.get_alias(f"e{run}-{kind}"):
             backend.delete_index(index)
     backend.delete_index(raw_index)
     backend.close()
     delete_topics(settings.kafka, (f"e{run}.", f"e2e-{run}"))
+
+
+def _steady_producer(settings) -> confluent_kafka.Producer:
+    """The steady phase's producer: librdkafka (C). kafka-python sending one lead at a time cost
+    about 2 ms of CPU a lead (40 % of a core at 200/s, measured alone), which the load generator
+    took from the worker it measures; librdkafka costs 0.3-0.4 ms."""
+    if settings.kafka.security_protocol != "PLAINTEXT":
+        raise SystemExit("the end-to-end benchmark runs against a plaintext Kafka (the local one: `leadhub services up`)")
+    return confluent_kafka.Producer({"bootstrap.servers": ",".join(settings.kafka.servers), "acks": "all", "linger.ms": 0})
+
+
+def _steady(producer: confluent_kafka.Producer, topic: str, leads: list[RawLead], rate: float, produced=None) -> None:
+    """Produces the leads at a steady rate, each sent on its own as a live source would; `produced`
+    hears each lead id and the wall-clock time just before it was sent."""
+    interval = 1.0 / rate
+    t0 = time.perf_counter()
+    for i, lead in enumerate(leads):
+        delay = t0 + i * interval - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        value, headers = encode(lead)
+        at = time.time()
+        producer.produce(topic, value=value, key=lead.key.encode(), headers=headers)
+        producer.flush()  # each lead leaves now, as a live source's would
+        if produced is not None:
+            produced(lead.lead_id, at)
 
 
 def _spread(latencies: list[float]) -> dict:
