@@ -21,7 +21,7 @@ import hashlib
 import math
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -80,66 +80,103 @@ class MemoryDedupState:
     """The state in memory: the local runner, offline `leadhub dedup`, tests and benchmarks; the
     faust-table and SQLite states rebuild one of these from their sketches.
 
-    Leads are numbered in the order they are put, and postings hold those numbers in 4-byte arrays,
-    so a lookup gathers its votes with C-level copies and counts them in numpy. Counting lead-id
-    strings in a Counter cost most of a lookup once the postings were full (~0.4 ms a lead), and
-    would have made the cost per lead grow with the state.
+    Kept in columns indexed by lead number (the order leads are put), not as a Sketch object a lead:
+    postings hold lead numbers in 4-byte arrays, so a lookup gathers its votes with C-level copies
+    and counts them in numpy, and recording a lead compares case numbers in one dense array. With an
+    object a lead, that comparison read a Sketch and its case-id string for every anchor, scattered
+    over a heap that grows with the state: the cost per lead grew 1.45x from 10k to 1M leads, and
+    the garbage collector walked every sketch. Sketches are built only for the few leads a lookup
+    returns.
     """
 
     def __init__(self) -> None:
-        self._sketches: list[Sketch] = []  # by lead number
         self._number: dict[str, int] = {}  # lead id -> lead number
+        self._lead_ids: list[str] = []
+        self._fingerprint_of: list[str] = []
         self._fingerprints: dict[str, int] = {}  # fingerprint -> number of its first lead
-        # anchor -> [leads it ever had, then the kept lead numbers, newest last]
-        self._postings: dict[int, array] = {}
+        self._case_of = array("i")  # lead number -> case number
+        self._case_ids: list[str] = []  # case number -> case id
+        self._case_number: dict[str, int] = {}
+        self._at = array("d")  # NaN: unknown
+        self._anchors = array("I")  # every lead's sorted anchors, one after another
+        self._starts = array("q", (0,))  # lead number -> where its anchors start; one past the end last
+        # anchor -> [leads it ever had, then the kept lead numbers, newest last]; or the number of the
+        # one lead it has had
+        self._postings: dict[int, array | int] = {}
 
     def lead_with_fingerprint(self, fingerprint: str) -> str | None:
         number = self._fingerprints.get(fingerprint)
-        return None if number is None else self._sketches[number].lead_id
+        return None if number is None else self._lead_ids[number]
 
     def candidates(self, anchors: Sequence[int], floor: int, limit: int, votes: int) -> list[Sketch]:
-        postings = [p for p in map(self._postings.get, anchors) if p is not None]
-        if sum(map(len, postings)) - len(postings) > votes:
-            # The rarest anchors first: they tell cases apart, and their postings reach furthest
-            # back. Reading a bounded number keeps the cost flat once every posting is full.
-            postings.sort(key=lambda p: p[0])
-        gathered = array("i")
-        for posting in postings:
-            gathered.extend(posting[1:])
-            if len(gathered) >= votes:
-                break
+        gathered = array("i")  # the anchors only one lead ever had: the rarest, so they vote first
+        postings = []
+        for posting in map(self._postings.get, anchors):
+            if type(posting) is int:
+                gathered.append(posting)
+            elif posting is not None:
+                postings.append(posting)
+        if len(gathered) >= votes:
+            del gathered[votes:]
+        else:
+            if len(gathered) + sum(map(len, postings)) - len(postings) > votes:
+                # The rarest anchors first: they tell cases apart, and their postings reach furthest
+                # back. Reading a bounded number keeps the cost flat once every posting is full.
+                postings.sort(key=lambda p: p[0])
+            for posting in postings:
+                gathered.extend(posting[1:])
+                if len(gathered) >= votes:
+                    break
         if len(gathered) < max(floor, 1):
             return []
         numbers, counts = np.unique(np.frombuffer(gathered, dtype=np.int32), return_counts=True)
         enough = counts >= floor
         numbers, counts = numbers[enough], counts[enough]
         best = np.lexsort((-numbers, -counts))[:limit]
-        sketches = self._sketches
-        return [sketches[n] for n in numbers[best].tolist()]
+        return [self._sketch(n) for n in numbers[best].tolist()]
 
     def get(self, lead_id: str) -> Sketch | None:
         number = self._number.get(lead_id)
-        return None if number is None else self._sketches[number]
+        return None if number is None else self._sketch(number)
+
+    def _sketch(self, number: int) -> Sketch:
+        at = self._at[number]
+        return Sketch(
+            self._lead_ids[number], self._case_ids[self._case_of[number]], self._fingerprint_of[number],
+            self._anchors[self._starts[number] : self._starts[number + 1]], None if math.isnan(at) else at,
+        )  # fmt: skip
 
     def put(self, sketch: Sketch, max_postings: int) -> None:
-        number = len(self._sketches)
-        # 4 bytes an anchor instead of a Python int's 36: the sketches are most of the state.
-        self._sketches.append(replace(sketch, anchors=array("I", sketch.anchors)))
+        number = len(self._lead_ids)
+        case = self._case_number.setdefault(sketch.case_id, len(self._case_ids))
+        if case == len(self._case_ids):
+            self._case_ids.append(sketch.case_id)
         self._number[sketch.lead_id] = number
+        self._lead_ids.append(sketch.lead_id)
+        self._fingerprint_of.append(sketch.fingerprint)
         self._fingerprints.setdefault(sketch.fingerprint, number)
-        postings, sketches, case_id = self._postings, self._sketches, sketch.case_id
+        self._case_of.append(case)
+        self._at.append(math.nan if sketch.at is None else sketch.at)
+        self._anchors.extend(sketch.anchors)
+        self._starts.append(len(self._anchors))
+        postings, case_of = self._postings, self._case_of
         for anchor in sketch.anchors:
             posting = postings.get(anchor)
             if posting is None:
-                postings[anchor] = array("i", (1, number))
-            elif sketches[posting[-1]].case_id != case_id:  # a popular case must not fill its own anchors
+                # Most anchors only ever have one lead: a bare lead number until a second comes costs
+                # a fraction of an array's time and memory.
+                postings[anchor] = number
+            elif type(posting) is int:
+                if case_of[posting] != case:
+                    postings[anchor] = array("i", (2, posting, number))
+            elif case_of[posting[-1]] != case:  # a popular case must not fill its own anchors
                 posting[0] += 1
                 posting.append(number)
                 if len(posting) > max_postings + 1:
                     del posting[1]
 
     def __len__(self) -> int:
-        return len(self._sketches)
+        return len(self._lead_ids)
 
 
 def fingerprint(title: str, text: str) -> str:
