@@ -99,7 +99,7 @@ def _rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def dedup_scale(corpus: list[tuple[str, str]], sizes: list[int], probe: int = 2000, rounds: int = 8) -> list[dict]:
+def dedup_scale(corpus: list[tuple[str, str]], sizes: list[int], probe: int = 2000, rounds: int = 16) -> list[dict]:
     """Fill the state to each size with distinct leads, then time `probe` more.
 
     us_per_lead is the wall time of all `probe` leads over their number. On a shared machine wall time
@@ -107,6 +107,11 @@ def dedup_scale(corpus: list[tuple[str, str]], sizes: list[int], probe: int = 20
     median of `rounds` equal rounds (one preempted round does not move it) and the time the garbage
     collector took. state_rss_bytes_per_lead is the resident memory the state added over its leads;
     marginal_bytes_per_lead the memory the leads since the previous size added, each.
+
+    vs_reference is the growth figure to trust: each round's leads are also timed on a second state
+    of the smallest size, right before or after (alternating), and the median of the per-round
+    ratios is reported. On this VM the same state size measured 390-560 us a lead in runs minutes
+    apart, so ratios of separately timed sizes were mostly noise; a paired round shares its noise.
     """
     rows = []
     dedup = Deduplicator(MemoryDedupState(), DedupConfig())
@@ -119,6 +124,10 @@ def dedup_scale(corpus: list[tuple[str, str]], sizes: list[int], probe: int = 20
         else:
             in_gc[0] += time.perf_counter() - in_gc[1]
 
+    reference = Deduplicator(MemoryDedupState(), DedupConfig())
+    make_reference = DistinctTexts(corpus, seed=12)
+    for i in range(min(sizes)):
+        reference.assign(f"r{i}", *make_reference(i))
     gc.collect()
     base = _rss()
     filled, previous_size, previous_bytes = 0, 0, 0
@@ -132,21 +141,27 @@ def dedup_scale(corpus: list[tuple[str, str]], sizes: list[int], probe: int = 20
             state_bytes = _rss() - base
             probes = [make(filled + i) for i in range(probe)]
             per_round = -(-probe // rounds)
-            round_us, wall, cpu = [], 0.0, 0.0
+            round_us, ratios, wall, cpu = [], [], 0.0, 0.0
             in_gc[0] = 0.0
-            for start in range(0, probe, per_round):
+            for number, start in enumerate(range(0, probe, per_round)):
                 batch = probes[start : start + per_round]
+                if number % 2:
+                    on_reference = _time_assign(reference, f"r{size}-{start}", batch)
                 started, cpu_started = time.perf_counter(), time.process_time()
                 for i, (title, text) in enumerate(batch, start):
                     dedup.assign(f"p{size}-{i}", title, text)
                 took = time.perf_counter() - started
                 wall, cpu = wall + took, cpu + time.process_time() - cpu_started
+                if not number % 2:
+                    on_reference = _time_assign(reference, f"r{size}-{start}", batch)
                 round_us.append(took / len(batch) * 1e6)
+                ratios.append(took / on_reference)
             per_lead_us = wall / probe * 1e6
             filled += probe
             rows.append({
                 "state_leads": size, "us_per_lead": round(per_lead_us), "median_round_us": round(statistics.median(round_us)),
                 "cpu_us_per_lead": round(cpu / probe * 1e6), "gc_us_per_lead": round(in_gc[0] / probe * 1e6, 1),
+                "vs_reference": round(statistics.median(ratios), 2),
                 "state_rss_bytes_per_lead": round(state_bytes / size),
                 "marginal_bytes_per_lead": round((state_bytes - previous_bytes) / (size - previous_size)),
             })  # fmt: skip
@@ -159,6 +174,13 @@ def dedup_scale(corpus: list[tuple[str, str]], sizes: list[int], probe: int = 20
         for row in rows:
             row[ratio] = round(row[key] / first, 2)
     return rows
+
+
+def _time_assign(dedup: Deduplicator, prefix: str, batch: list[tuple[str, str]]) -> float:
+    started = time.perf_counter()
+    for i, (title, text) in enumerate(batch):
+        dedup.assign(f"{prefix}-{i}", title, text)
+    return time.perf_counter() - started
 
 
 def main() -> None:
