@@ -109,7 +109,8 @@ class MemoryDedupState:
         return None if number is None else self._lead_ids[number]
 
     def candidates(self, anchors: Sequence[int], floor: int, limit: int, votes: int) -> list[Sketch]:
-        gathered = array("i")  # the anchors only one lead ever had: the rarest, so they vote first
+        # Votes: first the leads of the anchors only one lead ever had (the rarest), then the postings.
+        gathered = array("i")
         postings = []
         for posting in map(self._postings.get, anchors):
             if type(posting) is int:
