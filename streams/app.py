@@ -84,9 +84,11 @@ def create_app(settings: Settings) -> faust.App:
     names = {name: kafka.topic_prefix + name for name in _SPECS}
 
     async def send_all(outputs: list[Output]) -> None:
-        # Straight to faust's producer: the outputs are bytes already, and Topic.send's layers (a
-        # future message, the raw codec, send sensors) cost about half of the sending. Offsets are
-        # committed only after the producer is flushed, so at-least-once holds either way.
+        # Straight to faust's producer. Inside an agent, Topic.send only attaches the message to the
+        # current event, and faust publishes attachments when it commits that offset, every 2.8 s:
+        # leads.clean went quiet for 0.3-1.4 s at a time, then came in bursts, and freshness p99 at
+        # 200 leads/s was 29-48 s. Offsets are still committed only after the producer is flushed,
+        # so delivery stays at least once. (It also skips Topic.send's codec and sensor layers.)
         for out in outputs:
             await app.producer.send(names[out.topic], out.key, out.value, partition=None, timestamp=None, headers=out.headers)
 
