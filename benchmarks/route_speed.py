@@ -145,14 +145,13 @@ def dedup_scale(corpus: list[tuple[str, str]], sizes: list[int], probe: int = 20
             in_gc[0] = 0.0
             for number, start in enumerate(range(0, probe, per_round)):
                 batch = probes[start : start + per_round]
-                if number % 2:
+                reference_first = number % 2
+                if reference_first:
                     on_reference = _time_assign(reference, f"r{size}-{start}", batch)
-                started, cpu_started = time.perf_counter(), time.process_time()
-                for i, (title, text) in enumerate(batch, start):
-                    dedup.assign(f"p{size}-{i}", title, text)
-                took = time.perf_counter() - started
+                cpu_started = time.process_time()
+                took = _time_assign(dedup, f"p{size}-{start}", batch)
                 wall, cpu = wall + took, cpu + time.process_time() - cpu_started
-                if not number % 2:
+                if not reference_first:
                     on_reference = _time_assign(reference, f"r{size}-{start}", batch)
                 round_us.append(took / len(batch) * 1e6)
                 ratios.append(took / on_reference)

@@ -72,16 +72,16 @@ def create_app(settings: Settings) -> faust.App:
         TableManager=FlowHoldingTableManager,
     )
 
+    names = {name: kafka.topic_prefix + name for name in _SPECS}
+
     def topic(name: str) -> faust.TopicT:
         spec = _SPECS[name]
         return app.topic(
-            kafka.topic_prefix + name, partitions=spec.partitions, key_type=bytes, value_type=bytes,
+            names[name], partitions=spec.partitions, key_type=bytes, value_type=bytes,
             key_serializer="raw", value_serializer="raw",
         )  # fmt: skip
 
     topics = {name: topic(name) for name in _SPECS}
-
-    names = {name: kafka.topic_prefix + name for name in _SPECS}
 
     async def send_all(outputs: list[Output]) -> None:
         # Straight to faust's producer. Inside an agent, Topic.send only attaches the message to the
