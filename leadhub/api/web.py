@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from leadhub.access import Permission, Principal
-from leadhub.api import charts
+from leadhub.api import charts, i18n
 from leadhub.api.auth import COOKIE, context, identify, require
 from leadhub.api.context import ApiContext
 from leadhub.api.params import FilterParams, build_search
@@ -40,6 +40,21 @@ def local_time(value: Any) -> str:
 
 
 TEMPLATES.env.filters["local"] = local_time
+
+
+@jinja2.pass_context
+def _t(context: jinja2.runtime.Context, key: str, **values: Any) -> str:
+    return i18n.translate(context.get("lang", i18n.DEFAULT), key, **values)
+
+
+@jinja2.pass_context
+def _label(context: jinja2.runtime.Context, value: Any, kind: str) -> str:
+    return i18n.label(context.get("lang", i18n.DEFAULT), kind, value)
+
+
+TEMPLATES.env.globals["t"] = _t
+TEMPLATES.env.filters["label"] = _label
+TEMPLATES.env.globals["languages"] = i18n.NATIVE_NAMES
 PAGE_SIZE = 20
 ACTION_LABELS = {
     "accept": "Accept 受理", "assign": "Assign 派单", "start": "Start 开始办理", "return": "Return 退单",
@@ -79,8 +94,16 @@ def error_page(request: Request, status_code: int, detail: Any) -> HTMLResponse:
     return response
 
 
+def page_language(request: Request) -> str:
+    return i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+
+
 def _render(request: Request, name: str, who: Principal | None, **values: Any) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(request, name, {"who": who, **values})
+    lang = page_language(request)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return TEMPLATES.TemplateResponse(
+        request, name, {"who": who, "lang": lang, "html_lang": i18n.HTML_LANG[lang], "here": here, **values}
+    )
 
 
 def _url(path: str, params: dict[str, Any]) -> str:
@@ -95,6 +118,14 @@ def build_router() -> APIRouter:
     @router.get("/")
     def home() -> RedirectResponse:
         return RedirectResponse("/search", status_code=303)
+
+    @router.get("/lang/{code}")
+    def switch_language(code: str, next: str | None = None) -> RedirectResponse:
+        # A plain link (no script, no form): the choice is remembered for a year on this browser.
+        response = RedirectResponse(_safe_next(next), status_code=303)
+        if code in i18n.LANGUAGES:
+            response.set_cookie(i18n.COOKIE, code, max_age=365 * 24 * 3600, httponly=True, samesite="lax")
+        return response
 
     @router.get("/login")
     def login_form(request: Request, next: str | None = None, error: str | None = None) -> HTMLResponse:
@@ -196,11 +227,12 @@ def build_router() -> APIRouter:
         ctx: ApiContext = Depends(context),
     ) -> HTMLResponse:  # fmt: skip
         stats = ctx.store.stats(StatsRequest(interval=interval))
+        lang = page_language(request)
         figures = {
-            "over_time": charts.categories_over_time(stats.by_category_over_time),
-            "place": charts.horizontal_bars("Cases by place", stats.by_place),
-            "channel": charts.pie("Leads by channel", stats.by_channel),
-            "funnel": charts.status_funnel(stats.status_funnel),
+            "over_time": charts.categories_over_time(stats.by_category_over_time, lang),
+            "place": charts.horizontal_bars("chart.by_place", stats.by_place, lang),
+            "channel": charts.pie("chart.by_channel", stats.by_channel, lang),
+            "funnel": charts.status_funnel(stats.status_funnel, lang),
         }
         return _render(request, "dashboard.html", who, stats=stats, figures=figures, interval=interval.value)
 
