@@ -1,20 +1,33 @@
 """Our HTTP client for sources: timeouts, a size limit, http(s) only, conditional GET, and a guard
 against requests to loopback, private, link-local and metadata addresses (re-checked on every
-redirect) unless a source explicitly allows them."""
+redirect) unless a source explicitly allows them; cloud metadata is refused even then (addresses.py
+decides). URLs in messages are redacted: a source's URL may carry a token."""
 
 from __future__ import annotations
 
-import ipaddress
 import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from ipaddress import ip_address
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
+from ingestors.addresses import (
+    METADATA_HOSTS,
+    IPAddress,
+    NotAnAddress,
+    literal_address,
+    refusal,
+)
 from ingestors.base import SourceUnavailable
+from schemas.redaction import redact
 
 USER_AGENT = "leadhub/0.1 (+https://github.com/leadhub; public-service leads collector)"
 MAX_REDIRECTS = 5
+
+Resolver = Callable[[str, int], list[str]]
 
 
 class BlockedAddress(SourceUnavailable):
@@ -33,47 +46,124 @@ class Fetched:
         return self.status == 304
 
 
-def check_url(url: str, allow_private: bool) -> None:
+def system_resolve(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return [info[4][0] for info in infos]
+
+
+def addresses_of(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
+    """What a connection to ``host`` may reach: the literal address it spells, or what it resolves to."""
+    literal = literal_address(host)
+    if literal is not None:
+        return [literal]
+    return [ip_address(answer.split("%")[0]) for answer in resolve(host, port)]
+
+
+def check_url(url: str, allow_private: bool, resolve: Resolver = system_resolve) -> None:
+    shown = redact(url)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise BlockedAddress(f"{url}: only http and https URLs are fetched")
-    if not parts.hostname:
-        raise BlockedAddress(f"{url}: no host")
+        raise BlockedAddress(f"{shown}: only http and https URLs are fetched")
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise SourceUnavailable(f"{url}: cannot resolve {parts.hostname}: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_link_local or address.is_multicast or address.is_unspecified:
-            # Cloud metadata (169.254.169.254) and friends: never a source, whatever the source allows.
-            raise BlockedAddress(f"{url}: {parts.hostname} is {address}, a link-local or multicast address")
-        if allow_private:
-            continue
-        if not address.is_global:
-            raise BlockedAddress(
-                f"{url}: {parts.hostname} is {address}, a loopback, private, link-local or reserved address; "
-                "set allow_private_network: true on the source if that is intended"
-            )
+        host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:  # a port that is not a number
+        raise BlockedAddress(f"{shown}: {exc}") from None
+    if not host:
+        raise BlockedAddress(f"{shown}: no host")
+    if host.rstrip(".") in METADATA_HOSTS:
+        raise BlockedAddress(f"{shown}: {host} names a cloud metadata service, never a source")
+    try:
+        addresses = addresses_of(host, port, resolve)
+    except NotAnAddress as exc:
+        raise BlockedAddress(f"{shown}: {exc}") from None
+    except (socket.gaierror, UnicodeError) as exc:
+        raise SourceUnavailable(f"{shown}: cannot resolve {host}: {exc}") from None
+    for address in addresses:
+        reason = refusal(address, allow_private)
+        if reason:
+            raise BlockedAddress(f"{shown}: {_where(host, address)}{reason}")
+
+
+def _where(host: str, address: IPAddress) -> str:
+    """'' when the host is the address written plainly, else which address the host stands for."""
+    return "" if host.strip("[]") == str(address) else f"{host} is {address}; "
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or ""), parts.port
+
+
+class GuardedBackend(httpcore.NetworkBackend):
+    """Connects only to an address the guard accepts, and to exactly that address: the name is
+    resolved once, here, so an answer that changes after check_url (DNS rebinding) is judged too."""
+
+    def __init__(self, allow_private: bool, resolve: Resolver = system_resolve,
+                 inner: httpcore.NetworkBackend | None = None) -> None:  # fmt: skip
+        self.allow_private = allow_private
+        self.resolve = resolve
+        self.inner = inner or httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options=None) -> httpcore.NetworkStream:  # fmt: skip
+        try:
+            addresses = addresses_of(host, port, self.resolve)
+        except NotAnAddress as exc:
+            raise BlockedAddress(str(exc)) from None
+        except (socket.gaierror, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
+        for address in addresses:
+            reason = refusal(address, self.allow_private)
+            if reason:
+                raise BlockedAddress(f"{_where(host, address)}{reason}")
+        last: Exception | None = None
+        for address in addresses:  # all accepted; try them in the resolver's order, as a socket would
+            try:
+                return self.inner.connect_tcp(str(address), port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                last = exc
+        raise last or httpcore.ConnectError(f"{host} resolves to no address")
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None) -> httpcore.NetworkStream:
+        raise BlockedAddress("sources are fetched over TCP only")
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+def guarded_transport(allow_private: bool, resolve: Resolver = system_resolve) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport()
+    # httpx takes no network backend of its own; its pool does (a test checks the attribute is there).
+    transport._pool._network_backend = GuardedBackend(allow_private, resolve)
+    return transport
 
 
 class HttpFetcher:
+    """GET with the guard on every hop. ``headers`` are the source's own (API keys, tokens): they go
+    to the source's origin only, never along a redirect to another host, and are never printed."""
+
     def __init__(self, *, allow_private: bool = False, timeout_s: float = 20.0, max_bytes: int = 10 * 1024 * 1024,
-                 transport: httpx.BaseTransport | None = None) -> None:  # fmt: skip
+                 headers: Mapping[str, str] | None = None, transport: httpx.BaseTransport | None = None,
+                 resolve: Resolver = system_resolve) -> None:  # fmt: skip
         self.allow_private = allow_private
         self.max_bytes = max_bytes
+        self.resolve = resolve
+        self._source_headers = dict(headers or {})
         self._client = httpx.Client(
-            timeout=timeout_s, follow_redirects=False, headers={"User-Agent": USER_AGENT}, transport=transport
-        )
+            timeout=timeout_s, follow_redirects=False, headers={"User-Agent": USER_AGENT},
+            transport=transport or guarded_transport(allow_private, resolve),
+        )  # fmt: skip
 
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
-        headers = {}
+        conditional = {}
         if etag:
-            headers["If-None-Match"] = etag
+            conditional["If-None-Match"] = etag
         if last_modified:
-            headers["If-Modified-Since"] = last_modified
+            conditional["If-Modified-Since"] = last_modified
+        origin = _origin(url)
         for _ in range(MAX_REDIRECTS + 1):
-            check_url(url, self.allow_private)
+            check_url(url, self.allow_private, self.resolve)
+            headers = {**self._source_headers, **conditional} if _origin(url) == origin else conditional
             try:
                 with self._client.stream("GET", url, headers=headers) as response:
                     if response.is_redirect and "location" in response.headers:
@@ -83,13 +173,15 @@ class HttpFetcher:
                     for chunk in response.iter_bytes():
                         body += chunk
                         if len(body) > self.max_bytes:
-                            raise SourceUnavailable(f"{url}: larger than {self.max_bytes} bytes")
+                            raise SourceUnavailable(f"{redact(url)}: larger than {self.max_bytes} bytes")
                     if response.status_code >= 400:
-                        raise SourceUnavailable(f"{url}: HTTP {response.status_code}")
+                        raise SourceUnavailable(f"{redact(url)}: HTTP {response.status_code}")
                     return Fetched(url, response.status_code, bytes(body), dict(response.headers))
+            except BlockedAddress as exc:  # from the connection itself: the name now resolves elsewhere
+                raise BlockedAddress(f"{redact(url)}: {exc}") from None
             except httpx.HTTPError as exc:
-                raise SourceUnavailable(f"{url}: {type(exc).__name__}: {exc}") from None
-        raise SourceUnavailable(f"{url}: more than {MAX_REDIRECTS} redirects")
+                raise SourceUnavailable(redact(f"{url}: {type(exc).__name__}: {exc}")) from None
+        raise SourceUnavailable(f"{redact(url)}: more than {MAX_REDIRECTS} redirects")
 
     def close(self) -> None:
         self._client.close()
