@@ -9,10 +9,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from schemas.private_files import private_file
+from schemas.redaction import redact
+
 
 class IngestState:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # cursors and items seen: 0600 in a 0700 folder
         # One connection shared by the scheduler's threads, serialized by a lock.
         self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         self._lock = threading.RLock()
@@ -33,6 +36,9 @@ class IngestState:
         return json.loads(row[0]) if row else {}
 
     def save(self, source: str, state: dict[str, Any]) -> None:
+        if isinstance(state.get("last_error"), str):
+            # An error quotes the URL it failed on, and a source's URL may carry a token: never store one.
+            state["last_error"] = redact(state["last_error"])
         with self._lock, self._db:
             self._db.execute(
                 "INSERT INTO source_state VALUES (?, ?) ON CONFLICT(source) DO UPDATE SET state = excluded.state",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import uuid
 
 from pydantic import Field, field_validator
@@ -49,6 +51,27 @@ class FieldReport(Strict):
         return value
 
 
+def report_external_id(officer: str, report_id: str) -> str:
+    """The lead's external id (its ``lead_id`` is ``lead_id_for(INTAKE_SOURCE, this)``): per officer,
+    so two officers' report ids never collide and one officer's retry is the same lead.
+
+    ``officer:report_id``, with ``%`` and ``:`` in the officer's name percent-encoded, so the first
+    ``:`` always ends the name: officer "a:b" with report "c" and officer "a" with report "b:c" are
+    two leads (a plain join made both "a:b:c"). For a name without ``%`` or ``:`` (every name
+    `leadhub api key create` suggests) this is the plain join that ids stored before were made
+    with, so a retry of an earlier report still finds its lead.
+    """
+    return f"{officer.replace('%', '%25').replace(':', '%3A')}:{report_id}"
+
+
+def report_digest(report: FieldReport) -> str:
+    """A hash of what the report says (everything but its id). A report_id sent again with another
+    digest is a different report under a used id, which the API refuses (409): the lead and its
+    case would otherwise disagree (the case keeps the first version's title)."""
+    content = report.model_dump(mode="json", exclude={"report_id"})
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
 def report_to_raw_lead(report: FieldReport, officer: str) -> RawLead:
     labels = _LABELS["en" if report.lang == "en" else "zh"]
     body = "\n\n".join(
@@ -58,8 +81,7 @@ def report_to_raw_lead(report: FieldReport, officer: str) -> RawLead:
     return RawLead(
         source=INTAKE_SOURCE,
         channel="officer",
-        # Per officer: two officers' report ids never collide, one officer's retry is the same lead.
-        external_id=f"{officer}:{report.report_id}",
+        external_id=report_external_id(officer, report.report_id),
         title=report.title,
         body=body,
         author=officer,
@@ -67,5 +89,6 @@ def report_to_raw_lead(report: FieldReport, officer: str) -> RawLead:
         published_at=report.visited_at,
         lang=report.lang,
         attachments=[Attachment(url=link) for link in report.evidence],
-        extra={"tried": report.tried, "went_wrong": report.went_wrong, "report_id": report.report_id},
+        extra={"tried": report.tried, "went_wrong": report.went_wrong, "report_id": report.report_id,
+               "report_digest": report_digest(report)},  # fmt: skip
     )

@@ -139,7 +139,39 @@ class ApiSettings(_Section):
         5.0, ge=0, description="How long an action waits to see itself in the index before answering 202."
     )
     max_page_size: int = Field(200, ge=1, le=10_000)
-    public_url: str | None = Field(None, description="Base URL printed and used in Open311 links.")
+    public_url: str | None = Field(
+        None, description="Base URL printed and used in Open311 links; https here marks the session cookie Secure."
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body accepted (a bigger one gets 413)."
+    )
+    session_ttl_s: int = Field(8 * 3600, ge=60, le=30 * 24 * 3600, description="How long a web login lasts.")
+    session_secret: SecretStr | None = Field(
+        None, description="Signs web sessions; shared by all API replicas. Unset: generated once into session_secret_file."
+    )
+    session_secret_file: Path | None = Field(None, description="Where a generated secret is kept; default .local/session-secret.")
+    sessions_db: Path | None = Field(
+        None, description="Ended (logged-out) sessions until they expire (SQLite); default .local/api-sessions.sqlite."
+    )
+
+    @field_validator("keys")
+    @classmethod
+    def _unique_names(cls, keys: list[ApiKeySpec]) -> list[ApiKeySpec]:
+        # The name is the actor of every case event: two holders under one name could not be told apart.
+        names = [spec.name for spec in keys]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"API key names must be unique; repeated: {', '.join(repeated)}")
+        return keys
+
+
+class CliSettings(_Section):
+    """Who the terminal user is, for what the CLI prints (reporters' contacts follow leadhub.access)."""
+
+    role: Literal["analyst", "officer", "admin"] = Field(
+        "analyst", description="analyst: no contacts; officer: contacts of the departments' cases; admin: all."
+    )
+    departments: list[str] = Field(default_factory=list, description="For role officer: their departments ('*' = all).")
 
 
 class EmbeddedSettings(_Section):
@@ -183,6 +215,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     api: ApiSettings = ApiSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()
+    cli: CliSettings = CliSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -23,6 +23,7 @@ from enrichers.dedup import MemoryDedupState, Sketch
 from schemas.cases import Case, CaseEvent, Status
 from schemas.dead_letters import DeadLetter
 from schemas.leads import Lead
+from schemas.private_files import private_file
 from schemas.status_machine import apply_event
 from sinks.documents import MEMBERSHIP_FIELDS, case_handling_doc
 
@@ -90,7 +91,7 @@ class EmbeddedIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)  # leads with reporters' contacts: 0600 in a 0700 folder
         self._local = threading.local()
         self.write_lock = threading.RLock()
         with self.write_lock:

@@ -7,14 +7,17 @@ import time
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import HTTPException
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from leadhub.api import open311_routes, v1, web
+from leadhub.api.auth import identify
 from leadhub.api.context import ApiContext
+from leadhub.api.guards import BodyLimit, SecurityHeaders, docs_policy, validation_errors
 from leadhub.errors import RetryableError
 from leadhub.read_store import StoreQueryError
 from leadhub.search_backend import NotFound, SearchUnavailable
@@ -31,6 +34,9 @@ def create_app(context: ApiContext) -> FastAPI:
         title="leadhub API",
         version="1",
         description="Leads and cases of public-service complaints: search, act on cases, submit field reports, statistics, Open311.",
+        # /docs is served below with its own Content-Security-Policy; ReDoc would need another.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.context = context
     app.include_router(v1.build_router(context.settings.max_page_size))
@@ -54,6 +60,14 @@ def create_app(context: ApiContext) -> FastAPI:
     async def _bad_query(request: Request, exc: StoreQueryError) -> JSONResponse:
         return _error(400, f"the search store refused the query: {exc.message}", "simplify the query or filters")
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        # What was wrong and where, with the input cut short: a 10 MB body must not come back whole.
+        errors = validation_errors(exc.errors())
+        if web.wants_html(request):
+            return web.error_page(request, 422, errors)
+        return JSONResponse({"detail": errors}, status_code=422)
+
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException):
         # Pages send people to the login form; the API answers 401 with the reason.
@@ -74,15 +88,28 @@ def create_app(context: ApiContext) -> FastAPI:
         return response
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the store's reachability")
-    def healthz() -> JSONResponse:
+    def healthz(request: Request) -> JSONResponse:
+        # Anyone (probes) learns up or down and the kind of store; only an admin its location
+        # (the embedded file's absolute path, the reason the engine is unreachable).
+        who = identify(request)
+        admin = who is not None and who.role == "admin"
         try:
             store = context.store.ping()
         except RetryableError as exc:
-            return JSONResponse({"status": "unavailable", "error": exc.message}, status_code=503)
-        return JSONResponse({"status": "ok", "store": store})
+            return JSONResponse({"status": "unavailable", **({"error": exc.message} if admin else {})}, status_code=503)
+        return JSONResponse({"status": "ok", "store": store if admin else store.split(" ", 1)[0]})
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        page = get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - Swagger UI")
+        page.headers["content-security-policy"] = docs_policy(page.body.decode("utf-8"))
+        return page
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
     def metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(context.metrics.registry).decode(), media_type=CONTENT_TYPE_LATEST)
 
+    # Outermost last: the body limit refuses a large request before anything reads it.
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes)
     return app

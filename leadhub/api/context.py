@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from enrichers.places import Gazetteer, load_gazetteer
 from enrichers.taxonomy import Taxonomy
 from leadhub.access import KeyRing
+from leadhub.api.sessions import SessionManager
 from leadhub.case_actions import Publisher
 from leadhub.read_store import ReadStore
 from leadhub.errors import ConfigError
@@ -40,6 +42,30 @@ class ApiContext:
     taxonomy: Taxonomy
     keys: KeyRing
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
+    # Place filters accept the gazetteer's names and aliases (稠城 = 稠城街道).
+    gazetteer: Gazetteer = field(default_factory=load_gazetteer)
+    # Web logins; the default lives and dies with the process (tests). build_context persists them.
+    sessions: SessionManager = field(default_factory=SessionManager.ephemeral)
+
+
+def build_sessions(settings: Settings) -> SessionManager:
+    """Sessions signed with api.session_secret, else with a secret generated once into a 0600 file."""
+    from deploy.local.manager import services_home
+    from leadhub.api.sessions import load_or_create_secret
+
+    api = settings.api
+    local = services_home(settings).parent
+    if api.session_secret is not None:
+        secret = api.session_secret.get_secret_value().encode("utf-8")
+        if len(secret) < 16:
+            raise ConfigError("api.session_secret is shorter than 16 characters", hint="use a long random string")
+    else:
+        path = api.session_secret_file or local / "session-secret"
+        try:
+            secret = load_or_create_secret(path)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read or create the session secret: {exc}", hint="check api.session_secret_file") from None
+    return SessionManager(secret, api.session_ttl_s, api.sessions_db or local / "api-sessions.sqlite")
 
 
 def build_context(settings: Settings, pipeline: EmbeddedPipeline | None = None) -> ApiContext:
@@ -56,10 +82,12 @@ def build_context(settings: Settings, pipeline: EmbeddedPipeline | None = None) 
         from leadhub.embedded import EmbeddedPipeline, EmbeddedPublisher
 
         pipeline = pipeline or EmbeddedPipeline(settings)
-        return ApiContext(settings.api, pipeline.store, EmbeddedPublisher(pipeline), taxonomy, keys)
+        return ApiContext(
+            settings.api, pipeline.store, EmbeddedPublisher(pipeline), taxonomy, keys, sessions=build_sessions(settings)
+        )
     from leadhub.case_actions import KafkaPublisher
     from leadhub.read_store import EngineStore
     from leadhub.search_backend import SearchBackend
 
     store = EngineStore(SearchBackend.from_settings(settings.search), settings.search.index_prefix)
-    return ApiContext(settings.api, store, KafkaPublisher(settings.kafka), taxonomy, keys)
+    return ApiContext(settings.api, store, KafkaPublisher(settings.kafka), taxonomy, keys, sessions=build_sessions(settings))

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import HTTPException, Query, status
 from pydantic import ValidationError
 
-from leadhub.access import Permission, Principal
 from leadhub.queries import Filters, Kind, SearchRequest, Sort
 
 
@@ -62,10 +61,3 @@ def page_params(max_size: int):
         return dict(q=q, sort=sort.value, page=page, size=size, facets=facets)
 
     return params
-
-
-def redact_lead(lead: dict[str, Any], who: Principal) -> dict[str, Any]:
-    """Personal contacts only for those allowed to see them."""
-    if who.can(Permission.read_contacts):
-        return lead
-    return {k: v for k, v in lead.items() if k != "contact"}

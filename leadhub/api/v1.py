@@ -8,11 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from leadhub.access import Permission, Principal
+from leadhub.access import Permission, Principal, redact_lead
 from leadhub.api.auth import context, require
 from leadhub.api.context import ApiContext
-from leadhub.api.params import FilterParams, build_search, page_params, redact_lead, validation_detail
+from leadhub.api.params import FilterParams, build_search, page_params, validation_detail
 from leadhub.case_actions import CaseNotFound, act
+from leadhub.contacts import visible_leads
 from leadhub.intake import FieldReport, report_to_raw_lead
 from leadhub.queries import Filters, Interval, SearchPage, SearchRequest, Sort, Stats, StatsRequest
 from schemas.cases import Action, CaseEvent, Status
@@ -55,7 +56,7 @@ def case_with_leads(ctx: ApiContext, case_id: str, who: Principal) -> dict[str, 
         SearchRequest(kind="leads", filters=Filters(case_id=[case_id]), sort=Sort.oldest, size=CASE_LEADS_LIMIT, facets=False)
     )
     case = {k: v for k, v in case.items() if k != "state_offset"}
-    case["leads"] = [redact_lead(lead, who) for lead in leads.hits]
+    case["leads"] = [redact_lead(lead, who, case.get("department")) for lead in leads.hits]
     case["allowed_actions"] = [a.value for a in allowed_actions_for(case, who)]
     return case
 
@@ -100,7 +101,7 @@ def build_router(max_page_size: int) -> APIRouter:
         ctx: ApiContext = Depends(context),
     ) -> SearchPage:  # fmt: skip
         result = ctx.store.search(build_search("leads", filters=filters.values, **page))
-        result.hits = [redact_lead(hit, who) for hit in result.hits]
+        result.hits = visible_leads(ctx.store, result.hits, who)
         return result
 
     @router.get("/cases", response_model=SearchPage, summary="Search cases")

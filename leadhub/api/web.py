@@ -1,7 +1,9 @@
 """Web pages for analysts and officers: search with facets, the case page with its actions, the dashboard.
 
-Server-rendered with Jinja2 (autoescaped: a lead's ``<script>`` shows as text). The login form puts the
-API key in an HttpOnly, SameSite=Strict cookie; POSTs from another origin are refused.
+Server-rendered with Jinja2 (autoescaped: a lead's ``<script>`` shows as text). The login form checks
+the API key and sets a signed, expiring session (leadhub.api.sessions) in an HttpOnly, SameSite=Lax
+cookie, which logout revokes; POSTs from another origin are refused. Messages after a redirect come
+from a fixed set (leadhub.api.outcomes), never from the query string.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from leadhub.access import Permission, Principal
+from leadhub.access import Permission, Principal, key_digest
 from leadhub.api import charts, i18n
-from leadhub.api.auth import COOKIE, context, identify, require
+from leadhub.api import outcomes
+from leadhub.api.auth import COOKIE, context, identify, require, session_cookie
 from leadhub.api.context import ApiContext
 from leadhub.api.params import FilterParams, build_search
 from leadhub.api.v1 import EventRequest, case_with_leads, submit_event
+from leadhub.contacts import visible_leads
 from leadhub.queries import CITY_ZONE, FACETS, Interval, Sort, StatsRequest
 
 # Autoescape every template, whatever its name: lead text is untrusted.
@@ -129,25 +133,29 @@ def build_router() -> APIRouter:
 
     @router.get("/login")
     def login_form(request: Request, next: str | None = None, error: str | None = None) -> HTMLResponse:
-        return _render(request, "login.html", identify(request), next=_safe_next(next), error=error)
+        return _render(request, "login.html", identify(request), next=_safe_next(next), error=outcomes.error_text(error))
 
     @router.post("/login")
     def login(request: Request, key: str = Form(...), next: str = Form("/search"), ctx: ApiContext = Depends(context)):
         _same_origin(request)
-        who = ctx.keys.identify(key.strip())
-        if who is None:
-            return _render(request, "login.html", None, next=_safe_next(next), error="Unknown key.")
+        digest = key_digest(key.strip())
+        if ctx.keys.by_digest(digest) is None:
+            response = _render(request, "login.html", None, next=_safe_next(next), error=outcomes.error_text("unknown_key"))
+            response.status_code = status.HTTP_401_UNAUTHORIZED
+            return response
         response = RedirectResponse(_safe_next(next), status_code=303)
-        response.set_cookie(
-            COOKIE, key.strip(), httponly=True, samesite="strict", secure=request.url.scheme == "https", max_age=12 * 3600
-        )
+        # The cookie holds a session naming the key's hash, never the key: logout ends it for good.
+        session_cookie(response, request, ctx.sessions.issue(digest), ctx.sessions.ttl_s)
         return response
 
     @router.post("/logout")
-    def logout(request: Request) -> RedirectResponse:
+    def logout(request: Request, ctx: ApiContext = Depends(context)) -> RedirectResponse:
         _same_origin(request)
+        token = request.cookies.get(COOKIE)
+        if token:
+            ctx.sessions.revoke(token)  # a copy of the cookie is refused from now on
         response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(COOKIE)
+        response.delete_cookie(COOKIE, path="/")
         return response
 
     @router.get("/search")
@@ -167,6 +175,8 @@ def build_router() -> APIRouter:
         error, result = None, None
         try:
             result = ctx.store.search(build_search(kind, q, selected, sort.value, page, PAGE_SIZE, True))
+            if kind == "leads":
+                result.hits = visible_leads(ctx.store, result.hits, who)
         except HTTPException as exc:
             error = detail_text(exc.detail)
         base = {"kind": kind, "q": q, "sort": sort.value, **{k: v for k, v in selected.items() if v not in (None, [], False)}}
@@ -189,6 +199,7 @@ def build_router() -> APIRouter:
     @router.get("/cases/{case_id}")
     def case_page(
         request: Request, case_id: str, message: str | None = None, error: str | None = None,
+        action: str | None = None, status_: str | None = Query(None, alias="status"), pending: bool = False,
         who: Principal = Depends(reader), ctx: ApiContext = Depends(context),
     ) -> HTMLResponse:  # fmt: skip
         case = case_with_leads(ctx, case_id, who)
@@ -196,7 +207,9 @@ def build_router() -> APIRouter:
         for lead in case["leads"]:
             by_channel.setdefault(lead.get("channel") or "other", []).append(lead)
         return _render(
-            request, "case.html", who, case=case, by_channel=by_channel, message=message, error=error,
+            request, "case.html", who, case=case, by_channel=by_channel,
+            message=outcomes.done_text(action, status_, pending, ACTION_LABELS) if message == "done" else None,
+            error=outcomes.error_text(error),
             action_labels=ACTION_LABELS, action_fields=ACTION_FIELDS, note_required=NOTE_REQUIRED,
         )  # fmt: skip
 
@@ -213,12 +226,11 @@ def build_router() -> APIRouter:
         outcome: dict[str, str]
         try:
             accepted = submit_event(ctx, case_id, EventRequest(**fields, lead_ids=ids), who)
-            shown = "" if accepted.visible else " (the index shows it in a moment; reload)"
-            outcome = {"message": f"{ACTION_LABELS.get(action, action)}: done, status {accepted.status}{shown}"}
-        except ValidationError as exc:
-            outcome = {"error": "; ".join(e["msg"] for e in exc.errors())}
+            outcome = {"message": "done", "action": action, "status": accepted.status, "pending": not accepted.visible}
+        except ValidationError:
+            outcome = {"error": "invalid"}
         except HTTPException as exc:
-            outcome = {"error": detail_text(exc.detail)}
+            outcome = {"error": outcomes.error_code(exc.status_code)}
         return RedirectResponse(_url(f"/cases/{case_id}", outcome), status_code=303)
 
     @router.get("/dashboard")

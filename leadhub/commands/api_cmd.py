@@ -51,6 +51,7 @@ def serve(
 
 @key_app.command("create")
 def create_key(
+    ctx: typer.Context,
     name: str = typer.Option(..., "--name", help="Who holds the key; becomes the actor of their case events."),
     role: str = typer.Option(..., "--role", help="analyst, officer, intake or admin."),
     department: list[str] = typer.Option([], "--department", help="Officers: a department they act for (repeatable, * = all)."),
@@ -62,6 +63,12 @@ def create_key(
     from leadhub.errors import LeadhubError
     from leadhub.settings import ApiKeySpec
 
+    taken = {spec.name for spec in ctx.obj.settings.api.keys}
+    if name in taken:
+        raise LeadhubError(
+            f"an API key named {name!r} already exists in api.keys",
+            hint="choose another --name (the name is the actor of case events, so it must be unique)",
+        )
     try:
         key = new_key()
         spec = ApiKeySpec(name=name, sha256=key_digest(key), role=role, departments=department)

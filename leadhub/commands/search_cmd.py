@@ -61,6 +61,8 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="The whole answer (hits and facets) as JSON."),
 ) -> None:
     """Search leads or cases; a table, or JSON with --json."""
+    from leadhub.access import Principal
+    from leadhub.contacts import visible_leads
     from leadhub.search_backend import NotFound
     from leadhub.stores import open_read_store
 
@@ -74,9 +76,14 @@ def search(
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'][-1:]))}: {e['msg']}" for e in exc.errors())
         raise LeadhubError(f"invalid search: {problems}", hint="see `leadhub search --help`") from None
-    store, close = open_read_store(ctx.obj.settings)
+    settings = ctx.obj.settings
+    store, close = open_read_store(settings)
     try:
         result = store.search(request)
+        if result.kind == "leads":
+            # The terminal user's role (cli.role, default analyst) decides whose contacts are printed.
+            terminal = Principal("cli", settings.cli.role, frozenset(settings.cli.departments))
+            result.hits = visible_leads(store, result.hits, terminal)
     except NotFound as exc:
         raise StartupError(f"the indices are missing: {exc.message}", hint="run `leadhub index init`") from None
     finally:

@@ -1,0 +1,148 @@
+"""What every response carries and every request is held to: security headers, a body size limit,
+validation errors that do not echo their input. ASGI middleware plus pure helpers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import HTTPException
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# The pages run no script and load nothing from elsewhere.
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+# Swagger UI (/docs) comes from its CDN and starts with one inline script, allowed by its hash.
+DOCS_CDN = "https://cdn.jsdelivr.net"
+DOCS_FAVICON = "https://fastapi.tiangolo.com"
+DOCS_PATHS = ("/docs",)
+HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",  # frame-ancestors for browsers that predate CSP
+    # Same-origin form posts keep their Referer (the cross-site check falls back to it); nothing
+    # of a case's address leaves for another site.
+    "referrer-policy": "same-origin",
+}
+INPUT_CHARS = 200
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def docs_policy(html: str) -> str:
+    """The /docs page's policy: its CDN's script and style, its inline script by hash, nothing else."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
+        for script in _INLINE_SCRIPT.findall(html)
+    )
+    return (
+        f"default-src 'none'; script-src {DOCS_CDN} {hashes}; style-src {DOCS_CDN} 'unsafe-inline'; "
+        f"img-src 'self' data: {DOCS_FAVICON}; connect-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+
+
+def _short(value: Any) -> Any:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) <= INPUT_CHARS:
+        return value
+    return text[:INPUT_CHARS] + f"… ({len(text)} characters)"
+
+
+def validation_errors(errors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each error's place, message and type, and its input cut to INPUT_CHARS characters (pydantic
+    echoes the whole input otherwise: the whole body, when the body is not valid JSON)."""
+    shown = []
+    for error in errors:
+        entry = {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+        if "input" in error:
+            entry["input"] = _short(error["input"])
+        shown.append(entry)
+    return shown
+
+
+class SecurityHeaders:
+    """Content-Security-Policy and friends on every response (the docs page brings its own CSP)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():
+                    headers.setdefault(name, value)
+                headers.setdefault("content-security-policy", PAGE_POLICY)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class _TooLarge(HTTPException):
+    # An HTTPException, so that FastAPI, reading the body inside a route, passes it on as it is
+    # (anything else it turns into "400 error parsing the body").
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, detail=too_large(max_bytes))
+
+
+def too_large(max_bytes: int) -> str:
+    return f"request body too large: at most {max_bytes} bytes are accepted (api.max_body_bytes)"
+
+
+class BodyLimit:
+    """413 for a request body over ``max_bytes``: at once when Content-Length says so, else as soon
+    as a streamed (chunked) body passes the limit, before the app has it all in memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _refusal(self) -> JSONResponse:
+        return JSONResponse(
+            {"detail": too_large(self.max_bytes)},
+            status_code=413,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refusal()(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge(self.max_bytes)
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLarge:
+            if started:  # too late for a 413; the connection just ends
+                raise
+            await self._refusal()(scope, receive, send)

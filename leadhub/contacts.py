@@ -1,0 +1,37 @@
+"""Reporters' contacts leave leadhub only for those allowed to see them (leadhub.access): admins and
+officers of the case's department. Used by the API, the web pages and the ``search`` CLI alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadhub.access import Permission, Principal, redact_lead
+from leadhub.queries import Filters, SearchRequest
+from leadhub.read_store import ReadStore
+
+
+def case_departments(store: ReadStore, case_ids: set[str]) -> dict[str, str | None]:
+    """The current department of each case (an officer's assignment may have moved it away from the
+    department its leads were routed to); a case not found is absent."""
+    if not case_ids:
+        return {}
+    page = store.search(
+        SearchRequest(kind="cases", filters=Filters(ids=sorted(case_ids)), size=len(case_ids), facets=False)
+    )
+    return {hit["case_id"]: hit.get("department") for hit in page.hits}
+
+
+def visible_leads(store: ReadStore, leads: list[dict[str, Any]], who: Principal) -> list[dict[str, Any]]:
+    """Each lead as ``who`` may see it. Looks up cases only when a lead has a contact that ``who``
+    might be allowed to see (an analyst's page costs no extra query)."""
+    if not who.can(Permission.read_contacts) or not any(lead.get("contact") for lead in leads):
+        return [redact_lead(lead, who, None) for lead in leads]
+    wanted = {lead["case_id"] for lead in leads if lead.get("contact") and lead.get("case_id")}
+    departments = case_departments(store, wanted)
+
+    def department(lead: dict[str, Any]) -> str | None:
+        # A lead not (yet) grouped into a case: its own routed department stands in for the case's.
+        case_id = lead.get("case_id")
+        return departments[case_id] if case_id in departments else lead.get("department")
+
+    return [redact_lead(lead, who, department(lead)) for lead in leads]
