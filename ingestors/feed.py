@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError
 from ingestors.base import FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable, register
 from ingestors.http import HttpFetcher
 from schemas.leads import RawLead
+from schemas.redaction import redact
 
 _DECLARED = re.compile(rb"""<\?xml[^>]*encoding=["']([A-Za-z0-9_.-]+)["']""")
 _FALLBACKS = ("utf-8", "gb18030", "big5")
@@ -100,9 +101,9 @@ class FeedKind(SourceKind):
             return
         items, problem = entries_to_leads(decode_feed(response.content, self.options.encoding), ctx)
         if problem and not items:
-            raise SourceUnavailable(f"{self.options.url}: not a feed ({problem})")
+            raise SourceUnavailable(f"{redact(self.options.url)}: not a feed ({problem})")
         if problem:
-            ctx.warnings.append(f"{self.options.url}: {problem}")
+            ctx.warnings.append(f"{redact(self.options.url)}: {problem}")
         for key, header in (("etag", "etag"), ("last_modified", "last-modified")):
             if header in response.headers:
                 ctx.state[key] = response.headers[header]

@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from ingestors.base import FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable, register
 from ingestors.http import HttpFetcher
 from schemas.leads import RawLead
+from schemas.redaction import redact
 from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
 
 LEAD_FIELDS = ("external_id", "title", "body", "url", "author", "location_text", "published_at",
@@ -60,7 +62,11 @@ class JsonApiOptions(KindOptions):
     extra_fields: dict[str, str] = Field(default_factory=dict, description="extra key -> dotted path.")
     pagination: Pagination = Pagination()
     since: Since | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Sent with every request to the API's own host (never along a redirect elsewhere). Values "
+        "are secrets: never printed; give them as ${ENV:NAME} in sources.yaml.",
+    )
     date_formats: list[str] = Field(default_factory=lambda: list(DEFAULT_DATE_FORMATS))
     allow_private_network: bool = False
     timeout_s: float = Field(20.0, gt=0)
@@ -135,10 +141,13 @@ class JsonApiKind(SourceKind):
     kind = "json_api"
     Options = JsonApiOptions
     options: JsonApiOptions
+    transport: httpx.BaseTransport | None = None  # tests hand in an httpx.MockTransport
 
     def fetch(self, ctx: FetchContext) -> Iterator[RawLead | Problem]:
         opts = self.options
-        http = HttpFetcher(allow_private=opts.allow_private_network, timeout_s=opts.timeout_s)
+        headers = {name: value.get_secret_value() for name, value in opts.headers.items()}
+        http = HttpFetcher(allow_private=opts.allow_private_network, timeout_s=opts.timeout_s, headers=headers,
+                           transport=self.transport)  # fmt: skip
         params: dict[str, Any] = {}
         if opts.since and ctx.state.get("since"):
             params[opts.since.param] = ctx.state["since"]
@@ -153,7 +162,7 @@ class JsonApiKind(SourceKind):
                 try:
                     payload = json.loads(response.content)
                 except (ValueError, UnicodeDecodeError) as exc:
-                    raise SourceUnavailable(f"{response.url}: not JSON ({exc})") from None
+                    raise SourceUnavailable(f"{redact(response.url)}: not JSON ({exc})") from None
                 items = list(leads_from_page(payload, opts, ctx))
                 yield from items
                 if opts.since:

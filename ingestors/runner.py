@@ -15,6 +15,7 @@ from ingestors.state import IngestState
 from leadhub.producer import CheckedProducer
 from schemas.dead_letters import DeadLetter
 from schemas.leads import RawLead
+from schemas.redaction import redact
 from schemas.serialization import encode
 
 
@@ -84,8 +85,8 @@ def run_source(config: SourceConfig, kind: SourceKind, store: IngestState, produ
         state.pop("last_error", None)
         kind.acknowledge(ctx)
     except SourceUnavailable as exc:
-        report.error = str(exc)
-        state["last_error"] = f"{ctx.now.isoformat()} {exc}"
+        report.error = redact(str(exc))  # printed and logged; a source's URL may carry a token
+        state["last_error"] = f"{ctx.now.isoformat()} {report.error}"
     finally:
         report.warnings = ctx.warnings or None
         store.save(config.name, state)

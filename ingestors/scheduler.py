@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ingestors.runner import RunReport
 from ingestors.schedule import Schedule, is_stale, next_run, parse_schedule
 from ingestors.sources import SourceConfig, parse_duration
+from schemas.redaction import redact
 
 log = logging.getLogger("leadhub.ingest")
 
@@ -67,7 +68,7 @@ class Scheduler:
             report = self.run_one(clock.config)
         except Exception as exc:  # noqa: BLE001 - one source's crash must not stop the others
             log.exception("source %s crashed", clock.config.name)
-            report = RunReport(clock.config.name, error=f"{type(exc).__name__}: {exc}")
+            report = RunReport(clock.config.name, error=redact(f"{type(exc).__name__}: {exc}"))
         with self._lock:
             clock.running = False
             clock.history = [*clock.history[-9:], report]

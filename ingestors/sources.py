@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ingestors.base import SourceKind, load_kinds
 from leadhub.errors import ConfigError
 from schemas.leads import SOURCE_NAME, Channel
+from schemas.redaction import redact
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -50,16 +53,45 @@ class SourcesFile(BaseModel):
     sources: list[SourceConfig]
 
 
-def build_kind(config: SourceConfig) -> SourceKind:
+# ${ENV:NAME} in an option value: a secret (an API token, a password in a URL) kept out of sources.yaml.
+_ENV_REFERENCE = re.compile(r"\$\{ENV:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(value: Any, environ: Mapping[str, str], where: str) -> Any:
+    """``value`` with every ``${ENV:NAME}`` in its strings replaced from ``environ``; a variable that is
+    unset or empty is a start-up error naming it (and where it is used, never its value)."""
+    if isinstance(value, str):
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if not environ.get(name):
+                raise ConfigError(
+                    f"{where}: environment variable {name} is not set",
+                    hint=f"export {name}=… before starting leadhub, or take ${{ENV:{name}}} out of the sources file",
+                )
+            return environ[name]
+
+        return _ENV_REFERENCE.sub(substitute, value)
+    if isinstance(value, dict):
+        return {key: expand_env(item, environ, f"{where}.{key}") for key, item in value.items()}
+    if isinstance(value, list):
+        return [expand_env(item, environ, f"{where}.{index}") for index, item in enumerate(value)]
+    return value
+
+
+def build_kind(config: SourceConfig, environ: Mapping[str, str] | None = None) -> SourceKind:
+    """The source's kind with its options validated; ``${ENV:NAME}`` references are expanded here, from
+    ``environ`` (default: the process environment), so the SourceConfig itself never holds a secret."""
     kinds = load_kinds()
     if config.kind not in kinds:
         raise ConfigError(f"source {config.name}: unknown kind {config.kind!r}", hint=f"kinds: {', '.join(sorted(kinds))}")
     cls = kinds[config.kind]
+    options = expand_env(config.options, os.environ if environ is None else environ, f"source {config.name} options")
     try:
-        return cls(cls.Options.model_validate(config.options))
+        return cls(cls.Options.model_validate(options))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"source {config.name} ({config.kind}) options: {problems}") from None
+        raise ConfigError(f"source {config.name} ({config.kind}) options: {redact(problems)}") from None
 
 
 def load_sources(path: Path) -> list[SourceConfig]:
