@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from leadhub.errors import ConfigError
+from schemas.dead_letters import set_payload_limit
 
 DEFAULT_CONFIG_FILE = Path("leadhub.yaml")
 CONFIG_FILE_ENV = "LEADHUB_CONFIG"
@@ -102,6 +103,16 @@ class IngestSettings(_Section):
     sources: Path = Field(Path("sources.yaml"), description="The configured sources.")
     state_db: Path | None = Field(None, description="Per-source state (SQLite); default .local/ingest-state.sqlite.")
     metrics_file: Path | None = Field(None, description="Scheduler metrics (.prom); default .local/ingest-metrics.prom.")
+
+
+class DeadLetterSettings(_Section):
+    """Applied process-wide by build_settings (every dead letter is built by DeadLetter.of)."""
+
+    max_payload_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, le=8 * 1024 * 1024,
+        description="A dead letter keeps a record's bytes whole up to this; a bigger one keeps this many "
+        "first bytes plus the whole's length and SHA-256. At most 8 MiB (leads.dlq's records are 12 MiB).",
+    )  # fmt: skip
 
 
 class StreamsSettings(_Section):
@@ -215,6 +226,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     api: ApiSettings = ApiSettings()
     embedded: EmbeddedSettings = EmbeddedSettings()
+    dead_letters: DeadLetterSettings = DeadLetterSettings()
     cli: CliSettings = CliSettings()
 
     @classmethod
@@ -274,11 +286,13 @@ def build_settings(config_file: Path | None = None, overrides: dict[str, Any] | 
     # A subclass per build keeps the YAML path out of global state.
     bound = type("Settings", (Settings,), {"model_config": {**Settings.model_config, "yaml_file": yaml_file}})
     try:
-        return bound(**(overrides or {}))
+        settings = bound(**(overrides or {}))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, yaml_file), hint="fix the value or remove it") from None
     except (OSError, ValueError, yaml.YAMLError) as exc:  # YAML syntax errors and unreadable files
         raise ConfigError(f"cannot read settings from {path}: {exc}", hint=f"check {path}") from None
+    set_payload_limit(settings.dead_letters.max_payload_bytes)
+    return settings
 
 
 def _describe(exc: ValidationError, yaml_file: Path | None) -> str:
