@@ -99,7 +99,7 @@ def load_sources(path: Path) -> list[SourceConfig]:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"sources file {path} does not exist", hint="create it or set ingest.sources") from None
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"sources file {path} cannot be read: {exc}") from None
     try:
         parsed = SourcesFile.model_validate(data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,7 +12,7 @@ import typer
 from leadhub.commands import api_cmd, config_cmd, demo_cmd, index_cmd, ingest_cmd, offline_cmd, search_cmd, services_cmd, sink_cmd, streams_cmd, topics_cmd
 from leadhub.context import AppContext
 from leadhub.errors import LeadhubError
-from leadhub.settings import build_settings, parse_overrides
+from leadhub.settings import CONFIG_FILE_ENV, build_settings, parse_overrides
 
 app = typer.Typer(
     name="leadhub",
@@ -40,7 +41,7 @@ def root(
     ctx: typer.Context,
     config: Annotated[
         Optional[Path],
-        typer.Option("--config", "-c", help="Settings file (default: $LEADHUB_CONFIG, else ./leadhub.yaml if present)."),
+        typer.Option("--config", "-c", readable=False, help="Settings file (default: $LEADHUB_CONFIG, else ./leadhub.yaml if present)."),
     ] = None,
     set_: Annotated[
         Optional[list[str]],
@@ -48,7 +49,17 @@ def root(
     ] = None,
 ) -> None:
     # Settings are built lazily so that `--help` works even when the configuration is broken.
-    ctx.obj = AppContext(lambda: build_settings(config, parse_overrides(set_ or [])))
+    ctx.obj = AppContext(lambda: build_settings(_config_file(config), parse_overrides(set_ or [])))
+
+
+def _config_file(config: Path | None) -> Path | None:
+    """A named settings file (--config or $LEADHUB_CONFIG) must be a readable file: one line if not."""
+    from leadhub.commands.file_args import check_readable
+
+    named = config or os.environ.get(CONFIG_FILE_ENV)
+    if named:
+        check_readable(named, "--config" if config else f"${CONFIG_FILE_ENV}", streams=False)
+    return config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,9 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except LeadhubError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        if exc.hint:
-            print(f"  what to do: {exc.hint}", file=sys.stderr)
+        # One line: what was wrong and, when known, what to do.
+        hint = f" (what to do: {exc.hint})" if exc.hint else ""
+        print(f"error: {exc.message}{hint}", file=sys.stderr)
         return 2
     return 0
 

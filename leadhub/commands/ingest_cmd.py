@@ -11,13 +11,17 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperCommand
 
 from ingestors.base import FetchContext, Problem, SourceUnavailable, load_kinds
 from ingestors.runner import RunReport, run_source
 from ingestors.sources import build_kind, load_sources
 from ingestors.state import IngestState
+from leadhub.commands.file_args import check_readable
 from leadhub.errors import ConfigError
 from leadhub.producer import CheckedProducer
+from schemas.leads import CHANNELS
+from schemas.timezones import zone
 
 app = typer.Typer(help="Run sources: feeds, hotline exports, … into leads.raw.", no_args_is_help=True)
 
@@ -51,7 +55,7 @@ def run(
 ) -> None:
     """Run sources once; per source: fetched, new, changed, unchanged, failed. Exit 1 if any failed."""
     settings = ctx.obj.settings
-    sources = load_sources(settings.ingest.sources)
+    sources = load_sources(check_readable(settings.ingest.sources, "sources file"))
     if all_ == bool(name):
         raise ConfigError("name one source or pass --all", hint=f"sources: {', '.join(s.name for s in sources)}")
     chosen = [s for s in sources if s.enabled] if all_ else [s for s in sources if s.name == name]
@@ -87,7 +91,7 @@ def schedule(ctx: typer.Context) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = ctx.obj.settings
-    sources = load_sources(settings.ingest.sources)
+    sources = load_sources(check_readable(settings.ingest.sources, "sources file"))
     store = IngestState(state_path(settings))
     pipeline = None
     if settings.mode == "embedded":
@@ -125,35 +129,86 @@ def schedule(ctx: typer.Context) -> None:
         store.close()
 
 
-@app.command("preview")
+# A kind that does not say which channel it is (a class attribute ``default_channel``) gets one here.
+DEFAULT_CHANNELS = {
+    "feed": "news", "board": "complaint_platform", "forum": "forum", "hotline_files": "hotline", "json_api": "department",
+}  # fmt: skip
+# Options that say where a live source is; a saved document does not need them, so a preview fills them
+# in with placeholders the parsers never read, and the kind's own model checks all the rest.
+FETCH_ONLY_OPTIONS = {"url": "https://preview.invalid/", "inbox": "."}
+
+
+def kind_names() -> list[str]:
+    return sorted(load_kinds())
+
+
+class _PreviewCommand(TyperCommand):
+    """Lists the installed kinds in --help when help is asked for, not at every start of the CLI."""
+
+    def format_help(self, ctx, formatter) -> None:
+        for param in self.params:
+            if param.name == "kind":
+                param.help = f"The source kind: {', '.join(kind_names())}."
+        super().format_help(ctx, formatter)
+
+
+def preview_options(cls, kind: str, options: str):
+    """The kind's options model from --options JSON, checked by that model; ConfigError in one line."""
+    try:
+        given = json.loads(options)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--options is not JSON ({exc.msg}); give the kind's options as a JSON object, as in sources.yaml") from None
+    if not isinstance(given, dict):
+        raise ConfigError("--options must be a JSON object, as a source's options in sources.yaml")
+    fields = cls.Options.model_fields
+    filled = {k: v for k, v in FETCH_ONLY_OPTIONS.items() if k in fields and fields[k].is_required() and k not in given}
+    try:
+        return cls.Options.model_validate(given | filled)
+    except ValidationError as exc:
+        raise ConfigError(f"--options for {kind}: {'; '.join(map(_problem, exc.errors()))}") from None
+
+
+def _problem(error) -> str:
+    where = ".".join(map(str, error["loc"]))
+    if error["type"] == "missing":
+        what = "required"
+    elif error["type"] == "value_error" and "error" in error.get("ctx", {}):
+        what = str(error["ctx"]["error"])  # the kind's own words, without pydantic's "Value error, "
+    else:
+        what = error["msg"]
+    return f"{where}: {what}" if where else what
+
+
+@app.command("preview", cls=_PreviewCommand)
 def preview(
-    kind: str = typer.Option(..., "--kind", help="The source kind, e.g. feed or hotline_files."),
-    file: Path = typer.Option(..., "--file", help="A saved document (feed XML, CSV/XLSX/JSON export, …)."),
-    options: str = typer.Option("{}", "--options", help="The kind's options as JSON (as in sources.yaml)."),
-    channel: str = typer.Option("news", "--channel"),
-    timezone: str = typer.Option("Asia/Shanghai", "--timezone"),
+    kind: str = typer.Option(..., "--kind", help="The source kind (listed by --help)."),
+    file: Path = typer.Option(..., "--file", readable=False, help="A saved document (feed XML, CSV/XLSX/JSON export, …)."),
+    options: str = typer.Option("{}", "--options", help="The kind's options as JSON (as in sources.yaml); a URL or inbox may be left out."),
+    channel: Optional[str] = typer.Option(
+        None, "--channel", help="Default by kind: " + ", ".join(f"{k} → {v}" for k, v in DEFAULT_CHANNELS.items()) + "."
+    ),
+    timezone: str = typer.Option("Asia/Shanghai", "--timezone", help="IANA time zone of naive times in the document."),
 ) -> None:
     """Parse a saved document offline and print its RawLeads as JSONL (no network, no Kafka)."""
     kinds = load_kinds()
     if kind not in kinds:
-        raise ConfigError(f"unknown kind {kind!r}", hint=f"kinds: {', '.join(sorted(kinds))}")
+        raise ConfigError(f"unknown kind {kind!r}; kinds: {', '.join(sorted(kinds))}")
     cls = kinds[kind]
+    parsed = preview_options(cls, kind, options)
+    channel = channel or getattr(cls, "default_channel", None) or DEFAULT_CHANNELS.get(kind)
+    if not channel:
+        raise ConfigError(f"kind {kind} has no default channel; pass --channel ({', '.join(CHANNELS)})")
+    if channel not in CHANNELS:
+        raise ConfigError(f"--channel {channel!r} is not a channel; channels: {', '.join(CHANNELS)}")
     try:
-        given = json.loads(options)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"--options is not JSON: {exc.msg}") from None
-    try:
-        parsed = cls.Options.model_validate(given)
-    except ValidationError as exc:
-        # Fields only a live fetch needs (a URL, an inbox) may be left out for a preview.
-        if any(e["type"] != "missing" for e in exc.errors()):
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ConfigError(f"--options for {kind}: {problems}") from None
-        parsed = cls.Options.model_construct(**given)
+        zone(timezone or "-")  # zone() reads an empty name as the default; here it is a mistake
+    except ValueError:
+        raise ConfigError(f"--timezone {timezone!r} is not a known IANA time zone (e.g. Asia/Shanghai, UTC)") from None
+    check_readable(file, "--file")
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
+        raise ConfigError(f"--file {file} cannot be read: {exc.strerror or exc}") from None
     ctx = FetchContext("preview", channel, timezone, {"file_name": file.name})
     count = problems = 0
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-
 from pathlib import Path
 from typing import Optional
 
@@ -12,11 +11,22 @@ import typer
 from enrichers.classifier import train as train_classifier
 from enrichers.dedup import DedupConfig, Deduplicator, MemoryDedupState
 from enrichers.pipeline import build_categorizer
-from leadhub.commands.jsonl import read_jsonl, write_jsonl
+from leadhub.commands.file_args import check_readable
+from leadhub.commands.jsonl import ENCODINGS, read_jsonl, write_jsonl
 from leadhub.errors import ConfigError
 from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
 
 INPUT_HELP = "JSONL file to read ('-' or nothing: standard input)."
+ENCODING_HELP = "Input encoding: auto (UTF-8, else GB18030, line by line), utf-8 or gb18030. A BOM is ignored."
+
+
+def _input(input: Optional[Path], encoding: str) -> Optional[Path]:
+    """Check the command's input before any work: the file, and the encoding's name."""
+    if encoding not in ENCODINGS:
+        raise ConfigError(f"unknown --encoding {encoding!r}; use one of {', '.join(ENCODINGS)}")
+    if input is not None and str(input) != "-":
+        check_readable(input, "input")
+    return input
 
 
 def _text(value: object) -> str:
@@ -24,19 +34,26 @@ def _text(value: object) -> str:
 
 
 def _report(errors: int, total: int) -> None:
+    """Say how many lines were skipped; nothing usable at all is a failure (exit 1), not an empty success."""
+    if errors and errors == total:
+        typer.echo(f"error: all {total} input lines were skipped (see above); nothing was written", err=True)
+        raise typer.Exit(1)
     if errors:
         typer.echo(f"{errors} of {total} input lines were skipped (see above)", err=True)
 
 
 def categorize(
     ctx: typer.Context,
-    input: Optional[Path] = typer.Argument(None, help=INPUT_HELP),
-    model: Optional[Path] = typer.Option(None, "--model", help="A model file from `leadhub model train` (default: routing.model)."),
+    input: Optional[Path] = typer.Argument(None, help=INPUT_HELP, readable=False),
+    model: Optional[Path] = typer.Option(None, "--model", readable=False, help="A model file from `leadhub model train` (default: routing.model)."),
+    encoding: str = typer.Option("auto", "--encoding", help=ENCODING_HELP),
 ) -> None:
     """Categorize JSONL leads offline: each {"id","title","text"} line gets category, subcategory,
     department, confidence and needs_triage."""
+    input = _input(input, encoding)
     routing = ctx.obj.settings.routing
     if model is not None:
+        check_readable(model, "--model", streams=False)
         routing = routing.model_copy(update={"model": model})
     categorizer = build_categorizer(routing)
     batch: list[dict] = []
@@ -48,7 +65,7 @@ def categorize(
             write_jsonl(obj | result.as_fields())
         batch.clear()
 
-    for _, item in read_jsonl(input, ("id", "text")):
+    for _, item in read_jsonl(input, ("id", "text"), encoding):
         total += 1
         if isinstance(item, Exception):
             errors += 1
@@ -63,14 +80,16 @@ def categorize(
 
 def dedup(
     ctx: typer.Context,
-    input: Optional[Path] = typer.Argument(None, help=INPUT_HELP),
+    input: Optional[Path] = typer.Argument(None, help=INPUT_HELP, readable=False),
+    encoding: str = typer.Option("auto", "--encoding", help=ENCODING_HELP),
 ) -> None:
     """Group JSONL leads into cases offline: each {"id","title","text","source","published_at"} line
     gets case_id (the id of the first lead of its case), in input order."""
+    input = _input(input, encoding)
     routing = ctx.obj.settings.routing
     deduplicator = Deduplicator(MemoryDedupState(), DedupConfig(window_days=routing.dedup_window_days))
     errors = total = 0
-    for number, item in read_jsonl(input, ("id", "text")):
+    for number, item in read_jsonl(input, ("id", "text"), encoding):
         total += 1
         if not isinstance(item, Exception):
             try:
@@ -91,16 +110,19 @@ model_app = typer.Typer(help="Train the category classifier.", no_args_is_help=T
 
 @model_app.command("train")
 def model_train(
-    data: Path = typer.Option(..., "--data", help="CSV with a header row (UTF-8)."),
+    data: Path = typer.Option(..., "--data", readable=False, help="CSV with a header row (UTF-8)."),
     text_col: str = typer.Option(..., "--text-col", help="Text column; several joined with commas, e.g. title,text."),
     label_col: str = typer.Option(..., "--label-col", help="Label column."),
     out: Path = typer.Option(..., "--out", help="Where to write the model file."),
-    extra_data: Optional[Path] = typer.Option(None, "--extra-data", help="A second CSV that only joins training."),
+    extra_data: Optional[Path] = typer.Option(None, "--extra-data", readable=False, help="A second CSV that only joins training."),
     extra_text_col: Optional[str] = typer.Option(None, "--extra-text-col", help="Text column(s) of --extra-data."),
     validation_share: float = typer.Option(0.2, "--validation-share", min=0.0, max=0.5),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Train a character n-gram classifier; the file records labels, data hash and validation scores."""
+    check_readable(data, "--data")
+    if extra_data is not None:
+        check_readable(extra_data, "--extra-data")
     texts, labels = _read_training(data, text_col, label_col)
     extra_texts, extra_labels = _read_training(extra_data, extra_text_col or text_col, label_col) if extra_data else ([], [])
     typer.echo(f"training on {len(texts)} rows (+{len(extra_texts)} extra) from {data} …", err=True)
@@ -130,8 +152,8 @@ def _read_training(path: Path, text_cols: str, label_col: str) -> tuple[list[str
                 if label and text:
                     texts.append(text)
                     labels.append(label)
-    except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist", hint="pass an existing CSV with --data") from None
+    except OSError as exc:  # checked before, but a disk can still fail mid-read
+        raise ConfigError(f"{path} cannot be read: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ConfigError(f"{path} is not a readable UTF-8 CSV: {exc}") from None
     if len(set(labels)) < 2:
