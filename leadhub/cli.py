@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from leadhub.commands import api_cmd, config_cmd, demo_cmd, index_cmd, ingest_cmd, offline_cmd, search_cmd, services_cmd, sink_cmd, streams_cmd, topics_cmd
+from leadhub.commands import api_cmd, config_cmd, demo_cmd, dlq_cmd, index_cmd, ingest_cmd, offline_cmd, search_cmd, services_cmd, sink_cmd, streams_cmd, topics_cmd
 from leadhub.context import AppContext
 from leadhub.errors import LeadhubError
 from leadhub.settings import CONFIG_FILE_ENV, build_settings, parse_overrides
@@ -33,6 +33,7 @@ app.command("dedup")(offline_cmd.dedup)
 app.command("search")(search_cmd.search)
 app.add_typer(api_cmd.app, name="api")
 app.command("demo")(demo_cmd.demo)
+app.add_typer(dlq_cmd.app, name="dlq")
 app.add_typer(config_cmd.app, name="config")
 
 

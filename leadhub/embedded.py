@@ -8,13 +8,14 @@ same file, so a restart resumes where the last run stopped.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from enrichers.dedup import DedupConfig
 from leadhub.embedded_store import EmbeddedStore
-from leadhub.errors import ConfigError
+from leadhub.errors import ConfigError, StartupError
 from leadhub.settings import Settings
 from schemas.cases import CaseEvent
 from schemas.leads import RawLead
@@ -31,6 +32,20 @@ def embedded_path(settings: Settings) -> Path:
     from deploy.local.manager import services_home
 
     return services_home(settings).parent / "embedded.sqlite"
+
+
+def open_existing_index(settings: Settings) -> EmbeddedIndex:
+    """The embedded index for a reader (search, dead letters): one that is not there is an error, never
+    a new empty file (which would answer every search with nothing, silently)."""
+    path = embedded_path(settings)
+    if not path.is_file():
+        raise StartupError(
+            f"no store at {path}; run `leadhub demo` (then use its folder), or set embedded.path to your index"
+        )
+    try:
+        return EmbeddedIndex(path)
+    except (EmbeddedIndexError, OSError, sqlite3.DatabaseError) as exc:
+        raise StartupError(f"cannot open the embedded index {path}: {exc}; check embedded.path") from None
 
 
 class EmbeddedPipeline:
@@ -65,6 +80,14 @@ class EmbeddedPipeline:
         """Straight into the index (case events, dead letters): no stage consumes these here."""
         with self._lock:
             self.sink.handle(output)
+
+    def resend(self, topic: str, key: bytes | None, value: bytes, headers: Sequence[tuple[str, bytes]] = ()) -> None:
+        """A record again into ``topic`` (a dead letter's replay): the stages for their input topics,
+        the index for what only the sink consumes here."""
+        if topic in self.runner.consumers:
+            self.submit([Record(value, key, list(headers), topic)], topic)
+        else:
+            self.write(Output(topic, key, value, list(headers)))
 
     def outlet(self) -> RunnerOutlet:
         return RunnerOutlet(self)

@@ -11,11 +11,10 @@ from leadhub.settings import Settings
 def open_read_store(settings: Settings) -> tuple[ReadStore, Callable[[], None]]:
     """The store and how to close it."""
     if settings.mode == "embedded":
+        from leadhub.embedded import open_existing_index
         from leadhub.embedded_store import EmbeddedStore
-        from sinks.embedded_index import EmbeddedIndex
-        from leadhub.embedded import embedded_path
 
-        index = EmbeddedIndex(embedded_path(settings))
+        index = open_existing_index(settings)  # a reader never makes an empty index
         return EmbeddedStore(index), index.close
     from leadhub.read_store import EngineStore
     from leadhub.search_backend import SearchBackend

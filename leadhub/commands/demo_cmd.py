@@ -11,57 +11,100 @@ import typer
 def demo(
     ctx: typer.Context,
     serve: bool = typer.Option(True, "--serve/--no-serve", help="After processing, serve the API and web pages."),
-    workdir: Optional[Path] = typer.Option(None, "--dir", help="Working folder (recreated); default .local/demo."),
+    workdir: Optional[Path] = typer.Option(
+        None, "--dir", help="Working folder, emptied first (only one the demo made); default .local/demo. "
+        "It is left set up: leadhub commands run in it work on the demo's data."),  # fmt: skip
     host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
 ) -> None:
-    """Fetch the sample sources, process them, print what was found, then serve (Ctrl-C stops)."""
-    from leadhub.access import new_key
-    from leadhub.demo.demo import demo_settings, prepare, process, serve_samples
+    """Fetch the sample sources (dated relative to today), process them, print what was found and a key
+    per role, write the folder's leadhub.yaml, then serve (Ctrl-C stops)."""
+    from leadhub.demo.dates import city_today
+    from leadhub.demo.demo import (
+        clear_workdir, demo_keys, demo_settings, hold_port, prepare, process, serve_folder, settle_sources,
+        write_settings_file,
+    )  # fmt: skip
     from leadhub.embedded import EmbeddedPipeline
 
     base = ctx.obj.settings
-    if workdir is None:
-        from deploy.local.manager import services_home
+    # The port first: a busy one must fail before anything runs or any key is printed.
+    listener = hold_port(host, port) if serve else None
+    try:
+        if workdir is None:
+            from deploy.local.manager import services_home
 
-        workdir = services_home(base).parent / "demo"
-    keys = {role: new_key() for role in ("admin", "officer", "analyst")}
-    echo = lambda message: typer.echo(message, err=True)  # noqa: E731
-    with serve_samples() as base_url:
-        echo(f"samples served at {base_url}; working folder {workdir}")
-        prepare(workdir, base_url)
-        settings = demo_settings(base, workdir, keys)
-        pipeline = EmbeddedPipeline(settings)
-        result = process(settings, pipeline, progress=echo)
+            workdir = services_home(base).parent / "demo"
+        workdir = workdir.resolve()
+        clear_workdir(workdir)
+        keys = demo_keys(base.api.keys)
+        settings = demo_settings(base, workdir, keys.specs)
+        today = city_today()
+        echo = lambda message: typer.echo(message, err=True)  # noqa: E731
+        (workdir / "samples").mkdir()
+        with serve_folder(workdir / "samples") as base_url:
+            echo(f"samples dated up to {today} served at {base_url}; working folder {workdir}")
+            prepare(workdir, base_url, today)
+            pipeline = EmbeddedPipeline(settings)
+            try:
+                result = process(settings, pipeline, progress=echo)
+            except BaseException:
+                pipeline.close()
+                raise
+            settle_sources(settings.ingest.sources, base_url)
+        write_settings_file(workdir, settings, today)
+        _report(result)
+        if not result.ok:
+            typer.echo("error: a source failed (see the table above)", err=True)
+            pipeline.close()
+            raise typer.Exit(1)
+        _print_keys(keys, workdir)
+        if not serve:
+            pipeline.close()
+            return
+        _serve(settings, pipeline, listener, host, port)
+    finally:
+        if listener is not None:
+            listener.close()
 
+
+def _report(result) -> None:
     typer.echo("\nsource                 fetched  new  failed  problem")
     for r in result.reports:
         typer.echo(f"{r.source:<22} {r.fetched:>7} {r.new:>4} {r.failed:>7}  {r.error or ''}")
     typer.echo(f"\n{result.leads} leads -> {result.cases} cases ({result.multi_channel_cases} reported more than once); "
-               f"{result.dead_letters} dead letter(s)")  # fmt: skip
+               f"{len(result.dead_letters)} dead letter(s)")  # fmt: skip
+    if result.dead_letters:
+        typer.echo(f"  {'id':<4} {'stage':<22} {'where':<28} reason")
+        for letter in result.dead_letters:
+            typer.echo(f"  {letter.id:<4} {letter.stage:<22} {letter.where:<28} {letter.reason}")
+        typer.echo("  (`leadhub dlq show ID` for the original bytes, `leadhub dlq replay ID --file FIXED.json` to send a fix)")
     typer.echo("categories: " + ", ".join(f"{name} {count}" for name, count in result.categories))
     typer.echo("biggest cases:")
     for case in result.biggest:
         typer.echo(f"  {case['report_count']} reports via {', '.join(case.get('channels', []))}: {case.get('title', '')[:50]}")
-    if not result.ok:
-        typer.echo("error: a source failed (see the table above)", err=True)
-        pipeline.close()
-        raise typer.Exit(1)
-    if not serve:
-        pipeline.close()
-        return
 
+
+def _print_keys(keys, workdir: Path) -> None:
+    typer.echo(f"\nthe folder is set up (its leadhub.yaml): cd {workdir} and run e.g. `leadhub search 道路`, "
+               "`leadhub dlq list`, `leadhub ingest run --all`, `leadhub api serve`")  # fmt: skip
+    typer.echo("keys, one per role (shown once; leadhub.yaml keeps only their SHA-256):")
+    for role, key in keys.fresh.items():
+        typer.echo(f"  {role:<8} {key}")
+    if keys.kept:
+        typer.echo("configured keys, kept as they are: " + ", ".join(f"{spec.name} ({spec.role})" for spec in keys.kept))
+
+
+def _serve(settings, pipeline, listener, host: str, port: int) -> None:
     import uvicorn
 
     from leadhub.api.app import create_app
     from leadhub.api.context import build_context
 
     context = build_context(settings, pipeline)
-    typer.echo(f"\nopen http://{host}:{port}/search and log in with a key:")
-    for role, key in keys.items():
-        typer.echo(f"  {role:<8} {key}")
-    typer.echo(f"API docs: http://{host}:{port}/docs (Authorization: Bearer <key>); stop with Ctrl-C")
+    typer.echo(f"\nopen http://{host}:{port}/search and log in with a key; "
+               f"API docs: http://{host}:{port}/docs (Authorization: Bearer <key>); stop with Ctrl-C")  # fmt: skip
+    server = uvicorn.Server(uvicorn.Config(create_app(context), log_level="warning"))
     try:
-        uvicorn.run(create_app(context), host=host, port=port, log_level="warning")
+        server.run(sockets=[listener])  # the socket taken at the start: nobody could take the port since
     finally:
         pipeline.close()

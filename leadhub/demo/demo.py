@@ -1,13 +1,17 @@
 """`leadhub demo`: embedded mode on the bundled samples, end to end, in about a minute.
 
-The samples (a news feed, a leaders' message board, a 12345 hotline export) are served by a local
-HTTP server of the demo's own; the real source kinds fetch them, the real stages process them into
-the embedded index, and the API and web pages serve the result.
+The samples (a news feed, a leaders' message board, a 12345 hotline export) are rendered for today
+(leadhub/demo/dates.py) into the working folder and served there by a local HTTP server of the
+demo's own; the real source kinds fetch them, the real stages process them into the embedded index,
+and the API and web pages serve the result. The folder is left set up: its ``leadhub.yaml`` makes
+every leadhub command run there work on the demo's data.
 """
 
 from __future__ import annotations
 
-import shutil
+import datetime as dt
+import json
+import socket
 import string
 import threading
 from collections.abc import Iterator
@@ -16,52 +20,90 @@ from dataclasses import dataclass
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+
+import yaml
 
 from ingestors.runner import RunReport, run_source
 from ingestors.sources import build_kind, load_sources
 from ingestors.state import IngestState
 from leadhub.access import key_digest, new_key
+from leadhub.demo.dates import render_samples
 from leadhub.embedded import EmbeddedPipeline
+from leadhub.errors import StartupError
 from leadhub.queries import SearchRequest
-from leadhub.settings import ApiKeySpec, Settings
+from leadhub.settings import DEFAULT_CONFIG_FILE, ApiKeySpec, Settings
 
 SAMPLES = Path(__file__).parent / "samples"
-SUBSTITUTED = (".xml", ".html")
+ROLES = ("analyst", "officer", "intake", "admin")
+SETTINGS_MARK = "# Written by `leadhub demo`"
+# What the demo puts in its folder; a folder holding anything else is not recreated (--dir ~ must not empty a home).
+DEMO_FILES = {"leadhub.yaml", "sources.yaml", "embedded.sqlite", "embedded.sqlite-wal", "embedded.sqlite-shm",
+              "ingest-state.sqlite", "ingest-state.sqlite-wal", "ingest-state.sqlite-shm", "inbox", "samples"}  # fmt: skip
 
 
-class _SamplesHandler(SimpleHTTPRequestHandler):
-    """Serves the samples folder; ${BASE_URL} in feeds and pages becomes the server's address."""
+def demo_key_name(role: str) -> str:
+    return f"demo-{role}"
 
-    base_url = ""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        path = Path(self.translate_path(urlsplit(self.path).path))
-        if path.suffix not in SUBSTITUTED or not path.is_file():
-            return super().do_GET()
-        body = path.read_bytes().replace(b"${BASE_URL}", self.base_url.encode())
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml" if path.suffix == ".xml" else "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+def hold_port(host: str, port: int) -> socket.socket:
+    """The listening socket the demo will serve on, taken before anything else happens, so that a busy
+    port fails at once (and no other program can take it while the pipeline runs)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a TIME_WAIT leftover is no owner
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise StartupError(
+            f"port {port} on {host} is not free ({exc.strerror or exc}); choose another with --port, e.g. --port {port + 1}"
+        ) from None
+    return sock
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet: the demo prints its own summary
-        pass
+
+@dataclass(frozen=True)
+class DemoKeys:
+    fresh: dict[str, str]  # role -> the key itself, printed once
+    specs: list[ApiKeySpec]  # every key the demo's settings hold (hashes only)
+    kept: list[ApiKeySpec]  # the configured keys kept as they were
+
+
+def demo_keys(configured: list[ApiKeySpec]) -> DemoKeys:
+    """A fresh key for every role, named demo-<role>, next to the configured keys, which stay as they
+    are; a configured key with a demo-<role> name is an earlier demo's and gives way to the new one."""
+    fresh = {role: new_key() for role in ROLES}
+    ours = {demo_key_name(role) for role in ROLES}
+    kept = [spec for spec in configured if spec.name not in ours]
+    made = [ApiKeySpec(name=demo_key_name(role), sha256=key_digest(key), role=role,
+                       departments=["*"] if role == "officer" else [])
+            for role, key in fresh.items()]  # fmt: skip
+    return DemoKeys(fresh, kept + made, kept)
 
 
 @contextmanager
-def serve_samples(folder: Path = SAMPLES) -> Iterator[str]:
-    handler = type("Handler", (_SamplesHandler,), {})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(folder)))
-    handler.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
+def serve_folder(folder: Path) -> Iterator[str]:
+    """A static server of ``folder`` on a free loopback port; yields its base URL."""
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args) -> None:  # quiet: the demo prints its own summary
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(folder)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield handler.base_url
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@dataclass
+class DeadLetterRow:
+    id: str
+    stage: str
+    where: str
+    reason: str
 
 
 @dataclass
@@ -70,7 +112,7 @@ class DemoResult:
     leads: int
     cases: int
     multi_channel_cases: int
-    dead_letters: int
+    dead_letters: list[DeadLetterRow]
     categories: list[tuple[str, int]]
     biggest: list[dict]
 
@@ -79,35 +121,93 @@ class DemoResult:
         return all(r.ok for r in self.reports) and self.leads > 0
 
 
-def demo_settings(base: Settings, workdir: Path, keys: dict[str, str]) -> Settings:
-    """Embedded mode in ``workdir``, with a fresh key per role for this run."""
-    specs = [ApiKeySpec(name=f"demo-{role}", sha256=key_digest(key), role=role, departments=["*"] if role == "officer" else [])
-             for role, key in keys.items()]  # fmt: skip
+def demo_settings(base: Settings, workdir: Path, keys: list[ApiKeySpec]) -> Settings:
+    """Embedded mode in ``workdir`` with ``keys``; the demo itself runs no scheduled sources."""
+    workdir = workdir.resolve()
     return base.model_copy(
         update={
             "mode": "embedded",
             "embedded": base.embedded.model_copy(update={"path": workdir / "embedded.sqlite", "schedule_sources": False}),
             "ingest": base.ingest.model_copy(update={"sources": workdir / "sources.yaml", "state_db": workdir / "ingest-state.sqlite"}),
-            "api": base.api.model_copy(update={"keys": specs}),
+            "api": base.api.model_copy(update={"keys": keys}),
         }
     )
 
 
-def prepare(workdir: Path, base_url: str) -> Path:
-    """A fresh working folder: the hotline export in its inbox and the sources file."""
-    if workdir.exists():
-        shutil.rmtree(workdir)
+def clear_workdir(workdir: Path) -> None:
+    """Empty the folder (kept itself: it may be where the user stands), refusing one the demo did not make."""
+    import shutil
+
+    if not workdir.exists():
+        workdir.mkdir(parents=True)
+        return
+    if not workdir.is_dir():
+        raise StartupError(f"{workdir} is not a folder; choose another with --dir")
+    foreign = sorted(p.name for p in workdir.iterdir() if p.name not in DEMO_FILES)
+    if foreign:
+        raise StartupError(f"{workdir} holds files the demo did not make ({', '.join(foreign[:3])}); choose another with --dir")
+    for path in workdir.iterdir():
+        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+
+
+def prepare(workdir: Path, base_url: str, today: dt.date) -> Path:
+    """Samples rendered for ``today`` (served from workdir/samples), the export in the inbox, and the sources file."""
+    import shutil
+
+    samples = render_samples(SAMPLES, workdir / "samples", today, base_url)
     inbox = workdir / "inbox"
-    inbox.mkdir(parents=True)
-    for export in (SAMPLES / "hotline").iterdir():
+    inbox.mkdir(parents=True, exist_ok=True)
+    for export in (samples / "hotline").iterdir():
         shutil.copy(export, inbox / export.name)
     template = string.Template((SAMPLES / "sources.yaml.template").read_text(encoding="utf-8"))
     sources = workdir / "sources.yaml"
-    sources.write_text(template.substitute(BASE_URL=base_url, INBOX=str(inbox)), encoding="utf-8")
+    sources.write_text(template.substitute(BASE_URL=base_url, INBOX=str(inbox.resolve())), encoding="utf-8")
     return sources
 
 
+def settle_sources(sources: Path, base_url: str) -> list[str]:
+    """After the run: the sources fetched from the demo's own server are disabled (it is gone), so
+    `leadhub ingest run --all` and `leadhub api serve` in the folder run only what still exists (the
+    hotline inbox). Returns the names disabled."""
+    data = yaml.safe_load(sources.read_text(encoding="utf-8"))
+    disabled = []
+    for source in data["sources"]:
+        if base_url in json.dumps(source.get("options", {})):
+            source["enabled"] = False
+            disabled.append(source["name"])
+    header = ("# Written by `leadhub demo`. The sources marked enabled: false were served by the demo itself while it\n"
+              "# ran; point them at a real site to use them. Drop 12345 exports (CSV/XLSX/JSON) into the inbox and run\n"
+              "# `leadhub ingest run --all`.\n")  # fmt: skip
+    sources.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return disabled
+
+
+def settings_document(settings: Settings) -> dict:
+    """What the folder's leadhub.yaml holds: the demo's choices (and the routing it ran with), no secrets."""
+    document: dict = {
+        "mode": "embedded",
+        "embedded": {"path": str(settings.embedded.path)},
+        "ingest": {"sources": str(settings.ingest.sources), "state_db": str(settings.ingest.state_db)},
+        "api": {"keys": [spec.model_dump(mode="json") for spec in settings.api.keys]},
+    }
+    routing = settings.routing.model_dump(mode="json", exclude_defaults=True)
+    if routing:  # the data was routed with these: commands in the folder must route the same way
+        document["routing"] = routing
+    return document
+
+
+def write_settings_file(workdir: Path, settings: Settings, today: dt.date) -> Path:
+    path = workdir / DEFAULT_CONFIG_FILE
+    header = (f"{SETTINGS_MARK} on {today.isoformat()}: every leadhub command run in this folder works on the\n"
+              "# demo's data (settings: defaults < this file < LEADHUB_* environment < --set). API keys are kept as\n"
+              "# their SHA-256 only; the keys themselves were printed once by the demo.\n")  # fmt: skip
+    path.write_text(header + yaml.safe_dump(settings_document(settings), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def process(settings: Settings, pipeline: EmbeddedPipeline, progress=None) -> DemoResult:
+    from leadhub.dlq import EmbeddedDeadLetters, reason, where
+
     store = IngestState(settings.ingest.state_db)
     reports = []
     try:
@@ -121,8 +221,10 @@ def process(settings: Settings, pipeline: EmbeddedPipeline, progress=None) -> De
     counts = pipeline.index.counts()
     cases = pipeline.store.search(SearchRequest(kind="cases", size=5, sort="reports", facets=True))
     multi = pipeline.index.db.execute("SELECT count(*) FROM cases WHERE report_count > 1").fetchone()[0]
+    letters = [DeadLetterRow(e.id, e.letter.stage, where(e.letter), reason(e.letter))
+               for e in EmbeddedDeadLetters(pipeline.index).list(limit=20)]  # fmt: skip
     return DemoResult(
         reports=reports, leads=counts["leads"], cases=counts["cases"], multi_channel_cases=multi,
-        dead_letters=counts["dead_letters"], categories=[(b.value, b.count) for b in cases.facets.get("category", [])],
+        dead_letters=letters, categories=[(b.value, b.count) for b in cases.facets.get("category", [])],
         biggest=cases.hits,
     )  # fmt: skip

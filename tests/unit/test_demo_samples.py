@@ -5,6 +5,7 @@ told in several channels group into the cases the README promises. No Kafka, no 
 import itertools
 import json
 import shutil
+import tempfile
 from collections import Counter
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
@@ -21,10 +22,15 @@ from ingestors.sources import SourceConfig, SourcesFile, build_kind, load_source
 from ingestors.spiders.parse import decode_html, parse_list
 from ingestors.spiders.site_config import load_site
 from leadhub.cli import main
+from leadhub.demo.dates import WRITTEN_FOR, render_samples
 from schemas.leads import RawLead
 from tests.local_http import serve
 
-SAMPLES = Path(leadhub.demo.__file__).resolve().parent / "samples"
+SOURCE = Path(leadhub.demo.__file__).resolve().parent / "samples"
+# The files hold day offsets, not dates (leadhub/demo/dates.py): rendered for WRITTEN_FOR they are the
+# November 2026 documents these tests describe. ${BASE_URL} is left for the tests to fill in.
+_RENDERED = tempfile.TemporaryDirectory(prefix="leadhub-samples-")
+SAMPLES = render_samples(SOURCE, Path(_RENDERED.name), WRITTEN_FOR)
 RSS = SAMPLES / "news" / "rss.xml"
 EXPORT = SAMPLES / "hotline" / "12345-export.csv"
 BOARD = SAMPLES / "board"
