@@ -105,6 +105,13 @@ class Gazetteer:
             entry = _Entry("landmark", landmark.name, landmark.town, landmark.geo)
             entries += [(n, entry) for n in (landmark.name, *landmark.aliases)]
         self._index = KeywordIndex(entries)
+        # Exact names and aliases of towns and communities -> the names leads carry (for filters).
+        self._names: dict[str, str] = {n: e.name for n, e in entries if e.kind != "landmark"}
+
+    def canonical(self, name: str) -> list[str]:
+        """The town or community a typed name or alias stands for ([] if it is not one)."""
+        found = self._names.get(name)
+        return [found] if found else []
 
     def locate(self, text: str) -> PlaceMatch:
         hits = self._longest_hits(text)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-from dataclasses import dataclass
+import heapq
+import math
 from typing import Any
 
 from leadhub.queries import (
@@ -25,12 +25,13 @@ from leadhub.queries import (
     Sort,
     Stats,
     StatsRequest,
+    TextQuery,
     funnel,
+    parse_text,
 )
 from leadhub.search_dsl import FACET_SIZE, HIT_FIELDS_EXCLUDED
 from sinks.embedded_index import FTS_COLUMNS, EmbeddedIndex
 
-_TERM = re.compile(r'(-?)"([^"]*)"|(\S+)')
 MIN_FTS = 3  # the trigram tokenizer needs three characters; shorter terms are matched with LIKE
 
 # facet / filter name -> column; lists kept only in the document are read with json_each.
@@ -44,25 +45,6 @@ COLUMNS: dict[str, dict[str, str]] = {
 LISTS = {"cases": {"channels": "$.channels", "sources": "$.sources"}}
 DATE_COLUMN = {"leads": "reported", "cases": "first_seen"}
 ID = {"leads": "lead_id", "cases": "case_id"}
-
-
-@dataclass(frozen=True)
-class TextQuery:
-    must: tuple[str, ...]
-    must_not: tuple[str, ...]
-
-
-def parse_text(q: str) -> TextQuery:
-    """Words and "quoted phrases" must all occur; a leading - excludes. Nothing else is syntax."""
-    must, must_not = [], []
-    for match in _TERM.finditer(q):
-        negated, phrase, word = match.group(1), match.group(2), match.group(3)
-        if word is not None:
-            negated, phrase = ("-", word[1:]) if word.startswith("-") and len(word) > 1 else ("", word)
-        phrase = phrase.strip()
-        if phrase and phrase != "-":
-            (must_not if negated else must).append(phrase)
-    return TextQuery(tuple(must), tuple(must_not))
 
 
 def _like(term: str) -> str:
@@ -111,7 +93,10 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
     if filters.place:
         where.add(f"({_in('t.town', filters.place)} OR {_in('t.community', filters.place)})", *filters.place, *filters.place)
     if filters.needs_triage is not None:
-        where.add("t.needs_triage = ?", int(filters.needs_triage))
+        if kind == "leads":
+            where.add("t.needs_triage = ?", int(filters.needs_triage))
+        else:  # as the engine: a case waits for triage until it has a department
+            where.add("t.department IS NULL" if filters.needs_triage else "t.department IS NOT NULL")
     if filters.overdue:
         moment = (now or dt.datetime.now(dt.UTC)).timestamp()
         where.add(f"t.due_at < ? AND {_in('t.status', ACTIVE_STATUSES)}", moment, *ACTIVE_STATUSES)
@@ -121,29 +106,59 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
     if filters.until is not None:
         where.add(f"t.{date} < ?", filters.until.timestamp())
 
-    fts_terms = [term for term in text.must if len(term) >= MIN_FTS]
-    for term in text.must:
-        if len(term) < MIN_FTS:
-            where.add("(" + " OR ".join(f"f.{c} LIKE ? ESCAPE '\\'" for c in FTS_COLUMNS[kind]) + ")", *[_like(term)] * len(FTS_COLUMNS[kind]))
-    for term in text.must_not:
-        where.add("NOT (" + " OR ".join(f"f.{c} LIKE ? ESCAPE '\\'" for c in FTS_COLUMNS[kind]) + ")", *[_like(term)] * len(FTS_COLUMNS[kind]))
-    match = " AND ".join(_fts_phrase(term) for term in fts_terms) or None
+    columns_like = " OR ".join(f"f.{c} LIKE ? ESCAPE '\\'" for c in FTS_COLUMNS[kind])
+    width = len(FTS_COLUMNS[kind])
+    match = " AND ".join(_fts_phrase(term) for term in text.must if len(term) >= MIN_FTS) or None
     if match:
         where.add(f"f.{kind}_fts MATCH ?", match)
+    # Short terms scan; the index narrows the rows first, so they go last.
+    for term in text.must:
+        if len(term) < MIN_FTS:
+            where.add(f"({columns_like})", *[_like(term)] * width)
+    for term in text.must_not:
+        if len(term) >= MIN_FTS:  # one index look-up, not a scan of every row
+            where.add(f"t.rowid NOT IN (SELECT rowid FROM {kind}_fts WHERE {kind}_fts MATCH ?)", _fts_phrase(term))
+        else:
+            where.add(f"NOT ({columns_like})", *[_like(term)] * width)
     return where, match
 
 
-def _order(request: SearchRequest, ranked: bool) -> str:
-    date, key = DATE_COLUMN[request.kind], ID[request.kind]
-    newest = f"t.{date} IS NULL, t.{date} DESC"
+# facet field -> the SQL that reads it (lists as their JSON text)
+_FACET_SQL = {kind: {**{field: f"t.{column}" for field, column in COLUMNS[kind].items()},
+                     **{field: f"json_extract(t.doc, '{path}')" for field, path in LISTS.get(kind, {}).items()}}
+              for kind in ("leads", "cases")}  # fmt: skip
+
+
+def _sort_key(sort: Sort, kind: Kind, ranked: bool):
+    """A key over (rowid, date, priority, report_count, id, rank, ...) rows in the order SQL would give:
+    missing dates last, ties broken by id."""
+
+    def newest(row: tuple) -> tuple:
+        return (row[1] is None, -(row[1] or 0.0))
+
+    def high(value: Any) -> float:
+        return -value if value is not None else math.inf
+
     by = {
-        Sort.relevance: f"f.rank, {newest}" if ranked else newest,
+        Sort.relevance: (lambda r: (r[5], *newest(r))) if ranked else newest,
         Sort.newest: newest,
-        Sort.oldest: f"t.{date} IS NULL, t.{date} ASC",
-        Sort.priority: f"t.priority DESC, {newest}",
-        Sort.reports: f"t.report_count DESC, {newest}" if request.kind == "cases" else f"t.priority DESC, {newest}",
-    }[request.sort]
-    return f"{by}, t.{key} ASC"
+        Sort.oldest: lambda r: (r[1] is None, r[1] or 0.0),
+        Sort.priority: lambda r: (high(r[2]), *newest(r)),
+        Sort.reports: (lambda r: (high(r[3]), *newest(r))) if kind == "cases" else (lambda r: (high(r[2]), *newest(r))),
+    }[sort]
+    return lambda row: (*by(row), row[4])
+
+
+def _count(rows: list[tuple], position: int, is_list: bool) -> list[FacetBucket]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        value = row[position]
+        if value is None:
+            continue
+        for v in json.loads(value) if is_list else (value,):
+            counts[str(v)] = counts.get(str(v), 0) + 1
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:FACET_SIZE]
+    return [FacetBucket(value=value, count=count) for value, count in top]
 
 
 def _hit(doc_json: str, kind: Kind, full: bool) -> dict[str, Any]:
@@ -200,32 +215,30 @@ class EmbeddedStore:
         return f"{kind} t JOIN {kind}_fts f ON f.rowid = t.rowid"
 
     def search(self, request: SearchRequest) -> SearchPage:
-        db = self.index.db
-        where, match = build_where(request.kind, request.filters, parse_text(request.q))
-        base = f"FROM {self._from(request.kind)} WHERE {where.sql()}"
-        total = db.execute(f"SELECT count(*) {base}", where.params).fetchone()[0]  # noqa: S608 - parameters bound
+        """One pass over the matching rows gives the total, the facets and the page's order; only the
+        page's documents are read afterwards. (A query per facet repeated the text scan seven times.)"""
+        db, kind = self.index.db, request.kind
+        where, match = build_where(kind, request.filters, parse_text(request.q))
+        facets = FACETS[kind] if request.facets else {}
+        columns = [_FACET_SQL[kind][field] for field in facets.values()]
+        date = DATE_COLUMN[kind]
+        keys = [f"t.{date}", "t.priority", "t.report_count" if kind == "cases" else "0", f"t.{ID[kind]}",
+                "f.rank" if match else "0"]  # fmt: skip
         rows = db.execute(
-            f"SELECT t.doc {base} ORDER BY {_order(request, match is not None)} LIMIT ? OFFSET ?",  # noqa: S608
-            [*where.params, request.size, request.offset],
+            f"SELECT t.rowid, {', '.join(keys + columns)} FROM {self._from(kind)} WHERE {where.sql()}",  # noqa: S608
+            where.params,
         ).fetchall()
-        facets = {}
-        if request.facets:
-            for name, field in FACETS[request.kind].items():
-                facets[name] = self._facet(request.kind, field, base, where.params)
+        ranked = match is not None and request.sort is Sort.relevance
+        order = _sort_key(request.sort, kind, ranked)
+        page = heapq.nsmallest(request.offset + request.size, rows, key=order)[request.offset :]
+        docs = dict(db.execute(
+            f"SELECT rowid, doc FROM {kind} WHERE rowid IN ({','.join('?' * len(page))})", [r[0] for r in page]  # noqa: S608
+        ).fetchall()) if page else {}  # fmt: skip
         return SearchPage(
-            kind=request.kind, total=total, page=request.page, size=request.size,
-            hits=[_hit(row[0], request.kind, request.full) for row in rows], facets=facets,
+            kind=kind, total=len(rows), page=request.page, size=request.size,
+            hits=[_hit(docs[r[0]], kind, request.full) for r in page],
+            facets={name: _count(rows, 1 + len(keys) + i, field in LISTS.get(kind, {})) for i, (name, field) in enumerate(facets.items())},
         )  # fmt: skip
-
-    def _facet(self, kind: Kind, field: str, base: str, params: list[Any]) -> list[FacetBucket]:
-        if field in LISTS.get(kind, {}):
-            each = ", json_each(t.doc, '" + LISTS[kind][field] + "') j WHERE"
-            sql = f"SELECT j.value, count(*) c {base.replace('WHERE', each, 1)} GROUP BY j.value"
-        else:
-            column = COLUMNS[kind][field]
-            sql = f"SELECT t.{column}, count(*) c {base} AND t.{column} IS NOT NULL GROUP BY t.{column}"
-        rows = self.index.db.execute(f"{sql} ORDER BY c DESC, 1 ASC LIMIT {FACET_SIZE}", params).fetchall()  # noqa: S608
-        return [FacetBucket(value=str(value), count=count) for value, count in rows]
 
     def get(self, kind: Kind, doc_id: str) -> dict[str, Any] | None:
         found = self.index.db.execute(f"SELECT doc FROM {kind} WHERE {ID[kind]} = ?", (doc_id,)).fetchone()  # noqa: S608

@@ -39,10 +39,11 @@ class IndexOutcome:
 
 def init_indices(backend: SearchBackend, settings: SearchSettings, *, migrate: bool = False) -> list[IndexOutcome]:
     outcomes = []
+    cjk_bigram = backend.has_token_filter("cjk_bigram")  # the analyzer the engine can run (schemas.index_templates)
     for kind in KINDS:
         template = index_template(
             settings.index_prefix, kind, shards=settings.number_of_shards, replicas=settings.number_of_replicas,
-            refresh_interval=settings.refresh_interval,
+            refresh_interval=settings.refresh_interval, cjk_bigram=cjk_bigram,
         )  # fmt: skip
         backend.put_index_template(alias_name(settings.index_prefix, kind), template)
         outcome = _ensure(backend, settings.index_prefix, kind, migrate)

@@ -7,10 +7,14 @@ them; `leadhub.search_dsl` turns them into engine requests, the embedded index i
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from schemas.cases import Status
 from schemas.status_machine import ACTIVE
@@ -29,6 +33,76 @@ def _as_aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=CITY_ZONE)
     return value
+
+
+def _ordered(since: dt.datetime | None, until: dt.datetime | None) -> None:
+    if since and until and since >= until:
+        raise ValueError(f"since ({since.isoformat()}) must be before until ({until.isoformat()})")
+
+
+# --- the text of a query ----------------------------------------------------------------------
+
+# Words and "quoted phrases"; a quote without its pair is read as a space.
+_TERM = re.compile(r'(-?)"([^"]*)"|([^\s"]+)')
+_SPACES = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """What both stores search for: every ``must`` term occurs, no ``must_not`` term does.
+
+    A term is found as a phrase anywhere in the searched fields (Chinese: as a run of characters,
+    one character included), so both stores answer the same text the same way.
+    """
+
+    must: tuple[str, ...]
+    must_not: tuple[str, ...]
+
+    @property
+    def terms(self) -> int:
+        return len(self.must) + len(self.must_not)
+
+
+@dataclass(frozen=True)
+class TextLimits:
+    """Caps on one query's text: each term is a phrase match (and, embedded, may be a scan)."""
+
+    max_terms: int = 16
+    max_exclusions: int = 8
+
+
+def _searchable(term: str) -> bool:
+    # A term of only symbols ("+++", "||", "*") is an operator someone typed, not text to find.
+    return any(ch.isalnum() for ch in term)
+
+
+def parse_text(q: str) -> TextQuery:
+    """Words and "quoted phrases" must all occur; a leading - excludes. Nothing else is syntax."""
+    must, must_not = [], []
+    for match in _TERM.finditer(q.translate(_SPACES)):
+        negated, phrase, word = match.group(1), match.group(2), match.group(3)
+        if word is not None:
+            negated, phrase = ("-", word[1:]) if word.startswith("-") else ("", word)
+        phrase = " ".join(phrase.split())
+        if phrase and _searchable(phrase):
+            (must_not if negated else must).append(phrase)
+    return TextQuery(tuple(dict.fromkeys(must)), tuple(dict.fromkeys(must_not)))
+
+
+def text_problem(q: str, limits: TextLimits) -> str | None:
+    """Why ``q`` cannot be searched (None if it can)."""
+    for position, ch in enumerate(q, 1):
+        if ch not in "\t\n\r" and unicodedata.category(ch) in ("Cc", "Cs"):
+            return f"q contains a control character (U+{ord(ch):04X} at position {position}); remove it"
+    text = parse_text(q)
+    if q.strip() and not text.terms:
+        return "q has no words or phrases to search for (only symbols or operators); leave it empty to list everything"
+    if text.terms > limits.max_terms:
+        return f"q has {text.terms} words and phrases; at most {limits.max_terms} are allowed in one search"
+    if len(text.must_not) > limits.max_exclusions:
+        return (f"q excludes {len(text.must_not)} words (-word); at most {limits.max_exclusions} are allowed: "
+                "narrow the search with filters instead")  # fmt: skip
+    return None
 
 
 class Sort(StrEnum):
@@ -53,7 +127,9 @@ class Filters(BaseModel):
     source: list[str] = Field(default_factory=list)
     case_id: list[str] = Field(default_factory=list)
     ids: list[str] = Field(default_factory=list, description="Document ids (lead or case ids).")
-    needs_triage: bool | None = None
+    needs_triage: bool | None = Field(
+        None, description="Leads: routed with low confidence or no category. Cases: not routed to a department yet."
+    )
     overdue: bool = Field(False, description="Cases only: open cases past their due time.")
     since: dt.datetime | None = Field(None, description="Reported at or after (leads: published, cases: first seen).")
     until: dt.datetime | None = Field(None, description="Reported before.")
@@ -62,8 +138,7 @@ class Filters(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> Filters:
-        if self.since and self.until and self.since >= self.until:
-            raise ValueError(f"since ({self.since.isoformat()}) must be before until ({self.until.isoformat()})")
+        _ordered(self.since, self.until)
         return self
 
 
@@ -78,6 +153,14 @@ class SearchRequest(BaseModel):
     size: int = Field(20, ge=0, le=1000)
     facets: bool = True
     full: bool = Field(False, description="Whole documents (else long lists such as history are left out).")
+
+    @model_validator(mode="after")
+    def _searchable_text(self, info: ValidationInfo) -> SearchRequest:
+        # The caps come from settings through the validation context (the API's); else the defaults.
+        limits = (info.context or {}).get("text_limits") or TextLimits()
+        if (problem := text_problem(self.q, limits)) is not None:
+            raise ValueError(problem)
+        return self
 
     @model_validator(mode="after")
     def _within_window(self) -> SearchRequest:
@@ -136,6 +219,11 @@ class StatsRequest(BaseModel):
 
     _aware = field_validator("since", "until", "now")(lambda value: _as_aware(value))
 
+    @model_validator(mode="after")
+    def _ordered(self) -> StatsRequest:
+        _ordered(self.since, self.until)
+        return self
+
 
 class CountSeries(BaseModel):
     """Counts per time bucket and key, e.g. cases per day and category."""
@@ -159,3 +247,12 @@ class Stats(BaseModel):
 
 def funnel(counts: dict[str, int]) -> list[FacetBucket]:
     return [FacetBucket(value=status.value, count=counts.get(status.value, 0)) for status in Status]
+
+
+def resolve_places(names: list[str], resolve: Callable[[str], list[str]]) -> list[str]:
+    """Place filter values as the index holds them: what people type (an alias, a short name) becomes
+    the gazetteer's names via ``resolve``; a name it does not know is kept as typed."""
+    out: list[str] = []
+    for name in names:
+        out += resolve(name.strip()) or [name.strip()]
+    return list(dict.fromkeys(n for n in out if n))

@@ -167,6 +167,15 @@ class SearchBackend:
     def update_aliases(self, actions: Iterable[Mapping[str, Any]]) -> None:
         self._call(self.client.indices.update_aliases, body={"actions": list(actions)})
 
+    def has_token_filter(self, name: str) -> bool:
+        """Whether the engine knows token filter ``name`` (Elasticsearch's integration build lacks
+        analysis-common, hence cjk_bigram); asked of _analyze, which needs no index."""
+        try:
+            self._call(self.client.indices.analyze, body={"tokenizer": "standard", "filter": [name], "text": "义乌"})
+        except SearchRequestError:
+            return False
+        return True
+
     def refresh(self, index: str) -> None:
         self._call(self.client.indices.refresh, index=index)
 

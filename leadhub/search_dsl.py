@@ -1,8 +1,8 @@
 """Search requests and statistics as OpenSearch / Elasticsearch query DSL, and their answers back. Pure.
 
-User text only ever enters a ``simple_query_string`` (which never fails on syntax: unbalanced quotes,
-Lucene operators and JSON characters are read as text) or a ``terms`` clause, so no input can make
-the engine answer with a parse error.
+User text is parsed once (``leadhub.queries.parse_text``, the same parser the embedded store uses)
+and each term enters a ``multi_match`` phrase query as plain text, never as query syntax, so no input
+can make the engine answer with a parse error, and both stores read a query the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from leadhub.queries import (
     SearchRequest,
     Sort,
     StatsRequest,
+    TextQuery,
+    parse_text,
 )
 
 TEXT_FIELDS: dict[str, list[str]] = {
@@ -72,12 +74,29 @@ def filter_clauses(kind: Kind, filters: Filters, now: dt.datetime | None = None)
         places = [str(p) for p in filters.place]
         clauses.append({"bool": {"should": [{"terms": {"place.town": places}}, {"terms": {"place.community": places}}], "minimum_should_match": 1}})
     if filters.needs_triage is not None:
-        clauses.append({"term": {"needs_triage": filters.needs_triage}})
+        clauses.append(_needs_triage(kind, filters.needs_triage))
     if filters.overdue:
         clauses.append(overdue_clause(now or dt.datetime.now(dt.UTC)))
     if (when := _date_range(kind, filters.since, filters.until)) is not None:
         clauses.append(when)
     return clauses
+
+
+def _needs_triage(kind: Kind, wanted: bool) -> dict[str, Any]:
+    if kind == "leads":
+        return {"term": {"needs_triage": wanted}}
+    # A case waits for triage until it has a department (routing found none, or nobody assigned one).
+    routed = {"exists": {"field": "department"}}
+    return {"bool": {"filter": [routed]}} if not wanted else {"bool": {"must_not": [routed]}}
+
+
+def text_clauses(kind: Kind, text: TextQuery) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(must, must_not): each term as a phrase over the text fields."""
+
+    def phrase(term: str) -> dict[str, Any]:
+        return {"multi_match": {"query": term, "type": "phrase", "fields": TEXT_FIELDS[kind], "lenient": True}}
+
+    return [phrase(t) for t in text.must], [phrase(t) for t in text.must_not]
 
 
 def overdue_clause(now: dt.datetime) -> dict[str, Any]:
@@ -89,7 +108,7 @@ def _sort(request: SearchRequest) -> list[Any]:
     date = DATE_FIELD[request.kind]
     newest = {date: {"order": "desc", "missing": "_last"}}
     by = {
-        Sort.relevance: (["_score", newest] if request.q.strip() else [newest]),
+        Sort.relevance: (["_score", newest] if parse_text(request.q).must else [newest]),
         Sort.newest: [newest],
         Sort.oldest: [{date: {"order": "asc", "missing": "_last"}}],
         Sort.priority: [{"priority": "desc"}, newest],
@@ -100,21 +119,12 @@ def _sort(request: SearchRequest) -> list[Any]:
 
 
 def search_body(request: SearchRequest, now: dt.datetime | None = None) -> dict[str, Any]:
-    text = request.q.strip()
-    must: list[dict[str, Any]] = []
-    if text:
-        must.append(
-            {
-                "simple_query_string": {
-                    "query": text,
-                    "fields": TEXT_FIELDS[request.kind],
-                    "default_operator": "and",
-                    "lenient": True,
-                }
-            }
-        )
+    must, must_not = text_clauses(request.kind, parse_text(request.q))
+    query: dict[str, Any] = {"must": must or [{"match_all": {}}], "filter": filter_clauses(request.kind, request.filters, now)}
+    if must_not:
+        query["must_not"] = must_not
     body: dict[str, Any] = {
-        "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filter_clauses(request.kind, request.filters, now)}},
+        "query": {"bool": query},
         "from": request.offset,
         "size": request.size,
         "sort": _sort(request),

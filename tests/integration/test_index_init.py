@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from leadhub.cli import main
@@ -31,13 +33,14 @@ def test_index_init_twice(search, prefix, capsys):
         f"{prefix}-cases -> {prefix}-cases-v1: up to date",
     ]
     live = search.get_mapping(f"{prefix}-leads-v1")[f"{prefix}-leads-v1"]["mappings"]
-    assert live["properties"]["title"]["analyzer"] == "cjk"
+    assert live["properties"]["title"]["analyzer"] == "leadhub_text"
     assert live["properties"]["place"]["properties"]["geo"]["type"] == "geo_point"
 
 
 def _old_leads_index(search, prefix, docs):
     """A v1 index as an older leadhub made it: priority was a keyword, fingerprint did not exist."""
-    old = mappings("leads")
+    # As mapping version 2 made it: text analyzed with the built-in cjk analyzer (bigrams only).
+    old = json.loads(json.dumps(mappings("leads")).replace('"leadhub_text"', '"cjk"'))
     old["_meta"]["leadhub_mapping_version"] = 0
     old["properties"]["priority"] = {"type": "keyword"}
     del old["properties"]["fingerprint"]
@@ -66,7 +69,7 @@ def test_the_refresh_interval_setting_reaches_new_and_live_indices(search, prefi
 
 def test_an_incompatible_live_index_is_refused_without_migrate(search, prefix, capsys):
     _old_leads_index(search, prefix, docs=3)
-    with pytest.raises(IncompatibleIndex, match="priority: type is keyword, expected integer"):
+    with pytest.raises(IncompatibleIndex, match="field title: analyzer is cjk, expected leadhub_text"):
         init_indices(search, SearchSettings(index_prefix=prefix))
     assert main(["--set", f"search.index_prefix={prefix}", "index", "init"]) == 2
     err = capsys.readouterr().err
@@ -82,6 +85,9 @@ def test_migration_keeps_every_document_and_moves_the_alias(search, prefix):
     assert search.count(f"{prefix}-leads") == 250
     hits = search.search(f"{prefix}-leads", {"query": {"term": {"priority": 42}}})["hits"]["hits"]
     assert sorted(h["_id"] for h in hits) == ["lead-142", "lead-242", "lead-42"]  # priority is an integer now
+    # The cjk analyzer had no single characters; the migrated index finds them.
+    one = {"query": {"match_phrase": {"title": "灯"}}}
+    assert search.count(f"{prefix}-leads-v1", one) == 0 and search.count(f"{prefix}-leads", one) == 250
     assert search.count(f"{prefix}-leads-v1") == 250  # the old index is kept until someone deletes it
     # and a second run finds everything in order
     assert [o.action for o in init_indices(search, SearchSettings(index_prefix=prefix))] == ["up to date", "up to date"]

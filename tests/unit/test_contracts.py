@@ -28,7 +28,7 @@ def test_topic_differences():
 
 def test_templates_use_cjk_keywords_dates_geo_and_nested_history():
     leads = index_template("leadhub", "leads")["template"]["mappings"]["properties"]
-    assert leads["title"]["analyzer"] == "cjk" and leads["title"]["fields"]["keyword"]["type"] == "keyword"
+    assert leads["title"]["analyzer"] == "leadhub_text" and leads["title"]["fields"]["keyword"]["type"] == "keyword"
     assert leads["published_at"]["type"] == "date"
     assert leads["place"]["properties"]["geo"]["type"] == "geo_point"
     assert leads["contact"] == {"type": "object", "enabled": False}

@@ -22,12 +22,12 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 
 # --- search DSL ----------------------------------------------------------------------------------
 
-def test_user_text_only_ever_enters_a_simple_query_string():
+def test_user_text_only_ever_enters_phrase_queries_as_plain_text():
     text = '电梯" OR {"script": 1} AND (x:y) \\ [1 TO 2]'
     body = search_dsl.search_body(SearchRequest(kind="leads", q=text))
     must = body["query"]["bool"]["must"]
-    assert must == [{"simple_query_string": {"query": text.strip(), "fields": search_dsl.TEXT_FIELDS["leads"],
-                                             "default_operator": "and", "lenient": True}}]  # fmt: skip
+    assert all(set(clause) == {"multi_match"} and clause["multi_match"]["type"] == "phrase" for clause in must)
+    assert [c["multi_match"]["query"] for c in must] == ["电梯", "OR {", "script", "1}", "AND", "(x:y)", "[1", "TO", "2]"]
     assert json.dumps(body).count("script") == 1  # nowhere else
 
 
@@ -39,7 +39,7 @@ def test_filters_become_terms_clauses_and_dates_ranges():
     assert {"terms": {"department": ["A", "B"]}} in clauses
     assert {"terms": {"status": ["new"]}} in clauses
     assert {"terms": {"channels": ["hotline"]}} in clauses  # cases hold channel lists
-    assert {"term": {"needs_triage": False}} in clauses
+    assert {"bool": {"filter": [{"exists": {"field": "department"}}]}} in clauses  # a case is triaged once routed
     assert {"range": {"first_seen": {"gte": "2024-05-01T00:00:00+08:00", "lt": "2024-06-01T00:00:00+08:00"}}} in clauses
     place = next(c for c in clauses if "bool" in c and "should" in c["bool"])
     assert {"terms": {"place.community": ["稠城街道"]}} in place["bool"]["should"]
