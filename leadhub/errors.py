@@ -9,11 +9,16 @@ Every error carries a ``hint``: what the person reading it should do next.
 
 from __future__ import annotations
 
+from schemas.redaction import redact
+
 
 class LeadhubError(Exception):
     """Base of every error leadhub raises on purpose."""
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        # Errors are printed, logged and stored (dead letters, ingest state); a URL quoted in one may
+        # carry a password or a token, so it is hidden once, here, for every error of ours.
+        message, hint = redact(message), (None if hint is None else redact(hint))
         super().__init__(message)
         self.message = message
         self.hint = hint

@@ -10,13 +10,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-MAPPING_VERSION = 4  # 4: text fields analyzed with leadhub_text (the built-in cjk analyzer found no single character)
+MAPPING_VERSION = 3  # 3: official replies on leads; merged cases and merge/split details in case history
 KINDS = ("leads", "cases")
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
-TEXT_ANALYZER = "leadhub_text"
-CJK_TEXT = {"type": "text", "analyzer": TEXT_ANALYZER}
+CJK_TEXT = {"type": "text", "analyzer": "cjk"}
 # Searchable as words, and exact for sorting, facets and dedup (long values are not kept as keyword).
 CJK_TEXT_KW = {**CJK_TEXT, "fields": {"keyword": {"type": "keyword", "ignore_above": 512}}}
 # Kept in _source, never indexed: restricted (contact) or shapeless (extra).
@@ -61,6 +60,7 @@ LEAD_FIELDS: dict[str, Any] = {
     "priority_reasons": KEYWORD,
     "case_id": KEYWORD,
     "is_primary": {"type": "boolean"},
+    "official_reply": {"properties": {"text": CJK_TEXT, "unit": KEYWORD, "at": DATE, "at_text": {"type": "keyword", "index": False}}},
 }
 
 CASE_FIELDS: dict[str, Any] = {
@@ -82,6 +82,8 @@ CASE_FIELDS: dict[str, Any] = {
     "due_at": DATE,
     "resolution": CJK_TEXT,
     "merged_into": KEYWORD,
+    # What merged cases brought (added back to each membership snapshot); shown, not searched.
+    "merged": STORED_ONLY,
     # Kafka offset of the cases.state message last applied: an older state replayed never wins.
     "state_offset": {"type": "long"},
     "history": {
@@ -96,6 +98,8 @@ CASE_FIELDS: dict[str, Any] = {
             "department": KEYWORD,
             "assignee": KEYWORD,
             "note": CJK_TEXT,
+            "other_case_id": KEYWORD,
+            "lead_ids": KEYWORD,
         },
     },
     "feedback": {"type": "nested", "properties": {"actor": KEYWORD, "at": DATE, "note": CJK_TEXT}},
@@ -121,39 +125,14 @@ def mappings(kind: str) -> dict[str, Any]:
     }
 
 
-def text_analysis(cjk_bigram: bool = True) -> dict[str, Any]:
-    """The ``leadhub_text`` analyzer. Han characters as unigrams and bigrams: a query of one character
-    finds every text holding it, and a longer one is a phrase of them (the bigrams make it cheap).
-    The built-in ``cjk`` analyzer keeps only bigrams, so "灯" found nothing while "路灯" did.
-
-    An engine without the analysis-common module (Elasticsearch's integration build) has no
-    ``cjk_bigram``; its ``standard`` analyzer still splits Han text into single characters, which
-    finds the same documents, only with longer phrase queries.
-    """
-    if not cjk_bigram:
-        return {"analyzer": {TEXT_ANALYZER: {"type": "standard"}}}
-    return {
-        "filter": {"leadhub_cjk_bigram": {"type": "cjk_bigram", "output_unigrams": True}},
-        "analyzer": {
-            TEXT_ANALYZER: {
-                "type": "custom",
-                "tokenizer": "standard",
-                "filter": ["cjk_width", "lowercase", "leadhub_cjk_bigram"],
-            }
-        },
-    }
-
-
 def index_template(
-    prefix: str, kind: str, *, shards: int = 1, replicas: int = 0, refresh_interval: str = "500ms",
-    cjk_bigram: bool = True,
-) -> dict[str, Any]:  # fmt: skip
+    prefix: str, kind: str, *, shards: int = 1, replicas: int = 0, refresh_interval: str = "500ms"
+) -> dict[str, Any]:
     return {
         "index_patterns": [f"{alias_name(prefix, kind)}-v*"],
         "priority": 200,
         "template": {
-            "settings": {"number_of_shards": shards, "number_of_replicas": replicas, "refresh_interval": refresh_interval,
-                         "analysis": text_analysis(cjk_bigram)},  # fmt: skip
+            "settings": {"number_of_shards": shards, "number_of_replicas": replicas, "refresh_interval": refresh_interval},
             "mappings": mappings(kind),
         },
     }

@@ -49,7 +49,16 @@ def redact(text: str) -> str:
         return text
     out = _USERINFO.sub(lambda m: f"{m['pre']}{m['user']}:{REDACTED}@", text)
     out = _TOKEN_USERINFO.sub(lambda m: f"{m['pre']}{m['token'] if m['token'] == REDACTED else REDACTED}@", out)
-    return _QUERY.sub(lambda m: f"{m['pre']}{REDACTED}" if is_secret_name(m["name"]) and m["value"] else m[0], out)
+    return _QUERY.sub(_hide_value, out)
+
+
+def _hide_value(match: re.Match[str]) -> str:
+    if not is_secret_name(match["name"]) or not match["value"]:
+        return match[0]
+    # An error text goes on after the URL ("…?token=x: HTTP 503"): keep that colon readable.
+    value = match["value"]
+    tail = value[len(value.rstrip(":")) :]
+    return f"{match['pre']}{REDACTED}{tail}"
 
 
 def redact_data(data: object) -> object:

@@ -11,13 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from leadhub.access import Permission, Principal, redact_lead
 from leadhub.api.auth import context, require
 from leadhub.api.context import ApiContext
-from leadhub.api.params import FilterParams, build_search, page_params, unicode_json_body, validation_detail
-from leadhub.case_actions import CaseNotFound, act
+from leadhub.api.params import FilterParams, build_search, page_params, validation_detail
+from leadhub.case_actions import CaseNotFound, UnknownDepartment, act, allowed_departments, ledger_for
 from leadhub.contacts import visible_leads
 from leadhub.intake import FieldReport, report_to_raw_lead
 from leadhub.queries import Filters, Interval, SearchPage, SearchRequest, Sort, Stats, StatsRequest
 from schemas.cases import Action, CaseEvent, Status
-from schemas.status_machine import IllegalTransition, allowed_actions
+from schemas.status_machine import ACTIVE, IllegalTransition, MergeRefused, allowed_actions
 
 CASE_LEADS_LIMIT = 500
 
@@ -48,15 +48,59 @@ class ReportAccepted(BaseModel):
     external_id: str
 
 
+def departments(ctx: ApiContext) -> list[str]:
+    """Where a case may be assigned: the taxonomy's departments and api.extra_departments."""
+    return allowed_departments(ctx.taxonomy, ctx.settings.extra_departments)
+
+
+def closed_at(case: dict[str, Any]) -> str | None:
+    """When the case was first handled (resolved or closed, or merged away), as its history says."""
+    for entry in case.get("history") or []:
+        if entry.get("to_status") in ("resolved", "closed") and entry.get("from_status") not in ("resolved", "closed"):
+            return entry.get("at")
+    return None
+
+
+def _reported_at(lead: dict[str, Any]) -> dt.datetime | None:
+    value = lead.get("published_at") or lead.get("fetched_at")
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def handling_view(case: dict[str, Any], leads: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the case page and API add to a case from its leads. Pure.
+
+    - ``official_replies``: each department's published answer (from board threads), newest last;
+    - ``priority_reasons``: why the leads were prioritized, each reason once;
+    - ``after_close`` on a lead: it came in after the case was first resolved/closed (the route stage
+      marks these too, as the reason ``recurred_after_close``)."""
+    closed = closed_at(case)
+    closed_time = dt.datetime.fromisoformat(closed) if closed else None
+    replies, reasons = [], []
+    for lead in leads:
+        reply = lead.get("official_reply")
+        if reply:
+            replies.append({"lead_id": lead["lead_id"], "source": lead.get("source"), "url": lead.get("url"), **reply})
+        reasons += lead.get("priority_reasons") or []
+        at = _reported_at(lead)
+        lead["after_close"] = "recurred_after_close" in (lead.get("priority_reasons") or []) or bool(
+            closed_time and at and at > closed_time
+        )
+    replies.sort(key=lambda r: r.get("at") or "")
+    return {"official_replies": replies, "priority_reasons": list(dict.fromkeys(reasons)), "closed_at": closed}
+
+
 def case_with_leads(ctx: ApiContext, case_id: str, who: Principal) -> dict[str, Any]:
     case = ctx.store.get("cases", case_id)
     if case is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no case {case_id}")
+    # Merged cases' leads keep their case id: a case shows its own and those of the cases merged into it.
+    own = [case_id, *(m["case_id"] for m in case.get("merged") or [])]
     leads = ctx.store.search(
-        SearchRequest(kind="leads", filters=Filters(case_id=[case_id]), sort=Sort.oldest, size=CASE_LEADS_LIMIT, facets=False)
+        SearchRequest(kind="leads", filters=Filters(case_id=own), sort=Sort.oldest, size=CASE_LEADS_LIMIT, facets=False)
     )
     case = {k: v for k, v in case.items() if k != "state_offset"}
     case["leads"] = [redact_lead(lead, who, case.get("department")) for lead in leads.hits]
+    case.update(handling_view(case, case["leads"]))
     case["allowed_actions"] = [a.value for a in allowed_actions_for(case, who)]
     return case
 
@@ -65,6 +109,18 @@ def allowed_actions_for(case: dict[str, Any], who: Principal) -> list[Action]:
     if not who.may_act_on(case.get("department")):
         return []
     return allowed_actions(Status(case.get("status", "new")))
+
+
+def merge_targets(ctx: ApiContext, case: dict[str, Any]) -> list[dict[str, Any]]:
+    """Open cases of the same department or category a case could be merged into (the page's choices)."""
+    filters = {"status": [s.value for s in ACTIVE]}
+    if case.get("department"):
+        filters["department"] = [case["department"]]
+    try:
+        found = ctx.store.search(SearchRequest(kind="cases", filters=Filters(**filters), sort=Sort.newest, size=50, facets=False))
+    except Exception:  # noqa: BLE001 - the choices are a help; the id field still works without them
+        return []
+    return [{"case_id": h["case_id"], "title": h.get("title") or ""} for h in found.hits if h["case_id"] != case["case_id"]]
 
 
 def submit_event(ctx: ApiContext, case_id: str, request: EventRequest, who: Principal) -> EventAccepted:
@@ -81,9 +137,14 @@ def submit_event(ctx: ApiContext, case_id: str, request: EventRequest, who: Prin
     except ValidationError as exc:
         raise HTTPException(422, detail=validation_detail(exc)) from None
     try:
-        result = act(ctx.store, ctx.publisher, event, document=case, wait_s=ctx.settings.event_wait_s)
+        result = act(ledger_for(ctx.store), ctx.publisher, event, allowed_departments=departments(ctx))
+    except UnknownDepartment as exc:
+        raise HTTPException(422, detail=exc.message) from None
     except CaseNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=exc.message) from None
+    except MergeRefused as exc:
+        code = 422 if exc.missing else status.HTTP_409_CONFLICT
+        raise HTTPException(code, detail=exc.message) from None
     except IllegalTransition as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=exc.message) from None
     ctx.metrics.events.labels(event.action.value).inc()
@@ -91,7 +152,7 @@ def submit_event(ctx: ApiContext, case_id: str, request: EventRequest, who: Prin
 
 
 def build_router(max_page_size: int) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["api v1"], dependencies=[Depends(unicode_json_body)])
+    router = APIRouter(prefix="/api/v1", tags=["api v1"])
     paging = page_params(max_page_size)
     reader = require(Permission.read)
 
@@ -100,7 +161,7 @@ def build_router(max_page_size: int) -> APIRouter:
         filters: FilterParams = Depends(), page: dict = Depends(paging), who: Principal = Depends(reader),
         ctx: ApiContext = Depends(context),
     ) -> SearchPage:  # fmt: skip
-        result = ctx.store.search(build_search("leads", filters=filters.values, **page, ctx=ctx))
+        result = ctx.store.search(build_search("leads", filters=filters.values, **page))
         result.hits = visible_leads(ctx.store, result.hits, who)
         return result
 
@@ -109,7 +170,7 @@ def build_router(max_page_size: int) -> APIRouter:
         filters: FilterParams = Depends(), page: dict = Depends(paging), who: Principal = Depends(reader),
         ctx: ApiContext = Depends(context),
     ) -> SearchPage:  # fmt: skip
-        return ctx.store.search(build_search("cases", filters=filters.values, **page, ctx=ctx))
+        return ctx.store.search(build_search("cases", filters=filters.values, **page))
 
     @router.get("/cases/{case_id}", summary="A case with its leads from every channel and its history")
     def get_case(case_id: str, who: Principal = Depends(reader), ctx: ApiContext = Depends(context)) -> dict[str, Any]:
@@ -118,7 +179,10 @@ def build_router(max_page_size: int) -> APIRouter:
     @router.post(
         "/cases/{case_id}/events", response_model=EventAccepted, status_code=status.HTTP_201_CREATED,
         summary="Act on a case", responses={202: {"description": "Accepted; not yet visible in the index"},
-                                            409: {"description": "The action is not allowed in the case's status"}},
+                                            409: {"description": "The action is not allowed in the case's current "
+                                                                 "status (e.g. another action won the race)"},
+                                            422: {"description": "Invalid action: e.g. an unknown department, a "
+                                                                 "merge target that does not exist"}},
     )  # fmt: skip
     def post_event(
         case_id: str, response: Response, request: EventRequest = Body(...),
@@ -129,11 +193,22 @@ def build_router(max_page_size: int) -> APIRouter:
             response.status_code = status.HTTP_202_ACCEPTED
         return accepted
 
-    @router.post("/reports", response_model=ReportAccepted, status_code=status.HTTP_201_CREATED, summary="Submit a field report")
+    @router.post(
+        "/reports", response_model=ReportAccepted, status_code=status.HTTP_201_CREATED, summary="Submit a field report",
+        responses={409: {"description": "This report_id was already sent with different content"}},
+    )
     def post_report(
         report: FieldReport, who: Principal = Depends(require(Permission.submit_reports)), ctx: ApiContext = Depends(context)
     ) -> ReportAccepted:
         lead = report_to_raw_lead(report, who.name)
+        known = ctx.store.get("leads", lead.lead_id)
+        sent = (known or {}).get("extra", {}).get("report_digest")
+        if sent and sent != lead.extra["report_digest"]:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                detail=f"report {report.report_id} was already sent with different content; "
+                "send a new report_id for a new report (the same content again is accepted as a retry)",
+            )
         ctx.publisher.publish_lead(lead)
         ctx.metrics.reports.inc()
         return ReportAccepted(lead_id=lead.lead_id, source=lead.source, external_id=lead.external_id)

@@ -25,7 +25,7 @@ from leadhub.api import outcomes
 from leadhub.api.auth import COOKIE, context, identify, require, session_cookie
 from leadhub.api.context import ApiContext
 from leadhub.api.params import FilterParams, build_search
-from leadhub.api.v1 import EventRequest, case_with_leads, submit_event
+from leadhub.api.v1 import EventRequest, case_with_leads, departments, merge_targets, submit_event
 from leadhub.contacts import visible_leads
 from leadhub.queries import CITY_ZONE, FACETS, Interval, Sort, StatsRequest
 
@@ -174,15 +174,13 @@ def build_router() -> APIRouter:
             selected.pop("status"), selected.pop("overdue")
         error, result = None, None
         try:
-            result = ctx.store.search(build_search(kind, q, selected, sort.value, page, PAGE_SIZE, True, ctx))
+            result = ctx.store.search(build_search(kind, q, selected, sort.value, page, PAGE_SIZE, True))
             if kind == "leads":
                 result.hits = visible_leads(ctx.store, result.hits, who)
         except HTTPException as exc:
             error = detail_text(exc.detail)
-        given = {k: v for k, v in selected.items() if v not in (None, []) and not (k == "overdue" and v is False)}
-        # As the query string spells them: the page's hidden inputs and links carry them on.
-        base = {k: (v.isoformat() if hasattr(v, "isoformat") else str(v).lower() if isinstance(v, bool) else v)
-                for k, v in {"kind": kind, "q": q, "sort": sort.value, **given}.items()}  # fmt: skip
+        base = {"kind": kind, "q": q, "sort": sort.value, **{k: v for k, v in selected.items() if v not in (None, [], False)}}
+        base = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in base.items()}
 
         def with_filter(name: str, value: str) -> str:
             current = list(base.get(name, []))
@@ -213,18 +211,19 @@ def build_router() -> APIRouter:
             message=outcomes.done_text(action, status_, pending, ACTION_LABELS) if message == "done" else None,
             error=outcomes.error_text(error),
             action_labels=ACTION_LABELS, action_fields=ACTION_FIELDS, note_required=NOTE_REQUIRED,
+            departments=departments(ctx), merge_targets=merge_targets(ctx, case) if "merge" in case["allowed_actions"] else [],
         )  # fmt: skip
 
     @router.post("/cases/{case_id}/actions")
     def case_action(
         request: Request, case_id: str, action: str = Form(...), note: str = Form(""), department: str = Form(""),
-        assignee: str = Form(""), target_case_id: str = Form(""), lead_ids: str = Form(""),
+        assignee: str = Form(""), target_case_id: str = Form(""), lead_ids: list[str] = Form([]),
         who: Principal = Depends(require(Permission.act)), ctx: ApiContext = Depends(context),
     ) -> RedirectResponse:  # fmt: skip
         _same_origin(request)
         fields = {"action": action, "note": note, "department": department, "assignee": assignee, "target_case_id": target_case_id}
         fields = {k: v.strip() for k, v in fields.items() if v.strip()}
-        ids = [i.strip() for i in lead_ids.replace(",", " ").split() if i.strip()]
+        ids = [i.strip() for i in lead_ids if i.strip()]  # one checkbox per lead
         outcome: dict[str, str]
         try:
             accepted = submit_event(ctx, case_id, EventRequest(**fields, lead_ids=ids), who)
