@@ -1,29 +1,68 @@
-"""Acting on a case: check the action against the case as the reader sees it, publish the CaseEvent,
-and wait (briefly) until the index shows it.
+"""Acting on a case: check the action against the case's current status and reserve the transition
+atomically (the ledger), then publish the CaseEvent.
 
-The check is advisory: the sink applies events through the same status machine, so an event that
-raced another one past this check ends as a dead letter there, never as a wrong status.
+A refused action is never reported as accepted. Of several actions racing on one case, the ledger
+lets exactly one through per status: the others see the winner's status and are refused
+(IllegalTransition → 409).
+
+- Cluster (``EngineLedger``): the API writes the event into the case document itself, guarded by the
+  document's ``_seq_no``/``_primary_term`` (a concurrent write makes the guard fail; the case is read
+  again and the action checked against its new status), under a per-case lock so that one API
+  process publishes one case's events in the order it reserved them. Then the event goes to
+  ``cases.events``; the sink finds it already in the case's history and changes nothing (replays are
+  no-ops). If publishing fails the reservation is undone.
+- Embedded (``EmbeddedLedger``): the check and the write are one SQLite transaction.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-import time
+import weakref
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from leadhub.errors import LeadhubError
 from leadhub.producer import CheckedProducer
 from leadhub.read_store import ReadStore
+from leadhub.search_backend import SearchBackend, SearchRequestError
 from leadhub.settings import KafkaSettings
-from schemas.cases import Case, CaseEvent
+from schemas.cases import Action, Case, CaseEvent
 from schemas.leads import RawLead
 from schemas.serialization import encode
-from schemas.status_machine import apply_event
+from schemas.status_machine import apply_event, apply_merge
+from sinks.documents import case_handling_doc
+
+log = logging.getLogger("leadhub.case_actions")
+MAX_CONFLICT_RETRIES = 20  # 16 racing actions each lose at most once per winner
 
 
 class CaseNotFound(LeadhubError):
     pass
+
+
+class UnknownDepartment(LeadhubError):
+    def __init__(self, department: str, allowed: Iterable[str]) -> None:
+        allowed = list(allowed)
+        super().__init__(
+            f"unknown department {department!r}; allowed: {', '.join(allowed)}",
+            hint="pick one of the taxonomy's departments or add it to routing.extra_departments",
+        )
+        self.allowed = allowed
+
+
+def allowed_departments(taxonomy: Any, extra: Iterable[str] = ()) -> list[str]:
+    """The departments a case may be assigned to: the taxonomy's (level 1 and level 2) and the
+    configured extra ones, in that order, each once."""
+    found = [*taxonomy.departments.values(), *(sub.department for sub in taxonomy.subcategories), *extra]
+    return list(dict.fromkeys(d.strip() for d in found if d and d.strip()))
+
+
+def check_department(event: CaseEvent, allowed: list[str]) -> None:
+    if event.action is Action.assign and allowed and event.department not in allowed:
+        raise UnknownDepartment(event.department or "", allowed)
 
 
 class Publisher(Protocol):
@@ -65,29 +104,147 @@ class KafkaPublisher:
 @dataclass
 class ActionResult:
     event: CaseEvent
-    case: Case  # as the status machine expects it after the event
-    visible: bool  # the index already shows the event
+    case: Case  # the case after the event
+    visible: bool  # the case document already shows the event
 
 
-def act(
-    store: ReadStore, publisher: Publisher, event: CaseEvent, *, document: dict[str, Any] | None = None, wait_s: float = 0.0
-) -> ActionResult:
-    """``document``: the case as the caller already read it (read here otherwise).
-    Raises CaseNotFound, IllegalTransition (the action is not allowed in the case's status)."""
-    document = document if document is not None else store.get("cases", event.case_id)
-    if document is None:
-        raise CaseNotFound(f"no case {event.case_id}", hint="check the case id; new cases appear after routing")
-    expected = apply_event(Case.model_validate(document), event)
-    publisher.publish_event(event)
-    return ActionResult(event, expected, wait_until_visible(store, event, wait_s))
+class CaseLedger(Protocol):
+    """Checks an action against the case's current status and records it atomically, then hands it
+    to ``publish``. Raises CaseNotFound, IllegalTransition, MergeRefused; nothing is recorded then."""
+
+    def record(self, event: CaseEvent, publish: Callable[[CaseEvent], None]) -> Case: ...
 
 
-def wait_until_visible(store: ReadStore, event: CaseEvent, wait_s: float, poll_s: float = 0.1) -> bool:
-    deadline = time.monotonic() + wait_s
-    while True:
-        document = store.get("cases", event.case_id) or {}
-        if any(entry.get("event_id") == event.event_id for entry in document.get("history", [])):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(poll_s)
+class _Stripes:
+    """Per-case locks without a lock per case ever seen: a fixed set, chosen by the case id's hash."""
+
+    def __init__(self, count: int = 64) -> None:
+        self._locks = [threading.Lock() for _ in range(count)]
+
+    def holding(self, *case_ids: str) -> list[threading.Lock]:
+        # Taken in one global order, so a merge (two cases) never deadlocks with another merge.
+        picked = sorted({zlib.crc32(c.encode()) % len(self._locks) for c in case_ids})
+        return [self._locks[i] for i in picked]
+
+
+class EngineLedger:
+    """The search engine's case document is the ledger: compare-and-set on its sequence number."""
+
+    def __init__(self, backend: SearchBackend, index: str) -> None:
+        self.backend = backend
+        self.index = index
+        self._stripes = _Stripes()
+
+    def record(self, event: CaseEvent, publish: Callable[[CaseEvent], None]) -> Case:
+        ids = [event.case_id, *([event.target_case_id] if event.target_case_id and event.action is Action.merge else [])]
+        locks = self._stripes.holding(*ids)
+        for lock in locks:
+            lock.acquire()
+        try:
+            case, undo = self._reserve(event)
+            try:
+                publish(event)
+            except BaseException:
+                self._undo(undo)
+                raise
+            return case
+        finally:
+            for lock in reversed(locks):
+                lock.release()
+
+    def _get(self, case_id: str) -> tuple[dict[str, Any], Case] | None:
+        found = self.backend.get(self.index, case_id)
+        return (found, Case.model_validate(found["_source"])) if found else None
+
+    def _put(self, found: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+        """Write ``doc`` over the version read as ``found``; SearchRequestError 409 when it changed."""
+        return self.backend.update(
+            self.index, found["_id"], {"doc": doc}, if_seq_no=found["_seq_no"], if_primary_term=found["_primary_term"]
+        )
+
+    def _reserve(self, event: CaseEvent) -> tuple[Case, list[tuple[str, dict[str, Any], dict[str, Any]]]]:
+        for _ in range(MAX_CONFLICT_RETRIES):
+            current = self._get(event.case_id)
+            if current is None:
+                raise CaseNotFound(f"no case {event.case_id}", hint="check the case id; new cases appear after routing")
+            found, case = current
+            undo: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+            try:
+                if event.action is Action.merge:
+                    assert event.target_case_id is not None
+                    into = self._get(event.target_case_id)
+                    after, target_after = apply_merge(case, into[1] if into else None, event)
+                    if after is case and into is not None and target_after is into[1]:
+                        return after, []  # the same event again: already recorded
+                    written = self._put(found, case_handling_doc(after))
+                    undo.append((event.case_id, case_handling_doc(case), written))
+                    assert into is not None
+                    written = self._put(into[0], case_handling_doc(target_after, membership=True))
+                    undo.append((event.target_case_id, case_handling_doc(into[1], membership=True), written))
+                    return after, undo
+                after = apply_event(case, event)
+                if after is case:
+                    return after, []  # the same event again: already recorded
+                split = event.action is Action.split  # a split changes the membership too
+                written = self._put(found, case_handling_doc(after, membership=split))
+                return after, [(event.case_id, case_handling_doc(case, membership=split), written)]
+            except SearchRequestError as exc:
+                if exc.status != 409:
+                    self._undo(undo)
+                    raise
+                self._undo(undo)  # the merge's second write lost: take back the first, then read both again
+        raise SearchRequestError(f"case {event.case_id} kept changing while the action was recorded", status=409)
+
+    def _undo(self, undo: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
+        for case_id, before, written in reversed(undo):
+            try:
+                self.backend.update(self.index, case_id, {"doc": before},
+                                    if_seq_no=written["_seq_no"], if_primary_term=written["_primary_term"])  # fmt: skip
+            except SearchRequestError as exc:
+                # Someone wrote after us: the case keeps an action that did not reach Kafka. Rare (a
+                # publish failing while another process acted); logged so an operator can look.
+                log.error("could not take back a recorded action on case %s: %s", case_id, exc)
+
+
+class EmbeddedLedger:
+    """Embedded mode: the embedded index applies the event in one transaction (check + write)."""
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def record(self, event: CaseEvent, publish: Callable[[CaseEvent], None]) -> Case:
+        if self.index.case_document(event.case_id) is None:
+            raise CaseNotFound(f"no case {event.case_id}", hint="check the case id; new cases appear after routing")
+        return self.index.apply_event(event)  # the index is where embedded events go: nothing else to publish
+
+
+_LEDGERS: weakref.WeakKeyDictionary[Any, CaseLedger] = weakref.WeakKeyDictionary()
+_LEDGERS_LOCK = threading.Lock()
+
+
+def ledger_for(store: ReadStore) -> CaseLedger:
+    """The ledger that matches the store the API reads; one per store, so its per-case locks are
+    shared by every request."""
+    with _LEDGERS_LOCK:
+        ledger = _LEDGERS.get(store)
+        if ledger is None:
+            ledger = _LEDGERS[store] = _new_ledger(store)
+        return ledger
+
+
+def _new_ledger(store: ReadStore) -> CaseLedger:
+    index = getattr(store, "index", None)
+    if index is not None and hasattr(index, "apply_event"):
+        return EmbeddedLedger(index)
+    backend, indices = getattr(store, "backend", None), getattr(store, "indices", None)
+    if backend is None or indices is None:
+        raise TypeError(f"no case ledger for {type(store).__name__}")
+    return EngineLedger(backend, indices["cases"])
+
+
+def act(ledger: CaseLedger, publisher: Publisher, event: CaseEvent, *, allowed_departments: list[str] | None = None) -> ActionResult:
+    """Raises UnknownDepartment, CaseNotFound, IllegalTransition (the action is not allowed in the
+    case's current status), MergeRefused. Returns only once the event is recorded and published."""
+    check_department(event, allowed_departments or [])
+    case = ledger.record(event, publisher.publish_event)
+    return ActionResult(event, case, True)

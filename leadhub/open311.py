@@ -55,7 +55,10 @@ def _iso(value: Any) -> str | None:
 
 
 def status_notes(case: dict[str, Any]) -> str:
-    """The latest note an officer wrote (resolution first), or what the status means."""
+    """A merged case says where it went (the public follows that request); else the latest note an
+    officer wrote (resolution first), or what the status means."""
+    if case.get("merged_into"):
+        return f"Merged into request {case['merged_into']}; follow that request. 已合并到 {case['merged_into']}。"
     if case.get("resolution"):
         return case["resolution"]
     for entry in reversed(case.get("history") or []):

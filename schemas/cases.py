@@ -78,6 +78,21 @@ class HistoryEntry(Internal):
     department: str | None = None
     assignee: str | None = None
     note: str | None = None
+    other_case_id: str | None = Field(
+        None, description="merge: on the merged case, the case it joined; on that case, the case that joined it."
+    )
+    lead_ids: list[str] = Field(default_factory=list, description="split: the leads that left.")
+
+
+class MergedCase(Internal):
+    """What a merged case brought into the case it joined: kept so that the route stage's later
+    membership snapshots of the target (which know only its own leads) add it back."""
+
+    case_id: str
+    report_count: int = Field(0, ge=0)
+    channels: list[Channel] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    lead_ids: list[str] = Field(default_factory=list)
 
 
 class Feedback(Internal):
@@ -105,5 +120,6 @@ class Case(Internal):
     due_at: AwareDatetime | None = None
     resolution: str | None = None
     merged_into: str | None = None
+    merged: list[MergedCase] = Field(default_factory=list, description="Cases merged into this one.")
     history: list[HistoryEntry] = Field(default_factory=list)
     feedback: list[Feedback] = Field(default_factory=list)

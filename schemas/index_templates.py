@@ -10,12 +10,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-MAPPING_VERSION = 3  # 3: official replies on leads; merged cases and merge/split details in case history
+MAPPING_VERSION = 4  # 4: text fields analyzed with leadhub_text (the built-in cjk analyzer found no single character)
 KINDS = ("leads", "cases")
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
-CJK_TEXT = {"type": "text", "analyzer": "cjk"}
+TEXT_ANALYZER = "leadhub_text"
+CJK_TEXT = {"type": "text", "analyzer": TEXT_ANALYZER}
 # Searchable as words, and exact for sorting, facets and dedup (long values are not kept as keyword).
 CJK_TEXT_KW = {**CJK_TEXT, "fields": {"keyword": {"type": "keyword", "ignore_above": 512}}}
 # Kept in _source, never indexed: restricted (contact) or shapeless (extra).
@@ -125,14 +126,39 @@ def mappings(kind: str) -> dict[str, Any]:
     }
 
 
+def text_analysis(cjk_bigram: bool = True) -> dict[str, Any]:
+    """The ``leadhub_text`` analyzer. Han characters as unigrams and bigrams: a query of one character
+    finds every text holding it, and a longer one is a phrase of them (the bigrams make it cheap).
+    The built-in ``cjk`` analyzer keeps only bigrams, so "灯" found nothing while "路灯" did.
+
+    An engine without the analysis-common module (Elasticsearch's integration build) has no
+    ``cjk_bigram``; its ``standard`` analyzer still splits Han text into single characters, which
+    finds the same documents, only with longer phrase queries.
+    """
+    if not cjk_bigram:
+        return {"analyzer": {TEXT_ANALYZER: {"type": "standard"}}}
+    return {
+        "filter": {"leadhub_cjk_bigram": {"type": "cjk_bigram", "output_unigrams": True}},
+        "analyzer": {
+            TEXT_ANALYZER: {
+                "type": "custom",
+                "tokenizer": "standard",
+                "filter": ["cjk_width", "lowercase", "leadhub_cjk_bigram"],
+            }
+        },
+    }
+
+
 def index_template(
-    prefix: str, kind: str, *, shards: int = 1, replicas: int = 0, refresh_interval: str = "500ms"
-) -> dict[str, Any]:
+    prefix: str, kind: str, *, shards: int = 1, replicas: int = 0, refresh_interval: str = "500ms",
+    cjk_bigram: bool = True,
+) -> dict[str, Any]:  # fmt: skip
     return {
         "index_patterns": [f"{alias_name(prefix, kind)}-v*"],
         "priority": 200,
         "template": {
-            "settings": {"number_of_shards": shards, "number_of_replicas": replicas, "refresh_interval": refresh_interval},
+            "settings": {"number_of_shards": shards, "number_of_replicas": replicas, "refresh_interval": refresh_interval,
+                         "analysis": text_analysis(cjk_bigram)},  # fmt: skip
             "mappings": mappings(kind),
         },
     }

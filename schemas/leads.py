@@ -130,6 +130,28 @@ class Category(Internal):
     level2: str | None = None
 
 
+class OfficialReply(Internal):
+    """A department's published answer to a board thread (领导留言板 replies): the source's words,
+    who answered and when, as the board shows them."""
+
+    text: str
+    unit: str | None = Field(None, description="The replying unit (回复单位).")
+    at: AwareDatetime | None = Field(None, description="When it replied; None when the board's time was unreadable.")
+    at_text: str | None = Field(None, description="The board's reply time as written, when it could not be read.")
+
+    @classmethod
+    def from_extra(cls, extra: dict[str, Any]) -> OfficialReply | None:
+        """From the ``extra`` a board ingestor writes (reply, reply_unit, reply_time, reply_time_text)."""
+        text = extra.get("reply")
+        if not isinstance(text, str) or not text.strip():
+            return None
+        try:
+            return cls(text=text.strip(), unit=extra.get("reply_unit") or None, at=extra.get("reply_time") or None,
+                       at_text=extra.get("reply_time_text") or None)  # fmt: skip
+        except ValueError:  # a time that does not parse: the words are still the reply
+            return cls(text=text.strip(), unit=extra.get("reply_unit") or None, at_text=str(extra.get("reply_time")))
+
+
 class Lead(Internal):
     """A lead after the stages: clean masked text, category, department, place, priority, case."""
 
@@ -159,9 +181,11 @@ class Lead(Internal):
     priority_reasons: list[str] = Field(default_factory=list)
     case_id: str | None = None
     is_primary: bool = False
+    official_reply: OfficialReply | None = Field(None, description="The department's published answer, if the source has one.")
 
     @classmethod
     def from_raw(cls, raw: RawLead, **fields: Any) -> Lead:
         data = raw.model_dump(exclude={"body"})
         data.setdefault("text", raw.body)
+        data["official_reply"] = OfficialReply.from_extra(raw.extra)
         return cls(**(data | fields))

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from leadhub.errors import RecordError
-from schemas.cases import Action, Case, CaseEvent, Feedback, HistoryEntry, Status
+from schemas.cases import (
+    LEAD_IDS_CAP,
+    Action,
+    Case,
+    CaseEvent,
+    Feedback,
+    HistoryEntry,
+    MergedCase,
+    Status,
+)
 
 S = Status
 ACTIVE = frozenset({S.new, S.accepted, S.assigned, S.in_progress})
@@ -40,6 +49,14 @@ class IllegalTransition(RecordError):
         self.status = status
 
 
+class MergeRefused(RecordError):
+    """A merge whose target does not exist (``missing``) or is no longer open."""
+
+    def __init__(self, message: str, *, hint: str, missing: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.missing = missing
+
+
 def allowed_actions(status: Status) -> list[Action]:
     return [action for action, table in TRANSITIONS.items() if status in table]
 
@@ -60,6 +77,7 @@ def apply_event(case: Case, event: CaseEvent) -> Case:
     target = table[case.status] or case.status
 
     changes: dict = {"status": target}
+    extra: dict = {}
     if event.action is Action.assign:
         changes.update(department=event.department, assignee=event.assignee)
     elif event.action is Action.start and event.assignee:
@@ -74,14 +92,86 @@ def apply_event(case: Case, event: CaseEvent) -> Case:
         changes["resolution"] = None
     elif event.action is Action.merge:
         changes["merged_into"] = event.target_case_id
+        extra["other_case_id"] = event.target_case_id
     elif event.action is Action.split:
+        extra["lead_ids"] = list(event.lead_ids)
         leaving = set(event.lead_ids)
         changes["lead_ids"] = [lead for lead in case.lead_ids if lead not in leaving]
+        changes["report_count"] = max(0, case.report_count - (len(case.lead_ids) - len(changes["lead_ids"])))
 
     entry = HistoryEntry(
         event_id=event.event_id, action=event.action, actor=event.actor, at=event.at,
         from_status=case.status, to_status=target, department=event.department,
-        assignee=event.assignee, note=event.note,
+        assignee=event.assignee, note=event.note, **extra,
     )  # fmt: skip
     changes["history"] = [*case.history, entry]
     return case.model_copy(update=changes)
+
+
+def merge_target_event_id(event: CaseEvent) -> str:
+    """The id of a merge's entry in the target's history (the event itself is the merged case's)."""
+    return f"{event.event_id}:into"
+
+
+def check_merge_target(event: CaseEvent, target: Case | None) -> None:
+    """A merge goes only into an existing case that is still being handled (new … in progress):
+    a resolved, closed, rejected or itself merged case takes no more reports."""
+    if target is None:
+        raise MergeRefused(f"cannot merge case {event.case_id} into {event.target_case_id}: no such case",
+                           hint="check the target case id", missing=True)  # fmt: skip
+    if target.status not in ACTIVE or target.merged_into:
+        raise MergeRefused(
+            f"cannot merge case {event.case_id} into {target.case_id}: it is {target.status.value}"
+            + (f" (merged into {target.merged_into})" if target.merged_into else ""),
+            hint="merge only into a case that is new, accepted, assigned or in progress",
+        )
+
+
+def apply_merge(source: Case, target: Case | None, event: CaseEvent) -> tuple[Case, Case]:
+    """Both sides of a merge: ``source`` closes as merged into ``target``; the target takes its
+    report count, channels, sources and lead ids, and records the merge in its history.
+
+    Idempotent per side: an event already applied to a side leaves that side as it is, so a replay
+    after a crash between the two writes completes the merge instead of refusing it."""
+    if event.action is not Action.merge:
+        raise ValueError(f"apply_merge needs a merge event, not {event.action.value}")
+    source_done = any(entry.event_id == event.event_id for entry in source.history)
+    if target is None or not source_done:
+        check_merge_target(event, target)
+    assert target is not None
+    merged_source = apply_event(source, event)
+    into_id = merge_target_event_id(event)
+    if any(entry.event_id == into_id for entry in target.history):
+        return merged_source, target
+    moved = MergedCase(
+        case_id=source.case_id, report_count=source.report_count, channels=source.channels,
+        sources=source.sources, lead_ids=source.lead_ids,
+    )  # fmt: skip
+    entry = HistoryEntry(
+        event_id=into_id, action=Action.merge, actor=event.actor, at=event.at, from_status=target.status,
+        to_status=target.status, note=event.note, other_case_id=source.case_id,
+    )  # fmt: skip
+    merged = [*(m for m in target.merged if m.case_id != source.case_id), moved]
+    return merged_source, target.model_copy(update={**with_merged(target_membership(target), [moved]),
+                                                    "merged": merged, "history": [*target.history, entry]})  # fmt: skip
+
+
+def target_membership(case: Case) -> dict:
+    return {"report_count": case.report_count, "channels": list(case.channels), "sources": list(case.sources),
+            "lead_ids": list(case.lead_ids)}  # fmt: skip
+
+
+def with_merged(membership: dict, merged: list[MergedCase]) -> dict:
+    """A case's own membership (report_count, channels, sources, lead_ids) plus what merged cases
+    brought. The route stage's snapshots of a case know only its own leads; this adds the rest back."""
+    result = {
+        "report_count": membership.get("report_count", 0), "channels": list(membership.get("channels") or []),
+        "sources": list(membership.get("sources") or []), "lead_ids": list(membership.get("lead_ids") or []),
+    }  # fmt: skip
+    for moved in merged:
+        result["report_count"] += moved.report_count
+        result["channels"] += [c for c in moved.channels if c not in result["channels"]]
+        result["sources"] += [s for s in moved.sources if s not in result["sources"]]
+        room = LEAD_IDS_CAP - len(result["lead_ids"])
+        result["lead_ids"] += [i for i in moved.lead_ids if i not in result["lead_ids"]][: max(room, 0)]
+    return result

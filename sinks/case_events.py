@@ -1,8 +1,15 @@
 """Apply case events to case documents through the status machine, with optimistic concurrency.
 
 Events are rare (people act on cases), so each case is read, changed and written back guarded by
-its sequence number; a concurrent write (e.g. a cases.state update) makes the guard fail and the
-case is read again. Replays change nothing: apply_event skips events already in the history.
+its sequence number; a concurrent write (e.g. a cases.state update, or the API reserving an action)
+makes the guard fail and the case is read again. Replays change nothing: apply_event skips events
+already in the history, so an event the API already wrote into the case (leadhub.case_ledger) is a
+no-op here.
+
+A merge changes two cases: the target is checked first (it must exist and be open, else the merge is
+refused and the merged case stays as it was), then the merged case is written, then the target.
+Each side skips an event it already holds, so a crash between the two writes is completed by the
+replay.
 """
 
 from __future__ import annotations
@@ -10,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from leadhub.errors import RecordError
 from leadhub.search_backend import SearchBackend, SearchRequestError
-from schemas.cases import Case, CaseEvent
-from schemas.status_machine import IllegalTransition, apply_event
+from schemas.cases import Action, Case, CaseEvent
+from schemas.status_machine import apply_event, apply_merge
 from sinks.documents import case_handling_doc
 
 MAX_CONFLICT_RETRIES = 10
@@ -21,7 +29,7 @@ MAX_CONFLICT_RETRIES = 10
 @dataclass
 class Rejected:
     event: CaseEvent
-    error: IllegalTransition
+    error: RecordError  # IllegalTransition, MergeRefused
     token: object  # the caller's handle on the source record
 
 
@@ -36,6 +44,51 @@ def apply_case_events(backend: SearchBackend, index: str, events: Iterable[tuple
 
 
 def _apply_to_case(backend: SearchBackend, index: str, case_id: str, items: list[tuple[CaseEvent, object]]) -> list[Rejected]:
+    """In order; the events between two merges are written together."""
+    rejected: list[Rejected] = []
+    run: list[tuple[CaseEvent, object]] = []
+    for event, token in items:
+        if event.action is not Action.merge:
+            run.append((event, token))
+            continue
+        if run:
+            rejected += _apply_run(backend, index, case_id, run)
+            run = []
+        rejected += _apply_merge(backend, index, event, token)
+    if run:
+        rejected += _apply_run(backend, index, case_id, run)
+    return rejected
+
+
+def _apply_merge(backend: SearchBackend, index: str, event: CaseEvent, token: object) -> list[Rejected]:
+    assert event.target_case_id is not None
+    for _ in range(MAX_CONFLICT_RETRIES):
+        found = backend.get(index, event.case_id)
+        into = backend.get(index, event.target_case_id)
+        source = Case.model_validate(found["_source"]) if found else Case(case_id=event.case_id)
+        target = Case.model_validate(into["_source"]) if into else None
+        try:
+            merged_source, merged_target = apply_merge(source, target, event)
+        except RecordError as exc:
+            return [Rejected(event, exc, token)]
+        try:
+            if found:
+                backend.update(index, event.case_id, {"doc": case_handling_doc(merged_source)},
+                               if_seq_no=found["_seq_no"], if_primary_term=found["_primary_term"])  # fmt: skip
+            else:
+                backend.create(index, event.case_id, {"case_id": event.case_id, **case_handling_doc(merged_source)})
+            assert into is not None  # apply_merge refuses a missing target
+            backend.update(index, event.target_case_id, {"doc": case_handling_doc(merged_target, membership=True)},
+                           if_seq_no=into["_seq_no"], if_primary_term=into["_primary_term"])  # fmt: skip
+            return []
+        except SearchRequestError as exc:
+            if exc.status != 409:
+                raise
+    raise SearchRequestError(f"case {event.case_id} or {event.target_case_id} kept changing under the event writer", status=409)
+
+
+def _apply_run(backend: SearchBackend, index: str, case_id: str, items: list[tuple[CaseEvent, object]]) -> list[Rejected]:
+    splits = any(event.action is Action.split for event, _ in items)  # a split changes the membership too
     for _ in range(MAX_CONFLICT_RETRIES):
         found = backend.get(index, case_id)
         case = Case.model_validate(found["_source"]) if found else Case(case_id=case_id)
@@ -43,12 +96,12 @@ def _apply_to_case(backend: SearchBackend, index: str, case_id: str, items: list
         for event, token in items:
             try:
                 case = apply_event(case, event)
-            except IllegalTransition as exc:
+            except RecordError as exc:
                 rejected.append(Rejected(event, exc, token))
         try:
             if found:
                 backend.update(
-                    index, case_id, {"doc": case_handling_doc(case)},
+                    index, case_id, {"doc": case_handling_doc(case, membership=splits)},
                     if_seq_no=found["_seq_no"], if_primary_term=found["_primary_term"],
                 )  # fmt: skip
             else:

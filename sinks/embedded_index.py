@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from enrichers.dedup import MemoryDedupState, Sketch
-from schemas.cases import Case, CaseEvent, Status
+from schemas.cases import Action, Case, CaseEvent, MergedCase, Status
 from schemas.dead_letters import DeadLetter
 from schemas.leads import Lead
 from schemas.private_files import private_file
-from schemas.status_machine import apply_event
+from schemas.status_machine import apply_event, apply_merge, with_merged
 from sinks.documents import MEMBERSHIP_FIELDS, case_handling_doc
 
 SCHEMA_VERSION = 1
@@ -173,14 +173,26 @@ class EmbeddedIndex:
             else:
                 assigned = any(entry.get("action") == "assign" for entry in doc.get("history") or [])
                 doc.update({k: v for k, v in fields.items() if not (k == "department" and assigned)})
+                # The route stage knows only the case's own leads: add back what merged cases brought.
+                doc.update(with_merged(fields, [MergedCase.model_validate(m) for m in doc.get("merged") or []]))
             self._store_case(db, doc)
 
     def apply_event(self, event: CaseEvent) -> Case:
-        """Raises IllegalTransition (nothing is written then)."""
+        """Raises IllegalTransition, MergeRefused (nothing is written then). One transaction, so the
+        check and the write are atomic: of two racing actions the second sees the first's status."""
         with self.transaction() as db:
             doc = self.case_document(event.case_id, db) or {"case_id": event.case_id}
-            case = apply_event(Case.model_validate(doc), event)
-            doc.update(case_handling_doc(case))
+            if event.action is Action.merge:
+                assert event.target_case_id is not None
+                target_doc = self.case_document(event.target_case_id, db)
+                target = Case.model_validate(target_doc) if target_doc is not None else None
+                case, merged_target = apply_merge(Case.model_validate(doc), target, event)
+                assert target_doc is not None
+                target_doc.update(case_handling_doc(merged_target, membership=True))
+                self._store_case(db, target_doc)
+            else:
+                case = apply_event(Case.model_validate(doc), event)
+            doc.update(case_handling_doc(case, membership=event.action is Action.split))
             self._store_case(db, doc)
             return case
 

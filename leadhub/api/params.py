@@ -3,23 +3,63 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from fastapi import HTTPException, Query, status
+from fastapi import HTTPException, Query, Request, status
 from pydantic import ValidationError
 
-from leadhub.queries import Filters, Kind, SearchRequest, Sort
+from leadhub.queries import Filters, Kind, SearchRequest, Sort, TextLimits, resolve_places
 
 
 def validation_detail(exc: ValidationError) -> list[dict[str, Any]]:
     return [{"loc": list(err["loc"]), "msg": err["msg"]} for err in exc.errors()]
 
 
-def build_search(kind: Kind, q: str, filters: dict[str, Any], sort: str, page: int, size: int, facets: bool) -> SearchRequest:
+def _surrogate_at(value: Any, path: list[Any]) -> list[Any] | None:
+    """Where in a parsed JSON value a string holds a lone surrogate (None if nowhere)."""
+    if isinstance(value, str):
+        return path if any("\ud800" <= ch <= "\udfff" for ch in value) else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and _surrogate_at(key, []) is not None:
+            return [*path, key]
+        if (found := _surrogate_at(item, [*path, key])) is not None:
+            return found
+    return None
+
+
+async def unicode_json_body(request: Request) -> None:
+    """JSON may spell a lone surrogate ("\\ud800"); no text can hold one (UTF-8 cannot encode it), so
+    such a body is a 422 here rather than a failure wherever the text is next encoded."""
+    if request.method not in ("POST", "PUT", "PATCH") or "json" not in request.headers.get("content-type", ""):
+        return
+    body = await request.body()  # kept by Starlette for the endpoint's own parsing
+    if b"\\u" not in body.lower():
+        return
     try:
-        return SearchRequest(
-            kind=kind, q=q, filters=Filters(**{k: v for k, v in filters.items() if v not in (None, [], False)}),
-            sort=sort, page=page, size=size, facets=facets,
+        parsed = json.loads(body)
+    except ValueError:
+        return  # the endpoint's own parsing answers with its 422
+    if (where := _surrogate_at(parsed, ["body"])) is not None:
+        raise HTTPException(422, detail=[{"loc": where, "msg": "text holds a lone UTF-16 surrogate (e.g. \\ud800), which is not a character"}])
+
+
+def build_search(
+    kind: Kind, q: str, filters: dict[str, Any], sort: str, page: int, size: int, facets: bool, ctx: Any = None
+) -> SearchRequest:
+    """The request as validated input; ``ctx`` (the ApiContext) brings the text caps and the gazetteer."""
+    # Only "not given" is dropped: needs_triage=false is a filter too.
+    given = {k: v for k, v in filters.items() if v is not None and v != [] and not (k == "overdue" and v is False)}
+    gazetteer = getattr(ctx, "gazetteer", None)
+    if given.get("place") and gazetteer is not None:
+        given["place"] = resolve_places(given["place"], gazetteer.canonical)
+    api = getattr(ctx, "settings", None)
+    limits = TextLimits(api.max_query_terms, api.max_query_exclusions) if hasattr(api, "max_query_terms") else TextLimits()
+    try:
+        return SearchRequest.model_validate(
+            dict(kind=kind, q=q, filters=Filters(**given), sort=sort, page=page, size=size, facets=facets),
+            context={"text_limits": limits},
         )  # fmt: skip
     except ValidationError as exc:
         raise HTTPException(422, detail=validation_detail(exc)) from None
@@ -34,7 +74,7 @@ class FilterParams:
         subcategory: list[str] = Query([], description="Level-2 category."),
         department: list[str] = Query([]),
         status_: list[str] = Query([], alias="status", description="Cases only."),
-        place: list[str] = Query([], description="Town / sub-district or community."),
+        place: list[str] = Query([], description="Town / sub-district or community, as named or aliased in the gazetteer (稠城 = 稠城街道)."),
         channel: list[str] = Query([]),
         source: list[str] = Query([]),
         case_id: list[str] = Query([]),

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from leadhub.access import Permission, Principal, redact_lead
 from leadhub.api.auth import context, require
 from leadhub.api.context import ApiContext
-from leadhub.api.params import FilterParams, build_search, page_params, validation_detail
+from leadhub.api.params import FilterParams, build_search, page_params, unicode_json_body, validation_detail
 from leadhub.case_actions import CaseNotFound, UnknownDepartment, act, allowed_departments, ledger_for
 from leadhub.contacts import visible_leads
 from leadhub.intake import FieldReport, report_to_raw_lead
@@ -152,7 +152,7 @@ def submit_event(ctx: ApiContext, case_id: str, request: EventRequest, who: Prin
 
 
 def build_router(max_page_size: int) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["api v1"])
+    router = APIRouter(prefix="/api/v1", tags=["api v1"], dependencies=[Depends(unicode_json_body)])
     paging = page_params(max_page_size)
     reader = require(Permission.read)
 
@@ -161,7 +161,7 @@ def build_router(max_page_size: int) -> APIRouter:
         filters: FilterParams = Depends(), page: dict = Depends(paging), who: Principal = Depends(reader),
         ctx: ApiContext = Depends(context),
     ) -> SearchPage:  # fmt: skip
-        result = ctx.store.search(build_search("leads", filters=filters.values, **page))
+        result = ctx.store.search(build_search("leads", filters=filters.values, **page, ctx=ctx))
         result.hits = visible_leads(ctx.store, result.hits, who)
         return result
 
@@ -170,7 +170,7 @@ def build_router(max_page_size: int) -> APIRouter:
         filters: FilterParams = Depends(), page: dict = Depends(paging), who: Principal = Depends(reader),
         ctx: ApiContext = Depends(context),
     ) -> SearchPage:  # fmt: skip
-        return ctx.store.search(build_search("cases", filters=filters.values, **page))
+        return ctx.store.search(build_search("cases", filters=filters.values, **page, ctx=ctx))
 
     @router.get("/cases/{case_id}", summary="A case with its leads from every channel and its history")
     def get_case(case_id: str, who: Principal = Depends(reader), ctx: ApiContext = Depends(context)) -> dict[str, Any]:

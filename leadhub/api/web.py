@@ -174,13 +174,15 @@ def build_router() -> APIRouter:
             selected.pop("status"), selected.pop("overdue")
         error, result = None, None
         try:
-            result = ctx.store.search(build_search(kind, q, selected, sort.value, page, PAGE_SIZE, True))
+            result = ctx.store.search(build_search(kind, q, selected, sort.value, page, PAGE_SIZE, True, ctx))
             if kind == "leads":
                 result.hits = visible_leads(ctx.store, result.hits, who)
         except HTTPException as exc:
             error = detail_text(exc.detail)
-        base = {"kind": kind, "q": q, "sort": sort.value, **{k: v for k, v in selected.items() if v not in (None, [], False)}}
-        base = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in base.items()}
+        given = {k: v for k, v in selected.items() if v not in (None, []) and not (k == "overdue" and v is False)}
+        # As the query string spells them: the page's hidden inputs and links carry them on.
+        base = {k: (v.isoformat() if hasattr(v, "isoformat") else str(v).lower() if isinstance(v, bool) else v)
+                for k, v in {"kind": kind, "q": q, "sort": sort.value, **given}.items()}  # fmt: skip
 
         def with_filter(name: str, value: str) -> str:
             current = list(base.get(name, []))

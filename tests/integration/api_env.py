@@ -53,6 +53,7 @@ class ApiEnv:
     leads: list = field(default_factory=list)
     cases: list = field(default_factory=list)
     closers: list = field(default_factory=list)
+    pipeline: object = None  # embedded mode's EmbeddedPipeline
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[role]}"}
@@ -107,7 +108,7 @@ def start_embedded(folder: Path) -> ApiEnv:
             pipeline.write(Output(topic, None, value, headers))
     context = build_context(settings, pipeline)
     args = [a for o in overrides for a in ("--set", o)]
-    return ApiEnv("embedded", run, settings, context, keys, args, leads, cases, [pipeline.close])
+    return ApiEnv("embedded", run, settings, context, keys, args, leads, cases, [pipeline.close], pipeline)
 
 
 def start(search_settings_url: str, *, event_wait_s: float = 10.0) -> ApiEnv:
@@ -163,3 +164,83 @@ def start(search_settings_url: str, *, event_wait_s: float = 10.0) -> ApiEnv:
         backend.close()
 
     return ApiEnv("opensearch", run, settings, context, keys, ["--set", f"search.index_prefix=i{run}"], leads, cases, [drop])
+
+
+# --- fresh cases for tests that change them ------------------------------------------------------
+
+def make_case(env: ApiEnv, name: str, texts: list[tuple[str, str]], *, department: str | None = api_data.HOUSING,
+              replies: dict[int, dict] | None = None) -> tuple[list, object]:
+    """A new case ``<run>-<name>`` with one lead per (channel, text), oldest first; ``replies``: lead
+    position -> official reply (text, unit, at)."""
+    import datetime as dt
+
+    from schemas.cases import Case
+    from schemas.leads import Category, Lead, OfficialReply, Place
+
+    cid = f"{env.run}-{name}"
+    category = Category(level1="城乡建设", level2="城市建设和市政管理") if department else None
+    leads = []
+    for i, (channel, text) in enumerate(texts):
+        at = api_data.NOW - dt.timedelta(days=len(texts) - i)
+        reply = (replies or {}).get(i)
+        leads.append(Lead(
+            lead_id=cid if i == 0 else f"{cid}-{i}", source=f"{channel}-src", channel=channel, external_id=f"{cid}-{i}",
+            title=text[:20] if i == 0 else "", text=text, published_at=at, fetched_at=at, lang="zh", category=category,
+            department=department, place=Place(town="稠城街道"), priority=50, priority_reasons=["reports:2"] if i else [],
+            case_id=cid, is_primary=i == 0, official_reply=OfficialReply(**reply) if reply else None,
+        ))  # fmt: skip
+    case = Case(
+        case_id=cid, title=texts[0][1][:20], summary=texts[0][1], category=category, department=department,
+        place=Place(town="稠城街道"), priority=50, report_count=len(leads), channels=sorted({c for c, _ in texts}),
+        sources=sorted({lead.source for lead in leads}), first_seen=leads[0].published_at,
+        last_seen=leads[-1].published_at, lead_ids=[lead.lead_id for lead in leads],
+        due_at=api_data.NOW + dt.timedelta(days=10),
+    )  # fmt: skip
+    write(env, leads=leads, cases=[case])
+    return leads, case
+
+
+def write(env: ApiEnv, *, leads: list = (), cases: list = (), timeout_s: float = 30.0) -> None:
+    """Routed leads and case states into the store, the way the pipeline writes them; returns once
+    the store shows them."""
+    from streams.records import Output
+
+    batches = (("leads.routed", leads, lambda m: m.lead_id), ("cases.state", cases, lambda m: m.case_id))
+    if env.kind == "embedded":
+        pipeline = env.pipeline
+        for topic, models, _ in batches:
+            for model in models:
+                value, headers = encode(model)
+                pipeline.write(Output(topic, None, value, headers))
+        return
+    producer = KafkaProducer(**kafka_python_options(env.settings.kafka), acks="all")
+    for topic, models, key in batches:
+        for model in models:
+            value, headers = encode(model)
+            producer.send(f"k{env.run}.{topic}", value=value, key=key(model).encode(), headers=headers)
+    producer.flush()
+    producer.close()
+    deadline = time.monotonic() + timeout_s
+    store = env.context.store
+    while time.monotonic() < deadline:
+        if all(store.get("leads", m.lead_id) for m in leads) and all(store.get("cases", m.case_id) for m in cases):
+            env.context.store.backend.refresh(f"i{env.run}-leads")
+            return
+        time.sleep(0.2)
+    raise AssertionError("the leads and cases written did not reach the index")
+
+
+def sink_dead_letters(env: ApiEnv, timeout_s: float = 5.0) -> list:
+    """Dead letters the sink wrote (cluster: leads.dlq; embedded: the index's table)."""
+    from schemas.dead_letters import DeadLetter
+
+    if env.kind == "embedded":
+        return env.pipeline.index.dead_letters(1000)
+    consumer = KafkaConsumer(
+        f"k{env.run}.leads.dlq", **kafka_python_options(env.settings.kafka), group_id=f"t-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest", consumer_timeout_ms=int(timeout_s * 1000),
+    )  # fmt: skip
+    try:
+        return [decode(record.value, record.headers, DeadLetter) for record in consumer]
+    finally:
+        consumer.close()

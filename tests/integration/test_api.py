@@ -326,3 +326,199 @@ def test_search_command_prints_a_table_or_json(env, capsys):
     if env.kind == "opensearch":
         assert main(["--set", "search.index_prefix=nosuchprefix", "search", "x"]) == 2
         assert "leadhub index init" in capsys.readouterr().err
+
+
+# --- case actions that must not corrupt a case (issues 18, 19) ------------------------------------
+
+def _post(client, env, case_id, body, role="admin"):
+    return client.post(f"/api/v1/cases/{case_id}/events", json=body, headers=env.headers(role))
+
+
+def _settled(client, env, case_id, check, timeout_s=20.0):
+    """The case once ``check`` holds (the cluster's sink applies events a moment after the API)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        case = get(client, env, f"/api/v1/cases/{case_id}").json()
+        if check(case) or time.monotonic() > deadline:
+            return case
+        time.sleep(0.2)
+
+
+def test_sixteen_concurrent_accepts_one_wins_the_rest_are_409(client, env):
+    import threading
+
+    _, case = api_env.make_case(env, "race", [("hotline", "幸福路口红绿灯坏了三天，早高峰车辆乱成一团。"), ("forum", "幸福路红绿灯不亮了")])
+    barrier = threading.Barrier(16)
+    answers: list[int] = []
+
+    def accept() -> None:
+        barrier.wait()
+        answers.append(_post(client, env, case.case_id, {"action": "accept"}).status_code)
+
+    threads = [threading.Thread(target=accept) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(answers) == 16 and sum(a in (201, 202) for a in answers) == 1 and answers.count(409) == 15, answers
+    final = _settled(client, env, case.case_id, lambda c: c["status"] == "accepted")
+    assert final["status"] == "accepted" and [h["action"] for h in final["history"]] == ["accept"]
+    # The sink refused nothing: the one accepted event was the only one sent.
+    assert not [d for d in api_env.sink_dead_letters(env, timeout_s=2) if case.case_id.encode() in (d.payload or b"")]
+
+
+ACTION_BODIES = {
+    "accept": {}, "assign": {"department": api_env.api_data.HOUSING}, "start": {}, "return": {},
+    "resolve": {"note": "已处理"}, "feedback": {"note": "已回访"}, "close": {}, "reopen": {}, "reject": {"note": "不予受理"},
+    "note": {"note": "备注"}, "merge": {"target_case_id": "{target}"}, "split": {"lead_ids": ["{case}-1"]},
+}  # fmt: skip
+
+
+def test_every_status_and_action_answers_legal_or_409(client, env):
+    from tests.unit.test_status_machine import EXPECTED
+
+    _, case = api_env.make_case(env, "table", [("hotline", "北门菜场污水横流"), ("forum", "菜场门口一直有污水")])
+    _, target = api_env.make_case(env, "table-target", [("hotline", "菜场附近下水道堵塞")])
+    cid = case.case_id
+    # A walk through every status; at each, every illegal action is refused and the case is unchanged.
+    walk = [("accept", "accepted"), ("assign", "assigned"), ("start", "in_progress"), ("resolve", "resolved"),
+            ("feedback", "closed"), ("reopen", "accepted"), ("reject", "rejected")]  # fmt: skip
+    status = "new"
+    for step, (next_action, next_status) in enumerate([(None, "new"), *walk]):
+        if next_action:
+            body = {"action": next_action, **ACTION_BODIES[next_action]}
+            assert _post(client, env, cid, body).status_code in (201, 202), (status, next_action)
+            status = next_status
+        shown = _settled(client, env, cid, lambda c, s=status: c["status"] == s)
+        legal = {a.value for (a, s) in EXPECTED if s.value == status}
+        assert set(shown["allowed_actions"]) == legal, status
+        for action, fields in ACTION_BODIES.items():
+            if action in legal:
+                continue
+            body = {"action": action, **{k: (v.format(target=target.case_id) if isinstance(v, str) else
+                                             [x.format(case=cid) for x in v] if isinstance(v, list) else v)
+                                         for k, v in fields.items()}}  # fmt: skip
+            answer = _post(client, env, cid, body)
+            assert answer.status_code == 409, (status, action, answer.text)
+            assert f"it is {status}" in answer.json()["detail"]
+        assert get(client, env, f"/api/v1/cases/{cid}").json()["status"] == status
+
+
+def test_merge_only_into_an_existing_open_case_and_it_moves_the_reports(client, env):
+    leads_a, a = api_env.make_case(env, "merge-a", [("forum", "城西街道公厕无人打扫，臭气熏天。"), ("hotline", "反映城西公厕卫生差")])
+    leads_b, b = api_env.make_case(env, "merge-b", [("officer", "体验发现城西街道公共厕所脏乱，无保洁人员。")])
+    _, done = api_env.make_case(env, "merge-closed", [("hotline", "城西公厕门坏了")])
+    assert _post(client, env, done.case_id, {"action": "reject", "note": "重复"}).status_code in (201, 202)
+
+    missing = _post(client, env, a.case_id, {"action": "merge", "target_case_id": "no-such-case"})
+    assert missing.status_code == 422 and "no-such-case" in missing.json()["detail"]
+    closed = _post(client, env, a.case_id, {"action": "merge", "target_case_id": done.case_id})
+    assert closed.status_code == 409 and "rejected" in closed.json()["detail"]
+    untouched = get(client, env, f"/api/v1/cases/{a.case_id}").json()
+    assert untouched["status"] == "new" and not untouched.get("history") and not untouched.get("merged_into")
+
+    merged = _post(client, env, a.case_id, {"action": "merge", "target_case_id": b.case_id, "note": "同一公厕"})
+    assert merged.status_code in (201, 202) and merged.json()["status"] == "closed", merged.text
+    source = _settled(client, env, a.case_id, lambda c: c["status"] == "closed")
+    assert source["merged_into"] == b.case_id and source["history"][-1]["other_case_id"] == b.case_id
+    target = get(client, env, f"/api/v1/cases/{b.case_id}").json()
+    assert target["status"] == "new" and target["report_count"] == 3
+    assert set(target["channels"]) == {"forum", "hotline", "officer"}
+    assert set(target["sources"]) == {"forum-src", "hotline-src", "officer-src"}
+    assert set(target["lead_ids"]) == {lead.lead_id for lead in leads_a + leads_b}
+    assert {lead["lead_id"] for lead in target["leads"]} == {lead.lead_id for lead in leads_a + leads_b}
+    assert [(h["action"], h["other_case_id"]) for h in target["history"]] == [("merge", a.case_id)]
+    # A merged (closed) case takes no more merges, and nothing merges into it.
+    assert _post(client, env, b.case_id, {"action": "merge", "target_case_id": a.case_id}).status_code == 409
+
+    notes = get(client, env, f"/open311/v2/requests/{a.case_id}.json", role="analyst").json()[0]
+    assert notes["status"] == "closed" and f"Merged into request {b.case_id}" in notes["status_notes"]
+    assert "closed after feedback" not in notes["status_notes"].lower()
+
+    # The route stage's next snapshot of the target knows only its own leads: the merged ones stay counted.
+    grown = b.model_copy(update={"report_count": 2, "lead_ids": [*b.lead_ids, f"{b.case_id}-new"], "channels": ["news", "officer"]})
+    api_env.write(env, cases=[grown])
+    later = _settled(client, env, b.case_id, lambda c: c["report_count"] == 4)
+    assert later["report_count"] == 4 and set(later["channels"]) == {"forum", "hotline", "news", "officer"}
+    assert later["status"] == "new" and len(later["history"]) == 1
+    assert not [d for d in api_env.sink_dead_letters(env, timeout_s=2) if a.case_id.encode() in (d.payload or b"")]
+
+
+def test_assign_takes_only_a_known_department(client, env):
+    _, case = api_env.make_case(env, "assign", [("hotline", "江东街道路面塌陷")])
+    assert _post(client, env, case.case_id, {"action": "accept"}).status_code in (201, 202)
+    wrong = _post(client, env, case.case_id, {"action": "assign", "department": "隔壁老王"})
+    assert wrong.status_code == 422
+    assert "隔壁老王" in wrong.json()["detail"] and api_env.api_data.HOUSING in wrong.json()["detail"]
+    original = env.context.settings
+    env.context.settings = original.model_copy(update={"extra_departments": ["市信访局"]})
+    try:
+        page = client.get(f"/cases/{case.case_id}", headers={"accept": "text/html", **env.headers("admin")}).text
+        assert '<select name="department"' in page and '<option value="市信访局"' in page
+        assert f'<option value="{api_env.api_data.TRANSPORT}"' in page
+        extra = _post(client, env, case.case_id, {"action": "assign", "department": "市信访局"})
+        assert extra.status_code in (201, 202), extra.text
+    finally:
+        env.context.settings = original
+    assert _settled(client, env, case.case_id, lambda c: c["status"] == "assigned")["department"] == "市信访局"
+
+
+def test_split_shows_each_lead_with_a_checkbox_and_removes_the_checked_ones(client, env):
+    leads, case = api_env.make_case(env, "split", [("hotline", "稠城街道路灯不亮"), ("forum", "路灯坏了"), ("news", "另一件事：公园长椅坏了")])
+    html = {"accept": "text/html", **env.headers("admin")}
+    page = client.get(f"/cases/{case.case_id}", headers=html).text
+    for lead in leads:
+        assert f'<input type="checkbox" name="lead_ids" value="{lead.lead_id}">' in page
+        assert f'<code class="lead-id">{lead.lead_id}</code>' in page
+    answer = client.post(f"/cases/{case.case_id}/actions", headers=html, follow_redirects=False,
+                         data={"action": "split", "lead_ids": [leads[2].lead_id], "note": "不是同一问题"})  # fmt: skip
+    assert answer.status_code == 303 and "message=done" in answer.headers["location"], answer.headers["location"]
+    after = _settled(client, env, case.case_id, lambda c: c["history"])
+    assert after["lead_ids"] == [leads[0].lead_id, leads[1].lead_id]
+    assert after["history"][-1]["action"] == "split" and after["history"][-1]["lead_ids"] == [leads[2].lead_id]
+
+
+def test_official_replies_priority_reasons_and_reports_after_close(client, env):
+    import datetime as dt
+
+    from schemas.leads import Lead
+
+    reply = {"text": "您好，经核查，该路段积水系雨水井堵塞所致，已安排疏通。", "unit": "市住房和城乡建设局",
+             "at": (api_env.api_data.NOW - dt.timedelta(hours=5)).isoformat()}  # fmt: skip
+    leads, case = api_env.make_case(env, "reply", [("hotline", "北苑街道春风路积水严重"), ("complaint_platform", "春风路一下雨就积水")],
+                                    replies={1: reply})  # fmt: skip
+    api = get(client, env, f"/api/v1/cases/{case.case_id}", role="analyst").json()
+    assert [(r["unit"], r["text"], r["lead_id"]) for r in api["official_replies"]] == [(reply["unit"], reply["text"], leads[1].lead_id)]
+    assert api["priority_reasons"] == ["reports:2"]
+    for body in ({"action": "accept"}, {"action": "assign", "department": api_env.api_data.HOUSING}, {"action": "start"},
+                 {"action": "resolve", "note": "已疏通"}):  # fmt: skip
+        assert _post(client, env, case.case_id, body).status_code in (201, 202)
+    _settled(client, env, case.case_id, lambda c: c["status"] == "resolved")
+    late = Lead(lead_id=f"{case.case_id}-late", source="hotline-src", channel="hotline", external_id=f"{case.case_id}-late",
+                text="春风路又积水了", published_at=api_env.api_data.NOW + dt.timedelta(minutes=1),
+                fetched_at=api_env.api_data.NOW + dt.timedelta(minutes=1), case_id=case.case_id)  # fmt: skip
+    api_env.write(env, leads=[late])
+    page = client.get(f"/cases/{case.case_id}", headers={"accept": "text/html", **env.headers("analyst")}).text
+    assert "部门答复 / Official replies" in page and reply["text"] in page and reply["unit"] in page
+    assert 'id="priority-reasons"' in page and "reports:2" in page
+    assert page.count("结案后新反映 / Reported after the case was closed") == 1
+    flagged = get(client, env, f"/api/v1/cases/{case.case_id}", role="analyst").json()
+    assert [lead["lead_id"] for lead in flagged["leads"] if lead["after_close"]] == [late.lead_id]
+
+
+def test_a_report_id_sent_again_with_other_content_is_refused(client, env):
+    from schemas.leads import Lead, RawLead
+
+    report = _report()
+    first = client.post("/api/v1/reports", json=report, headers=env.headers("intake"))
+    assert first.status_code == 201
+    if env.kind == "opensearch":  # no streams worker here: route the raw lead as the worker would
+        raw = RawLead.model_validate({k: v for k, v in env.submitted_lead(first.json()["lead_id"]).items() if k != "lead_id"})
+        api_env.write(env, leads=[Lead.from_raw(raw, case_id=raw.lead_id)])
+    again = client.post("/api/v1/reports", json=report, headers=env.headers("intake"))
+    assert again.status_code == 201 and again.json()["lead_id"] == first.json()["lead_id"]
+    changed = client.post("/api/v1/reports", json={**report, "title": "另一件事"}, headers=env.headers("intake"))
+    assert changed.status_code == 409 and report["report_id"] in changed.json()["detail"]
+    assert env.context.store.get("leads", first.json()["lead_id"])["title"] == report["title"]
