@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from enrichers.places import Gazetteer, load_gazetteer
 from enrichers.places import Gazetteer, load_gazetteer
+from enrichers.places import Gazetteer, load_gazetteer
 from enrichers.taxonomy import Taxonomy
 from leadhub.access import KeyRing
 from leadhub.api.sessions import SessionManager
@@ -43,6 +44,8 @@ class ApiContext:
     taxonomy: Taxonomy
     keys: KeyRing
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
+    # Place filters accept the gazetteer's names and aliases (稠城 = 稠城街道).
+    gazetteer: Gazetteer = field(default_factory=load_gazetteer)
     # Place filters accept the gazetteer's names and aliases (稠城 = 稠城街道).
     gazetteer: Gazetteer = field(default_factory=load_gazetteer)
     # Place filters accept the gazetteer's names and aliases (稠城 = 稠城街道).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import json
 from typing import Any
 
 from fastapi import HTTPException, Query, Request, status
