@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import json
 from typing import Any
 
 from fastapi import HTTPException, Query, Request, status
