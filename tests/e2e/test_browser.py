@@ -122,3 +122,65 @@ def test_script_in_a_lead_shows_as_text_and_the_dashboard_draws(site, page):
     assert page.locator(".charts svg").count() == 4
     page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
     assert dialogs == []  # no injected script ran
+
+
+def _login(page, base, key):
+    page.goto(f"{base}/login")
+    page.fill("input[name=key]", key)
+    page.click("#login")
+    page.wait_for_url(f"{base}/search")
+
+
+def _wait_for(page, url, check, timeout_s=20.0):
+    """Reload ``url`` until ``check()`` holds (the cluster's sink applies events a moment later)."""
+    deadline = time.monotonic() + timeout_s
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.3)
+        page.goto(url)
+    return check()
+
+
+def test_split_with_checkboxes(site, page):
+    env, base = site
+    leads, case = api_env.make_case(env, "e2e-split", [("hotline", "后宅街道菜场门口积水"), ("forum", "后宅菜场积水严重"),
+                                                       ("news", "另一件事：后宅公园路灯不亮")])  # fmt: skip
+    _login(page, base, env.keys["officer"])
+    url = f"{base}/cases/{case.case_id}"
+    page.goto(url)
+    for lead in leads:  # each lead shows its id, and the split form has a checkbox for it
+        assert page.locator(f"#lead-{lead.lead_id} code.lead-id").inner_text() == lead.lead_id
+    page.click("details:has(#do-split) summary")
+    boxes = page.locator("form[data-action=split] input[type=checkbox][name=lead_ids]")
+    assert boxes.count() == 3
+    page.check(f"form[data-action=split] input[value='{leads[2].lead_id}']")
+    page.fill("form[data-action=split] textarea[name=note]", "公园路灯是另一件事 / a different problem")
+    with page.expect_navigation():
+        page.click("#do-split")
+    assert "done" in page.locator("#message").inner_text()
+    assert _wait_for(page, url, lambda: "拆出 / split off" in page.locator(".timeline").inner_text())
+    assert leads[2].lead_id in page.locator(".timeline").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "case-split.png"), full_page=True)
+
+
+def test_assign_from_a_list(site, page):
+    env, base = site
+    _, case = api_env.make_case(env, "e2e-assign", [("hotline", "稠城街道幸福路井盖缺失")])
+    _login(page, base, env.keys["officer"])
+    url = f"{base}/cases/{case.case_id}"
+    page.goto(url)
+    page.click("details:has(#do-accept) summary")
+    with page.expect_navigation():
+        page.click("#do-accept")
+    assert _wait_for(page, url, lambda: page.locator("#do-assign").count() == 1)
+    page.click("details:has(#do-assign) summary")
+    select = page.locator("#assign-department")
+    assert select.evaluate("e => e.tagName") == "SELECT"  # a choice, not free text
+    options = select.locator("option").all_inner_texts()
+    assert api_env.api_data.HOUSING in options and api_env.api_data.TRANSPORT in options
+    select.select_option(api_env.api_data.HOUSING)
+    page.fill("form[data-action=assign] input[name=assignee]", "李工")
+    with page.expect_navigation():
+        page.click("#do-assign")
+    assert "done" in page.locator("#message").inner_text()
+    assert _wait_for(page, url, lambda: page.locator("#case-status").inner_text() == "assigned")
+    assert "李工" in page.locator(".facts").inner_text()
