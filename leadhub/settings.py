@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from leadhub.errors import ConfigError
 from schemas.dead_letters import set_payload_limit
+from schemas.redaction import redact_data
 
 DEFAULT_CONFIG_FILE = Path("leadhub.yaml")
 CONFIG_FILE_ENV = "LEADHUB_CONFIG"
@@ -157,16 +158,6 @@ class ApiSettings(_Section):
     extra_departments: list[str] = Field(
         default_factory=list, description="Departments a case may be assigned to besides the taxonomy's (e.g. 市信访局)."
     )
-    # Each word of a query is a phrase match over every text field (embedded: short ones scan rows);
-    # an analyst's 185 -words once took 14 s of CPU. Past these a search is a 422 that says so.
-    max_query_terms: int = Field(16, ge=1, le=200, description="Most words and \"phrases\" in one search's q.")
-    max_query_exclusions: int = Field(8, ge=0, le=200, description="Most -words (exclusions) in one search's q.")
-    extra_departments: list[str] = Field(
-        default_factory=list, description="Departments a case may be assigned to besides the taxonomy's (e.g. 市信访局)."
-    )
-    extra_departments: list[str] = Field(
-        default_factory=list, description="Departments a case may be assigned to besides the taxonomy's (e.g. 市信访局)."
-    )
     public_url: str | None = Field(
         None, description="Base URL printed and used in Open311 links; https here marks the session cookie Secure."
     )
@@ -262,8 +253,9 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     def redacted(self) -> dict[str, Any]:
-        """The effective settings as plain data, every secret replaced by ``**********``."""
-        return self.model_dump(mode="json")
+        """The effective settings as plain data, every secret replaced by ``**********``: SecretStr
+        fields, and passwords and tokens inside URLs (search.url, kafka.bootstrap_servers, …)."""
+        return redact_data(self.model_dump(mode="json"))
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
