@@ -97,7 +97,8 @@ def replay(
 ) -> None:
     """Send records back through the pipeline where they failed: embedded, through the stages into the
     index; cluster, to the topic they were read from (leads.raw for a source's record) with the original key.
-    The original bytes go as they were, so unless the cause was fixed elsewhere they fail again."""
+    The original bytes go as they were, so unless the cause was fixed elsewhere they fail again
+    (embedded: reported, exit 1)."""
     from leadhub.dlq import build_replay, open_dead_letters
 
     settings = ctx.obj.settings
@@ -139,16 +140,20 @@ def _replay_embedded(settings, store, replays) -> None:
         from leadhub.dlq import EmbeddedDeadLetters
 
         letters = EmbeddedDeadLetters(pipeline.index)
+        failed = 0
         for entry, rec in replays:
             before = letters.last_id()
             pipeline.resend(rec.topic, rec.key, rec.value, rec.headers)
             again = [e for e in letters.list(limit=100) if int(e.id) > before]
             if again:
+                failed += 1
                 typer.echo(f"{entry.id}: replayed into {rec.topic}; it failed again as dead letter {again[-1].id}: {again[-1].letter.error}")
             else:
                 typer.echo(f"{entry.id}: replayed into {rec.topic}; processed into {pipeline.path}")
     finally:
         pipeline.close()
+    if failed:
+        raise typer.Exit(1)
 
 
 def _replay_cluster(settings, replays) -> None:
