@@ -1,8 +1,9 @@
 """RSS/Atom feeds: fetched by our own HTTP client, parsed by feedparser from bytes.
 
 feedparser never loads a URL or a path itself. Chinese feeds often declare the wrong encoding, or
-none: when the declared one does not decode cleanly, the bytes are decoded as what they most likely
-are (GB18030 covers GB2312 and GBK; Big5 for traditional) and parsed from text.
+none: when the declared one fails on more than a stray byte, the bytes are decoded as what they most
+likely are (GB18030 covers GB2312 and GBK; Big5 for traditional) and parsed from text. A GBK feed
+that declares Latin-1 is recognised by its byte pairs, since Latin-1 never fails to decode.
 """
 
 from __future__ import annotations
@@ -36,6 +37,42 @@ class FeedOptions(KindOptions):
     max_bytes: int = Field(10 * 1024 * 1024, gt=0)
 
 
+# Single-byte Western encodings decode any bytes without an error, so a GBK feed that declares one
+# is never caught by a failed decode: it is caught by its shape (see _looks_like_gb).
+_SINGLE_BYTE = {"iso-8859-1", "latin-1", "latin1", "l1", "iso8859-1", "windows-1252", "cp1252", "us-ascii", "ascii"}
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # an undecodable byte, as errors="surrogateescape" leaves it
+_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
+
+
+def _nearly_clean(data: bytes, encoding: str) -> str | None:
+    """The text if ``encoding`` decodes all but a stray byte or two (at most 2, or 1 % of the non-ASCII
+    characters), with each bad byte as U+FFFD; None if it fails on more. A feed that is what it says
+    but carries one bad byte keeps its encoding; GBK read as UTF-8 fails on nearly every character."""
+    try:
+        text = data.decode(encoding, errors="surrogateescape")
+    except (UnicodeDecodeError, LookupError):  # surrogateescape cannot stand in for a byte below 0x80
+        return None
+    bad = len(_ESCAPED_BYTE.findall(text))
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+    if bad > max(2, non_ascii // 100):
+        return None
+    return _ESCAPED_BYTE.sub("\ufffd", text)
+
+
+def _looks_like_gb(data: bytes) -> bool:
+    """Whether bytes declared as a Western single-byte encoding are GB18030 in fact: they decode as
+    GB18030, and their high bytes come in pairs (a Chinese character), not one by one between ASCII
+    letters as accented Western letters do."""
+    runs = [len(run) for run in _HIGH_RUN.findall(data)]
+    if not runs or sum(n for n in runs if n % 2 == 0) < 0.9 * sum(runs):
+        return False
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode_feed(data: bytes, forced: str | None = None) -> str:
     """The feed as text, whatever encoding it declares or fails to declare."""
     if forced:
@@ -44,11 +81,19 @@ def decode_feed(data: bytes, forced: str | None = None) -> str:
     candidates = [_SUPERSET.get(declared.group(1).decode("ascii").lower(), declared.group(1).decode("ascii"))] if declared else []
     if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         candidates.insert(0, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-16")
+    elif candidates and candidates[0].lower() in _SINGLE_BYTE and _looks_like_gb(data):
+        return data.decode("gb18030")
     for encoding in [*candidates, "utf-8"]:
         try:
             return data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue
+    # Nothing decodes cleanly. The declared encoding (UTF-8 when none is declared) still wins when
+    # only a stray byte spoils it: guessing then would turn the whole feed into mojibake (鈥).
+    for encoding in candidates or ["utf-8"]:
+        text = _nearly_clean(data, encoding)
+        if text is not None:
+            return text
     best = from_bytes(data, cp_isolation=list(_FALLBACKS)).best()
     if best is not None and best.encoding:
         return data.decode(best.encoding, errors="replace")
