@@ -4,43 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from typing import Optional
 
 import typer
 from pydantic import ValidationError
 
+from leadhub.commands.search_table import print_table
 from leadhub.errors import LeadhubError, StartupError
-from leadhub.queries import Filters, SearchPage, SearchRequest, Sort
-
-
-def _table(page: SearchPage) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{page.total} {page.kind} (page {page.page})", show_lines=False)
-    if page.kind == "cases":
-        columns = ["case_id", "status", "reports", "category", "department", "place", "first seen", "title"]
-        rows = [
-            [h["case_id"], h.get("status", ""), str(h.get("report_count", "")), (h.get("category") or {}).get("level1") or "",
-             h.get("department") or "", (h.get("place") or {}).get("town") or "", (h.get("first_seen") or "")[:16],
-             (h.get("title") or "")[:40]]
-            for h in page.hits
-        ]  # fmt: skip
-    else:
-        columns = ["lead_id", "channel", "source", "category", "place", "published", "case_id", "title"]
-        rows = [
-            [h["lead_id"], h.get("channel", ""), h.get("source", ""), (h.get("category") or {}).get("level1") or "",
-             (h.get("place") or {}).get("town") or "", (h.get("published_at") or h.get("fetched_at") or "")[:16],
-             h.get("case_id") or "", (h.get("title") or h.get("text") or "")[:40]]
-            for h in page.hits
-        ]  # fmt: skip
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    # Piped output has no terminal width: keep rows whole for grep and friends.
-    Console(width=None if sys.stdout.isatty() else 220).print(table)
+from leadhub.queries import Filters, SearchRequest, Sort
 
 
 def search(
@@ -59,6 +30,7 @@ def search(
     size: int = typer.Option(20, "--size", min=1, max=1000),
     page: int = typer.Option(1, "--page", min=1),
     as_json: bool = typer.Option(False, "--json", help="The whole answer (hits and facets) as JSON."),
+    wide: bool = typer.Option(False, "--wide", help="Whole ids in the table (it shows their first 10 characters)."),
 ) -> None:
     """Search leads or cases; a table, or JSON with --json."""
     from leadhub.access import Principal
@@ -91,4 +63,4 @@ def search(
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
     else:
-        _table(result)
+        print_table(result, wide=wide)
