@@ -23,6 +23,7 @@ from leadhub.errors import LeadhubError, RetryableError, StartupError
 from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter
 from schemas.leads import Lead, RawLead
+from schemas.redaction import redact
 from schemas.serialization import DecodeError, decode, encode
 
 # The topics a record can be replayed into, and what each one carries.
@@ -163,7 +164,7 @@ class KafkaDeadLetters:
         from leadhub.kafka_clients import kafka_python_options
 
         self.topic = kafka.topic_prefix + "leads.dlq"
-        self.where = f"{self.topic} on Kafka at {kafka.bootstrap_servers}"
+        self.where = redact(f"{self.topic} on Kafka at {kafka.bootstrap_servers}")  # printed: no password
         try:
             self.consumer = KafkaConsumer(**kafka_python_options(kafka), group_id=None, enable_auto_commit=False,
                                           request_timeout_ms=20_000)  # fmt: skip
