@@ -178,7 +178,8 @@ def read_rows(name: str, data: bytes, options: HotlineFileOptions, ctx: FetchCon
     """(row number, row) of the file; raises Refused, with the reason, when the file cannot be read."""
     suffix = Path(name).suffix.lower()
     if suffix not in FORMATS:
-        raise Refused(f"unknown file type {suffix or '(no extension)'!r}: exports are read as .csv, .xlsx or .json")
+        hint = " (old Excel: save it as .xlsx)" if suffix == ".xls" else ""
+        raise Refused(f"unknown file type {suffix or '(no extension)'!r}{hint}: exports are read as .csv, .xlsx or .json")
     if len(data) > options.max_file_bytes:
         raise over_limit("the file", len(data), options.max_file_bytes, "max_file_bytes")
     if not data:
