@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from enrichers.dedup import fingerprint
 from enrichers.language import detect_language
 from enrichers.pii import mask_pii
@@ -13,20 +15,43 @@ LANGUAGES = ("zh", "en", "other")
 # A lead's text after normalization; longer is a dump or spam, not a report (a normalized lead must also
 # fit the 1 MB records of leads.clean / leads.routed: at most 4 UTF-8 bytes a character).
 MAX_TEXT_CHARS = 100_000
+# Channels whose sources send plain text (hotline exports, officers' field reports): "<" and ">" there
+# are what the person wrote, never markup. Feeds, boards, forums and APIs may send HTML.
+PLAIN_TEXT_CHANNELS = frozenset({"hotline", "officer"})
 
 
 class UnusableLead(RecordError, ValueError):
     """A valid RawLead that cannot become a lead: too large, or nothing left once cleaned."""
 
 
+def sends_html(raw: RawLead) -> bool:
+    return raw.channel not in PLAIN_TEXT_CHANNELS
+
+
+def mask_extra(value: Any, own: tuple[str, ...], kinds: set[str]) -> Any:
+    """``value`` (a source's ``extra``) with every string in it masked, at any depth; adds the kinds
+    found to ``kinds``. ``extra`` is stored with the lead (an officer's own words, a board's reply),
+    so it may hold no more personal data than the text does."""
+    if isinstance(value, str):
+        masked, found = mask_pii(value, own)
+        kinds.update(found)
+        return masked
+    if isinstance(value, dict):
+        return {key: mask_extra(item, own, kinds) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask_extra(item, own, kinds) for item in value]
+    return value
+
+
 def normalize_lead(raw: RawLead) -> Lead:
     contact = raw.contact
     # The reporter's own details are masked wherever they appear, whatever their shape.
     own = tuple(v for v in (contact.phone, contact.email, contact.name) if v) if contact else ()
-    body = normalize_text(raw.body)
+    html = sends_html(raw)
+    body = normalize_text(raw.body, html=html)
     if len(body) > MAX_TEXT_CHARS:
         raise UnusableLead(f"body too large: {len(body)} characters (limit {MAX_TEXT_CHARS})")
-    title = normalize_text(raw.title)
+    title = normalize_text(raw.title, html=html)
     if not title and not body:
         # Else every such lead would share the empty content's fingerprint and join one case.
         raise UnusableLead(
@@ -36,17 +61,23 @@ def normalize_lead(raw: RawLead) -> Lead:
     text, text_kinds = mask_pii(body, own)
     declared = (raw.lang or "").lower()[:2]
     lang = declared if declared in ("zh", "en") else detect_language(f"{title}\n{text}")
-    location = normalize_text(raw.location_text) if raw.location_text else None
+    location = normalize_text(raw.location_text, html=html) if raw.location_text else None
     if location:
         location, location_kinds = mask_pii(location, own)
     else:
         location_kinds = []
+    other_kinds: set[str] = set()
+    # Everything Lead.from_raw copies, and reads (an official reply from extra), is masked first.
+    masked = raw.model_copy(update={
+        "extra": mask_extra(raw.extra, own, other_kinds),
+        "attachments": [a.model_copy(update={"name": mask_extra(a.name, own, other_kinds)}) for a in raw.attachments],
+    })  # fmt: skip
     return Lead.from_raw(
-        raw,
+        masked,
         title=title,
         text=text,
         location_text=location,
         lang=lang,
-        pii_types=sorted(set(title_kinds) | set(text_kinds) | set(location_kinds)),
+        pii_types=sorted(set(title_kinds) | set(text_kinds) | set(location_kinds) | other_kinds),
         fingerprint=fingerprint(title, text),
     )

@@ -235,18 +235,18 @@ def _plates(text: str) -> list[Found]:
 
 def find_pii(text: str, contact_values: tuple[str, ...] = ()) -> list[Found]:
     spans: list[Found] = []
-    # The reporter's own details first: where another kind covers the same span, [CONTACT] wins.
+    if "@" in text or "at" in text.lower():
+        spans += _emails(text)
+    spans += _plates(text)
+    spans += _numbers(text)
+    spans += _cued(text)
+    # The reporter's own details last: where a kind above covers the same span, its mask says more.
     for value in contact_values:
         if value and len(value.strip()) >= 2:
             start = text.find(value)
             while start != -1:
                 spans.append(Found(start, start + len(value), "contact"))
                 start = text.find(value, start + len(value))
-    if "@" in text or "at" in text.lower():
-        spans += _emails(text)
-    spans += _plates(text)
-    spans += _numbers(text)
-    spans += _cued(text)
     # Overlaps: keep the earliest, then the longest (a stable sort: the first found on a tie).
     spans.sort(key=lambda f: (f.start, -(f.end - f.start)))
     kept: list[Found] = []

@@ -50,9 +50,16 @@ _TAG_OPEN = re.compile(r"<(?=[a-zA-Z/!?])")
 _MARKUP_ROUNDS = 4
 
 
-def normalize_text(text: str) -> str:
-    """One canonical form of a lead's text, the same whatever the channel wrote."""
+def normalize_text(text: str, html: bool = True) -> str:
+    """One canonical form of a lead's text, the same whatever the channel wrote.
+
+    ``html=False`` is for sources that send plain text (hotline exports, officers' reports): there
+    ``a<b 且 x>y`` and ``等候<5分钟…实际>2小时`` are what the person wrote, so "<" and ">" stay as they
+    are and entities stay undecoded; whatever shows the text escapes it (the web pages autoescape).
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not html:
+        return _tidy(_fold(text))
     text = _fold(strip_html(text))
     # Markup can hide in entities (&lt;script&gt;), full-width forms (＜script＞) and invisible characters
     # (<\u200bscript>) that become tags only once decoded or folded: strip and fold again while tags remain.
@@ -61,7 +68,10 @@ def normalize_text(text: str) -> str:
             break
         text = _fold(strip_html(text))
     # Whatever is left (an unclosed "<script", markup nested deeper still) can never open a tag.
-    text = _TAG_OPEN.sub("\uff1c", text)
+    return _tidy(_TAG_OPEN.sub("\uff1c", text))
+
+
+def _tidy(text: str) -> str:
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 

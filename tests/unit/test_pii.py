@@ -79,8 +79,10 @@ def test_leaves_what_is_not_personal_data(text):
 
 
 def test_reporter_contact_is_masked_wherever_it_appears():
-    text, kinds = mask_pii("联系人王小明，微信 wxm_1990", ("王小明", "wxm_1990"))
-    assert text == "联系人[CONTACT]，微信 [CONTACT]" and kinds == ["contact"]
+    text, kinds = mask_pii("联系人王小明，备注 wxm_1990", ("王小明", "wxm_1990"))
+    assert text == "联系人[CONTACT]，备注 [CONTACT]" and kinds == ["contact"]
+    # Where a kind of its own covers the same words, that kind's mask is used.
+    assert mask_pii("微信 wxm_1990", ("wxm_1990",)) == ("微信 [WECHAT]", ["wechat"])
 
 
 def test_several_kinds_report_each_once():

@@ -14,6 +14,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from enrichers.normalize import PLAIN_TEXT_CHANNELS
 from leadhub.settings import RoutingSettings
 from schemas.cases import Action, Case, CaseEvent
 from schemas.dead_letters import DeadLetter
@@ -182,7 +183,7 @@ def _normalize(value: bytes | None, key: bytes | None, headers) -> None:
     assert out.topic == "leads.clean"
     lead = decode(out.value, out.headers, Lead)
     assert out.key == lead.lead_id.encode()
-    assert routed_text_problems(lead.title, lead.text) == []
+    assert routed_text_problems(lead.title, lead.text, html=lead.channel not in PLAIN_TEXT_CHANNELS) == []
     assert lead.title or lead.text
 
 
