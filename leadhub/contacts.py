@@ -6,19 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from leadhub.access import Permission, Principal, redact_lead
-from leadhub.queries import Filters, SearchRequest
 from leadhub.read_store import ReadStore
 
 
 def case_departments(store: ReadStore, case_ids: set[str]) -> dict[str, str | None]:
     """The current department of each case (an officer's assignment may have moved it away from the
-    department its leads were routed to); a case not found is absent."""
-    if not case_ids:
-        return {}
-    page = store.search(
-        SearchRequest(kind="cases", filters=Filters(ids=sorted(case_ids)), size=len(case_ids), facets=False)
-    )
-    return {hit["case_id"]: hit.get("department") for hit in page.hits}
+    department its leads were routed to); a case not found is absent. Read one by one with ``get``,
+    which sees an assignment at once, where a search waits for the index to refresh: right after
+    a case moves, its old department must already lose its contacts."""
+    found = {case_id: store.get("cases", case_id) for case_id in sorted(case_ids)}
+    return {case_id: case.get("department") for case_id, case in found.items() if case is not None}
 
 
 def visible_leads(store: ReadStore, leads: list[dict[str, Any]], who: Principal) -> list[dict[str, Any]]:

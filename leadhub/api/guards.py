@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import re
+from html import unescape
 from collections.abc import Iterable
 from typing import Any
 
@@ -38,15 +39,35 @@ _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 def docs_policy(html: str) -> str:
     """The /docs page's policy: its CDN's script and style, its inline script by hash, nothing else."""
-    hashes = " ".join(
-        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
-        for script in _INLINE_SCRIPT.findall(html)
-    )
+    hashes = " ".join(_hash(script) for script in _INLINE_SCRIPT.findall(html))
     return (
         f"default-src 'none'; script-src {DOCS_CDN} {hashes}; style-src {DOCS_CDN} 'unsafe-inline'; "
         f"img-src 'self' data: {DOCS_FAVICON}; connect-src 'self'; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     )
+
+
+_INLINE_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL)
+_STYLE_ATTRIBUTE = re.compile(r'<[^>]*\sstyle="([^"]*)"')
+
+
+def _hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def page_policy(page: str) -> str:
+    """PAGE_POLICY, plus the hashes of the page's own ``<style>`` elements (the dashboard's server-
+    drawn SVG charts carry their styles inline); no other inline style or any script is allowed."""
+    # Inside an <svg> a <style>'s text is parsed like any text (pygal writes "&gt;" for ">"), and the
+    # browser hashes what it parsed.
+    hashes = sorted({_hash(unescape(style)) for style in _INLINE_STYLE.findall(page)})
+    # pygal's hidden tooltip layer has style="opacity: 0"; such attributes need 'unsafe-hashes'
+    # (only these exact values: an injected attribute with other text is still refused).
+    attributes = sorted({_hash(unescape(value)) for value in _STYLE_ATTRIBUTE.findall(page)})
+    if not hashes and not attributes:
+        return PAGE_POLICY
+    sources = ["'self'", *hashes, *(["'unsafe-hashes'", *attributes] if attributes else [])]
+    return PAGE_POLICY.replace("style-src 'self'", "style-src " + " ".join(sources))
 
 
 def _short(value: Any) -> Any:

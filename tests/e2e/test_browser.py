@@ -110,8 +110,9 @@ def test_an_officer_logs_in_searches_opens_a_case_and_accepts_it(site, page):
 
 def test_script_in_a_lead_shows_as_text_and_the_dashboard_draws(site, page):
     env, base = site
-    dialogs = []
+    dialogs, refused = [], []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
     page.goto(f"{base}/login")
     page.fill("input[name=key]", env.keys["analyst"])
     page.click("#login")
@@ -122,6 +123,29 @@ def test_script_in_a_lead_shows_as_text_and_the_dashboard_draws(site, page):
     assert page.locator(".charts svg").count() == 4
     page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
     assert dialogs == []  # no injected script ran
+    assert refused == []  # the pages, charts included, live within their Content-Security-Policy
+
+
+def test_logout_ends_the_session_and_its_cookie_stops_working(site, page):
+    env, base = site
+    page.goto(f"{base}/login")
+    page.fill("input[name=key]", env.keys["officer"])
+    page.click("#login")
+    page.wait_for_url(f"{base}/search")
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    session = cookies["leadhub_session"]
+    assert session["httpOnly"] and session["sameSite"] == "Lax" and env.keys["officer"] not in session["value"]
+
+    with page.expect_navigation():
+        page.click("form.who button[type=submit]")
+    assert "/login" in page.url
+    page.goto(f"{base}/search")
+    assert "/login" in page.url  # logged out
+
+    # The cookie's value, put back by hand (as a thief with a copy would), is refused: logout revoked it.
+    page.context.add_cookies([{"name": "leadhub_session", "value": session["value"], "url": base}])
+    page.goto(f"{base}/search")
+    assert "/login" in page.url
 
 
 def _login(page, base, key):

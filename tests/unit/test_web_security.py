@@ -235,3 +235,13 @@ def test_sessions_expire_in_real_time_too():
     token = sessions.issue("ef" * 32)
     assert sessions.verify(token) is not None
     assert sessions.verify(token, now=time.time() + 61) is None
+
+
+def test_the_dashboard_policy_allows_its_charts_inline_styles_by_hash_only():
+    from leadhub.api.guards import page_policy
+
+    assert page_policy("<p>no styles</p>") == PAGE_POLICY
+    policy = page_policy('<svg><style>.a &gt; .b{fill:red}</style><g style="opacity: 0"></g></svg>')
+    styles = policy.split("style-src ")[1].split(";")[0]
+    assert styles.count("'sha256-") == 2 and "'unsafe-hashes'" in styles and "'unsafe-inline'" not in styles
+    assert "script-src" not in policy and "default-src 'none'" in policy
