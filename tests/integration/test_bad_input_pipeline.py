@@ -117,3 +117,68 @@ def test_bad_records_are_dead_letters_and_good_ones_arrive_once_on_the_real_work
     assert "Traceback" not in log and "Crashed" not in log, log[-3000:]
     print(f"\n{len(records)} records ({len(bad)} bad, {len(good)} good, "
           f"{sum(len(r.value or b'') for r in records) / 1e6:.1f} MB) through the worker in {elapsed:.1f} s")  # fmt: skip
+
+
+def test_an_inbox_of_bad_files_through_ingest_run_on_the_real_kafka(kafka_settings, tmp_path, capsys):
+    """tests/bad_input.py's inbox corpus through `leadhub ingest run` into the real Kafka: the good
+    files' leads on leads.raw, their bad rows on leads.dlq (capped by dead_letters.max_payload_bytes,
+    with the length and hash of the whole), every bad file in failed/ with its reason, exit 0."""
+    import hashlib
+    import json
+    import os
+    import uuid
+
+    import yaml
+
+    from leadhub.cli import main
+    from schemas import dead_letters
+    from schemas.leads import RawLead
+    from tests.bad_input import INBOX_HEADER, inbox_corpus, inbox_options, inbox_rows
+
+    run = uuid.uuid4().hex[:8]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    corpus = inbox_corpus()
+    for f in corpus:
+        f.make(inbox / f.name)
+    sources = {"sources": [{"name": "hotline-bad", "kind": "hotline_files", "channel": "hotline", "options": inbox_options(inbox)}]}
+    (tmp_path / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
+    args = ["--set", f"kafka.topic_prefix=bf{run}.", "--set", f"ingest.sources={tmp_path / 'sources.yaml'}",
+            "--set", f"ingest.state_db={tmp_path / 'state.sqlite'}", "--set", "dead_letters.max_payload_bytes=4096"]  # fmt: skip
+    try:
+        assert main([*args, "topics", "create"]) == 0
+        capsys.readouterr()
+        assert main([*args, "ingest", "run", "hotline-bad"]) == 0  # bad files are not a failure of the source
+    finally:
+        dead_letters.set_payload_limit(dead_letters.PAYLOAD_KEEP_MAX)  # the process-wide limit, back for later tests
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+
+    consumer = KafkaConsumer(
+        f"bf{run}.leads.raw", f"bf{run}.leads.dlq", **kafka_python_options(kafka_settings),
+        group_id=f"bf{run}", auto_offset_reset="earliest", consumer_timeout_ms=8000,
+    )  # fmt: skip
+    raw, letters = [], []
+    for m in consumer:
+        if m.topic.endswith("leads.raw"):
+            raw.append(decode(m.value, m.headers, RawLead))
+        else:
+            letters.append(decode(m.value, m.headers, DeadLetter))
+    consumer.close()
+
+    assert sorted(lead.external_id for lead in raw) == sorted(i for f in corpus for i in f.leads)
+    assert len(letters) == sum(f.problems for f in corpus) == 1
+    (letter,) = letters
+    assert letter.stage == "ingest:hotline-bad" and "max_cell_chars" in letter.error and letter.details["row"] == 3
+    assert len(letter.payload) == 4096 and letter.payload_length > 600_000 and "dead_letters.max_payload_bytes" in letter.error
+    long_row = inbox_rows("LONGFIELD", 3)[1]
+    long_row[3] = "噪" * 200_000  # as e-longfield.csv's second row: the whole that the letter's hash names
+    whole = json.dumps(dict(zip(INBOX_HEADER, long_row)), ensure_ascii=False).encode("utf-8")
+    assert letter.payload == whole[:4096] and letter.payload_length == len(whole)
+    assert letter.payload_sha256 == hashlib.sha256(whole).hexdigest()
+    for f in corpus:
+        if f.outcome == "failed":
+            assert os.path.lexists(inbox / "failed" / f.name), f.name
+            assert f.reason in (inbox / "failed" / f"{f.name}.reason.txt").read_text("utf-8"), f.name
+    assert os.readlink(inbox / "failed" / "h-passwd.csv") == "/etc/passwd"
+    assert not any("root:" in lead.body for lead in raw)
