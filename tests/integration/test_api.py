@@ -116,7 +116,9 @@ def test_web_pages_need_a_login_and_respect_roles(client, env):
     anonymous = client.get("/search", headers={"accept": "text/html"}, follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
     page = client.get("/search", headers={"accept": "text/html", **env.headers("intake")})
-    assert page.status_code == 403 and "Not allowed" in page.text
+    assert page.status_code == 403 and "无权访问" in page.text  # Chinese unless the browser asks otherwise
+    english = client.get("/search", headers={"accept": "text/html", "accept-language": "en-US,en;q=0.9", **env.headers("intake")})
+    assert english.status_code == 403 and "Not allowed" in english.text
     form = client.post(f"/cases/{env.case_id('lift')}/actions", data={"action": "note", "note": "x"},
                        headers={"accept": "text/html", **env.headers("analyst")}, follow_redirects=False)  # fmt: skip
     assert form.status_code == 403
@@ -131,15 +133,61 @@ def test_full_text_search_finds_leads_and_cases(client, env):
     assert {h["lead_id"] for h in leads["hits"]} == {env.case_id("lift"), f"{env.case_id('lift')}-1", f"{env.case_id('lift')}-2"}
 
 
-@pytest.mark.parametrize("text", [
+# The class of odd text: control characters, unpaired quotes, lone operators, very long q.
+ODD_TEXT = [
     '"', '电梯"停运', "(((", "\\", '{"query": {"match_all": {}}}', "AND OR NOT", "*?~^", "/", "[1 TO 2]",
-    "a:b", "-", "||", "&&", "!", "<script>", "\x00", "电梯 +++ ---", "~" * 300, "%s%n", "' OR 1=1 --",
-])  # fmt: skip
-def test_any_user_text_answers_without_a_server_error(client, env, text):
+    "a:b", "-", "||", "&&", "!", "<script>", "\x00", "电梯\x00", "\x07\x1b", "\u200b", "电梯 +++ ---", "~" * 300,
+    "%s%n", "' OR 1=1 --", "电" * 1000, "电梯 " * 200, '"电梯', '电梯"', "- - -", "+", "\t电梯\n",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ODD_TEXT)
+def test_any_user_text_answers_without_a_server_error_and_never_everything(client, env, text):
+    from leadhub.queries import TextLimits, parse_text, text_problem
+
     for kind in ("leads", "cases"):
         response = get(client, env, f"/api/v1/{kind}", q=text)
+        problem = text_problem(text, TextLimits(env.context.settings.max_query_terms, env.context.settings.max_query_exclusions))
+        if problem:  # control characters, nothing searchable, too many terms: a 422 that says so
+            assert response.status_code == 422 and "q " in response.text, (text, response.text)
+            continue
         assert response.status_code == 200, (text, response.text)
-        assert isinstance(response.json()["total"], int)
+        everything = get(client, env, f"/api/v1/{kind}", size=0).json()["total"]
+        if parse_text(text).must:  # some words must occur: never the whole index
+            assert response.json()["total"] < everything, text
+
+
+def test_a_nul_or_operators_alone_never_match_everything(client, env):
+    for text in ("\x00", "-", "||", "+++", "\x00\x00 "):
+        response = get(client, env, "/api/v1/leads", q=text)
+        assert response.status_code == 422, text
+    assert "control character (U+0000" in get(client, env, "/api/v1/cases", q="电梯\x00").text
+
+
+def test_too_many_terms_or_exclusions_are_clear_422s(client, env):
+    limits = env.context.settings
+    many = " ".join(f"词{i}" for i in range(limits.max_query_terms + 1))
+    response = get(client, env, "/api/v1/leads", q=many)
+    assert response.status_code == 422 and f"at most {limits.max_query_terms}" in response.text
+    negations = "电梯 " + " ".join(f"-词{i}" for i in range(limits.max_query_exclusions + 1))
+    response = get(client, env, "/api/v1/cases", q=negations)
+    assert response.status_code == 422 and "excludes" in response.text
+    ok = "电梯 " + " ".join(f"-词{i}" for i in range(limits.max_query_exclusions))
+    assert get(client, env, "/api/v1/cases", q=ok).status_code == 200
+
+
+def _seed_matches(env, text: str) -> int:
+    """How many seed leads hold ``text`` in a searched field: the substring truth both stores must give."""
+    fields = lambda lead: [lead.title, lead.text, lead.location_text or "", (lead.place.address if lead.place else None) or ""]  # noqa: E731
+    return sum(any(text in f for f in fields(lead)) for lead in env.leads)
+
+
+@pytest.mark.parametrize("text", ["灯", "梯", "水", "停水", "电梯", "噪音", "幸福小", "夜间施", "3号楼", "电梯停运一"])
+def test_one_two_and_three_character_queries_find_what_contains_them(client, env, text):
+    seed = [("case_id", env.case_id(k)) for k in api_env.api_data.CASES]
+    found = client.get("/api/v1/leads", params=[*seed, ("q", text), ("size", 100)], headers=env.headers("analyst")).json()
+    assert found["total"] == _seed_matches(env, text) > 0 if text != "电梯停运一" else found["total"] == 0, text
+    assert all(any(text in (h.get(f) or "") for f in ("title", "text", "location_text")) for h in found["hits"])
 
 
 def test_filters_facets_paging_and_sorting(client, env):
@@ -177,6 +225,51 @@ def test_invalid_parameters_are_clear_422s(client, env):
     assert get(client, env, "/api/v1/leads", status="new").status_code == 422
     assert get(client, env, "/api/v1/cases", status="done").status_code == 422
     assert get(client, env, "/api/v1/cases", page=600, size=20).status_code == 422
+    for path in ("/api/v1/stats", "/api/v1/cases", "/api/v1/leads"):
+        later = get(client, env, path, since="2024-06-01T00:00:00", until="2024-05-01")
+        assert later.status_code == 422 and "must be before until" in later.text, path
+
+
+def test_needs_triage_and_overdue_filters_on_the_api_and_the_search_page(client, env):
+    seed = [("case_id", env.case_id(k)) for k in api_env.api_data.CASES]
+    ask = lambda path, *extra: client.get(path, params=[*seed, *extra], headers=env.headers("analyst"))  # noqa: E731
+    triage = ask("/api/v1/cases", ("needs_triage", "true"))
+    assert triage.status_code == 200 and [h["case_id"] for h in triage.json()["hits"]] == [env.case_id("untriaged")]
+    routed = ask("/api/v1/cases", ("needs_triage", "false")).json()
+    assert routed["total"] == len(env.cases) - 1
+    leads = ask("/api/v1/leads", ("needs_triage", "true")).json()
+    assert [h["lead_id"] for h in leads["hits"]] == [env.case_id("untriaged")]
+    overdue = ask("/api/v1/cases", ("overdue", "true")).json()
+    assert {h["case_id"] for h in overdue["hits"]} == {env.case_id(k) for k in api_env.api_data.OVERDUE}
+    html = {"accept": "text/html", **env.headers("analyst")}
+    for params in ({"needs_triage": "true"}, {"overdue": "true"}, {"needs_triage": "false", "kind": "leads"}):
+        page = client.get("/search", params=params, headers=html)
+        assert page.status_code == 200, (params, page.text[:300])
+    page = client.get("/search", params={"needs_triage": "true"}, headers=html)
+    assert env.case_id("untriaged") in page.text and 'name="needs_triage" value="true"' in page.text
+
+
+def test_place_filters_take_gazetteer_names_and_aliases(client, env):
+    seed = [("case_id", env.case_id(k)) for k in api_env.api_data.CASES]
+    ask = lambda *extra: client.get("/api/v1/cases", params=[*seed, *extra], headers=env.headers("analyst")).json()  # noqa: E731
+    full = ask(("place", "稠城街道"))
+    assert {h["case_id"] for h in full["hits"]} == {env.case_id("lift"), env.case_id("water")}
+    assert ask(("place", "稠城"))["total"] == full["total"] == ask(("place", " 稠城 "))["total"]
+    assert ask(("place", "稠城"), ("place", "北苑"))["total"] == full["total"] + 1  # 北苑 = 北苑街道 (noise)
+    facet = {b["value"]: b["count"] for b in ask(("place", "稠城"))["facets"]["place"]}
+    assert facet == {"稠城街道": 2}  # facets name places as the gazetteer does, so a facet is a filter
+    assert ask(("place", "没有这个地方"))["total"] == 0
+
+
+def test_a_lone_surrogate_in_a_json_body_is_a_422(client, env):
+    raw = json.dumps({**_report(), "went_wrong": "PLACEHOLDER"}).replace("PLACEHOLDER", "\\ud800 坏了")
+    response = client.post("/api/v1/reports", content=raw.encode(), headers={**env.headers("intake"), "content-type": "application/json"})
+    assert response.status_code == 422 and "surrogate" in response.text and "went_wrong" in response.text
+    event = client.post(f"/api/v1/cases/{env.case_id('lift')}/events", content=b'{"action": "note", "note": "\\udfff"}',
+                        headers={**env.headers("officer"), "content-type": "application/json"})  # fmt: skip
+    assert event.status_code == 422
+    paired = json.dumps({**_report(), "went_wrong": "表情 \U0001F600 也是字"})  # a pair is one character: fine
+    assert client.post("/api/v1/reports", content=paired.encode(), headers={**env.headers("intake"), "content-type": "application/json"}).status_code == 201
 
 
 # --- cases and contacts --------------------------------------------------------------------------
@@ -311,6 +404,18 @@ def test_health_and_metrics(client, env):
     metrics = client.get("/metrics").text
     assert "leadhub_api_requests_total" in metrics
     assert client.get("/docs").status_code == 200 and client.get("/openapi.json").json()["info"]["title"] == "leadhub API"
+
+
+def test_the_docs_page_loads_only_from_this_server(client, env):
+    import re
+
+    page = client.get("/docs")
+    assert page.status_code == 200
+    urls = re.findall(r'(?:src|href)=["\']([^"\']+)', page.text) + re.findall(r"url: ?'([^']+)'", page.text)
+    assert urls and all(u.startswith("/") and not u.startswith("//") for u in urls), urls
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
 
 
 def test_search_command_prints_a_table_or_json(env, capsys):
