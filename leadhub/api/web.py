@@ -193,10 +193,14 @@ def build_router() -> APIRouter:
         def page_url(n: int) -> str:
             return _url("/search", {**base, "page": n})
 
+        def toggle(name: str) -> str:
+            # A yes/no filter as a link (pages run no script): on adds name=true, off drops it.
+            return _url("/search", {**base, name: None if base.get(name) else "true", "page": None})
+
         return _render(
             request, "search.html", who, kind=kind, q=q, sort=sort.value, sorts=[s.value for s in Sort], result=result,
             error=error, selected=base, facet_fields=FACETS[kind], with_filter=with_filter, page_url=page_url,
-            page=page, page_size=PAGE_SIZE,
+            page=page, page_size=PAGE_SIZE, toggle=toggle,
         )  # fmt: skip
 
     @router.get("/cases/{case_id}")

@@ -188,7 +188,20 @@ def test_charts_are_inline_svg_without_scripts_and_escape_labels():
     svg = str(horizontal_bars("places", [FacetBucket(value="<b>x</b>", count=2)]))
     assert svg.startswith("<svg") and "<script" not in svg and "<b>x</b>" not in svg
     many = CountSeries(buckets=["2024-05-01"], series={f"c{i}": [i] for i in range(12)})
-    assert "other" in str(categories_over_time(many, top=8))
+    assert "其他" in str(categories_over_time(many, top=8))  # Chinese unless the page is English
+    english = str(categories_over_time(many, "en", top=8))
+    assert "other" in english and "Cases by category over time" in english
+
+
+def test_count_axes_have_whole_number_ticks():
+    from leadhub.api.charts import integer_ticks, status_funnel
+
+    for largest in [0, 1, 2, 3, 7, 9, 13, 45, 99, 1234, 98765]:
+        ticks = integer_ticks(largest)
+        assert ticks[0] == 0 and ticks[-1] >= largest and len(ticks) <= 10
+        assert all(isinstance(t, int) for t in ticks) and ticks == sorted(set(ticks))
+    svg = str(status_funnel([FacetBucket(value="new", count=1), FacetBucket(value="closed", count=2)], "en"))
+    assert "0.5" not in svg and "in progress" not in svg and "closed" in svg
 
 
 def test_search_cli_reports_an_unreachable_engine_clearly(capsys):
