@@ -166,8 +166,9 @@ class KafkaDeadLetters:
         self.topic = kafka.topic_prefix + "leads.dlq"
         self.where = redact(f"{self.topic} on Kafka at {kafka.bootstrap_servers}")  # printed: no password
         try:
+            # A short bootstrap: a Kafka that is not there is said in seconds, not after the client's 30+ s.
             self.consumer = KafkaConsumer(**kafka_python_options(kafka), group_id=None, enable_auto_commit=False,
-                                          request_timeout_ms=20_000)  # fmt: skip
+                                          request_timeout_ms=20_000, bootstrap_timeout_ms=5_000)  # fmt: skip
             partitions = self.consumer.partitions_for_topic(self.topic)
         except KafkaError as exc:
             raise RetryableError(f"cannot reach Kafka at {kafka.bootstrap_servers}: {exc}; start it (`leadhub services up`) or set kafka.bootstrap_servers") from None

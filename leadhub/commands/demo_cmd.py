@@ -70,7 +70,10 @@ def demo(
 def _report(result) -> None:
     typer.echo("\nsource                 fetched  new  failed  problem")
     for r in result.reports:
-        typer.echo(f"{r.source:<22} {r.fetched:>7} {r.new:>4} {r.failed:>7}  {r.error or ''}")
+        # A source that worked but dead-lettered records: its problem is why (the first one; all are below).
+        letters = [d for d in result.dead_letters if d.source == r.source]
+        problem = r.error or (f"dead letter {letters[-1].id}, {letters[-1].where}: {letters[-1].reason}" if letters else "")
+        typer.echo(f"{r.source:<22} {r.fetched:>7} {r.new:>4} {r.failed:>7}  {problem}")
     typer.echo(f"\n{result.leads} leads -> {result.cases} cases ({result.multi_channel_cases} reported more than once); "
                f"{len(result.dead_letters)} dead letter(s)")  # fmt: skip
     if result.dead_letters:

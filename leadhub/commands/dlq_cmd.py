@@ -95,10 +95,9 @@ def replay(
         None, "--file", help="A fixed record to send instead of the original bytes (one ID only): JSON of the "
         "record the topic carries, e.g. a RawLead for leads.raw (`leadhub ingest preview` prints RawLeads)."),  # fmt: skip
 ) -> None:
-    """Send records back through the pipeline where they failed: embedded, through the stages into the
-    index; cluster, to the topic they were read from (leads.raw for a source's record) with the original key.
-    The original bytes go as they were, so unless the cause was fixed elsewhere they fail again
-    (embedded: reported, exit 1)."""
+    """Send records (or a fix) back where they failed: embedded, through the stages; cluster, to their topic with the original key.
+
+    A source's record goes to leads.raw. Original bytes go as they were: they fail again unless the cause was fixed (embedded: exit 1)."""
     from leadhub.dlq import build_replay, open_dead_letters
 
     settings = ctx.obj.settings

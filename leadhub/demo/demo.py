@@ -102,6 +102,7 @@ def serve_folder(folder: Path) -> Iterator[str]:
 class DeadLetterRow:
     id: str
     stage: str
+    source: str | None
     where: str
     reason: str
 
@@ -206,7 +207,7 @@ def write_settings_file(workdir: Path, settings: Settings, today: dt.date) -> Pa
 
 
 def process(settings: Settings, pipeline: EmbeddedPipeline, progress=None) -> DemoResult:
-    from leadhub.dlq import EmbeddedDeadLetters, reason, where
+    from leadhub.dlq import EmbeddedDeadLetters, reason, source_of, where
 
     store = IngestState(settings.ingest.state_db)
     reports = []
@@ -221,7 +222,7 @@ def process(settings: Settings, pipeline: EmbeddedPipeline, progress=None) -> De
     counts = pipeline.index.counts()
     cases = pipeline.store.search(SearchRequest(kind="cases", size=5, sort="reports", facets=True))
     multi = pipeline.index.db.execute("SELECT count(*) FROM cases WHERE report_count > 1").fetchone()[0]
-    letters = [DeadLetterRow(e.id, e.letter.stage, where(e.letter), reason(e.letter))
+    letters = [DeadLetterRow(e.id, e.letter.stage, source_of(e.letter), where(e.letter), reason(e.letter))
                for e in EmbeddedDeadLetters(pipeline.index).list(limit=20)]  # fmt: skip
     return DemoResult(
         reports=reports, leads=counts["leads"], cases=counts["cases"], multi_channel_cases=multi,

@@ -220,8 +220,11 @@ def test_the_demo_data_ends_yesterday(in_folder, capsys):
 def test_the_demo_shows_the_dead_letter_with_its_reason(demo_run):
     _, out, _ = demo_run
     assert "1 dead letter(s)" in out
-    row = next(line for line in out.splitlines() if "ingest:hotline-12345" in line)
-    assert "12345-export.csv row 18" in row and "external_id: String should have at least 1 character" in row
+    reason = "external_id: String should have at least 1 character"
+    source_row = next(line for line in out.splitlines() if line.startswith("hotline-12345"))
+    assert source_row.split()[1:4] == ["29", "29", "1"] and "row 18" in source_row and reason in source_row
+    letter_row = next(line for line in out.splitlines() if "ingest:hotline-12345" in line)
+    assert "12345-export.csv row 18" in letter_row and reason in letter_row
 
 
 def test_dlq_list_and_show_read_the_embedded_dead_letters(in_folder, capsys):
