@@ -7,6 +7,9 @@ taxonomy's level-1 classes and Yiwu's places as foreigners write them (pinyin to
 "Choucheng", "Futian market", "International Trade City"). Rows: level-1 accuracy, department
 accuracy (the department the expected level-2 class routes to), place found-rate (the expected town
 or sub-district) and the share sent to triage. Rules only, as a deployment without a model routes.
+
+The English keywords and place aliases in enrichers/data were written while reading these leads, so
+the scores are in-sample: they show the rules cover this set, not how they do on unseen English.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ LEADS: list[tuple[str, str, str, str, str | None]] = [
     ("River polluted", "The river in Yiting is polluted, dead fish and sewage discharge from a workshop.", "环境保护", "环境污染", "义亭镇"),
     ("Restaurant fumes", "The barbecue restaurant below us in Beiyuan blows oily smoke and cooking fumes into our windows.", "环境保护", "环境污染", "北苑街道"),
     ("Dust from quarry", "Dust from the quarry trucks in Chi'an covers our houses, the air pollution is terrible.", "环境保护", "环境污染", "赤岸镇"),
-    ("Taxi refused short trip", "A taxi driver at Yiwu Railway Station refused to use the meter and asked 100 yuan.", "交通运输", "出租车管理", "稠城街道"),
+    ("Taxi refused short trip", "A taxi driver at Yiwu Railway Station refused to use the meter and asked 100 yuan.", "交通运输", "出租车管理", "后宅街道"),
     ("Bus route cancelled", "The bus route from Shangxi to the city centre was cancelled and there is no public transport now.", "交通运输", "客货运输", "上溪镇"),
     ("Courier lost parcel", "A courier company lost my parcel and the express delivery staff will not answer.", "交通运输", "邮政管理", None),
     ("Bus driver rude and late", "The bus to Dachen came 40 minutes late and the bus driver skipped our stop.", "交通运输", "客货运输", "大陈镇"),
@@ -75,7 +78,7 @@ LEADS: list[tuple[str, str, str, str, str | None]] = [
     ("Elderly allowance", "My grandmother in Fotang has not received her old-age allowance and subsidy for the elderly.", "民政", "社会救助", "佛堂镇"),
     ("Veteran benefits", "As a veteran I was promised resettlement support that never came.", "民政", "复退安置", None),
     ("Broadband outage", "Broadband and mobile signal in Dachen drop every evening, the telecom company ignores us.", "科技与信息产业", "电信", "大陈镇"),
-    ("Queue at service centre", "I waited three hours in the queue at the Administrative Service Center, only two windows open.", "政务服务", "排队等候与叫号", "福田街道"),
+    ("Queue at service centre", "I waited three hours in the queue at the Administrative Service Center, only two windows open.", "政务服务", "排队等候与叫号", None),
     ("Rude staff", "The staff at the service window were rude and refused to explain what documents I need.", "政务服务", "工作人员态度", None),
     ("Had to come back four times", "I had to make multiple trips to submit the same documents for my business licence.", "政务服务", "多头跑与重复提交材料", None),
     ("Zheliban app crash", "The Zheliban app crashes at face recognition, I cannot log in for two days.", "政务服务", "线上办事故障", None),

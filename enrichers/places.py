@@ -104,7 +104,8 @@ class Gazetteer:
                 raise GazetteerError(f"landmark {landmark.name}: unknown town {landmark.town!r}")
             entry = _Entry("landmark", landmark.name, landmark.town, landmark.geo)
             entries += [(n, entry) for n in (landmark.name, *landmark.aliases)]
-        self._index = KeywordIndex(entries)
+        # Latin aliases ("Choucheng", "Futian Market") are matched whatever their case, as whole words.
+        self._index = KeywordIndex((n.lower(), e) for n, e in entries)
         # Exact names and aliases of towns and communities -> the names leads carry (for filters).
         self._names: dict[str, str] = {n: e.name for n, e in entries if e.kind != "landmark"}
 
@@ -114,7 +115,7 @@ class Gazetteer:
         return [found] if found else []
 
     def locate(self, text: str) -> PlaceMatch:
-        hits = self._longest_hits(text)
+        hits = self._longest_hits(text.lower())  # offsets only order the hits
         town = next((e.town for _, e in hits if e.kind == "town"), None)
         community = next((e for _, e in hits if e.kind == "community"), None)
         landmark = next((e for _, e in hits if e.kind == "landmark" and (town is None or e.town in (None, town))), None)
