@@ -118,22 +118,20 @@ def replay(
                 raise _unknown(entry_id, store)
             entries.append(entry)
     finally:
-        if settings.mode != "embedded":
-            store.close()
+        store.close()  # (embedded: the replay opens the pipeline over the same file)
     try:
         replays = [(entry, build_replay(entry.letter, fixed, settings.kafka.topic_prefix)) for entry in entries]
     except ValueError as exc:
         raise LeadhubError(f"{file}: {exc}; fix the record and replay again") from None
     if settings.mode == "embedded":
-        _replay_embedded(settings, store, replays)
+        _replay_embedded(settings, replays)
     else:
         _replay_cluster(settings, replays)
 
 
-def _replay_embedded(settings, store, replays) -> None:
+def _replay_embedded(settings, replays) -> None:
     from leadhub.embedded import EmbeddedPipeline
 
-    store.close()
     pipeline = EmbeddedPipeline(settings)
     try:
         from leadhub.dlq import EmbeddedDeadLetters
