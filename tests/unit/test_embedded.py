@@ -111,8 +111,9 @@ def test_demo_serves_the_api_and_pages(tmp_path):
         assert health.json()["store"].startswith("embedded")
         cases = httpx.get("http://127.0.0.1:18765/api/v1/cases", params={"q": "自来水"}, headers={"Authorization": f"Bearer {key}"})
         assert cases.status_code == 200 and cases.json()["hits"][0]["report_count"] == 4
-        page = httpx.get("http://127.0.0.1:18765/search", cookies={"leadhub_key": key}, headers={"accept": "text/html"})
-        assert page.status_code == 200 and "塘西村" in page.text
+        with httpx.Client(base_url="http://127.0.0.1:18765") as browser:
+            login = browser.post("/login", data={"key": key, "next": "/search"}, follow_redirects=True)
+            assert login.status_code == 200 and "塘西村" in login.text  # the session cookie opened the search page
     finally:
         process.terminate()
         process.wait(timeout=20)
