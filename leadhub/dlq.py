@@ -262,6 +262,12 @@ def build_replay(letter: DeadLetter, fixed: bytes | None = None, prefix: str = "
     topic = replay_topic(letter, prefix)
     model = REPLAYABLE[topic]
     if fixed is None:
+        if letter.truncated:
+            # Only a prefix of the record was kept: sending it would be a different, broken record.
+            raise ValueError(
+                f"only the first {len(letter.payload)} of its {letter.payload_length} bytes were kept "
+                "(dead_letters.max_payload_bytes); give the whole record with --file"
+            )
         return Replay(topic, letter.key, letter.payload, [])
     try:
         record = model.model_validate_json(fixed)

@@ -119,10 +119,13 @@ def replay(
             entries.append(entry)
     finally:
         store.close()  # (embedded: the replay opens the pipeline over the same file)
-    try:
-        replays = [(entry, build_replay(entry.letter, fixed, settings.kafka.topic_prefix)) for entry in entries]
-    except ValueError as exc:
-        raise LeadhubError(f"{file}: {exc}; fix the record and replay again") from None
+    replays = []
+    for entry in entries:
+        try:
+            replays.append((entry, build_replay(entry.letter, fixed, settings.kafka.topic_prefix)))
+        except ValueError as exc:
+            where = file if fixed is not None else f"dead letter {entry.id}"
+            raise LeadhubError(f"{where}: {exc}; fix the record and replay again") from None
     if settings.mode == "embedded":
         _replay_embedded(settings, replays)
     else:
