@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import hashlib
+import io
 import re
 from collections.abc import Iterator
 
@@ -109,7 +110,11 @@ def _when(entry: dict) -> dt.datetime | None:
 
 def entries_to_leads(text: str, ctx: FetchContext) -> tuple[list[RawLead | Problem], str | None]:
     # The text is already decoded: drop the declaration so feedparser does not re-decode it.
-    parsed = feedparser.parse(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
+    # Handed over as a stream: given a str (or bytes) feedparser treats a body that reads as a URL or a
+    # path as one and fetches or opens it itself, past our address guard (a feed answering
+    # "file:///etc/..." or "http://169.254.169.254/..." would be followed).
+    body = re.sub(r"^\s*<\?xml[^>]*\?>", "", text).encode("utf-8", errors="replace")
+    parsed = feedparser.parse(io.BytesIO(body))
     problem = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}" if parsed.bozo else None
     items: list[RawLead | Problem] = []
     for entry in parsed.entries:
