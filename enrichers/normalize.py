@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from enrichers.dedup import fingerprint
@@ -33,7 +34,9 @@ def mask_extra(value: Any, own: tuple[str, ...], kinds: set[str]) -> Any:
     found to ``kinds``. ``extra`` is stored with the lead (an officer's own words, a board's reply),
     so it may hold no more personal data than the text does."""
     if isinstance(value, str):
-        masked, found = mask_pii(value, own)
+        # Folded as the text is (normalize_text): the patterns read ASCII digits and letters, and a
+        # full-width number (１３８…, ｘ, ＠) must not pass here because extra skips the text cleaner.
+        masked, found = mask_pii(unicodedata.normalize("NFKC", value), own)
         kinds.update(found)
         return masked
     if isinstance(value, dict):
@@ -70,6 +73,8 @@ def normalize_lead(raw: RawLead) -> Lead:
     # Everything Lead.from_raw copies, and reads (an official reply from extra), is masked first.
     masked = raw.model_copy(update={
         "extra": mask_extra(raw.extra, own, other_kinds),
+        # A handle is public, but a hotline export's author column or a board name may hold a number.
+        "author": mask_extra(raw.author, own, other_kinds),
         "attachments": [a.model_copy(update={"name": mask_extra(a.name, own, other_kinds)}) for a in raw.attachments],
     })  # fmt: skip
     return Lead.from_raw(
