@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from enrichers.dedup import fingerprint
@@ -19,6 +18,10 @@ MAX_TEXT_CHARS = 100_000
 # Channels whose sources send plain text (hotline exports, officers' field reports): "<" and ">" there
 # are what the person wrote, never markup. Feeds, boards, forums and APIs may send HTML.
 PLAIN_TEXT_CHANNELS = frozenset({"hotline", "officer"})
+# Full-width digits, Latin letters and the characters of an address or a number (＠．＋－＿) -> ASCII.
+_FULL_WIDTH_ASCII = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９＠．＋－＿"} | {
+    code: code - 0xFEE0 for start, end in ((0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for code in range(start, end + 1)
+}
 
 
 class UnusableLead(RecordError, ValueError):
@@ -34,9 +37,9 @@ def mask_extra(value: Any, own: tuple[str, ...], kinds: set[str]) -> Any:
     found to ``kinds``. ``extra`` is stored with the lead (an officer's own words, a board's reply),
     so it may hold no more personal data than the text does."""
     if isinstance(value, str):
-        # Folded as the text is (normalize_text): the patterns read ASCII digits and letters, and a
-        # full-width number (１３８…, ｘ, ＠) must not pass here because extra skips the text cleaner.
-        masked, found = mask_pii(unicodedata.normalize("NFKC", value), own)
+        # extra skips the text cleaner's NFKC fold, and the patterns read ASCII: a full-width number,
+        # letter or @ (１３８…, ｘ, ＠) is folded; Chinese punctuation (，：) stays as the person wrote it.
+        masked, found = mask_pii(value.translate(_FULL_WIDTH_ASCII), own)
         kinds.update(found)
         return masked
     if isinstance(value, dict):
