@@ -33,6 +33,7 @@ HEADERS = {
     "referrer-policy": "same-origin",
 }
 INPUT_CHARS = 200
+MAX_ERRORS = 20  # errors listed in a 422; the rest are counted
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
@@ -77,15 +78,28 @@ def _short(value: Any) -> Any:
     return text[:INPUT_CHARS] + f"… ({len(text)} characters)"
 
 
+def _short_text(text: str) -> str:
+    return text if len(text) <= INPUT_CHARS else text[:INPUT_CHARS] + f"… ({len(text)} characters)"
+
+
 def validation_errors(errors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each error's place, message and type, and its input cut to INPUT_CHARS characters (pydantic
-    echoes the whole input otherwise: the whole body, when the body is not valid JSON)."""
-    shown = []
+    echoes the whole input otherwise: the whole body, when the body is not valid JSON). The place
+    and message are cut too (an unknown key is echoed in ``loc``: a 900 KB key came back whole), and
+    at most MAX_ERRORS errors are listed (60,000 unknown keys in a 768 KB body made a 6 MB answer)."""
+    shown: list[dict[str, Any]] = []
+    count = 0
     for error in errors:
-        entry = {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+        count += 1
+        if len(shown) == MAX_ERRORS:
+            continue
+        loc = [part if isinstance(part, int) else _short_text(str(part)) for part in error.get("loc", ())]
+        entry = {"loc": loc, "msg": _short_text(str(error.get("msg", ""))), "type": str(error.get("type", ""))[:100]}
         if "input" in error:
             entry["input"] = _short(error["input"])
         shown.append(entry)
+    if count > len(shown):
+        shown.append({"loc": [], "msg": f"and {count - len(shown)} more errors not listed", "type": "too_many_errors"})
     return shown
 
 
