@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import fnmatch
+import hashlib
 import io
 import json
 import logging
@@ -29,6 +30,7 @@ from pydantic import Field, ValidationError, model_validator
 from ingestors.base import FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable, register
 from ingestors.safe_files import MiB, NotReady, Refused, check_zip, over_limit, read_dropped_file
 from schemas.leads import RawLead
+from schemas.private_files import FILE_MODE, private_dir
 from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
 
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email", "contact_address")
@@ -266,6 +268,21 @@ def _listed(names: list[str], what: str) -> str:
     return f"{what}: {shown}"
 
 
+NOTE_SUFFIX = ".reason.txt"
+NAME_MAX_BYTES = 255  # a file name's limit on Linux filesystems
+
+
+def _note_name(name: str) -> str:
+    """``name`` + .reason.txt, or, when that passes the file-name limit, a cut name made unique by a
+    hash (the note then starts with the file's whole name)."""
+    if len((name + NOTE_SUFFIX).encode("utf-8", "surrogateescape")) <= NAME_MAX_BYTES:
+        return name + NOTE_SUFFIX
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    room = NAME_MAX_BYTES - len(NOTE_SUFFIX) - len(digest) - 1
+    cut = name.encode("utf-8", "surrogateescape")[:room].decode("utf-8", "ignore")
+    return f"{cut}~{digest}{NOTE_SUFFIX}"
+
+
 @register
 class HotlineFilesKind(SourceKind):
     kind = "hotline_files"
@@ -341,7 +358,8 @@ class HotlineFilesKind(SourceKind):
 
     def _move(self, path: Path, folder: str, reason: str | None = None) -> None:
         target = path.parent / folder
-        target.mkdir(exist_ok=True)
+        if not os.path.lexists(target):
+            private_dir(target)  # done/ and failed/ hold exports with reporters' contacts: 0700
         if target.is_symlink() or not target.is_dir():  # a planted link would carry our writes elsewhere
             raise SourceUnavailable(f"{target} is not a plain folder (a link?): files cannot be moved there")
         destination = target / path.name
@@ -349,10 +367,10 @@ class HotlineFilesKind(SourceKind):
             destination = target / f"{path.stem}.{dt.datetime.now():%Y%m%d%H%M%S%f}{path.suffix}"
         shutil.move(str(path), destination)  # a rename: a link moves as the link, never its target
         if reason:
-            note = destination.with_name(destination.name + ".reason.txt")
-            fd = os.open(note, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(f"{reason}\n")
+            note = destination.with_name(_note_name(destination.name))
+            fd = os.open(note, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as out:  # a name may not be UTF-8
+                out.write(f"{reason}\n" if note.name == destination.name + NOTE_SUFFIX else f"{destination.name}: {reason}\n")
 
     def parse_document(self, data: bytes, ctx: FetchContext) -> Iterator[RawLead | Problem]:
         name = ctx.state.get("file_name", "document.csv")
