@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import socket
 import string
 import threading
@@ -32,6 +33,7 @@ from leadhub.embedded import EmbeddedPipeline
 from leadhub.errors import StartupError
 from leadhub.queries import SearchRequest
 from leadhub.settings import DEFAULT_CONFIG_FILE, ApiKeySpec, Settings
+from schemas.private_files import FILE_MODE, private_dir
 
 SAMPLES = Path(__file__).parent / "samples"
 ROLES = ("analyst", "officer", "intake", "admin")
@@ -140,7 +142,7 @@ def clear_workdir(workdir: Path) -> None:
     import shutil
 
     if not workdir.exists():
-        workdir.mkdir(parents=True)
+        private_dir(workdir)  # it will hold reporters' contacts (the inbox's exports, the store): 0700
         return
     if not workdir.is_dir():
         raise StartupError(f"{workdir} is not a folder; choose another with --dir")
@@ -157,7 +159,7 @@ def prepare(workdir: Path, base_url: str, today: dt.date) -> Path:
 
     samples = render_samples(SAMPLES, workdir / "samples", today, base_url)
     inbox = workdir / "inbox"
-    inbox.mkdir(parents=True, exist_ok=True)
+    private_dir(inbox)  # the exports hold reporters' contacts
     for export in (samples / "hotline").iterdir():
         shutil.copy(export, inbox / export.name)
     template = string.Template((SAMPLES / "sources.yaml.template").read_text(encoding="utf-8"))
@@ -202,7 +204,12 @@ def write_settings_file(workdir: Path, settings: Settings, today: dt.date) -> Pa
     header = (f"{SETTINGS_MARK} on {today.isoformat()}: every leadhub command run in this folder works on the\n"
               "# demo's data (settings: defaults < this file < LEADHUB_* environment < --set). API keys are kept as\n"
               "# their SHA-256 only; the keys themselves were printed once by the demo.\n")  # fmt: skip
-    path.write_text(header + yaml.safe_dump(settings_document(settings), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    text = header + yaml.safe_dump(settings_document(settings), allow_unicode=True, sort_keys=False)
+    # The keys' hashes and the data's paths: the owner's alone, like the data files (0600).
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, FILE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), FILE_MODE)
+        out.write(text)
     return path
 
 
