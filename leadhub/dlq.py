@@ -13,7 +13,7 @@ records that never reached Kafka, as a source's bad row) with its original key.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -256,18 +256,26 @@ def replay_topic(letter: DeadLetter, prefix: str = "") -> str:
     return topic if topic in REPLAYABLE else "leads.raw"
 
 
-def build_replay(letter: DeadLetter, fixed: bytes | None = None, prefix: str = "") -> Replay:
+def build_replay(letter: DeadLetter, fixed: bytes | None = None, prefix: str = "", sources: Sequence[Any] | None = None) -> Replay:
     """The record to send again: the original bytes (as they were: the stage judges them again), or
-    ``fixed``, which must be a valid record for the topic (else ValueError, and nothing is sent)."""
+    ``fixed``, which must be a valid record for the topic (else ValueError, and nothing is sent).
+
+    A source's dead letter holds the source's own record (an export's row, an API's record), not a
+    RawLead: it, or its fix, goes through that source's mapping from ``sources`` (the SourceConfigs)."""
     topic = replay_topic(letter, prefix)
     model = REPLAYABLE[topic]
+    if fixed is None and letter.truncated:
+        # Only a prefix of the record was kept: sending it would be a different, broken record.
+        raise ValueError(
+            f"only the first {len(letter.payload)} of its {letter.payload_length} bytes were kept "
+            "(dead_letters.max_payload_bytes); give the whole record with --file"
+        )
+    if letter.stage.startswith("ingest:") and topic == "leads.raw":
+        record = _source_record_as_lead(letter, letter.payload if fixed is None else fixed, sources)
+        if record is not None:
+            value, headers = encode(record)
+            return Replay(topic, letter.key or record.key.encode(), value, headers)
     if fixed is None:
-        if letter.truncated:
-            # Only a prefix of the record was kept: sending it would be a different, broken record.
-            raise ValueError(
-                f"only the first {len(letter.payload)} of its {letter.payload_length} bytes were kept "
-                "(dead_letters.max_payload_bytes); give the whole record with --file"
-            )
         return Replay(topic, letter.key, letter.payload, [])
     try:
         record = model.model_validate_json(fixed)
@@ -279,3 +287,43 @@ def build_replay(letter: DeadLetter, fixed: bytes | None = None, prefix: str = "
     if key is None and isinstance(record, RawLead):
         key = record.key.encode()  # leads.raw's key: source:external_id
     return Replay(topic, key, value, headers)
+
+
+# The kinds whose dead letters hold one record of the source as JSON, and the function of the kind's
+# module that maps such a record to a RawLead (the one the source itself ran on it).
+RECORD_MAPPINGS = {"hotline_files": ("ingestors.hotline_files", "row_to_lead"), "json_api": ("ingestors.json_api", "record_to_lead")}
+
+
+def _source_record_as_lead(letter: DeadLetter, data: bytes, sources: Sequence[Any] | None) -> RawLead | None:
+    """The RawLead a source's record (or its fix) makes; None when ``data`` is a RawLead already (sent as
+    it is); ValueError when the record still fails or the source cannot map it."""
+    try:
+        RawLead.model_validate_json(data)
+        return None
+    except ValidationError:
+        pass
+    import importlib
+
+    from ingestors.base import FetchContext
+    from ingestors.sources import build_kind
+
+    name = letter.stage.partition(":")[2]
+    config = next((s for s in sources or [] if s.name == name), None)
+    if config is None or config.kind not in RECORD_MAPPINGS:
+        what = f"source {name} is not in the sources file" if config is None else f"a {config.kind} source's record cannot be mapped again"
+        raise ValueError(f"{what}; give the fixed record as a RawLead (`leadhub ingest preview` prints them)")
+    try:
+        row = json.loads(data)
+    except ValueError as exc:
+        raise ValueError(f"not JSON ({exc.args[0] if exc.args else exc}): give {name}'s record as JSON, as `leadhub dlq show ID --raw` prints it") from None
+    module, function = RECORD_MAPPINGS[config.kind]
+    mapping = getattr(importlib.import_module(module), function)
+    kind = build_kind(config)
+    ctx = FetchContext(source=config.name, channel=config.channel, timezone=config.timezone, state={})
+    try:
+        return mapping(row, kind.options, ctx)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors()[:3])
+        raise ValueError(f"still not a lead for source {name}: {problems}") from None
+    except ValueError as exc:
+        raise ValueError(f"still not a lead for source {name}: {exc}") from None

@@ -93,11 +93,12 @@ def replay(
     entry_ids: list[str] = typer.Argument(..., metavar="ID...", help="The dead letters to send again."),
     file: Optional[Path] = typer.Option(
         None, "--file", help="A fixed record to send instead of the original bytes (one ID only): JSON of the "
-        "record the topic carries, e.g. a RawLead for leads.raw (`leadhub ingest preview` prints RawLeads)."),  # fmt: skip
+        "record the topic carries, e.g. a RawLead for leads.raw (`leadhub ingest preview` prints RawLeads); "
+        "for a source's dead letter also its own record fixed, as `dlq show ID --raw` prints it."),  # fmt: skip
 ) -> None:
     """Send records (or a fix) back where they failed: embedded, through the stages; cluster, to their topic with the original key.
 
-    A source's record goes to leads.raw. Original bytes go as they were: they fail again unless the cause was fixed (embedded: exit 1)."""
+    A source's record (an export's row, an API's record) goes through that source's mapping to leads.raw. Original bytes go as they were: they fail again unless the cause was fixed (embedded: exit 1)."""
     from leadhub.dlq import build_replay, open_dead_letters
 
     settings = ctx.obj.settings
@@ -119,10 +120,11 @@ def replay(
             entries.append(entry)
     finally:
         store.close()  # (embedded: the replay opens the pipeline over the same file)
+    sources = _sources(settings) if any(e.letter.stage.startswith("ingest:") for e in entries) else None
     replays = []
     for entry in entries:
         try:
-            replays.append((entry, build_replay(entry.letter, fixed, settings.kafka.topic_prefix)))
+            replays.append((entry, build_replay(entry.letter, fixed, settings.kafka.topic_prefix, sources)))
         except ValueError as exc:
             where = file if fixed is not None else f"dead letter {entry.id}"
             raise LeadhubError(f"{where}: {exc}; fix the record and replay again") from None
@@ -130,6 +132,17 @@ def replay(
         _replay_embedded(settings, replays)
     else:
         _replay_cluster(settings, replays)
+
+
+def _sources(settings):
+    """The configured sources, whose mappings turn a source's record back into a lead; None when the
+    sources file cannot be read (then only a RawLead given with --file can be replayed)."""
+    from ingestors.sources import load_sources
+
+    try:
+        return load_sources(settings.ingest.sources)
+    except LeadhubError:
+        return None
 
 
 def _replay_embedded(settings, replays) -> None:

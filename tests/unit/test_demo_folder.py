@@ -261,15 +261,18 @@ def test_dlq_replay_sends_a_fixed_record_through_the_stages_into_the_store(tmp_p
     original = json.loads(subprocess.run([sys.executable, "-m", "leadhub", *settings, "dlq", "show", letter["id"], "--raw"],
                                          capture_output=True, check=True).stdout)  # fmt: skip
 
-    # The original bytes again: the same row fails again, and says so.
-    assert main([*settings, "dlq", "replay", letter["id"]]) == 1
-    assert "failed again" in capsys.readouterr().out
+    # The original row again: the source's own mapping refuses it as the run did, before anything is sent.
+    assert main([*settings, "dlq", "replay", letter["id"]]) == 2
+    err = capsys.readouterr().err
+    assert "still not a lead for source hotline-12345" in err and "external_id" in err
 
-    # A fix that is not a RawLead is refused before anything is sent.
+    # A fix that is neither the source's row nor a RawLead is refused before anything is sent.
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"title": "x"}), encoding="utf-8")
     assert main([*settings, "dlq", "replay", letter["id"], "--file", str(bad)]) == 2
-    assert "not a valid RawLead" in capsys.readouterr().err
+    assert "missing column(s) 工单编号, 诉求内容" in capsys.readouterr().err
+    assert main([*settings, "dlq", "list", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 1  # no new dead letter from the refusals
 
     fixed = tmp_path / "fixed.json"
     fixed.write_text(json.dumps({
@@ -283,3 +286,13 @@ def test_dlq_replay_sends_a_fixed_record_through_the_stages_into_the_store(tmp_p
     assert main([*settings, "search", "西楼村", "--kind", "leads", "--json"]) == 0
     (lead,) = json.loads(capsys.readouterr().out)["hits"]
     assert lead["external_id"] == "YW-FIXED-0018" and lead["place"]["town"] == "义亭镇" and lead["case_id"]
+
+    # What the demo's hint says: the row `dlq show --raw` printed, fixed, goes through the source's mapping.
+    row_fix = tmp_path / "row.json"
+    row_fix.write_text(json.dumps(original | {"工单编号": "YW-ROW-0018"}, ensure_ascii=False), encoding="utf-8")
+    assert main([*settings, "dlq", "replay", letter["id"], "--file", str(row_fix)]) == 0
+    assert "processed into" in capsys.readouterr().out
+    assert main([*settings, "search", "西楼村", "--kind", "leads", "--json"]) == 0
+    by_id = {h["external_id"]: h for h in json.loads(capsys.readouterr().out)["hits"]}
+    assert by_id["YW-ROW-0018"]["source"] == "hotline-12345" and by_id["YW-ROW-0018"]["channel"] == "hotline"
+    assert by_id["YW-ROW-0018"]["place"]["town"] == "义亭镇"
