@@ -7,6 +7,7 @@ ellipsis, so a row is a row for the eye and for grep; rich measures Chinese char
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from rich.cells import cell_len
@@ -81,8 +82,10 @@ def build_table(page: SearchPage, *, width: int, wide: bool = False) -> Table:
 
 
 def print_table(page: SearchPage, *, wide: bool = False, console: Console | None = None) -> None:
-    # A terminal's own width; piped output has none, so it gets room enough to keep most cells whole.
-    console = console or Console(width=None if Console().is_terminal else 220)
+    # A terminal's own width, or the one COLUMNS asks for (`COLUMNS=100 leadhub search … | less`, which rich
+    # reads); other piped output has none, so it gets room enough to keep most cells whole.
+    sized = Console().is_terminal or os.environ.get("COLUMNS", "").strip().isdigit()
+    console = console or Console(width=None if sized else 220)
     table = build_table(page, width=console.width, wide=wide)
     needed = sum(c.width or 0 for c in table.columns) + GAP * (len(table.columns) - 1)
     if needed <= console.width:
