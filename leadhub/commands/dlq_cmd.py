@@ -18,6 +18,12 @@ app = typer.Typer(
 )
 
 
+HIDDEN_BYTES = (
+    "a dead letter's original bytes come from before masking and may hold a reporter's contact, so only "
+    "cli.role admin sees them (set `cli: {role: admin}` in leadhub.yaml, or --set cli.role=admin)"
+)
+
+
 def _unknown(entry_id: str, store) -> LeadhubError:
     return LeadhubError(f"no dead letter {entry_id!r} in {store.where}; see `leadhub dlq list`")
 
@@ -68,19 +74,27 @@ def show(
         store.close()
     if entry is None:
         raise _unknown(entry_id, store)
+    # The original bytes are the record as it failed, before masking: a reporter's phone and name can be
+    # in them. Like contacts, they are shown to the terminal's administrator only (cli.role).
+    may_see_bytes = ctx.obj.settings.cli.role == "admin"
     if raw:
+        if not may_see_bytes:
+            raise LeadhubError(HIDDEN_BYTES)
         sys.stdout.buffer.write(entry.letter.payload)
         sys.stdout.buffer.flush()
         return
-    data = summary(entry, with_payload=True)
+    data = summary(entry, with_payload=may_see_bytes)
     if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(data if may_see_bytes else {**data, "payload_hidden": HIDDEN_BYTES}, ensure_ascii=False, indent=2))
         return
     for name in ("id", "at", "stage", "source", "where", "error_type", "reason", "topic", "key"):
         if data[name] is not None:
             typer.echo(f"{name + ':':<12}{data[name]}")
     if data["details"]:
         typer.echo(f"{'details:':<12}{json.dumps(data['details'], ensure_ascii=False)}")
+    if not may_see_bytes:
+        typer.echo(f"original bytes ({len(entry.letter.payload)}): hidden. {HIDDEN_BYTES}")
+        return
     text = payload_text(entry.letter.payload)
     label = "UTF-8" if text is not None else "not UTF-8, base64"
     typer.echo(f"original bytes ({data['payload_bytes']}, {label}):")

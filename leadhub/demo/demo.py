@@ -192,6 +192,9 @@ def settings_document(settings: Settings) -> dict:
         "embedded": {"path": str(settings.embedded.path)},
         "ingest": {"sources": str(settings.ingest.sources), "state_db": str(settings.ingest.state_db)},
         "api": {"keys": [spec.model_dump(mode="json") for spec in settings.api.keys]},
+        # Whoever ran the demo owns its data: their terminal is its administrator (contacts and dead letters'
+        # original bytes show). Drop this to see what an analyst's terminal shows.
+        "cli": {"role": "admin"},
     }
     routing = settings.routing.model_dump(mode="json", exclude_defaults=True)
     if routing:  # the data was routed with these: commands in the folder must route the same way

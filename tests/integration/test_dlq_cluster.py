@@ -44,7 +44,7 @@ def test_dead_letters_on_kafka_are_listed_shown_and_replayed(kafka_settings, tmp
     hotline["options"]["inbox"] = str(inbox)
     (tmp_path / "sources.yaml").write_text(yaml.safe_dump({"sources": [hotline]}, allow_unicode=True), encoding="utf-8")
     args = ["--set", f"kafka.topic_prefix={prefix}", "--set", f"ingest.sources={tmp_path / 'sources.yaml'}",
-            "--set", f"ingest.state_db={tmp_path / 'state.sqlite'}"]  # fmt: skip
+            "--set", f"ingest.state_db={tmp_path / 'state.sqlite'}", "--set", "cli.role=admin"]  # fmt: skip
     assert main([*args, "topics", "create"]) == 0
     # A real source's bad row (the export's row 18 has no 工单编号) goes to leads.dlq ...
     assert main([*args, "ingest", "run", "--all"]) == 0
@@ -68,6 +68,13 @@ def test_dead_letters_on_kafka_are_listed_shown_and_replayed(kafka_settings, tmp
     assert stage["where"] == f"{prefix}leads.raw[3]@41" and stage["key"] == "yiwu-news:n-7"
     assert main([*args, "dlq", "list"]) == 0
     assert "12345-export.csv row 18" in capsys.readouterr().out
+
+    # The original bytes predate masking: an analyst's terminal sees the reason, not the bytes.
+    assert main([*args, "--set", "cli.role=analyst", "dlq", "show", "0:0"]) == 0
+    hidden = capsys.readouterr().out
+    assert "hidden" in hidden and "西楼村" not in hidden and "cli.role admin" in hidden
+    assert main([*args, "--set", "cli.role=analyst", "dlq", "show", "0:0", "--raw"]) == 2
+    assert "西楼村" not in capsys.readouterr().out
 
     assert main([*args, "dlq", "show", "0:0", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
