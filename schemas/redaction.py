@@ -20,7 +20,7 @@ REDACTED = "**********"  # what pydantic prints for a SecretStr: one look for ev
 # name or follow a separator, so that keyword=电梯 stays readable.
 _SECRET_NAMES = frozenset(
     {"key", "sig", "pwd", "pass", "auth", "token", "secret", "password", "passwd", "signature", "apikey",
-     "credential", "credentials", "session", "sessionid", "jwt", "bearer", "private_key", "code_verifier"}
+     "credential", "credentials", "session", "sessionid", "jsessionid", "phpsessid", "sid", "jwt", "bearer", "private_key", "code_verifier"}
 )  # fmt: skip
 _SECRET_SUFFIXES = (
     "token", "secret", "password", "passwd", "signature", "apikey", "appkey", "accesskey", "secretkey",
@@ -40,7 +40,8 @@ def is_secret_name(name: str) -> bool:
 _USERINFO = re.compile(r"(?P<pre>//|(?<![^\s,;(\[<\"'=]))(?P<user>[^\s:/@,;\"'<>?#\[\]]+):(?P<password>(?!//)[^\s/,;]+)@(?=[^\s@])")
 # A bare "token@host" userinfo after "//" is a secret too (GitHub-style https://TOKEN@host).
 _TOKEN_USERINFO = re.compile(r"(?P<pre>//)(?P<token>[^\s:/@?#]+)@(?=[^\s@/])")
-_QUERY = re.compile(r"(?P<pre>[?&;](?P<name>[A-Za-z0-9_.\-\[\]]+)=)(?P<value>[^&;#\s\"'<>]*)")
+# The fragment counts too: OAuth's implicit flow hands the token back as #access_token=….
+_QUERY = re.compile(r"(?P<pre>[?&;#](?P<name>[A-Za-z0-9_.\-\[\]]+)=)(?P<value>[^&;#?\s\"'<>]*)")
 
 
 def redact(text: str) -> str:

@@ -31,6 +31,9 @@ TABLE = [
      f"https://s3.example/o?X-Amz-Signature={REDACTED}&X-Amz-Credential={REDACTED}"),
     ("https://a.example/?signature=s3cr3t-Pw9", f"https://a.example/?signature={REDACTED}"),
     ("https://a.example/?secret=s3cr3t-Pw9", f"https://a.example/?secret={REDACTED}"),
+    ("https://app.example/cb#access_token=s3cr3t-Pw9&state=x", f"https://app.example/cb#access_token={REDACTED}&state=x"),
+    ("https://a.example/list;jsessionid=s3cr3t-Pw9?page=2", f"https://a.example/list;jsessionid={REDACTED}?page=2"),
+    ("https://a.example/news#section=2", "https://a.example/news#section=2"),
     # an error text quoting URLs keeps what it says, loses only the secrets
     ("error: cannot reach opensearch at https://leadhub:s3cr3t-Pw9@search:9200 (start it)",
      f"error: cannot reach opensearch at https://leadhub:{REDACTED}@search:9200 (start it)"),
