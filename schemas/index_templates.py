@@ -10,13 +10,15 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-MAPPING_VERSION = 4  # 4: text fields analyzed with leadhub_text (the built-in cjk analyzer found no single character)
+MAPPING_VERSION = 4  # 3: official replies on leads; merged cases and merge/split details in case history
+# 4: text fields analyzed with leadhub_text (the built-in cjk analyzer found no single character)
 KINDS = ("leads", "cases")
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
 TEXT_ANALYZER = "leadhub_text"
-CJK_TEXT = {"type": "text", "analyzer": TEXT_ANALYZER}
+SEARCH_ANALYZER = "leadhub_text_search"
+CJK_TEXT = {"type": "text", "analyzer": TEXT_ANALYZER, "search_analyzer": SEARCH_ANALYZER}
 # Searchable as words, and exact for sorting, facets and dedup (long values are not kept as keyword).
 CJK_TEXT_KW = {**CJK_TEXT, "fields": {"keyword": {"type": "keyword", "ignore_above": 512}}}
 # Kept in _source, never indexed: restricted (contact) or shapeless (extra).
@@ -136,7 +138,7 @@ def text_analysis(cjk_bigram: bool = True) -> dict[str, Any]:
     finds the same documents, only with longer phrase queries.
     """
     if not cjk_bigram:
-        return {"analyzer": {TEXT_ANALYZER: {"type": "standard"}}}
+        return {"analyzer": {TEXT_ANALYZER: {"type": "standard"}, SEARCH_ANALYZER: {"type": "standard"}}}
     return {
         "filter": {"leadhub_cjk_bigram": {"type": "cjk_bigram", "output_unigrams": True}},
         "analyzer": {
@@ -144,7 +146,11 @@ def text_analysis(cjk_bigram: bool = True) -> dict[str, Any]:
                 "type": "custom",
                 "tokenizer": "standard",
                 "filter": ["cjk_width", "lowercase", "leadhub_cjk_bigram"],
-            }
+            },
+            # Queries: a lone character stays a unigram, a longer run becomes its bigrams, each at the
+            # position the index gives it. With unigrams too, a phrase became a graph of every split
+            # (Fibonacci-many: 16 characters passed the engine's 1,024-clause limit).
+            SEARCH_ANALYZER: {"type": "custom", "tokenizer": "standard", "filter": ["cjk_width", "lowercase", "cjk_bigram"]},
         },
     }
 
@@ -169,7 +175,7 @@ def flatten(properties: dict[str, Any], parent: str = "") -> dict[str, dict[str,
     flat: dict[str, dict[str, Any]] = {}
     for name, spec in properties.items():
         path = f"{parent}{name}"
-        shape = {k: spec[k] for k in ("type", "analyzer", "enabled", "index") if k in spec}
+        shape = {k: spec[k] for k in ("type", "analyzer", "search_analyzer", "enabled", "index") if k in spec}
         shape.setdefault("type", "object")
         flat[path] = shape
         for sub, subspec in spec.get("fields", {}).items():

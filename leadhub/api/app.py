@@ -8,16 +8,16 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException, RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from leadhub.api import docs as api_docs
 from leadhub.api import open311_routes, v1, web
 from leadhub.api.auth import identify
 from leadhub.api.context import ApiContext
-from leadhub.api.guards import BodyLimit, SecurityHeaders, docs_policy, validation_errors
+from leadhub.api.guards import BodyLimit, SecurityHeaders, validation_errors
 from leadhub.errors import RetryableError
 from leadhub.read_store import StoreQueryError
 from leadhub.search_backend import NotFound, SearchUnavailable
@@ -99,11 +99,7 @@ def create_app(context: ApiContext) -> FastAPI:
             return JSONResponse({"status": "unavailable", **({"error": exc.message} if admin else {})}, status_code=503)
         return JSONResponse({"status": "ok", "store": store if admin else store.split(" ", 1)[0]})
 
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        page = get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - Swagger UI")
-        page.headers["content-security-policy"] = docs_policy(page.body.decode("utf-8"))
-        return page
+    api_docs.install(app)  # Swagger UI from the package's files: no CDN (intranets)
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
     def metrics() -> PlainTextResponse:
