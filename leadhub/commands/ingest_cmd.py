@@ -59,6 +59,12 @@ def run(
     if all_ == bool(name):
         raise ConfigError("name one source or pass --all", hint=f"sources: {', '.join(s.name for s in sources)}")
     chosen = [s for s in sources if s.enabled] if all_ else [s for s in sources if s.name == name]
+    disabled = [s.name for s in sources if not s.enabled] if all_ else []
+    if all_ and not chosen:
+        raise ConfigError(f"every source in {settings.ingest.sources} is disabled (enabled: false): {', '.join(disabled)}",
+                          hint="set enabled: true on one, or run one by name: leadhub ingest run NAME")  # fmt: skip
+    if disabled:  # said, so a table without them is not read as "they found nothing"
+        typer.echo(f"not run, enabled: false in {settings.ingest.sources}: {', '.join(disabled)}", err=True)
     if not chosen:
         raise ConfigError(f"no source named {name!r} in {settings.ingest.sources}", hint=f"sources: {', '.join(s.name for s in sources)}")
     store = IngestState(state_path(settings))
