@@ -53,7 +53,9 @@ def list_(
     for column in ("id", "at", "stage", "source", "where", "reason"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(row["id"], row["at"][:19], row["stage"], row["source"] or "", row["where"], f"{row['error_type']}: {row['reason']}")
+        # A source's bad row is a "Problem" (its reason says it all); a stage's failure keeps its exception type.
+        kind = "" if row["error_type"] == "Problem" else f"{row['error_type']}: "
+        table.add_row(row["id"], row["at"][:19], row["stage"], row["source"] or "", row["where"], f"{kind}{row['reason']}")
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
