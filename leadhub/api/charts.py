@@ -61,20 +61,20 @@ def categories_over_time(data: CountSeries, lang: str = i18n.DEFAULT, top: int =
     chart.x_labels_major = data.buckets[:: max(1, len(data.buckets) // 10)]
     ranked = sorted(data.series.items(), key=lambda item: -sum(item[1]))
     for name, counts in ranked[:top]:
-        chart.add(name, counts)
+        chart.add(i18n.data_name(lang, "categories", name), counts)
     if len(ranked) > top:
         chart.add(i18n.translate(lang, "chart.other"), [sum(column) for column in zip(*(counts for _, counts in ranked[top:]))])
     return _svg(chart)
 
 
-def horizontal_bars(title_key: str, buckets: list[FacetBucket], lang: str = i18n.DEFAULT) -> Markup:
+def horizontal_bars(title_key: str, buckets: list[FacetBucket], lang: str = i18n.DEFAULT, kind: str = "towns") -> Markup:
     title = i18n.translate(lang, title_key)
     chart = pygal.HorizontalBar(
         title=title, show_legend=False, print_values=True, no_data_text=i18n.translate(lang, "chart.no_data"),
         **_whole(b.count for b in buckets), **{k: v for k, v in COMMON.items() if k != "print_values"},
     )  # fmt: skip
     ordered = list(reversed(buckets))
-    chart.x_labels = [b.value for b in ordered]
+    chart.x_labels = [i18n.data_name(lang, kind, b.value) for b in ordered]
     chart.add(title, [b.count for b in ordered])
     return _svg(chart)
 

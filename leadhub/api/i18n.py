@@ -72,3 +72,18 @@ def label(lang: str, kind: str, value: Any) -> str:
         return "—"
     entry = catalog().get(f"{kind}.{value}")
     return (entry.get(lang) or entry.get(DEFAULT) or str(value)) if entry else str(value)
+
+
+@lru_cache(maxsize=1)
+def data_names() -> dict[str, dict[str, str]]:
+    text = resources.files(__package__).joinpath("names_en.yaml").read_text(encoding="utf-8")
+    return {kind: {str(k): str(v) for k, v in (names or {}).items()} for kind, names in yaml.safe_load(text).items()}
+
+
+def data_name(lang: str, kind: str, value: Any) -> str:
+    """A stored data value (a category, department or town: Chinese) as the page's language names it."""
+    if value is None or value == "":
+        return "—"
+    if lang == "zh":
+        return str(value)
+    return data_names().get(kind, {}).get(str(value), str(value))

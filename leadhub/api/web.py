@@ -57,8 +57,14 @@ def _label(context: jinja2.runtime.Context, value: Any, kind: str) -> str:
     return i18n.label(context.get("lang", i18n.DEFAULT), kind, value)
 
 
+@jinja2.pass_context
+def _name(context: jinja2.runtime.Context, value: Any, kind: str) -> str:
+    return i18n.data_name(context.get("lang", i18n.DEFAULT), kind, value)
+
+
 TEMPLATES.env.globals["t"] = _t
 TEMPLATES.env.filters["label"] = _label
+TEMPLATES.env.filters["name"] = _name
 TEMPLATES.env.globals["languages"] = i18n.NATIVE_NAMES
 PAGE_SIZE = 20
 ACTION_LABELS = {

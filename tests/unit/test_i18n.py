@@ -100,3 +100,22 @@ def test_translation_fills_values_and_unknown_values_show_as_stored():
     assert i18n.label("zh", "status", "in_progress") == "办理中"
     assert i18n.label("en", "status", "something_new") == "something_new"
     assert i18n.label("en", "status", None) == "—"
+
+
+def test_every_shipped_category_department_and_town_has_an_english_name():
+    import yaml
+
+    from enrichers.taxonomy import DEFAULT_TAXONOMY
+
+    taxonomy = yaml.safe_load(Path(DEFAULT_TAXONOMY).read_text(encoding="utf-8"))
+    gazetteer = yaml.safe_load((Path(DEFAULT_TAXONOMY).parent / "gazetteer.yaml").read_text(encoding="utf-8"))
+    departments = {c["department"] for c in taxonomy["categories"]} | {
+        s["department"] for c in taxonomy["categories"] for s in c.get("subcategories", []) if "department" in s
+    }
+    names = i18n.data_names()
+    assert {c["name"] for c in taxonomy["categories"]} <= set(names["categories"])
+    assert departments <= set(names["departments"])
+    assert {t["name"] for t in gazetteer["towns"]} <= set(names["towns"])
+    assert i18n.data_name("en", "departments", "市教育局") == "Education Bureau"
+    assert i18n.data_name("zh", "departments", "市教育局") == "市教育局"
+    assert i18n.data_name("en", "departments", "某新设部门") == "某新设部门"  # a city's own department shows as stored
