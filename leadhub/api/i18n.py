@@ -87,3 +87,27 @@ def data_name(lang: str, kind: str, value: Any) -> str:
     if lang == "zh":
         return str(value)
     return data_names().get(kind, {}).get(str(value), str(value))
+
+
+def priority_reasons(lang: str, codes: list[str] | None) -> list[str]:
+    """The route stage's reason codes (``safety:火灾``, ``reports:3``, ``recurred_after_close``) in words,
+    each kind once: the case gathers its leads' reasons, so "reports" comes once per lead, and the
+    largest count is the one that says how often the problem was reported."""
+    words: dict[str, list[str]] = {}
+    most_reports = 0
+    recurred = False
+    for code in codes or []:
+        kind, _, value = str(code).partition(":")
+        if kind == "reports" and value.isdigit():
+            most_reports = max(most_reports, int(value))
+        elif kind == "recurred_after_close":
+            recurred = True
+        elif value and value not in words.setdefault(kind, []):
+            words[kind].append(value)
+    shown = [translate(lang, f"reason.{kind}", words="、".join(values)) if f"reason.{kind}" in catalog()
+             else f"{kind}: {'、'.join(values)}" for kind, values in words.items()]  # fmt: skip
+    if most_reports > 1:
+        shown.append(translate(lang, "reason.reports", n=most_reports))
+    if recurred:
+        shown.append(translate(lang, "reason.recurred_after_close"))
+    return shown

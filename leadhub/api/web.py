@@ -67,11 +67,6 @@ TEMPLATES.env.filters["label"] = _label
 TEMPLATES.env.filters["name"] = _name
 TEMPLATES.env.globals["languages"] = i18n.NATIVE_NAMES
 PAGE_SIZE = 20
-ACTION_LABELS = {
-    "accept": "Accept 受理", "assign": "Assign 派单", "start": "Start 开始办理", "return": "Return 退单",
-    "resolve": "Resolve 办结", "feedback": "Feedback 反馈", "close": "Close 关闭", "reopen": "Reopen 重新打开",
-    "reject": "Reject 不予受理", "note": "Note 备注", "merge": "Merge 合并", "split": "Split 拆分",
-}  # fmt: skip
 # The form fields each action needs besides the note.
 ACTION_FIELDS = {"assign": ["department", "assignee"], "start": ["assignee"], "merge": ["target_case_id"], "split": ["lead_ids"]}
 NOTE_REQUIRED = {"resolve", "reject", "feedback", "note"}
@@ -140,14 +135,14 @@ def build_router() -> APIRouter:
 
     @router.get("/login")
     def login_form(request: Request, next: str | None = None, error: str | None = None) -> HTMLResponse:
-        return _render(request, "login.html", identify(request), next=_safe_next(next), error=outcomes.error_text(error))
+        return _render(request, "login.html", identify(request), next=_safe_next(next), error=outcomes.error_text(page_language(request), error))
 
     @router.post("/login")
     def login(request: Request, key: str = Form(...), next: str = Form("/search"), ctx: ApiContext = Depends(context)):
         _same_origin(request)
         digest = key_digest(key.strip())
         if ctx.keys.by_digest(digest) is None:
-            response = _render(request, "login.html", None, next=_safe_next(next), error=outcomes.error_text("unknown_key"))
+            response = _render(request, "login.html", None, next=_safe_next(next), error=outcomes.error_text(page_language(request), "unknown_key"))
             response.status_code = status.HTTP_401_UNAUTHORIZED
             return response
         response = RedirectResponse(_safe_next(next), status_code=303)
@@ -216,14 +211,15 @@ def build_router() -> APIRouter:
         who: Principal = Depends(reader), ctx: ApiContext = Depends(context),
     ) -> HTMLResponse:  # fmt: skip
         case = case_with_leads(ctx, case_id, who)
+        lang = page_language(request)
         by_channel: dict[str, list[dict[str, Any]]] = {}
         for lead in case["leads"]:
             by_channel.setdefault(lead.get("channel") or "other", []).append(lead)
         return _render(
             request, "case.html", who, case=case, by_channel=by_channel,
-            message=outcomes.done_text(action, status_, pending, ACTION_LABELS) if message == "done" else None,
-            error=outcomes.error_text(error),
-            action_labels=ACTION_LABELS, action_fields=ACTION_FIELDS, note_required=NOTE_REQUIRED,
+            message=outcomes.done_text(lang, action, status_, pending) if message == "done" else None,
+            error=outcomes.error_text(lang, error, action),
+            action_fields=ACTION_FIELDS, note_required=NOTE_REQUIRED, reasons=i18n.priority_reasons(lang, case.get("priority_reasons")),
             departments=departments(ctx), merge_targets=merge_targets(ctx, case) if "merge" in case["allowed_actions"] else [],
         )  # fmt: skip
 
@@ -242,9 +238,9 @@ def build_router() -> APIRouter:
             accepted = submit_event(ctx, case_id, EventRequest(**fields, lead_ids=ids), who)
             outcome = {"message": "done", "action": action, "status": accepted.status, "pending": not accepted.visible}
         except ValidationError:
-            outcome = {"error": "invalid"}
+            outcome = {"error": "invalid", "action": action}
         except HTTPException as exc:
-            outcome = {"error": outcomes.error_code(exc.status_code)}
+            outcome = {"error": outcomes.error_code(exc.status_code), "action": action}
         return RedirectResponse(_url(f"/cases/{case_id}", outcome), status_code=303)
 
     @router.get("/dashboard")

@@ -89,16 +89,17 @@ def test_an_officer_logs_in_searches_opens_a_case_and_accepts_it(site, page):
     assert links.count() == 1 and "电梯" in links.first.inner_text()
     links.first.click()
     page.wait_for_url(f"{base}/cases/{env.case_id('lift')}")
-    assert page.locator("#case-status").inner_text() == "new"
+    assert page.locator("#case-status").get_attribute("data-status") == "new"
+    assert page.locator("#case-status").inner_text() == "待受理"  # the browser asks for Chinese
     assert page.locator(".lead").count() == 3  # forum, hotline and officer reports of the same problem
 
     page.click("details:has(#do-accept) summary")
     page.fill("form[data-action=accept] textarea[name=note]", "已受理，联系物业核实")
     with page.expect_navigation():
         page.click("#do-accept")
-    assert "done" in page.locator("#message").inner_text()
-    assert page.locator("#case-status").inner_text() == "accepted"
-    assert "accept" in page.locator(".timeline").inner_text()
+    assert "已完成" in page.locator("#message").inner_text()
+    assert page.locator("#case-status").get_attribute("data-status") == "accepted"
+    assert page.locator(".timeline b[data-action=accept]").inner_text() == "受理"
 
     # An action the status does not allow is not offered, and a forged one is refused with its reason.
     assert page.locator("#do-resolve").count() == 0
@@ -180,8 +181,8 @@ def test_split_with_checkboxes(site, page):
     page.fill("form[data-action=split] textarea[name=note]", "公园路灯是另一件事 / a different problem")
     with page.expect_navigation():
         page.click("#do-split")
-    assert "done" in page.locator("#message").inner_text()
-    assert _wait_for(page, url, lambda: "拆出 / split off" in page.locator(".timeline").inner_text())
+    assert "已完成" in page.locator("#message").inner_text()
+    assert _wait_for(page, url, lambda: "拆出" in page.locator(".timeline").inner_text())
     assert leads[2].lead_id in page.locator(".timeline").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "case-split.png"), full_page=True)
 
@@ -205,6 +206,6 @@ def test_assign_from_a_list(site, page):
     page.fill("form[data-action=assign] input[name=assignee]", "李工")
     with page.expect_navigation():
         page.click("#do-assign")
-    assert "done" in page.locator("#message").inner_text()
-    assert _wait_for(page, url, lambda: page.locator("#case-status").inner_text() == "assigned")
+    assert "已完成" in page.locator("#message").inner_text()
+    assert _wait_for(page, url, lambda: page.locator("#case-status").get_attribute("data-status") == "assigned")
     assert "李工" in page.locator(".facts").inner_text()

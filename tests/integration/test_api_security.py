@@ -122,7 +122,7 @@ def test_login_sets_a_session_not_the_key_and_logout_revokes_it(env):
 def test_a_wrong_key_or_a_forged_session_gets_nowhere(env):
     with TestClient(create_app(env.context)) as browser:
         response = browser.post("/login", data={"key": "nope", "next": "/search"}, follow_redirects=False)
-        assert response.status_code == 401 and outcomes.ERRORS["unknown_key"] in response.text
+        assert response.status_code == 401 and outcomes.error_text("zh", "unknown_key") in response.text
         browser.cookies.set(COOKIE, env.keys["admin"])  # the old cookie held the key itself
         assert browser.get("/api/v1/cases").status_code == 401
 
@@ -154,7 +154,7 @@ def test_the_case_page_shows_only_fixed_messages(client, env):
     html = {"accept": "text/html", **env.headers("officer")}
     lure = "请立即拨打 400-000-0000 领取补贴"
     page = client.get(f"/cases/{env.case_id('noise')}", params={"error": lure}, headers=html)
-    assert page.status_code == 200 and lure not in page.text and outcomes.ERRORS["failed"] in page.text
+    assert page.status_code == 200 and lure not in page.text and outcomes.error_text("zh", "failed") in page.text
     forged = client.get(f"/cases/{env.case_id('noise')}", params={"message": lure, "action": lure}, headers=html)
     assert lure not in forged.text
     login = client.get("/login", params={"error": lure})

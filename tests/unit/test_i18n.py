@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from enrichers.pii import MASKS
 from leadhub.access import ROLE_PERMISSIONS
 from leadhub.api import i18n
 from leadhub.queries import FACETS, Interval, Sort
@@ -63,6 +64,7 @@ def test_every_key_the_pages_ask_for_exists():
         ("sort", [s.value for s in Sort]),
         ("interval", [i.value for i in Interval]),
         ("facet", sorted({name for facets in FACETS.values() for name in facets})),
+        ("pii", list(MASKS)),
     ],
 )
 def test_every_enum_value_has_words_in_both_languages(kind, values):

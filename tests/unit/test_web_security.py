@@ -155,12 +155,15 @@ def test_a_plain_officer_name_keeps_the_lead_id_stored_before():
 # --- messages after a redirect ----------------------------------------------------------------------
 
 def test_redirect_messages_come_from_a_fixed_set():
-    assert outcomes.error_text("conflict") == outcomes.ERRORS["conflict"]
-    assert outcomes.error_text("请拨打 400-123-4567 领取补贴") == outcomes.ERRORS["failed"]
-    assert outcomes.error_text(None) is None
-    assert "accepted" in outcomes.done_text("accept", "accepted", False, {"accept": "Accept 受理"})
-    assert outcomes.done_text("<b>x</b>", "accepted", False, {}) is None
-    assert outcomes.done_text("accept", "call 110", False, {}) is None
+    assert outcomes.error_text("en", "conflict") == "The case's current status does not allow this action: reload the page to see its status."
+    assert outcomes.error_text("zh", "请拨打 400-123-4567 领取补贴") == outcomes.error_text("zh", "failed")
+    assert "400" not in outcomes.error_text("en", "conflict", action="请拨打 400-123-4567")  # an unknown action is dropped
+    assert "Resolve" in outcomes.error_text("en", "conflict", action="resolve")
+    assert outcomes.error_text("en", None) is None
+    assert outcomes.done_text("en", "accept", "accepted", False) == "Accept: done. The case is now accepted."
+    assert outcomes.done_text("zh", "accept", "accepted", False) == "“受理”已完成，案件现为：已受理。"
+    assert outcomes.done_text("en", "<b>x</b>", "accepted", False) is None
+    assert outcomes.done_text("en", "accept", "call 110", False) is None
     assert outcomes.error_code(409) == "conflict" and outcomes.error_code(500) == "failed"
 
 
