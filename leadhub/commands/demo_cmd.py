@@ -82,6 +82,8 @@ def _report(result) -> None:
             typer.echo(f"  {letter.id:<4} {letter.stage:<22} {letter.where:<28} {letter.reason}")
         typer.echo("  (`leadhub dlq show ID` for the original bytes, `leadhub dlq replay ID --file FIXED.json` to send a fix)")
     typer.echo("categories: " + ", ".join(f"{name} {count}" for name, count in result.categories))
+    typer.echo("statuses: " + ", ".join(f"{name} {count}" for name, count in result.statuses)
+               + f"; {result.overdue} overdue (open past due); {result.actions} handling actions recorded")  # fmt: skip
     typer.echo("biggest cases:")
     for case in result.biggest:
         typer.echo(f"  {case['report_count']} reports via {', '.join(case.get('channels', []))}: {case.get('title', '')[:50]}")

@@ -118,6 +118,9 @@ class DemoResult:
     dead_letters: list[DeadLetterRow]
     categories: list[tuple[str, int]]
     biggest: list[dict]
+    statuses: list[tuple[str, int]]  # the status funnel, in the status machine's order
+    overdue: int
+    actions: int  # the handling history's events
 
     @property
     def ok(self) -> bool:
@@ -216,8 +219,20 @@ def write_settings_file(workdir: Path, settings: Settings, today: dt.date) -> Pa
     return path
 
 
-def process(settings: Settings, pipeline: EmbeddedPipeline, progress=None) -> DemoResult:
+def handling_departments(settings: Settings) -> list[str]:
+    """Where the demo's dispatchers may assign cases: what the API allows (taxonomy + extra ones)."""
+    from enrichers.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
+    from leadhub.case_actions import allowed_departments
+
+    return allowed_departments(load_taxonomy(settings.routing.taxonomy or DEFAULT_TAXONOMY), settings.api.extra_departments)
+
+
+def process(settings: Settings, pipeline: EmbeddedPipeline, progress=None, now: dt.datetime | None = None) -> DemoResult:
+    """Fetch the sources, then record the handling history (dated before ``now``), then summarize."""
+    from leadhub.demo.handling import apply_plan
     from leadhub.dlq import EmbeddedDeadLetters, reason, source_of, where
+    from leadhub.embedded import EmbeddedPublisher
+    from leadhub.queries import StatsRequest
 
     store = IngestState(settings.ingest.state_db)
     reports = []
@@ -229,6 +244,9 @@ def process(settings: Settings, pipeline: EmbeddedPipeline, progress=None) -> De
             reports.append(run_source(source, build_kind(source), store, outlet))
     finally:
         store.close()
+    now = now or dt.datetime.now(dt.UTC)
+    actions = apply_plan(pipeline.store, EmbeddedPublisher(pipeline), handling_departments(settings), now, progress=progress)
+    stats = pipeline.store.stats(StatsRequest(now=now))
     counts = pipeline.index.counts()
     cases = pipeline.store.search(SearchRequest(kind="cases", size=5, sort="reports", facets=True))
     multi = pipeline.index.db.execute("SELECT count(*) FROM cases WHERE report_count > 1").fetchone()[0]
@@ -237,5 +255,6 @@ def process(settings: Settings, pipeline: EmbeddedPipeline, progress=None) -> De
     return DemoResult(
         reports=reports, leads=counts["leads"], cases=counts["cases"], multi_channel_cases=multi,
         dead_letters=letters, categories=[(b.value, b.count) for b in cases.facets.get("category", [])],
-        biggest=cases.hits,
+        biggest=cases.hits, statuses=[(b.value, b.count) for b in stats.status_funnel],
+        overdue=stats.overdue_cases, actions=actions,
     )  # fmt: skip
