@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from enrichers.places import Gazetteer, load_gazetteer
-from enrichers.places import Gazetteer, load_gazetteer
-from enrichers.places import Gazetteer, load_gazetteer
 from enrichers.taxonomy import Taxonomy
 from leadhub.access import KeyRing
 from leadhub.api.sessions import SessionManager
@@ -46,10 +44,6 @@ class ApiContext:
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
     # Place filters accept the gazetteer's names and aliases (稠城 = 稠城街道).
     gazetteer: Gazetteer = field(default_factory=load_gazetteer)
-    # Place filters accept the gazetteer's names and aliases (稠城 = 稠城街道).
-    gazetteer: Gazetteer = field(default_factory=load_gazetteer)
-    # Place filters accept the gazetteer's names and aliases (稠城 = 稠城街道).
-    gazetteer: Gazetteer = field(default_factory=load_gazetteer)
     # Web logins; the default lives and dies with the process (tests). build_context persists them.
     sessions: SessionManager = field(default_factory=SessionManager.ephemeral)
 
@@ -83,17 +77,27 @@ def build_context(settings: Settings, pipeline: EmbeddedPipeline | None = None) 
         taxonomy = load_taxonomy(settings.routing.taxonomy or DEFAULT_TAXONOMY)
     except TaxonomyError as exc:
         raise ConfigError(str(exc), hint="fix routing.taxonomy") from None
+    from enrichers.places import DEFAULT_GAZETTEER, GazetteerError
+
+    try:
+        # Place filters read the same gazetteer the route stage placed the leads with.
+        gazetteer = load_gazetteer(settings.routing.gazetteer or DEFAULT_GAZETTEER)
+    except GazetteerError as exc:
+        raise ConfigError(str(exc), hint="fix routing.gazetteer") from None
     keys = KeyRing(settings.api.keys)
     if settings.mode == "embedded":
         from leadhub.embedded import EmbeddedPipeline, EmbeddedPublisher
 
         pipeline = pipeline or EmbeddedPipeline(settings)
         return ApiContext(
-            settings.api, pipeline.store, EmbeddedPublisher(pipeline), taxonomy, keys, sessions=build_sessions(settings)
-        )
+            settings.api, pipeline.store, EmbeddedPublisher(pipeline), taxonomy, keys, gazetteer=gazetteer,
+            sessions=build_sessions(settings),
+        )  # fmt: skip
     from leadhub.case_actions import KafkaPublisher
     from leadhub.read_store import EngineStore
     from leadhub.search_backend import SearchBackend
 
     store = EngineStore(SearchBackend.from_settings(settings.search), settings.search.index_prefix)
-    return ApiContext(settings.api, store, KafkaPublisher(settings.kafka), taxonomy, keys, sessions=build_sessions(settings))
+    return ApiContext(
+        settings.api, store, KafkaPublisher(settings.kafka), taxonomy, keys, gazetteer=gazetteer, sessions=build_sessions(settings)
+    )
