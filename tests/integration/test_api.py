@@ -606,9 +606,12 @@ def test_official_replies_priority_reasons_and_reports_after_close(client, env):
                 fetched_at=api_env.api_data.NOW + dt.timedelta(minutes=1), case_id=case.case_id)  # fmt: skip
     api_env.write(env, leads=[late])
     page = client.get(f"/cases/{case.case_id}", headers={"accept": "text/html", **env.headers("analyst")}).text
-    assert "部门答复 / Official replies" in page and reply["text"] in page and reply["unit"] in page
-    assert 'id="priority-reasons"' in page and "reports:2" in page
-    assert page.count("结案后新反映 / Reported after the case was closed") == 1
+    assert "部门答复" in page and reply["text"] in page and reply["unit"] in page
+    assert 'id="priority-reasons"' in page and "被反映 2 次" in page and "reports:2" not in page  # reasons in words
+    assert page.count("结案后新反映") == 1
+    english = client.get(f"/cases/{case.case_id}", headers={"accept": "text/html", "accept-language": "en", **env.headers("analyst")}).text
+    assert "Official replies" in english and "Reported 2 times" in english
+    assert english.count("Reported after the case was closed") == 1
     flagged = get(client, env, f"/api/v1/cases/{case.case_id}", role="analyst").json()
     assert [lead["lead_id"] for lead in flagged["leads"] if lead["after_close"]] == [late.lead_id]
 
