@@ -20,11 +20,7 @@ def demo(
     """Fetch the sample sources (dated relative to today), process them, print what was found and a key
     per role, write the folder's leadhub.yaml, then serve (Ctrl-C stops)."""
     from leadhub.demo.dates import city_today
-    from leadhub.demo.demo import (
-        clear_workdir, demo_keys, demo_settings, hold_port, prepare, process, serve_folder, settle_sources,
-        write_settings_file,
-    )  # fmt: skip
-    from leadhub.embedded import EmbeddedPipeline
+    from leadhub.demo.demo import build, clear_workdir, demo_keys, demo_settings, hold_port, write_settings_file
 
     base = ctx.obj.settings
     # The port first: a busy one must fail before anything runs or any key is printed.
@@ -40,17 +36,7 @@ def demo(
         settings = demo_settings(base, workdir, keys.specs)
         today = city_today()
         echo = lambda message: typer.echo(message, err=True)  # noqa: E731
-        (workdir / "samples").mkdir()
-        with serve_folder(workdir / "samples") as base_url:
-            echo(f"samples dated up to {today} served at {base_url}; working folder {workdir}")
-            prepare(workdir, base_url, today)
-            pipeline = EmbeddedPipeline(settings)
-            try:
-                result = process(settings, pipeline, progress=echo)
-            except BaseException:
-                pipeline.close()
-                raise
-            settle_sources(settings.ingest.sources, base_url)
+        pipeline, result = build(settings, workdir, today, progress=echo)
         write_settings_file(workdir, settings, today)
         _report(result)
         if not result.ok:

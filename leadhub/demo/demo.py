@@ -245,7 +245,9 @@ def process(settings: Settings, pipeline: EmbeddedPipeline, progress=None, now: 
     finally:
         store.close()
     now = now or dt.datetime.now(dt.UTC)
-    actions = apply_plan(pipeline.store, EmbeddedPublisher(pipeline), handling_departments(settings), now, progress=progress)
+    actions = 0
+    if all(r.ok for r in reports):  # a failed source left the plan's cases out; the run fails anyway
+        actions = apply_plan(pipeline.store, EmbeddedPublisher(pipeline), handling_departments(settings), now, progress=progress)
     stats = pipeline.store.stats(StatsRequest(now=now))
     counts = pipeline.index.counts()
     cases = pipeline.store.search(SearchRequest(kind="cases", size=5, sort="reports", facets=True))
@@ -258,3 +260,22 @@ def process(settings: Settings, pipeline: EmbeddedPipeline, progress=None, now: 
         biggest=cases.hits, statuses=[(b.value, b.count) for b in stats.status_funnel],
         overdue=stats.overdue_cases, actions=actions,
     )  # fmt: skip
+
+
+def build(settings: Settings, workdir: Path, today: dt.date, now: dt.datetime | None = None,
+          progress=None) -> tuple[EmbeddedPipeline, DemoResult]:  # fmt: skip
+    """The demo's data in ``workdir`` (emptied before): the samples rendered for ``today``, served and
+    fetched, processed, handled up to ``now``; the sources then settled. Returns the open pipeline."""
+    (workdir / "samples").mkdir()
+    with serve_folder(workdir / "samples") as base_url:
+        if progress:
+            progress(f"samples dated up to {today - dt.timedelta(days=1)} served at {base_url}; working folder {workdir}")
+        prepare(workdir, base_url, today)
+        pipeline = EmbeddedPipeline(settings)
+        try:
+            result = process(settings, pipeline, progress=progress, now=now)
+        except BaseException:
+            pipeline.close()
+            raise
+        settle_sources(settings.ingest.sources, base_url)
+    return pipeline, result

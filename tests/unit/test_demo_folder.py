@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -23,10 +24,13 @@ from ingestors.base import FetchContext
 from ingestors.sources import SourcesFile, build_kind
 from leadhub.access import key_digest, new_key
 from leadhub.cli import main
-from leadhub.demo.dates import WRITTEN_FOR, TokenError, city_today, render_dates, render_samples
-from leadhub.demo.demo import clear_workdir
+from leadhub.demo.dates import CITY, WRITTEN_FOR, TokenError, city_today, render_dates, render_samples
+from leadhub.demo.demo import build, clear_workdir, demo_settings, handling_departments
 from leadhub.errors import StartupError
+from leadhub.settings import Settings
+from schemas.cases import Action, Status
 from schemas.leads import RawLead
+from schemas.status_machine import TRANSITIONS
 
 SOURCE = Path(leadhub.demo.__file__).resolve().parent / "samples"
 ROLES = ("analyst", "officer", "intake", "admin")
@@ -299,3 +303,74 @@ def test_dlq_replay_sends_a_fixed_record_through_the_stages_into_the_store(tmp_p
     by_id = {h["external_id"]: h for h in json.loads(capsys.readouterr().out)["hits"]}
     assert by_id["YW-ROW-0018"]["source"] == "hotline-12345" and by_id["YW-ROW-0018"]["channel"] == "hotline"
     assert by_id["YW-ROW-0018"]["place"]["town"] == "义亭镇"
+
+
+# --- the handling history: a week of a city office, not a backlog ---------------------------
+
+# What leadhub/demo/handling.yaml does to the 45 cases (the rest stay new).
+PLANNED_STATUSES = {"new": 17, "accepted": 8, "assigned": 6, "in_progress": 4, "resolved": 6, "closed": 3, "rejected": 1}
+DONE = {"resolved", "closed", "rejected"}
+
+
+def _at(day: dt.date, clock: str) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.fromisoformat(clock), tzinfo=CITY)
+
+
+@pytest.mark.parametrize("today, clock", [
+    (city_today(), "00:30"),  # just after midnight: the newest samples are hours old, cases due today not yet late
+    (dt.date(2025, 3, 1), "12:00"),
+    (dt.date(2031, 1, 2), "23:50"),  # late at night: every case due today is late
+])  # fmt: skip
+def test_the_demo_cases_have_several_statuses_legal_histories_and_a_minority_overdue(tmp_path, today, clock):
+    now = _at(today, clock)
+    workdir = tmp_path / "demo"
+    clear_workdir(workdir)
+    settings = demo_settings(Settings(), workdir, [])
+    pipeline, result = build(settings, workdir, today, now=now)
+    try:
+        cases = [json.loads(row[0]) for row in pipeline.index.db.execute("SELECT doc FROM cases")]
+        allowed = handling_departments(settings)
+    finally:
+        pipeline.close()
+
+    assert result.ok and len(cases) == 45
+    assert dict(result.statuses) == PLANNED_STATUSES and result.actions == 72
+    assert dict(Counter(case["status"] for case in cases)) == {k: v for k, v in PLANNED_STATUSES.items() if v}
+
+    # Overdue: open cases past due, a realistic minority; handled cases past due do not count.
+    late = [case for case in cases if dt.datetime.fromisoformat(case["due_at"]) < now]
+    assert result.overdue == sum(case["status"] not in DONE for case in late)
+    assert 3 <= result.overdue <= 15, result.overdue
+    assert any(case["status"] in DONE for case in late)  # the exclusion matters
+
+    for case in cases:
+        history = case.get("history") or []
+        status = "new"
+        first_seen = dt.datetime.fromisoformat(case["first_seen"])
+        moments = [dt.datetime.fromisoformat(entry["at"]) for entry in history]
+        assert moments == sorted(moments) and all(first_seen <= m < now for m in moments), case["case_id"]
+        for entry in history:  # each step one the status machine allows from the status before it
+            action, before = Action(entry["action"]), Status(entry["from_status"])
+            assert before.value == status and before in TRANSITIONS[action], (case["case_id"], entry)
+            assert entry["to_status"] == (TRANSITIONS[action][before] or before).value
+            status = entry["to_status"]
+            if action is Action.assign:
+                assert entry["department"] in allowed
+            if action in (Action.start, Action.resolve):  # the assigned department's officer
+                assert case["department"] in entry["actor"]
+        assert status == case["status"]
+        if case["status"] in ("resolved", "closed"):
+            assert re.search(r"[\u4e00-\u9fff]{10}", case["resolution"])  # a result note, in Chinese
+        if case["status"] == "closed":
+            assert history[-1]["action"] == "feedback" and history[-1]["note"]
+        if case["status"] == "rejected":
+            assert history[-1]["note"]
+
+
+def test_the_demo_summary_prints_the_status_counts(demo_run):
+    _, out, _ = demo_run
+    line = next(line for line in out.splitlines() if line.startswith("statuses: "))
+    counts = dict(re.findall(r"(\w+) (\d+)[,;]", line))
+    assert {k: int(v) for k, v in counts.items()} == PLANNED_STATUSES
+    overdue = int(re.search(r"; (\d+) overdue", line).group(1))
+    assert 3 <= overdue <= 15

@@ -89,6 +89,7 @@ def test_demo_processes_the_samples_and_reports_counts(tmp_path, capsys):
     leads, cases, multi = map(int, re.search(r"(\d+) leads -> (\d+) cases \((\d+) reported more than once\)", out).groups())
     assert leads == 57 and cases == 45 and multi == 6
     assert "1 dead letter(s)" in out and "城乡建设" in out
+    assert re.search(r"^statuses: new 17, accepted 8, .*; \d+ overdue", out, re.M)  # handled, not all new
 
 
 def test_demo_serves_the_api_and_pages(tmp_path):
