@@ -89,19 +89,38 @@ def parse_text(q: str) -> TextQuery:
     return TextQuery(tuple(dict.fromkeys(must)), tuple(dict.fromkeys(must_not)))
 
 
-def text_problem(q: str, limits: TextLimits) -> str | None:
+@dataclass(frozen=True)
+class TextProblem:
+    """Why a query's text cannot be searched: a code and its values (the pages say it in the reader's
+    language), and ``str()`` for the API and the terminal."""
+
+    code: str
+    values: dict[str, object]
+
+    def __str__(self) -> str:
+        return ENGLISH_TEXT_PROBLEMS[self.code].format(**self.values)
+
+
+ENGLISH_TEXT_PROBLEMS = {
+    "control_character": "q contains a control character ({char} at position {position}); remove it",
+    "only_symbols": "q has no words or phrases to search for (only symbols or operators); leave it empty to list everything",
+    "too_many_terms": "q has {count} words and phrases; at most {limit} are allowed in one search",
+    "too_many_exclusions": "q excludes {count} words (-word); at most {limit} are allowed: narrow the search with filters instead",
+}
+
+
+def text_problem(q: str, limits: TextLimits) -> TextProblem | None:
     """Why ``q`` cannot be searched (None if it can)."""
     for position, ch in enumerate(q, 1):
         if ch not in "\t\n\r" and unicodedata.category(ch) in ("Cc", "Cs"):
-            return f"q contains a control character (U+{ord(ch):04X} at position {position}); remove it"
+            return TextProblem("control_character", {"char": f"U+{ord(ch):04X}", "position": position})
     text = parse_text(q)
     if q.strip() and not text.terms:
-        return "q has no words or phrases to search for (only symbols or operators); leave it empty to list everything"
+        return TextProblem("only_symbols", {})
     if text.terms > limits.max_terms:
-        return f"q has {text.terms} words and phrases; at most {limits.max_terms} are allowed in one search"
+        return TextProblem("too_many_terms", {"count": text.terms, "limit": limits.max_terms})
     if len(text.must_not) > limits.max_exclusions:
-        return (f"q excludes {len(text.must_not)} words (-word); at most {limits.max_exclusions} are allowed: "
-                "narrow the search with filters instead")  # fmt: skip
+        return TextProblem("too_many_exclusions", {"count": len(text.must_not), "limit": limits.max_exclusions})
     return None
 
 
@@ -159,7 +178,7 @@ class SearchRequest(BaseModel):
         # The caps come from settings through the validation context (the API's); else the defaults.
         limits = (info.context or {}).get("text_limits") or TextLimits()
         if (problem := text_problem(self.q, limits)) is not None:
-            raise ValueError(problem)
+            raise ValueError(str(problem))
         return self
 
     @model_validator(mode="after")

@@ -28,7 +28,7 @@ from leadhub.api.guards import page_policy
 from leadhub.api.params import FilterParams, build_search
 from leadhub.api.v1 import EventRequest, case_with_leads, departments, merge_targets, submit_event
 from leadhub.contacts import visible_leads
-from leadhub.queries import CITY_ZONE, FACETS, Interval, Sort, StatsRequest
+from leadhub.queries import CITY_ZONE, FACETS, Interval, Sort, StatsRequest, TextLimits, text_problem
 
 # Autoescape every template, whatever its name: lead text is untrusted.
 TEMPLATES = Jinja2Templates(env=jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True))
@@ -175,12 +175,16 @@ def build_router() -> APIRouter:
         if kind == "leads":
             selected.pop("status"), selected.pop("overdue")
         error, result = None, None
-        try:
-            result = ctx.store.search(build_search(kind, q, selected, sort.value, page, PAGE_SIZE, True, ctx))
-            if kind == "leads":
-                result.hits = visible_leads(ctx.store, result.hits, who)
-        except HTTPException as exc:
-            error = detail_text(exc.detail)
+        problem = text_problem(q, TextLimits(ctx.settings.max_query_terms, ctx.settings.max_query_exclusions))
+        if problem is not None:  # said in the reader's language, with what to do
+            error = i18n.translate(page_language(request), f"query.{problem.code}", **problem.values)
+        else:
+            try:
+                result = ctx.store.search(build_search(kind, q, selected, sort.value, page, PAGE_SIZE, True, ctx))
+                if kind == "leads":
+                    result.hits = visible_leads(ctx.store, result.hits, who)
+            except HTTPException as exc:
+                error = detail_text(exc.detail)
         given = {k: v for k, v in selected.items() if v not in (None, []) and not (k == "overdue" and v is False)}
         # As the query string spells them: the page's hidden inputs and links carry them on.
         base = {k: (v.isoformat() if hasattr(v, "isoformat") else str(v).lower() if isinstance(v, bool) else v)

@@ -121,3 +121,13 @@ def test_every_shipped_category_department_and_town_has_an_english_name():
     assert i18n.data_name("en", "departments", "市教育局") == "Education Bureau"
     assert i18n.data_name("zh", "departments", "市教育局") == "市教育局"
     assert i18n.data_name("en", "departments", "某新设部门") == "某新设部门"  # a city's own department shows as stored
+
+
+def test_every_query_text_problem_has_words_in_both_languages():
+    from leadhub.queries import ENGLISH_TEXT_PROBLEMS, TextLimits, text_problem
+
+    assert set(ENGLISH_TEXT_PROBLEMS) == {k.removeprefix("query.") for k in i18n.catalog() if k.startswith("query.")}
+    problem = text_problem(" ".join(f"-词{i}" for i in range(9)), TextLimits())
+    assert problem is not None and str(problem).startswith("q excludes 9 words")
+    assert "9" in i18n.translate("zh", f"query.{problem.code}", **problem.values)
+    assert "at most 8" in i18n.translate("en", f"query.{problem.code}", **problem.values)
