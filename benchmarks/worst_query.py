@@ -5,8 +5,11 @@
 Builds N leads (synthetic but shaped like real ones: Chinese complaint sentences from a few hundred
 phrases, Yiwu places, categories, channels, dates over a year), bulk-inserted straight into a fresh
 OpenSearch index (through `leadhub index init`'s template) and a fresh embedded SQLite file (the
-rows write_lead would write, inserted in one transaction). Then runs each query of QUERIES through
-the stores' own search() with facets, as the API does, and reports p50 / max per store.
+rows write_lead would write, inserted in one transaction, as a schema-version-1 file: its short-term
+index is then built by the migration that runs on open, timed, and its size measured in bytes per
+lead). Then runs each query of QUERIES through the stores' own search() with facets, as the API
+does, and reports p50 / max per store; last, the embedded write_lead rate on the full file (new
+leads, and rewrites of existing ones with new text).
 Target (issue 19, item 10): <= 1 s on 100,000 leads on both stores.
 """
 
@@ -33,7 +36,8 @@ from leadhub.queries import Filters, SearchRequest, Sort, TextLimits, text_probl
 from leadhub.read_store import EngineStore
 from leadhub.search_backend import SearchBackend
 from leadhub.settings import build_settings, parse_overrides
-from sinks.embedded_index import LEAD_COLUMNS, EmbeddedIndex
+from schemas.leads import Lead
+from sinks.embedded_index import FTS_COLUMNS, LEAD_COLUMNS, EmbeddedIndex
 
 TOWNS = ["稠城街道", "北苑街道", "稠江街道", "江东街道", "后宅街道", "城西街道", "廿三里街道", "福田街道",
          "佛堂镇", "赤岸镇", "义亭镇", "上溪镇", "大陈镇", "苏溪镇"]  # fmt: skip
@@ -118,6 +122,42 @@ def fill_embedded(index: EmbeddedIndex, leads: list[dict]) -> float:
     return time.perf_counter() - started
 
 
+def _used_bytes(index: EmbeddedIndex) -> int:
+    db = index.db
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages = db.execute("PRAGMA page_count").fetchone()[0] - db.execute("PRAGMA freelist_count").fetchone()[0]
+    return pages * db.execute("PRAGMA page_size").fetchone()[0]
+
+
+def migrate_embedded(index: EmbeddedIndex) -> tuple[EmbeddedIndex, float, int]:
+    """Turn the filled file into a version-1 one (no short-term index) and open it again: the
+    migration's time, and the bytes the short-term index added."""
+    with index.transaction() as db:
+        for table in FTS_COLUMNS:
+            db.execute(f"DROP TABLE {table}_short")  # noqa: S608 - fixed names
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    before = _used_bytes(index)
+    index.close()
+    started = time.perf_counter()
+    index = EmbeddedIndex(index.path)
+    took = time.perf_counter() - started
+    return index, took, _used_bytes(index) - before
+
+
+def write_rate(index: EmbeddedIndex, leads: list[dict]) -> dict[str, float]:
+    """Leads per second through write_lead (one transaction each, as the pipeline writes): new
+    leads, then the same leads again with other text (the old tokens are deleted from both indexes)."""
+    new = [Lead.model_validate({**lead, "lead_id": f"write-{i}", "external_id": f"write-{i}"}) for i, lead in enumerate(leads)]
+    changed = [lead.model_copy(update={"text": lead.text + "，补充：又坏了"}) for lead in new]
+    rates = {}
+    for name, batch in (("new", new), ("rewritten", changed)):
+        started = time.perf_counter()
+        for lead in batch:
+            index.write_lead(lead)
+        rates[name] = len(batch) / (time.perf_counter() - started)
+    return rates
+
+
 def request(spec: dict) -> SearchRequest:
     problem = text_problem(spec["q"], LIMITS)
     assert problem is None, problem  # every query here is one the API accepts
@@ -129,6 +169,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--writes", type=int, default=1000, help="leads written one by one at the end (embedded write rate)")
     args = parser.parse_args()
 
     leads = synthetic_leads(args.leads)
@@ -140,6 +181,7 @@ def main() -> None:
     index = EmbeddedIndex(folder / "bench.sqlite")
     try:
         load = {"opensearch": fill_engine(backend, f"{prefix}-leads", leads), "embedded": fill_embedded(index, leads)}
+        index, load["embedded short-term index (migration on open)"], short_bytes = migrate_embedded(index)
         stores = {"opensearch": EngineStore(backend, prefix), "embedded": EmbeddedStore(index)}
         rows, results = [], {}
         for name, spec in QUERIES.items():
@@ -160,8 +202,14 @@ def main() -> None:
         summary = [{"store": s, "load s": load[s], "p50 of p50s": statistics.median(v["p50_s"] for v in results[s].values()),
                     "worst max s": max(v["max_s"] for v in results[s].values())} for s in stores]  # fmt: skip
         print_table("per store", summary)
+        rates = write_rate(index, synthetic_leads(args.writes, seed=8))
+        embedded = {"short-term index bytes/lead": short_bytes / args.leads, "file bytes/lead": _used_bytes(index) / args.leads,
+                    "migration s": load["embedded short-term index (migration on open)"],
+                    **{f"write_lead {name} leads/s": rate for name, rate in rates.items()}}  # fmt: skip
+        print_table("embedded file", [embedded])
         write_json("worst_query", {"leads": args.leads, "repeat": args.repeat, "limits": dataclasses.asdict(LIMITS),
-                                   "load_s": load, "queries": {k: v["q"][:80] for k, v in QUERIES.items()}, "results": results})  # fmt: skip
+                                   "load_s": load, "embedded": embedded,
+                                   "queries": {k: v["q"][:80] for k, v in QUERIES.items()}, "results": results})  # fmt: skip
     finally:
         for index_name in backend.index_names(f"{prefix}-*"):  # (a test session may have removed them already)
             backend.delete_index(index_name)

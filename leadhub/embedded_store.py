@@ -1,5 +1,5 @@
 """The read side over the embedded index: the same SearchRequest / StatsRequest as the search engine
-answers, in SQL. User text becomes bound parameters only (FTS5 phrases, LIKE patterns), never SQL or
+answers, in SQL. User text becomes bound parameters only (FTS5 phrases and tokens), never SQL or
 FTS syntax, so any input returns results.
 """
 
@@ -30,9 +30,10 @@ from leadhub.queries import (
     parse_text,
 )
 from leadhub.search_dsl import FACET_SIZE, HIT_FIELDS_EXCLUDED
-from sinks.embedded_index import FTS_COLUMNS, EmbeddedIndex
+from sinks.embedded_index import EmbeddedIndex
+from sinks.short_terms import match_expression
 
-MIN_FTS = 3  # the trigram tokenizer needs three characters; shorter terms are matched with LIKE
+MIN_FTS = 3  # the trigram tokenizer needs three characters; shorter terms use the short-term index
 
 # facet / filter name -> column; lists kept only in the document are read with json_each.
 COLUMNS: dict[str, dict[str, str]] = {
@@ -45,10 +46,6 @@ COLUMNS: dict[str, dict[str, str]] = {
 LISTS = {"cases": {"channels": "$.channels", "sources": "$.sources"}}
 DATE_COLUMN = {"leads": "reported", "cases": "first_seen"}
 ID = {"leads": "lead_id", "cases": "case_id"}
-
-
-def _like(term: str) -> str:
-    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _fts_phrase(term: str) -> str:
@@ -106,20 +103,18 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
     if filters.until is not None:
         where.add(f"t.{date} < ?", filters.until.timestamp())
 
-    columns_like = " OR ".join(f"f.{c} LIKE ? ESCAPE '\\'" for c in FTS_COLUMNS[kind])
-    width = len(FTS_COLUMNS[kind])
     match = " AND ".join(_fts_phrase(term) for term in text.must if len(term) >= MIN_FTS) or None
     if match:
         where.add(f"f.{kind}_fts MATCH ?", match)
-    # Short terms scan; the index narrows the rows first, so they go last.
-    for term in text.must:
-        if len(term) < MIN_FTS:
-            where.add(f"({columns_like})", *[_like(term)] * width)
+    # Terms of one or two characters: one token each in the short-term index (as LIKE '%term%' found
+    # them, without reading every row). Its matches are a set of rowids, built once per query.
+    if short := [term for term in text.must if len(term) < MIN_FTS]:
+        where.add(f"t.rowid IN (SELECT rowid FROM {kind}_short WHERE {kind}_short MATCH ?)", match_expression(short, "AND"))
+    if short_not := [term for term in text.must_not if len(term) < MIN_FTS]:
+        where.add(f"t.rowid NOT IN (SELECT rowid FROM {kind}_short WHERE {kind}_short MATCH ?)", match_expression(short_not, "OR"))
     for term in text.must_not:
         if len(term) >= MIN_FTS:  # one index look-up, not a scan of every row
             where.add(f"t.rowid NOT IN (SELECT rowid FROM {kind}_fts WHERE {kind}_fts MATCH ?)", _fts_phrase(term))
-        else:
-            where.add(f"NOT ({columns_like})", *[_like(term)] * width)
     return where, match
 
 
@@ -211,8 +206,10 @@ class EmbeddedStore:
     def __init__(self, index: EmbeddedIndex) -> None:
         self.index = index
 
-    def _from(self, kind: Kind) -> str:
-        return f"{kind} t JOIN {kind}_fts f ON f.rowid = t.rowid"
+    def _from(self, kind: Kind, match: str | None) -> str:
+        # The trigram index's row only when its MATCH (and rank) is asked for: a join by rowid into
+        # an FTS5 table is a look-up per row.
+        return f"{kind} t JOIN {kind}_fts f ON f.rowid = t.rowid" if match else f"{kind} t"
 
     def search(self, request: SearchRequest) -> SearchPage:
         """One pass over the matching rows gives the total, the facets and the page's order; only the
@@ -225,7 +222,7 @@ class EmbeddedStore:
         keys = [f"t.{date}", "t.priority", "t.report_count" if kind == "cases" else "0", f"t.{ID[kind]}",
                 "f.rank" if match else "0"]  # fmt: skip
         rows = db.execute(
-            f"SELECT t.rowid, {', '.join(keys + columns)} FROM {self._from(kind)} WHERE {where.sql()}",  # noqa: S608
+            f"SELECT t.rowid, {', '.join(keys + columns)} FROM {self._from(kind, match)} WHERE {where.sql()}",  # noqa: S608
             where.params,
         ).fetchall()
         ranked = match is not None and request.sort is Sort.relevance

@@ -1,5 +1,6 @@
 """The embedded index: leads and cases in one SQLite file with FTS5 (trigram tokenizer, so Chinese
-text is found without word segmentation), for embedded mode. Also holds the route stage's state
+text is found without word segmentation; terms of one or two characters in a second, contentless
+index of characters and character pairs, see sinks/short_terms.py), for embedded mode. Also holds the route stage's state
 (case membership, dedup sketches) and the dead letters, so one file is the whole installation and it
 survives restarts.
 
@@ -26,8 +27,10 @@ from schemas.leads import Lead
 from schemas.private_files import private_file
 from schemas.status_machine import apply_event, apply_merge, with_merged
 from sinks.documents import MEMBERSHIP_FIELDS, case_handling_doc
+from sinks.short_terms import tokens
 
-SCHEMA_VERSION = 1
+# 1: documents, trigram FTS, route state, dead letters. 2: the short-term index ({table}_short).
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,6 +64,10 @@ LEAD_COLUMNS = ("lead_id", "doc", "case_id", "channel", "source", "category1", "
 CASE_COLUMNS = ("case_id", "doc", "status", "category1", "category2", "department", "town", "community", "priority",
                 "report_count", "first_seen", "last_seen", "due_at")  # fmt: skip
 FTS_COLUMNS = {"leads": ("title", "text", "location_text", "address"), "cases": ("title", "summary", "resolution", "address")}
+# Contentless (it holds only the index: the text is in {table}_fts already) and rowids only. A row is
+# removed with FTS5's 'delete' command and the tokens it was indexed with, which works on SQLite
+# before 3.43 too (a plain DELETE on a contentless table needs 3.43's contentless_delete).
+SHORT_TABLE = "CREATE VIRTUAL TABLE {table}_short USING fts5(tokens, content='', detail='none', columnsize=0, tokenize='ascii')"
 
 
 def _upsert(db: sqlite3.Connection, table: str, key: str, columns: tuple[str, ...], row: tuple, fts_row: tuple) -> None:
@@ -72,9 +79,32 @@ def _upsert(db: sqlite3.Connection, table: str, key: str, columns: tuple[str, ..
         row,
     )
     rowid = db.execute(f"SELECT rowid FROM {table} WHERE {key} = ?", (row[0],)).fetchone()[0]  # noqa: S608
-    db.execute(f"DELETE FROM {table}_fts WHERE rowid = ?", (rowid,))  # noqa: S608
     fts = FTS_COLUMNS[table]
+    old = db.execute(f"SELECT {', '.join(fts)} FROM {table}_fts WHERE rowid = ?", (rowid,)).fetchone()  # noqa: S608
+    if old is not None and tuple(old) == tuple(fts_row):
+        return  # the same text (a replay, a status change): both indexes are right already
+    new_tokens = tokens(fts_row)
+    if old is not None:
+        db.execute(f"DELETE FROM {table}_fts WHERE rowid = ?", (rowid,))  # noqa: S608
+        db.execute(f"INSERT INTO {table}_short ({table}_short, rowid, tokens) VALUES ('delete', ?, ?)", (rowid, tokens(old)))  # noqa: S608
     db.execute(f"INSERT INTO {table}_fts (rowid, {', '.join(fts)}) VALUES (?{',?' * len(fts)})", (rowid, *fts_row))  # noqa: S608
+    db.execute(f"INSERT INTO {table}_short (rowid, tokens) VALUES (?, ?)", (rowid, new_tokens))  # noqa: S608
+
+
+def build_short_index(db: sqlite3.Connection) -> None:
+    """(Re)build the short-term index from the text the trigram index holds: schema version 2, so a
+    file made before it keeps working without ingesting anything again."""
+    for table, fts in FTS_COLUMNS.items():
+        db.execute(f"DROP TABLE IF EXISTS {table}_short")  # noqa: S608 - fixed names
+        db.execute(SHORT_TABLE.format(table=table))
+        rows = db.execute(f"SELECT rowid, {', '.join(fts)} FROM {table}_fts")  # noqa: S608
+        while batch := rows.fetchmany(5000):
+            db.executemany(f"INSERT INTO {table}_short (rowid, tokens) VALUES (?, ?)",  # noqa: S608
+                           [(row[0], tokens(row[1:])) for row in batch])  # fmt: skip
+
+
+# version reached -> the step that reaches it from the one before
+MIGRATIONS = {2: build_short_index}
 
 
 class EmbeddedIndexError(Exception):
@@ -96,12 +126,17 @@ class EmbeddedIndex:
         self.write_lock = threading.RLock()
         with self.write_lock:
             self.db.executescript(SCHEMA)  # (executescript commits on its own)
-        with self.transaction() as db:
+        with self.transaction() as db:  # one writer migrates; another process opening it waits, then sees it done
             found = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if found is None:
-                db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(found[0]) != SCHEMA_VERSION:
-                raise EmbeddedIndexError(f"{self.path} has schema version {found[0]}, this leadhub uses {SCHEMA_VERSION}")
+            version = 1 if found is None else int(found[0])  # a new file starts from version 1's tables
+            if version > SCHEMA_VERSION:
+                raise EmbeddedIndexError(
+                    f"{self.path} has schema version {version}, newer than this leadhub's {SCHEMA_VERSION}: upgrade leadhub"
+                )
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[step](db)
+            db.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       (str(SCHEMA_VERSION),))  # fmt: skip
 
     @property
     def db(self) -> sqlite3.Connection:

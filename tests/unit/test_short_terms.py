@@ -1,0 +1,151 @@
+"""The embedded index's short-term index (issue 19 #10): terms of one or two characters are one token
+look-up each and find exactly the rows LIKE '%term%' found; rewrites keep it right; a file made
+before it gets it built on open."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leadhub.embedded_store import EmbeddedStore
+from leadhub.queries import SearchRequest, parse_text
+from schemas.leads import Lead
+from sinks.embedded_index import (
+    FTS_COLUMNS,
+    SCHEMA_VERSION,
+    SHORT_TABLE,
+    EmbeddedIndex,
+    EmbeddedIndexError,
+)
+from sinks.short_terms import match_expression, term_token, tokens
+
+# Chinese, ASCII of both cases, accented Latin of both cases, digits, punctuation, kinds of space.
+ALPHABET = "街道小区电梯号楼的了aAbBzZéÉ0１9，,.%_\\\"'-# \t\u3000\n"
+
+
+def _like(term: str) -> str:  # the LIKE pattern the store used before the short-term index
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _both(fields: list[tuple[str, ...]]) -> sqlite3.Connection:
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE docs (rowid INTEGER PRIMARY KEY, a, b)")
+    db.execute(SHORT_TABLE.format(table="docs"))
+    for rowid, values in enumerate(fields, 1):
+        db.execute("INSERT INTO docs VALUES (?, ?, ?)", (rowid, *values))
+        db.execute("INSERT INTO docs_short (rowid, tokens) VALUES (?, ?)", (rowid, tokens(values)))
+    return db
+
+
+def _by_like(db: sqlite3.Connection, term: str) -> set[int]:
+    rows = db.execute("SELECT rowid FROM docs WHERE a LIKE ?1 ESCAPE '\\' OR b LIKE ?1 ESCAPE '\\'", (_like(term),))
+    return {r[0] for r in rows}
+
+
+def _by_index(db: sqlite3.Connection, term: str) -> set[int]:
+    rows = db.execute("SELECT rowid FROM docs_short WHERE docs_short MATCH ?", (match_expression([term], "AND"),))
+    return {r[0] for r in rows}
+
+
+def test_every_character_and_adjacent_pair_is_a_token_and_whitespace_breaks_pairs():
+    assert tokens(["街道 A"]) == " ".join(sorted(["8857", "9053", "8857x9053", "61"]))
+    assert "61x62" not in tokens(["a b"]) and "61x62" in tokens(["ab"])
+    assert tokens(["ab", "cd"]) == tokens(["cd", "ab"])  # fields never join into a pair
+    assert "62x63" not in tokens(["ab", "cd"])
+    assert tokens(["", None]) == ""
+
+
+def test_only_ascii_letters_fold_as_like_does():
+    assert term_token("A") == term_token("a") and term_token("Ab") == term_token("aB")
+    assert term_token("É") != term_token("é") and term_token("e") != term_token("é")
+    assert term_token("１") != term_token("1")  # full-width digits stay themselves, as in LIKE
+
+
+def test_a_term_outside_one_or_two_characters_is_refused():
+    with pytest.raises(ValueError, match="one or two characters"):
+        term_token("街道办")
+
+
+@pytest.mark.parametrize(
+    "term,expected",
+    [("街", {1, 2}), ("街道", {1}), ("道街", set()), ("a", {3, 4}), ("ab", {4}), ("%", {5}), ("_", {5}), ("\\", {5}), ("a%", set()),
+     ("，", {2}), ("é", {3}), ("É", set())],
+)  # fmt: skip
+def test_table_of_terms_finds_what_like_found(term, expected):
+    db = _both([("街道", ""), ("街，坊", "x"), ("b A é", ""), ("xAbc", ""), ("100%_\\", "")])
+    assert _by_like(db, term) == expected
+    assert _by_index(db, term) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.text(ALPHABET, max_size=12), st.text(ALPHABET, max_size=6)), min_size=1, max_size=6),
+    st.text(ALPHABET, min_size=1, max_size=2).filter(lambda t: not any(c.isspace() for c in t)),
+)
+def test_any_short_term_finds_exactly_the_rows_like_found(fields, term):
+    db = _both(fields)
+    assert _by_index(db, term) == _by_like(db, term)
+
+
+def lead(lead_id: str, title: str, text: str) -> Lead:
+    return Lead(lead_id=lead_id, source="forum-yiwu", channel="forum", external_id=lead_id, title=title, text=text,
+                fetched_at="2024-05-01T08:00:00+08:00", fingerprint=lead_id)  # fmt: skip
+
+
+def total(index: EmbeddedIndex, q: str) -> int:
+    return EmbeddedStore(index).search(SearchRequest(kind="leads", q=q, facets=False)).total
+
+
+def test_words_and_exclusions_of_one_and_two_characters_through_the_store(tmp_path):
+    index = EmbeddedIndex(tmp_path / "e.sqlite")
+    index.write_lead(lead("a", "电梯停运", "幸福小区3号楼"))
+    index.write_lead(lead("b", "路灯不亮", "江滨路夜里很黑"))
+    index.write_lead(lead("c", "Lift broken", "Building 3"))
+    assert total(index, "梯") == 1 and total(index, "号楼") == 1 and total(index, "楼号") == 0
+    assert total(index, "路 -灯") == 0 and total(index, "-梯 -灯") == 1 and total(index, "-li") == 2
+    assert total(index, "LI 3") == 1 and total(index, "停运 小区 -路") == 1  # short with trigram terms
+    assert total(index, "电梯停 -路") == 1 and total(index, "电梯停 -号楼") == 0
+
+
+def test_a_rewritten_lead_is_found_by_its_new_text_only(tmp_path):
+    index = EmbeddedIndex(tmp_path / "e.sqlite")
+    index.write_lead(lead("a", "电梯停运", "幸福小区"))
+    index.write_lead(lead("a", "路灯不亮", "江滨路"))
+    index.write_lead(lead("a", "路灯不亮", "江滨路"))  # a replay: unchanged
+    assert total(index, "梯") == 0 and total(index, "路灯") == 1 and total(index, "-梯") == 1
+    index.db.execute("INSERT INTO leads_short (leads_short, rank) VALUES ('integrity-check', 1)")  # raises if inconsistent
+
+
+def test_a_file_from_before_the_short_term_index_gets_it_on_open(tmp_path):
+    path = tmp_path / "e.sqlite"
+    index = EmbeddedIndex(path)
+    index.write_lead(lead("a", "电梯停运", "幸福小区"))
+    index.write_lead(lead("b", "路灯不亮", "江滨路"))
+    with index.transaction() as db:  # as version 1 left it: no short-term tables
+        for table in FTS_COLUMNS:
+            db.execute(f"DROP TABLE {table}_short")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    index.close()
+    reopened = EmbeddedIndex(path)
+    assert reopened.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    assert total(reopened, "梯") == 1 and total(reopened, "-路") == 1 and total(reopened, "灯 -梯") == 1
+    reopened.write_lead(lead("a", "井盖丢了", ""))  # a rewrite after the migration removes the old tokens
+    assert total(reopened, "梯") == 0 and total(reopened, "井") == 1
+
+
+def test_a_file_from_a_newer_leadhub_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "e.sqlite"
+    index = EmbeddedIndex(path)
+    with index.transaction() as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    index.close()
+    with pytest.raises(EmbeddedIndexError, match="newer than this leadhub's .*upgrade leadhub"):
+        EmbeddedIndex(path)
+
+
+def test_parsed_terms_never_hold_whitespace_so_pairs_across_it_are_never_needed():
+    for q in ["a b", '"a b"', "街\u3000道", "-\t街"]:
+        assert all(not any(c.isspace() for c in t) for t in parse_text(q).must + parse_text(q).must_not if len(t) <= 2)
