@@ -90,3 +90,30 @@ def leave_no_test_topics_or_indices(settings):
 def unique():
     """A fresh suffix so tests never see each other's topics or indices."""
     return uuid.uuid4().hex[:10]
+
+
+# --- the API suites (test_api, test_api_security): one running leadhub per store, the same seed and one
+# key per role, and a client for it; parity between the stores is checked the same way in both suites.
+
+
+@pytest.fixture(scope="module", params=["opensearch", "embedded"])
+def env(request, settings, tmp_path_factory):
+    from tests.integration import api_env
+
+    if request.param == "embedded":
+        environment = api_env.start_embedded(tmp_path_factory.mktemp("embedded"))
+    else:
+        request.getfixturevalue("kafka_settings"), request.getfixturevalue("search")
+        environment = api_env.start(settings.search.url)
+    yield environment
+    environment.close()
+
+
+@pytest.fixture(scope="module")
+def client(env):
+    from fastapi.testclient import TestClient
+
+    from leadhub.api.app import create_app
+
+    with TestClient(create_app(env.context)) as test_client:
+        yield test_client

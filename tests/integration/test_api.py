@@ -7,28 +7,9 @@ import json
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
-from leadhub.api.app import create_app
 from tests.integration import api_env
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module", params=["opensearch", "embedded"])
-def env(request, settings, tmp_path_factory):
-    if request.param == "embedded":
-        environment = api_env.start_embedded(tmp_path_factory.mktemp("embedded"))
-    else:
-        request.getfixturevalue("kafka_settings"), request.getfixturevalue("search")
-        environment = api_env.start(settings.search.url)
-    yield environment
-    environment.close()
-
-
-@pytest.fixture(scope="module")
-def client(env):
-    with TestClient(create_app(env.context)) as test_client:
-        yield test_client
 
 
 def get(client, env, path, role="admin", **params):

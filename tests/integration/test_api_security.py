@@ -13,27 +13,9 @@ from leadhub.api.auth import COOKIE
 from leadhub.api.guards import PAGE_POLICY
 from leadhub.cli import main
 from tests import api_data
-from tests.integration import api_env
 
 pytestmark = pytest.mark.integration
 PHONE = "13800000000"  # the hotline reporter's phone on the housing department's lift case
-
-
-@pytest.fixture(scope="module", params=["opensearch", "embedded"])
-def env(request, settings, tmp_path_factory):
-    if request.param == "embedded":
-        environment = api_env.start_embedded(tmp_path_factory.mktemp("embedded"))
-    else:
-        request.getfixturevalue("kafka_settings"), request.getfixturevalue("search")
-        environment = api_env.start(settings.search.url)
-    yield environment
-    environment.close()
-
-
-@pytest.fixture(scope="module")
-def client(env):
-    with TestClient(create_app(env.context)) as test_client:
-        yield test_client
 
 
 # --- contacts: every role x every endpoint that returns case or lead data ---------------------------
