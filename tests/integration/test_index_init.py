@@ -40,7 +40,7 @@ def test_index_init_twice(search, prefix, capsys):
 def _old_leads_index(search, prefix, docs):
     """A v1 index as an older leadhub made it: priority was a keyword, fingerprint did not exist."""
     # As mapping version 2 made it: text analyzed with the built-in cjk analyzer (bigrams only).
-    old = json.loads(json.dumps(mappings("leads")).replace('"leadhub_text"', '"cjk"'))
+    old = json.loads(json.dumps(mappings("leads")).replace('"leadhub_text"', '"cjk"').replace('"leadhub_text_search"', '"cjk"'))
     old["_meta"]["leadhub_mapping_version"] = 0
     old["properties"]["priority"] = {"type": "keyword"}
     del old["properties"]["fingerprint"]
