@@ -62,7 +62,7 @@ def delete_topics(kafka_settings: Any, prefixes: tuple[str, ...]) -> None:
     Kafka itself busy enough to skew later runs."""
     from kafka.admin import KafkaAdminClient
 
-    from leadhub.kafka_clients import kafka_python_options
+    from adapters.kafka_clients import kafka_python_options
     from leadhub.topics_admin import delete_topics as delete
 
     admin = KafkaAdminClient(**kafka_python_options(kafka_settings))

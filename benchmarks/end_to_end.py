@@ -38,11 +38,11 @@ import confluent_kafka
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from opensearchpy import helpers
 
+from adapters.kafka_clients import kafka_python_options
+from adapters.search_backend import SearchBackend
 from benchmarks.common import RESULTS, delete_topics, print_table, read_csv, write_json
 from benchmarks.repost_set import KINDS, _variant
 from leadhub.cli import main as leadhub
-from leadhub.kafka_clients import kafka_python_options
-from leadhub.search_backend import SearchBackend
 from leadhub.settings import build_settings, parse_overrides
 from schemas.leads import RawLead
 from schemas.serialization import encode

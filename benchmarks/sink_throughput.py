@@ -17,10 +17,10 @@ import uuid
 from kafka import KafkaProducer
 from opensearchpy import helpers
 
+from adapters.kafka_clients import kafka_python_options
+from adapters.search_backend import SearchBackend
 from benchmarks.common import delete_topics, print_table, read_csv, write_json
 from leadhub.index_admin import init_indices
-from leadhub.kafka_clients import kafka_python_options
-from leadhub.search_backend import SearchBackend
 from leadhub.settings import build_settings, parse_overrides
 from leadhub.topics_admin import ensure_topics
 from schemas.leads import Category, Lead

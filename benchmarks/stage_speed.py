@@ -17,11 +17,11 @@ import time
 from benchmarks.common import print_table, write_json
 from benchmarks.end_to_end import corpus, make_leads
 from enrichers.dedup import MemoryDedupState
-from enrichers.pipeline import build_router
 from enrichers.route import MemoryCaseBook
 from leadhub.settings import RoutingSettings
 from schemas.serialization import encode
 from streams.local_runner import MemoryStatuses
+from streams.pipeline import build_router
 from streams.records import Record
 from streams.stages import NormalizeStage, RouteStage
 

@@ -17,10 +17,10 @@ import uuid
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from adapters.kafka_clients import kafka_python_options
 from benchmarks.common import RESULTS, delete_topics, print_table, write_json
 from benchmarks.end_to_end import _cpu_s, _free_port, _peak_rss_mb, corpus, make_leads
 from leadhub.cli import main as leadhub
-from leadhub.kafka_clients import kafka_python_options
 from leadhub.settings import build_settings, parse_overrides
 from schemas.serialization import encode
 

@@ -8,7 +8,7 @@ from enrichers.dedup import fingerprint
 from enrichers.language import detect_language
 from enrichers.pii import mask_pii
 from enrichers.text import normalize_text
-from leadhub.errors import RecordError
+from schemas.errors import RecordError
 from schemas.leads import Lead, RawLead
 
 LANGUAGES = ("zh", "en", "other")

@@ -11,10 +11,11 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from enrichers.datafiles import read_yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from enrichers.datafiles import read_yaml
 from enrichers.keywords import KeywordIndex
+from schemas.validation import describe_errors
 
 DEFAULT_GAZETTEER = Path(__file__).parent / "data" / "gazetteer.yaml"
 
@@ -149,8 +150,7 @@ def parse_gazetteer(data: object, where: str = "gazetteer") -> Gazetteer:
     try:
         return Gazetteer(GazetteerFile.model_validate(data))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise GazetteerError(f"{where}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise GazetteerError(f"{where}: {describe_errors(exc, limit=1)}") from None
 
 
 @cache

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from enrichers.datafiles import read_yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from enrichers.datafiles import read_yaml
+from schemas.validation import describe_errors
 
 DEFAULT_TAXONOMY = Path(__file__).parent / "data" / "taxonomy.yaml"
 
@@ -83,9 +85,7 @@ def parse_taxonomy(data: object, where: str = "taxonomy") -> Taxonomy:
     try:
         parsed = TaxonomyFile.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise TaxonomyError(f"{where}: {loc}: {first['msg']} ({exc.error_count()} problem(s))") from None
+        raise TaxonomyError(f"{where}: {describe_errors(exc, limit=1)} ({exc.error_count()} problem(s))") from None
     subs, departments = [], {}
     for cat in parsed.categories:
         if cat.name in departments:

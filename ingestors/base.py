@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from leadhub.errors import RecordError
+from schemas.errors import RecordError
 from schemas.leads import RawLead
 
 

@@ -23,11 +23,26 @@ from typing import Any
 
 from pydantic import Field, ValidationError, model_validator
 
-from ingestors.base import FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable, register
+from ingestors.base import (
+    FetchContext,
+    KindOptions,
+    Problem,
+    SourceKind,
+    SourceUnavailable,
+    register,
+)
 from ingestors.http import check_url
-from ingestors.spiders.parse import canonical_url, decode_html, external_id_for, item_to_lead, parse_detail, parse_list
+from ingestors.spiders.parse import (
+    canonical_url,
+    decode_html,
+    external_id_for,
+    item_to_lead,
+    parse_detail,
+    parse_list,
+)
 from ingestors.spiders.site_config import SiteConfig, load_site
 from schemas.leads import RawLead
+from schemas.validation import describe_errors
 
 SEEN_LIMIT = 5000  # recent ids remembered; older ones are far behind the pages a run reads
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +71,7 @@ class BoardOptions(KindOptions):
         try:
             return SiteConfig.model_validate(base.model_dump() | changes)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            problems = describe_errors(exc)
             raise ValueError(f"site {self.site}: {problems}") from None
 
 
@@ -67,8 +82,7 @@ class ForumOptions(BoardOptions):
 def _problem(item: dict[str, Any], exc: ValueError) -> Problem:
     reason = str(exc)
     if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        reason = f"{'.'.join(map(str, first['loc'])) or 'item'}: {first['msg']}"
+        reason = describe_errors(exc, limit=1, root="item")
     payload = json.dumps(item, ensure_ascii=False, default=str).encode("utf-8")
     return Problem(f"{item.get('url') or item.get('external_id')}: {reason}", payload, url=item.get("url"))
 

@@ -27,11 +27,26 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from ingestors.base import FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable, register
-from ingestors.safe_files import MiB, NotReady, Refused, check_zip, over_limit, read_dropped_file
+from ingestors.base import (
+    FetchContext,
+    KindOptions,
+    Problem,
+    SourceKind,
+    SourceUnavailable,
+    register,
+)
+from ingestors.safe_files import (
+    MiB,
+    NotReady,
+    Refused,
+    check_zip,
+    over_limit,
+    read_dropped_file,
+)
 from schemas.leads import RawLead
 from schemas.private_files import FILE_MODE, private_dir
 from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
+from schemas.validation import describe_errors
 
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email", "contact_address")
 FORMATS = (".csv", ".xlsx", ".json")
@@ -248,8 +263,7 @@ def leads_from_file(name: str, data: bytes, options: HotlineFileOptions, ctx: Fe
             yield row_to_lead(row, options, ctx)
         except Exception as exc:  # the row's data broke it: that row is a dead letter
             if isinstance(exc, ValidationError):
-                first = exc.errors()[0]
-                reason = f"{'.'.join(map(str, first['loc'])) or 'row'}: {first['msg']}"
+                reason = describe_errors(exc, limit=1, root="row")
             else:
                 reason = str(exc)
                 if not isinstance(exc, ValueError):

@@ -7,16 +7,31 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any, Literal
-from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 
-from ingestors.base import FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable, register
+from ingestors.base import (
+    FetchContext,
+    KindOptions,
+    Problem,
+    SourceKind,
+    SourceUnavailable,
+    register,
+)
 from ingestors.http import HttpFetcher
 from schemas.leads import RawLead
 from schemas.redaction import redact
 from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
+from schemas.validation import describe_errors
 
 LEAD_FIELDS = ("external_id", "title", "body", "url", "author", "location_text", "published_at",
                "contact_name", "contact_phone", "contact_email", "contact_address")  # fmt: skip
@@ -126,7 +141,7 @@ def leads_from_page(payload: Any, options: JsonApiOptions, ctx: FetchContext) ->
         try:
             yield record_to_lead(record, options, ctx)
         except ValueError as exc:
-            reason = f"{'.'.join(map(str, exc.errors()[0]['loc']))}: {exc.errors()[0]['msg']}" if isinstance(exc, ValidationError) else str(exc)
+            reason = describe_errors(exc, limit=1) if isinstance(exc, ValidationError) else str(exc)
             yield Problem(f"record {number}: {reason}", json.dumps(record, ensure_ascii=False, default=str).encode(), record=number)
 
 

@@ -9,10 +9,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from adapters.producer import CheckedProducer
 from ingestors.base import FetchContext, Problem, SourceKind, SourceUnavailable
 from ingestors.sources import SourceConfig
 from ingestors.state import IngestState
-from leadhub.producer import CheckedProducer
 from schemas.dead_letters import DeadLetter
 from schemas.leads import RawLead
 from schemas.redaction import redact

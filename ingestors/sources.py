@@ -13,9 +13,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ingestors.base import SourceKind, load_kinds
-from leadhub.errors import ConfigError
+from schemas.errors import ConfigError
 from schemas.leads import SOURCE_NAME, Channel
 from schemas.redaction import redact
+from schemas.validation import describe_errors
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -90,7 +91,7 @@ def build_kind(config: SourceConfig, environ: Mapping[str, str] | None = None) -
     try:
         return cls(cls.Options.model_validate(options))
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = describe_errors(exc)
         raise ConfigError(f"source {config.name} ({config.kind}) options: {redact(problems)}") from None
 
 
@@ -104,7 +105,7 @@ def load_sources(path: Path) -> list[SourceConfig]:
     try:
         parsed = SourcesFile.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        problems = describe_errors(exc, limit=5)
         raise ConfigError(f"sources file {path}: {problems}") from None
     names = [s.name for s in parsed.sources]
     duplicates = sorted({n for n in names if names.count(n) > 1})

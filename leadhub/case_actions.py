@@ -24,12 +24,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from leadhub.errors import LeadhubError
-from leadhub.producer import CheckedProducer
+from adapters.producer import CheckedProducer
+from adapters.search_backend import SearchBackend, SearchRequestError
 from leadhub.read_store import ReadStore
-from leadhub.search_backend import SearchBackend, SearchRequestError
 from leadhub.settings import KafkaSettings
 from schemas.cases import Action, Case, CaseEvent
+from schemas.errors import LeadhubError
 from schemas.leads import RawLead
 from schemas.serialization import encode
 from schemas.status_machine import apply_event, apply_merge

@@ -9,10 +9,23 @@ from typing import Annotated, Optional
 
 import typer
 
-from leadhub.commands import api_cmd, config_cmd, demo_cmd, dlq_cmd, index_cmd, ingest_cmd, offline_cmd, search_cmd, services_cmd, sink_cmd, streams_cmd, topics_cmd
+from leadhub.commands import (
+    api_cmd,
+    config_cmd,
+    demo_cmd,
+    dlq_cmd,
+    index_cmd,
+    ingest_cmd,
+    offline_cmd,
+    search_cmd,
+    services_cmd,
+    sink_cmd,
+    streams_cmd,
+    topics_cmd,
+)
 from leadhub.context import AppContext
-from leadhub.errors import LeadhubError
 from leadhub.settings import CONFIG_FILE_ENV, build_settings, parse_overrides
+from schemas.errors import LeadhubError
 
 app = typer.Typer(
     name="leadhub",

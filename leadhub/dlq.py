@@ -19,12 +19,13 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from leadhub.errors import LeadhubError, RetryableError, StartupError
 from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter
+from schemas.errors import LeadhubError, RetryableError, StartupError
 from schemas.leads import Lead, RawLead
 from schemas.redaction import redact
 from schemas.serialization import DecodeError, decode, encode
+from schemas.validation import describe_errors
 
 # The topics a record can be replayed into, and what each one carries.
 REPLAYABLE: dict[str, type[BaseModel]] = {
@@ -161,7 +162,7 @@ class KafkaDeadLetters:
         from kafka import KafkaConsumer
         from kafka.errors import KafkaError
 
-        from leadhub.kafka_clients import kafka_python_options
+        from adapters.kafka_clients import kafka_python_options
 
         self.topic = kafka.topic_prefix + "leads.dlq"
         self.where = redact(f"{self.topic} on Kafka at {kafka.bootstrap_servers}")  # printed: no password
@@ -280,7 +281,7 @@ def build_replay(letter: DeadLetter, fixed: bytes | None = None, prefix: str = "
     try:
         record = model.model_validate_json(fixed)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors()[:3])
+        problems = describe_errors(exc, limit=3, root="record")
         raise ValueError(f"not a valid {model.__name__} for {topic}: {problems}") from None
     value, headers = encode(record)
     key = letter.key

@@ -15,23 +15,27 @@ from pathlib import Path
 
 from enrichers.dedup import DedupConfig
 from leadhub.embedded_store import EmbeddedStore
-from leadhub.errors import ConfigError, StartupError
 from leadhub.settings import Settings
 from schemas.cases import CaseEvent
+from schemas.errors import ConfigError, StartupError
 from schemas.leads import RawLead
-from sinks.embedded_index import EmbeddedIndex, EmbeddedIndexError, IndexCaseBook, IndexStatuses, PersistentDedupState
+from schemas.serialization import encode
+from sinks.embedded_index import (
+    EmbeddedIndex,
+    EmbeddedIndexError,
+    IndexCaseBook,
+    IndexStatuses,
+    PersistentDedupState,
+)
 from sinks.embedded_sink import EmbeddedSink
 from streams.local_runner import LocalRunner
-from schemas.serialization import encode
 from streams.records import Output, Record
 
 
 def embedded_path(settings: Settings) -> Path:
     if settings.embedded.path:
         return settings.embedded.path
-    from deploy.local.manager import services_home
-
-    return services_home(settings).parent / "embedded.sqlite"
+    return settings.local_dir / "embedded.sqlite"
 
 
 def open_existing_index(settings: Settings) -> EmbeddedIndex:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from leadhub.errors import StartupError
-from leadhub.search_backend import SearchBackend
+from adapters.search_backend import SearchBackend
 from leadhub.settings import SearchSettings
+from schemas.errors import StartupError
 from schemas.index_templates import (
     KINDS,
     MAPPING_VERSION,

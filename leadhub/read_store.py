@@ -9,9 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-from leadhub.queries import FacetBucket, Kind, SearchPage, SearchRequest, Stats, StatsRequest, funnel
-from leadhub.search_backend import NotFound, SearchBackend, SearchRequestError
+from adapters.search_backend import NotFound, SearchBackend, SearchRequestError
 from leadhub import search_dsl
+from leadhub.queries import (
+    FacetBucket,
+    Kind,
+    SearchPage,
+    SearchRequest,
+    Stats,
+    StatsRequest,
+    funnel,
+)
 from schemas.index_templates import alias_name
 
 

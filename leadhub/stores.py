@@ -16,8 +16,8 @@ def open_read_store(settings: Settings) -> tuple[ReadStore, Callable[[], None]]:
 
         index = open_existing_index(settings)  # a reader never makes an empty index
         return EmbeddedStore(index), index.close
+    from adapters.search_backend import SearchBackend
     from leadhub.read_store import EngineStore
-    from leadhub.search_backend import SearchBackend
 
     backend = SearchBackend.from_settings(settings.search)
     return EngineStore(backend, settings.search.index_prefix), backend.close

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from leadhub.errors import RetryableError, StartupError
+from schemas.errors import RetryableError, StartupError
 from schemas.topics import TopicSpec
 
 _UNKNOWN_TOPIC = 3

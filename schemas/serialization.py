@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from leadhub.errors import RecordError
 from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter
+from schemas.errors import RecordError
 from schemas.leads import Lead, RawLead
 
 SCHEMA_HEADER = "schema"

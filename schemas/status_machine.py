@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from leadhub.errors import RecordError
 from schemas.cases import (
     LEAD_IDS_CAP,
     Action,
@@ -13,6 +12,7 @@ from schemas.cases import (
     MergedCase,
     Status,
 )
+from schemas.errors import RecordError
 
 S = Status
 ACTIVE = frozenset({S.new, S.accepted, S.assigned, S.in_progress})

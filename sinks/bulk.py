@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
-from leadhub.search_backend import SearchBackend, SearchUnavailable
+from adapters.search_backend import SearchBackend, SearchUnavailable
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from leadhub.errors import RecordError
-from leadhub.search_backend import SearchBackend, SearchRequestError
+from adapters.search_backend import SearchBackend, SearchRequestError
 from schemas.cases import Action, Case, CaseEvent
+from schemas.errors import RecordError
 from schemas.status_machine import apply_event, apply_merge
 from sinks.documents import case_handling_doc
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from leadhub.errors import RecordError
 from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter
+from schemas.errors import RecordError
 from schemas.leads import Lead
+from schemas.records import Output
 from schemas.serialization import decode
 from sinks.embedded_index import EmbeddedIndex
-from streams.records import Output
 
 log = logging.getLogger("leadhub.embedded")
 

@@ -17,19 +17,18 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError, RebalanceInProgressError
 from kafka.structs import OffsetAndMetadata
 
-from leadhub.errors import StartupError
-from leadhub.kafka_clients import kafka_python_options
-from leadhub.producer import CheckedProducer
-from leadhub.search_backend import SearchBackend
-from leadhub.settings import Settings
+from adapters.kafka_clients import KafkaSettings, kafka_python_options
+from adapters.producer import CheckedProducer
+from adapters.search_backend import SearchBackend, SearchSettings
 from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter
+from schemas.errors import StartupError
 from schemas.index_templates import alias_name
 from schemas.leads import Lead
 from schemas.serialization import DecodeError, decode, encode
@@ -47,6 +46,16 @@ STUCK_REBALANCE_S = 10.0  # a rebalance of a few sinks that poll every 100 ms ta
 
 class StoppedWhileRetrying(Exception):
     """A stop was asked for while a batch waited for the engine; the batch stays uncommitted."""
+
+
+class SinkSettings(Protocol):
+    """What the sink reads of the settings root (leadhub.settings.Settings is one)."""
+
+    @property
+    def kafka(self) -> KafkaSettings: ...
+
+    @property
+    def search(self) -> SearchSettings: ...
 
 
 @dataclass
@@ -93,7 +102,7 @@ def _wait_for_metadata(consumer: KafkaConsumer, topics: list[str], timeout_s: fl
 
 
 class SearchSink:
-    def __init__(self, settings: Settings, *, limits: BatchLimits | None = None, group_id: str = "leadhub-sink") -> None:
+    def __init__(self, settings: SinkSettings, *, limits: BatchLimits | None = None, group_id: str = "leadhub-sink") -> None:
         self.settings = settings
         kafka = settings.kafka
         self.prefix = kafka.topic_prefix

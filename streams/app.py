@@ -9,21 +9,35 @@ import gc
 import logging
 import tempfile
 from pathlib import Path
+from typing import Protocol
 
 import faust
 
+from adapters.kafka_clients import KafkaSettings, ssl_context
 from enrichers.dedup import DedupConfig
-from enrichers.pipeline import build_router
-from leadhub.kafka_clients import ssl_context
-from leadhub.settings import KafkaSettings, Settings
 from schemas.topics import DLQ_MAX_BYTES, RAW_MAX_BYTES, TOPICS
+from streams.pipeline import build_router
 from streams.records import Output, Record
 from streams.recovery import FlowHoldingTableManager
+from streams.settings import RoutingSettings, StreamsSettings
 from streams.stages import CaseStatusTracker, NormalizeStage, RouteStage
 from streams.tables import TableCaseBook, TableDedupState, TableStatuses
 
 _SPECS = {spec.name: spec for spec in TOPICS}
 GC_FREEZE_EVERY_S = 30.0
+
+
+class WorkerSettings(Protocol):
+    """What the worker reads of the settings root (leadhub.settings.Settings is one)."""
+
+    @property
+    def kafka(self) -> KafkaSettings: ...
+
+    @property
+    def streams(self) -> StreamsSettings: ...
+
+    @property
+    def routing(self) -> RoutingSettings: ...
 
 
 def _credentials(kafka: KafkaSettings):
@@ -49,7 +63,7 @@ class OnePartitionTable(faust.Table):
         return 0
 
 
-def create_app(settings: Settings) -> faust.App:
+def create_app(settings: WorkerSettings) -> faust.App:
     kafka = settings.kafka
     app = faust.App(
         settings.streams.app_id,
@@ -155,7 +169,7 @@ def create_app(settings: Settings) -> faust.App:
     return app
 
 
-def run_worker(settings: Settings, loglevel: str = "info") -> None:
+def run_worker(settings: WorkerSettings, loglevel: str = "info") -> None:
     app = create_app(settings)
     level = logging.getLevelName({"warn": "WARNING", "crit": "CRITICAL"}.get(loglevel, loglevel.upper()))
 

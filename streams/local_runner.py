@@ -6,13 +6,13 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 
 from enrichers.dedup import DedupState, MemoryDedupState
-from enrichers.pipeline import build_router
 from enrichers.route import CaseBook, CaseStatusView, MemoryCaseBook
-from leadhub.settings import RoutingSettings
 from schemas.cases import Case, Status
 from schemas.leads import RawLead
 from schemas.serialization import encode
+from streams.pipeline import build_router
 from streams.records import Output, Record
+from streams.settings import RoutingSettings
 from streams.stages import CaseStatusTracker, NormalizeStage, RouteStage
 
 

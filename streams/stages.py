@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from enrichers.normalize import UnusableLead, normalize_lead
 from enrichers.categorize import CategoryResult
+from enrichers.normalize import UnusableLead, normalize_lead
 from enrichers.route import Router
-from leadhub.errors import RecordError
 from schemas.cases import Case, CaseEvent
+from schemas.errors import RecordError
 from schemas.leads import Lead, RawLead
 from schemas.serialization import decode, encode
 from schemas.status_machine import IllegalTransition, apply_event

@@ -9,9 +9,10 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from adapters.kafka_clients import KafkaSettings
 from deploy.local.service import LocalService
-from leadhub.errors import ServiceError
-from leadhub.settings import KafkaSettings, LocalServicesSettings
+from deploy.local.settings import LocalServicesSettings
+from schemas.errors import ServiceError
 
 _POM = Path(__file__).with_name("kafka-pom.xml")
 

@@ -5,26 +5,42 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
+from adapters.kafka_clients import KafkaSettings
+from adapters.search_backend import SearchSettings
 from deploy.local.kafka import KafkaService
 from deploy.local.opensearch import OpenSearchService
-from deploy.local.runtime import ProcessRecord, exit_status, find_java, port_in_use, start_background
+from deploy.local.runtime import (
+    ProcessRecord,
+    exit_status,
+    find_java,
+    port_in_use,
+    start_background,
+)
 from deploy.local.service import LocalService
-from leadhub.errors import ServiceError
-from leadhub.settings import Settings
-
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+from deploy.local.settings import LocalServicesSettings
+from schemas.errors import ServiceError
 
 
-def services_home(settings: Settings) -> Path:
-    if settings.services.home is not None:
-        return settings.services.home.resolve()
-    if (_REPO_ROOT / "pyproject.toml").is_file():  # running from a checkout
-        return _REPO_ROOT / ".local" / "services"
-    return Path.home() / ".cache" / "leadhub" / "services"
+class ServicesSettings(Protocol):
+    """What `leadhub services` reads of the settings root (leadhub.settings.Settings is one)."""
+
+    @property
+    def services(self) -> LocalServicesSettings: ...
+
+    @property
+    def kafka(self) -> KafkaSettings: ...
+
+    @property
+    def search(self) -> SearchSettings: ...
 
 
-def local_services(settings: Settings) -> list[LocalService]:
+def services_home(settings: ServicesSettings) -> Path:
+    return settings.services.resolved_home()
+
+
+def local_services(settings: ServicesSettings) -> list[LocalService]:
     home = services_home(settings)
     return [
         KafkaService(home, settings.kafka, settings.services),

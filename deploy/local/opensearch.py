@@ -9,9 +9,10 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from adapters.search_backend import SearchSettings
 from deploy.local.service import LocalService
-from leadhub.errors import ServiceError
-from leadhub.settings import LocalServicesSettings, SearchSettings
+from deploy.local.settings import LocalServicesSettings
+from schemas.errors import ServiceError
 
 _POM = Path(__file__).with_name("opensearch-pom.xml")
 RUNNER = "org.codelibs.opensearch.runner.OpenSearchRunner"

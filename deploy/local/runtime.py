@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from leadhub.errors import ServiceError
+from schemas.errors import ServiceError
 
 MIN_JAVA = 17
 

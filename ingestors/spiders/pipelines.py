@@ -29,9 +29,13 @@ class KafkaPipeline:
         return cls(crawler)
 
     def open_spider(self, spider=None) -> None:  # spider: for Scrapy < 2.13, which passes it
-        from leadhub.producer import CheckedProducer
-        from leadhub.settings import build_settings
+        from scrapy.utils.misc import load_object
 
+        from adapters.producer import CheckedProducer
+
+        # The settings root belongs to the top (leadhub/); like ITEM_PIPELINES, the Scrapy project names
+        # it in its settings rather than this layer importing upwards.
+        build_settings = load_object(self.crawler.settings["LEADHUB_SETTINGS_FACTORY"])
         self.producer = CheckedProducer(build_settings().kafka)
 
     def process_item(self, item, spider=None):

@@ -35,6 +35,8 @@ DOWNLOADER_MIDDLEWARES = {
     "ingestors.spiders.middlewares.SsrfGuardMiddleware": 50,
 }
 ITEM_PIPELINES = {"ingestors.spiders.pipelines.KafkaPipeline": 300}
+# What KafkaPipeline builds its Kafka settings with (./leadhub.yaml, LEADHUB_* environment).
+LEADHUB_SETTINGS_FACTORY = "leadhub.settings.build_settings"
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from schemas.timezones import zone
+from schemas.validation import describe_errors
 
 SITES_DIR = Path(__file__).with_name("sites")
 
@@ -145,7 +146,7 @@ def load_site(site: str | Path) -> SiteConfig:
     try:
         return SiteConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = describe_errors(exc)
         raise ValueError(f"site config {path}: {problems}") from None
 
 

@@ -13,14 +13,14 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from adapters.search_backend import NotFound, SearchUnavailable
 from leadhub.api import docs as api_docs
 from leadhub.api import open311_routes, v1, web
 from leadhub.api.auth import identify
 from leadhub.api.context import ApiContext
 from leadhub.api.guards import BodyLimit, SecurityHeaders, validation_errors
-from leadhub.errors import RetryableError
 from leadhub.read_store import StoreQueryError
-from leadhub.search_backend import NotFound, SearchUnavailable
+from schemas.errors import RetryableError
 
 STATIC = Path(__file__).parent / "static"
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -14,8 +13,8 @@ from leadhub.access import KeyRing
 from leadhub.api.sessions import SessionManager
 from leadhub.case_actions import Publisher
 from leadhub.read_store import ReadStore
-from leadhub.errors import ConfigError
 from leadhub.settings import ApiSettings, Settings
+from schemas.errors import ConfigError
 
 if TYPE_CHECKING:
     from leadhub.embedded import EmbeddedPipeline
@@ -50,11 +49,10 @@ class ApiContext:
 
 def build_sessions(settings: Settings) -> SessionManager:
     """Sessions signed with api.session_secret, else with a secret generated once into a 0600 file."""
-    from deploy.local.manager import services_home
     from leadhub.api.sessions import load_or_create_secret
 
     api = settings.api
-    local = services_home(settings).parent
+    local = settings.local_dir
     if api.session_secret is not None:
         secret = api.session_secret.get_secret_value().encode("utf-8")
         if len(secret) < 16:
@@ -93,9 +91,9 @@ def build_context(settings: Settings, pipeline: EmbeddedPipeline | None = None) 
             settings.api, pipeline.store, EmbeddedPublisher(pipeline), taxonomy, keys, gazetteer=gazetteer,
             sessions=build_sessions(settings),
         )  # fmt: skip
+    from adapters.search_backend import SearchBackend
     from leadhub.case_actions import KafkaPublisher
     from leadhub.read_store import EngineStore
-    from leadhub.search_backend import SearchBackend
 
     store = EngineStore(SearchBackend.from_settings(settings.search), settings.search.index_prefix)
     return ApiContext(

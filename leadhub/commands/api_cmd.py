@@ -60,8 +60,8 @@ def create_key(
     import yaml
 
     from leadhub.access import key_digest, new_key
-    from leadhub.errors import LeadhubError
     from leadhub.settings import ApiKeySpec
+    from schemas.errors import LeadhubError
 
     taken = {spec.name for spec in ctx.obj.settings.api.keys}
     if name in taken:

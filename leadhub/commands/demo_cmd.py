@@ -27,9 +27,7 @@ def demo(
     listener = hold_port(host, port) if serve else None
     try:
         if workdir is None:
-            from deploy.local.manager import services_home
-
-            workdir = services_home(base).parent / "demo"
+            workdir = base.local_dir / "demo"
         workdir = workdir.resolve()
         clear_workdir(workdir)
         keys = demo_keys(base.api.keys)

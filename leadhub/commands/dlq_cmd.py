@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from leadhub.errors import LeadhubError
+from schemas.errors import LeadhubError
 
 app = typer.Typer(
     help="Dead letters: records a stage could not handle, with the reason and the original bytes "
@@ -186,7 +186,7 @@ def _replay_embedded(settings, replays) -> None:
 
 
 def _replay_cluster(settings, replays) -> None:
-    from leadhub.producer import CheckedProducer
+    from adapters.producer import CheckedProducer
 
     producer = CheckedProducer(settings.kafka)
     try:

@@ -11,7 +11,7 @@ import os
 import stat
 from pathlib import Path
 
-from leadhub.errors import ConfigError
+from schemas.errors import ConfigError
 
 
 def check_readable(path: Path | str, what: str, *, streams: bool = True) -> Path:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from adapters.search_backend import SearchBackend, SearchUnavailable
 from leadhub.index_admin import init_indices
-from leadhub.search_backend import SearchBackend, SearchUnavailable
 
 app = typer.Typer(help="Search-engine index templates, versioned indices and aliases.", no_args_is_help=True)
 

@@ -13,13 +13,13 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperCommand
 
+from adapters.producer import CheckedProducer
 from ingestors.base import FetchContext, Problem, SourceUnavailable, load_kinds
 from ingestors.runner import RunReport, run_source
 from ingestors.sources import build_kind, load_sources
 from ingestors.state import IngestState
 from leadhub.commands.file_args import check_readable
-from leadhub.errors import ConfigError
-from leadhub.producer import CheckedProducer
+from schemas.errors import ConfigError
 from schemas.leads import CHANNELS
 from schemas.timezones import zone
 
@@ -29,9 +29,7 @@ app = typer.Typer(help="Run sources: feeds, hotline exports, … into leads.raw.
 def state_path(settings) -> Path:
     if settings.ingest.state_db:
         return settings.ingest.state_db
-    from deploy.local.manager import services_home
-
-    return services_home(settings).parent / "ingest-state.sqlite"
+    return settings.local_dir / "ingest-state.sqlite"
 
 
 def _open_outlet(settings, pipeline=None):

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from leadhub.errors import ConfigError, RecordError
+from schemas.errors import ConfigError, RecordError
 
 # auto: UTF-8, else GB18030 (a superset of GBK and GB2312), decided line by line so that one
 # mis-encoded line is skipped with its number rather than stopping the whole input.

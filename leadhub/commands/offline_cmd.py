@@ -10,11 +10,11 @@ import typer
 
 from enrichers.classifier import train as train_classifier
 from enrichers.dedup import DedupConfig, Deduplicator, MemoryDedupState
-from enrichers.pipeline import build_categorizer
 from leadhub.commands.file_args import check_readable
 from leadhub.commands.jsonl import ENCODINGS, read_jsonl, write_jsonl
-from leadhub.errors import ConfigError
+from schemas.errors import ConfigError
 from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
+from streams.pipeline import build_categorizer
 
 INPUT_HELP = "JSONL file to read ('-' or nothing: standard input)."
 ENCODING_HELP = "Input encoding: auto (UTF-8, else GB18030, line by line), utf-8 or gb18030. A BOM is ignored."

@@ -10,8 +10,9 @@ import typer
 from pydantic import ValidationError
 
 from leadhub.commands.search_table import print_table
-from leadhub.errors import LeadhubError, StartupError
 from leadhub.queries import Filters, SearchRequest, Sort
+from schemas.errors import LeadhubError, StartupError
+from schemas.validation import describe_errors
 
 
 def search(
@@ -33,9 +34,9 @@ def search(
     wide: bool = typer.Option(False, "--wide", help="Whole ids in the table (it shows their first 10 characters)."),
 ) -> None:
     """Search leads or cases; a table, or JSON with --json."""
+    from adapters.search_backend import NotFound
     from leadhub.access import Principal
     from leadhub.contacts import visible_leads
-    from leadhub.search_backend import NotFound
     from leadhub.stores import open_read_store
 
     values = dict(category=category, department=department, status=status, place=place, channel=channel,
@@ -46,7 +47,7 @@ def search(
             filters=Filters(**{k: v for k, v in values.items() if v}),
         )  # fmt: skip
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'][-1:]))}: {e['msg']}" for e in exc.errors())
+        problems = describe_errors(exc, last_loc=True)
         raise LeadhubError(f"invalid search: {problems}", hint="see `leadhub search --help`") from None
     settings = ctx.obj.settings
     store, close = open_read_store(settings)

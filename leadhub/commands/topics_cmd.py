@@ -6,9 +6,9 @@ import typer
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from leadhub.errors import RetryableError
-from leadhub.kafka_clients import kafka_python_options
+from adapters.kafka_clients import kafka_python_options
 from leadhub.topics_admin import TopicMismatch, ensure_topics
+from schemas.errors import RetryableError
 from schemas.topics import topic_specs
 
 app = typer.Typer(help="Kafka topics from the specs in schemas/topics.py.", no_args_is_help=True)

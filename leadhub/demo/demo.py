@@ -30,9 +30,9 @@ from ingestors.state import IngestState
 from leadhub.access import key_digest, new_key
 from leadhub.demo.dates import render_samples
 from leadhub.embedded import EmbeddedPipeline
-from leadhub.errors import StartupError
 from leadhub.queries import SearchRequest
 from leadhub.settings import DEFAULT_CONFIG_FILE, ApiKeySpec, Settings
+from schemas.errors import StartupError
 from schemas.private_files import FILE_MODE, private_dir
 
 SAMPLES = Path(__file__).parent / "samples"

@@ -13,19 +13,18 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-
 from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer
 
+from adapters.kafka_clients import kafka_python_options
+from adapters.search_backend import SearchBackend
 from enrichers.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
 from leadhub.access import KeyRing, key_digest
 from leadhub.api.context import ApiContext, build_context
 from leadhub.case_actions import KafkaPublisher
 from leadhub.cli import main
-from leadhub.kafka_clients import kafka_python_options
 from leadhub.read_store import EngineStore
-from leadhub.search_backend import SearchBackend
 from leadhub.settings import ApiKeySpec, Settings, build_settings, parse_overrides
 from schemas.leads import RawLead
 from schemas.serialization import decode, encode

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from adapters.search_backend import SearchBackend
 from deploy.local.runtime import port_in_use
-from leadhub.search_backend import SearchBackend
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +59,7 @@ def leave_no_test_topics_or_indices(settings):
     """
     from kafka.admin import KafkaAdminClient
 
-    from leadhub.kafka_clients import kafka_python_options
+    from adapters.kafka_clients import kafka_python_options
     from leadhub.topics_admin import delete_topics
     from schemas.topics import TOPICS
 

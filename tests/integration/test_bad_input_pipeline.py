@@ -16,7 +16,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from kafka import KafkaConsumer
 
-from leadhub.kafka_clients import aiokafka_options, kafka_python_options
+from adapters.kafka_clients import aiokafka_options, kafka_python_options
 from schemas.dead_letters import DeadLetter
 from schemas.leads import Lead
 from schemas.serialization import decode

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer
 
+from adapters.kafka_clients import kafka_python_options
+from adapters.producer import CheckedProducer
 from ingestors.runner import run_source
 from ingestors.sources import SourceConfig, build_kind
 from ingestors.state import IngestState
 from leadhub.cli import main
-from leadhub.kafka_clients import kafka_python_options
-from leadhub.producer import CheckedProducer
 from schemas.leads import RawLead
 from schemas.serialization import decode
 from tests.local_http import serve

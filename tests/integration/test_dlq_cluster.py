@@ -10,11 +10,11 @@ import pytest
 import yaml
 from kafka import KafkaConsumer
 
+from adapters.kafka_clients import kafka_python_options
+from adapters.producer import CheckedProducer
 from leadhub.cli import main
 from leadhub.demo.dates import WRITTEN_FOR, render_samples
 from leadhub.demo.demo import SAMPLES
-from leadhub.kafka_clients import kafka_python_options
-from leadhub.producer import CheckedProducer
 from schemas.dead_letters import DeadLetter
 from schemas.leads import RawLead
 from schemas.serialization import decode, encode

@@ -43,10 +43,17 @@ import pytest
 
 from deploy.local import manager
 from deploy.local.runtime import exit_status
-from enrichers.dedup import DedupConfig, Deduplicator, MemoryDedupState, anchors, fingerprint, similarity
+from enrichers.dedup import (
+    DedupConfig,
+    Deduplicator,
+    MemoryDedupState,
+    anchors,
+    fingerprint,
+    similarity,
+)
 from enrichers.normalize import normalize_lead
-from leadhub.errors import ServiceError
 from leadhub.settings import build_settings, parse_overrides
+from schemas.errors import ServiceError
 from schemas.leads import RawLead
 
 pytestmark = pytest.mark.integration
@@ -426,7 +433,7 @@ class Proc:
 def _transient_errors() -> tuple[type[BaseException], ...]:
     from kafka.errors import KafkaError
 
-    from leadhub.search_backend import SearchRequestError, SearchUnavailable
+    from adapters.search_backend import SearchRequestError, SearchUnavailable
 
     return (KafkaError, SearchUnavailable, SearchRequestError, OSError)
 
@@ -440,8 +447,8 @@ class Pipeline:
     def __init__(self, services: Services, tmp: Path) -> None:
         from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
-        from leadhub.kafka_clients import kafka_python_options
-        from leadhub.search_backend import SearchBackend
+        from adapters.kafka_clients import kafka_python_options
+        from adapters.search_backend import SearchBackend
         from schemas.topics import TOPICS
 
         self.services = services
@@ -738,8 +745,8 @@ def test_a_replay_whose_case_update_was_lost_is_still_counted(corpus):
     changelog each, written one after the other. A kill can leave the lead's dedup sketch in its
     changelog but lose the update of its case; the restarted worker replays the lead, the dedup says
     "replay", and the case must still count it (it used to stay one report short for good)."""
-    from enrichers.pipeline import build_router
     from enrichers.route import MemoryCaseBook
+    from streams.pipeline import build_router
 
     class NoStatuses:
         def status(self, case_id):

@@ -8,8 +8,8 @@ import pytest
 import yaml
 from kafka import KafkaConsumer
 
+from adapters.kafka_clients import kafka_python_options
 from leadhub.cli import main
-from leadhub.kafka_clients import kafka_python_options
 from schemas.leads import RawLead
 from schemas.serialization import decode
 from tests.ingest_fixtures import HOTLINE_COLUMNS, hotline_csv, rss

@@ -6,7 +6,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from leadhub.kafka_clients import aiokafka_options, kafka_python_options
+from adapters.kafka_clients import aiokafka_options, kafka_python_options
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,6 @@
 import pytest
 
-from leadhub.search_backend import NotFound, SearchRequestError
+from adapters.search_backend import NotFound, SearchRequestError
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ import uuid
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
+from adapters.kafka_clients import kafka_python_options
 from leadhub.cli import main
-from leadhub.kafka_clients import kafka_python_options
 from leadhub.settings import build_settings, parse_overrides
 from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from leadhub.kafka_clients import kafka_python_options
+from adapters.kafka_clients import kafka_python_options
 from schemas.dead_letters import DeadLetter
 from schemas.leads import Lead, RawLead
 from schemas.serialization import decode, encode

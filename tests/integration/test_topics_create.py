@@ -1,8 +1,8 @@
 import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 
+from adapters.kafka_clients import kafka_python_options
 from leadhub.cli import main
-from leadhub.kafka_clients import kafka_python_options
 from schemas.topics import topic_specs
 
 pytestmark = pytest.mark.integration

@@ -27,10 +27,15 @@ from kafka.net.transport import KafkaSSLTransport
 from kafka.producer import KafkaProducer
 from opensearchpy import OpenSearch
 
-from leadhub.errors import ConfigError
-from leadhub.kafka_clients import aiokafka_options, kafka_python_options, ssl_context
-from leadhub.search_backend import SearchBackend, SearchUnavailable, build_client, client_options
+from adapters.kafka_clients import aiokafka_options, kafka_python_options, ssl_context
+from adapters.search_backend import (
+    SearchBackend,
+    SearchUnavailable,
+    build_client,
+    client_options,
+)
 from leadhub.settings import KafkaSettings, SearchSettings
+from schemas.errors import ConfigError
 
 
 def test_elasticsearch_client_with_basic_auth_and_tls(tmp_path):

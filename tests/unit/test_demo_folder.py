@@ -26,9 +26,9 @@ from leadhub.access import key_digest, new_key
 from leadhub.cli import main
 from leadhub.demo.dates import CITY, WRITTEN_FOR, TokenError, city_today, render_dates, render_samples
 from leadhub.demo.demo import build, clear_workdir, demo_settings, handling_departments
-from leadhub.errors import StartupError
 from leadhub.settings import Settings
 from schemas.cases import Action, Status
+from schemas.errors import StartupError
 from schemas.leads import RawLead
 from schemas.status_machine import TRANSITIONS
 

@@ -18,7 +18,11 @@ from pathlib import Path
 import pytest
 
 from ingestors.base import FetchContext, Problem
-from ingestors.hotline_files import HotlineFileOptions, HotlineFilesKind, leads_from_file
+from ingestors.hotline_files import (
+    HotlineFileOptions,
+    HotlineFilesKind,
+    leads_from_file,
+)
 from ingestors.safe_files import Refused
 from leadhub.cli import main
 from leadhub.settings import build_settings
@@ -27,7 +31,15 @@ from schemas.dead_letters import DeadLetter
 from schemas.leads import RawLead
 from schemas.serialization import decode, encode
 from schemas.topics import DLQ_MAX_BYTES
-from tests.bad_input import INBOX_COLUMNS, MiB, bomb_xlsx, csv_bytes, inbox_corpus, inbox_options, inbox_rows
+from tests.bad_input import (
+    INBOX_COLUMNS,
+    MiB,
+    bomb_xlsx,
+    csv_bytes,
+    inbox_corpus,
+    inbox_options,
+    inbox_rows,
+)
 
 
 def _ctx() -> FetchContext:
@@ -198,7 +210,7 @@ def test_the_dead_letter_limit_is_a_setting():
         assert len(letter.payload) == 4096 and letter.payload_length == 5000
     finally:
         dead_letters.set_payload_limit(dead_letters.PAYLOAD_KEEP_MAX)
-    from leadhub.errors import ConfigError
+    from schemas.errors import ConfigError
 
     with pytest.raises(ConfigError, match="max_payload_bytes"):
         build_settings(overrides={"dead_letters": {"max_payload_bytes": str(64 * MiB)}})

@@ -6,14 +6,27 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from ingestors.base import KINDS, FetchContext, KindOptions, Problem, SourceKind, load_kinds
+from ingestors.base import (
+    KINDS,
+    FetchContext,
+    KindOptions,
+    Problem,
+    SourceKind,
+    load_kinds,
+)
 from ingestors.feed import decode_feed
 from ingestors.http import BlockedAddress, check_url
 from ingestors.sources import load_sources
 from leadhub.cli import main
-from leadhub.errors import ConfigError
+from schemas.errors import ConfigError
 from schemas.leads import RawLead
-from tests.ingest_fixtures import BROKEN_RSS, HOTLINE_COLUMNS, hotline_csv, hotline_xlsx, rss
+from tests.ingest_fixtures import (
+    BROKEN_RSS,
+    HOTLINE_COLUMNS,
+    hotline_csv,
+    hotline_xlsx,
+    rss,
+)
 
 
 def ctx(channel="news", **state):

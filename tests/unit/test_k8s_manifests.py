@@ -10,9 +10,9 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
+from adapters.kafka_clients import kafka_python_options
+from adapters.search_backend import client_options
 from leadhub.cli import main
-from leadhub.kafka_clients import kafka_python_options
-from leadhub.search_backend import client_options
 from leadhub.settings import CONFIG_FILE_ENV, Settings, build_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,8 +5,8 @@ import pytest
 from deploy.local import manager
 from deploy.local.opensearch import OpenSearchService
 from deploy.local.runtime import ProcessRecord, java_major, port_in_use
-from leadhub.errors import ServiceError
 from leadhub.settings import build_settings, parse_overrides
+from schemas.errors import ServiceError
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from leadhub.cli import main
-from leadhub.errors import ConfigError, RecordError
 from leadhub.settings import build_settings, parse_overrides
+from schemas.errors import ConfigError, RecordError
 from schemas.redaction import REDACTED, is_secret_name, redact, redact_data
 
 SECRET = "s3cr3t-Pw9"

@@ -1,7 +1,7 @@
 import pytest
 
-from leadhub.errors import ConfigError
 from leadhub.settings import build_settings, parse_overrides
+from schemas.errors import ConfigError
 
 
 def test_defaults(clean_env):

@@ -12,7 +12,7 @@ from ingestors.runner import run_source
 from ingestors.sources import SourceConfig, build_kind, expand_env, load_sources
 from ingestors.state import IngestState
 from leadhub.cli import main
-from leadhub.errors import ConfigError
+from schemas.errors import ConfigError
 
 TOKEN = "tok-Zq81xWv3"
 API = "http://93.184.215.14/api/orders"  # a literal public address: no resolver, no connection (MockTransport)

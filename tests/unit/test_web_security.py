@@ -15,12 +15,24 @@ from pydantic import BaseModel
 
 from leadhub.access import Principal, redact_lead
 from leadhub.api import outcomes
-from leadhub.api.guards import INPUT_CHARS, PAGE_POLICY, BodyLimit, SecurityHeaders, docs_policy, validation_errors
+from leadhub.api.guards import (
+    INPUT_CHARS,
+    PAGE_POLICY,
+    BodyLimit,
+    SecurityHeaders,
+    docs_policy,
+    validation_errors,
+)
 from leadhub.api.sessions import SessionManager, load_or_create_secret
 from leadhub.cli import main
-from leadhub.errors import ConfigError
-from leadhub.intake import INTAKE_SOURCE, FieldReport, report_external_id, report_to_raw_lead
+from leadhub.intake import (
+    INTAKE_SOURCE,
+    FieldReport,
+    report_external_id,
+    report_to_raw_lead,
+)
 from leadhub.settings import ApiKeySpec, build_settings
+from schemas.errors import ConfigError
 from schemas.leads import lead_id_for
 from schemas.private_files import private_file, write_private
 

@@ -8,9 +8,8 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from leadhub.errors import RetryableError
-from leadhub.kafka_clients import kafka_python_options
-from leadhub.settings import KafkaSettings
+from adapters.kafka_clients import KafkaSettings, kafka_python_options
+from schemas.errors import RetryableError
 from schemas.topics import DLQ_MAX_BYTES
 
 

@@ -6,10 +6,34 @@ Pure functions: they return keyword arguments, so every security option is testa
 from __future__ import annotations
 
 import ssl
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
-from leadhub.errors import ConfigError
-from leadhub.settings import KafkaSettings
+from pydantic import Field, SecretStr
+
+from schemas.errors import ConfigError
+from schemas.sections import Section
+
+
+class KafkaSettings(Section):
+    bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Comma-separated host:port list of Kafka brokers."
+    )
+    client_id: str = "leadhub"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    ssl_check_hostname: bool = True
+    topic_prefix: str = Field("", pattern=r"^[a-zA-Z0-9._-]*$", description="Prepended to every topic name.")
+    replication_factor: int = Field(1, ge=1, description="For topics that `leadhub topics create` makes.")
+
+    @property
+    def servers(self) -> list[str]:
+        return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]
 
 
 def _check(settings: KafkaSettings) -> None:

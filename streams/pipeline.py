@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from enrichers.categorize import Categorizer
 from enrichers.classifier import ModelFileError, TextClassifier
-from enrichers.dedup import DedupConfig, DedupState, Deduplicator
+from enrichers.dedup import DedupConfig, Deduplicator, DedupState
 from enrichers.places import DEFAULT_GAZETTEER, GazetteerError, load_gazetteer
 from enrichers.route import CaseBook, CaseStatusView, Router
 from enrichers.taxonomy import DEFAULT_TAXONOMY, TaxonomyError, load_taxonomy
-from leadhub.errors import ConfigError
-from leadhub.settings import RoutingSettings
+from schemas.errors import ConfigError
+from streams.settings import RoutingSettings
 
 
 def build_categorizer(routing: RoutingSettings) -> Categorizer:

@@ -7,10 +7,45 @@ the two clients spell a call, and the mapping of their exceptions onto ours live
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from leadhub.errors import ConfigError, LeadhubError, RetryableError
-from leadhub.settings import SearchSettings
+from pydantic import Field, SecretStr, field_validator
+
+from schemas.errors import ConfigError, LeadhubError, RetryableError
+from schemas.sections import Section
+
+
+class SearchSettings(Section):
+    backend: Literal["opensearch", "elasticsearch"] = "opensearch"
+    url: str = Field("http://127.0.0.1:9200", description="Base URL of the search engine.")
+    username: str | None = None
+    password: SecretStr | None = None
+    api_key: SecretStr | None = Field(
+        None, description="API key (Elasticsearch 'ApiKey' or an OpenSearch bearer-style key)."
+    )
+    verify_certs: bool = True
+    ca_certs: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    request_timeout: float = Field(30.0, gt=0)
+    index_prefix: str = Field("leadhub", pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    number_of_shards: int = Field(1, ge=1)
+    number_of_replicas: int = Field(0, ge=0, description="0 suits one node; use 1+ on a cluster.")
+    refresh_interval: str = Field(
+        "500ms",
+        pattern=r"^(-1|\d+(ms|s|m))$",
+        description="How soon an indexed lead becomes searchable; shorter costs the engine more work.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        return value.rstrip("/")
 
 
 class SearchUnavailable(RetryableError):
