@@ -324,7 +324,7 @@ def _source_record_as_lead(letter: DeadLetter, data: bytes, sources: Sequence[An
     try:
         return mapping(row, kind.options, ctx)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors()[:3])
+        problems = describe_errors(exc, limit=3, root="record")
         raise ValueError(f"still not a lead for source {name}: {problems}") from None
     except ValueError as exc:
         raise ValueError(f"still not a lead for source {name}: {exc}") from None
