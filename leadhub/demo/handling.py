@@ -18,9 +18,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from leadhub.case_actions import Publisher, act, ledger_for
-from schemas.errors import StartupError
 from leadhub.read_store import ReadStore
 from schemas.cases import Action, CaseEvent
+from schemas.errors import StartupError
 from schemas.leads import lead_id_for
 
 PLAN = Path(__file__).parent / "handling.yaml"
