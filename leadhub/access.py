@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from leadhub.settings import ApiKeySpec
+from leadhub.api.settings import ApiKeySpec
 
 
 class Permission(StrEnum):

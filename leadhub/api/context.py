@@ -11,9 +11,10 @@ from enrichers.places import Gazetteer, load_gazetteer
 from enrichers.taxonomy import Taxonomy
 from leadhub.access import KeyRing
 from leadhub.api.sessions import SessionManager
+from leadhub.api.settings import ApiSettings
 from leadhub.case_actions import Publisher
 from leadhub.read_store import ReadStore
-from leadhub.settings import ApiSettings, Settings
+from leadhub.settings import Settings
 from schemas.errors import ConfigError
 
 if TYPE_CHECKING:

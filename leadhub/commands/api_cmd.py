@@ -60,7 +60,7 @@ def create_key(
     import yaml
 
     from leadhub.access import key_digest, new_key
-    from leadhub.settings import ApiKeySpec
+    from leadhub.api.settings import ApiKeySpec
     from schemas.errors import LeadhubError
 
     taken = {spec.name for spec in ctx.obj.settings.api.keys}
