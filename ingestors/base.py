@@ -1,21 +1,25 @@
 """What a source kind is: an options model (unknown keys rejected) and a fetch that yields leads.
 
-A kind registers itself with ``@register``; `sources.yaml` names kinds by their ``kind``. The
-runner (runner.py) drives any kind the same way: it produces what ``fetch`` yields, dead-letters
-what it reports as a problem, and calls ``acknowledge`` once Kafka has every lead.
+Kinds are plug-ins: each is declared as an entry point of the group ``leadhub.source_kinds``
+(pyproject.toml), named as `sources.yaml` names it, so a new kind is one module plus one entry and
+nothing here lists them. The runner (runner.py) drives any kind the same way: it produces what
+``fetch`` yields, dead-letters what it reports as a problem, and calls ``acknowledge`` once Kafka has
+every lead; ``ctx.state`` is kept only then (Singer's state: it advances once the records are safe).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from importlib import metadata
+from importlib.metadata import EntryPoint
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.errors import RecordError
+from schemas.errors import ConfigError, RecordError
 from schemas.leads import RawLead
 
 
@@ -40,15 +44,20 @@ class SourceUnavailable(Exception):
 
 @dataclass
 class FetchContext:
+    """What the runner hands every fetch: who the source is, its state, and the clock."""
+
     source: str  # the source's name
     channel: str
     timezone: str
     state: dict[str, Any]  # persisted between runs by the runner (cursor, ETag, …)
-    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     warnings: list[str] = field(default_factory=list)  # e.g. a bozo feed: entries came, with a problem
 
 
 class SourceKind(ABC):
+    """A kind of source: ``Options`` validates a source's options, ``fetch`` reads it, ``acknowledge``
+    finishes a delivered run. Declare it as a ``leadhub.source_kinds`` entry point to install it."""
+
     kind: ClassVar[str]
     Options: ClassVar[type[KindOptions]]
 
@@ -59,7 +68,7 @@ class SourceKind(ABC):
     def fetch(self, ctx: FetchContext) -> Iterator[RawLead | Problem]:
         """Read the source once; may raise SourceUnavailable."""
 
-    def acknowledge(self, ctx: FetchContext) -> None:
+    def acknowledge(self, ctx: FetchContext) -> None:  # noqa: B027 - optional: most kinds need nothing here
         """Called after every lead fetched in this run is safely in Kafka (e.g. move files to done/)."""
 
     @abstractmethod
@@ -67,18 +76,47 @@ class SourceKind(ABC):
         """Parse one saved document offline (`leadhub ingest preview`)."""
 
 
+ENTRY_POINT_GROUP = "leadhub.source_kinds"
+
 KINDS: dict[str, type[SourceKind]] = {}
 
 
 def register(cls: type[SourceKind]) -> type[SourceKind]:
+    """Add a kind under its ``kind`` name; a second, different class under one name is an error."""
     if cls.kind in KINDS and KINDS[cls.kind] is not cls:
         raise ValueError(f"source kind {cls.kind!r} is registered twice")
     KINDS[cls.kind] = cls
     return cls
 
 
-def load_kinds() -> dict[str, type[SourceKind]]:
-    """Import every bundled kind module so they register (adding a kind = adding it here)."""
-    from ingestors import board, feed, hotline_files, json_api  # noqa: F401
-
+def load_kinds(entry_points: Iterable[EntryPoint] | None = None) -> dict[str, type[SourceKind]]:
+    """Every installed kind, from the ``leadhub.source_kinds`` entry points (``entry_points``: a test's
+    own). A kind that cannot be loaded is a start-up error naming it: a typo in a plug-in must not
+    turn into "unknown kind" for the sources that use it."""
+    if entry_points is None:
+        if KINDS:
+            return KINDS
+        entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    found = list(entry_points)
+    if not found and not KINDS:
+        raise ConfigError(
+            f"no source kinds are installed (no {ENTRY_POINT_GROUP} entry points)",
+            hint="install leadhub into this Python: pip install -e . (or pip install leadhub)",
+        )
+    for entry in found:
+        where = f"source kind {entry.name!r} ({entry.value}, entry point group {ENTRY_POINT_GROUP})"
+        try:
+            cls = entry.load()
+        except Exception as exc:  # noqa: BLE001 - whatever a plug-in raises on import is reported, by name
+            raise ConfigError(f"{where} cannot be loaded: {type(exc).__name__}: {exc}",
+                              hint="fix or uninstall the plug-in that declares it") from exc  # fmt: skip
+        if not (isinstance(cls, type) and issubclass(cls, SourceKind)):
+            raise ConfigError(f"{where} is not a SourceKind class", hint="the entry point must name a SourceKind subclass")
+        if getattr(cls, "kind", None) != entry.name:
+            raise ConfigError(f"{where}: the class says kind = {getattr(cls, 'kind', None)!r}",
+                              hint="the entry point's name and the class's kind must be the same")  # fmt: skip
+        try:
+            register(cls)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}", hint="two installed plug-ins declare the same kind; uninstall one") from None
     return KINDS

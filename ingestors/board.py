@@ -29,7 +29,6 @@ from ingestors.base import (
     Problem,
     SourceKind,
     SourceUnavailable,
-    register,
 )
 from ingestors.http import check_url
 from ingestors.spiders.parse import (
@@ -87,7 +86,6 @@ def _problem(item: dict[str, Any], exc: ValueError) -> Problem:
     return Problem(f"{item.get('url') or item.get('external_id')}: {reason}", payload, url=item.get("url"))
 
 
-@register
 class BoardKind(SourceKind):
     kind = "board"
     Options = BoardOptions
@@ -177,7 +175,6 @@ class BoardKind(SourceKind):
                 yield _problem(item, exc)
 
 
-@register
 class ForumKind(BoardKind):
     kind = "forum"
     Options = ForumOptions

@@ -19,7 +19,7 @@ import feedparser
 from charset_normalizer import from_bytes
 from pydantic import Field, ValidationError
 
-from ingestors.base import FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable, register
+from ingestors.base import FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable
 from ingestors.http import HttpFetcher
 from schemas.leads import RawLead
 from schemas.redaction import redact
@@ -134,7 +134,6 @@ def entries_to_leads(text: str, ctx: FetchContext) -> tuple[list[RawLead | Probl
     return items, problem
 
 
-@register
 class FeedKind(SourceKind):
     kind = "feed"
     Options = FeedOptions

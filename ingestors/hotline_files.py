@@ -33,7 +33,6 @@ from ingestors.base import (
     Problem,
     SourceKind,
     SourceUnavailable,
-    register,
 )
 from ingestors.safe_files import (
     MiB,
@@ -297,7 +296,6 @@ def _note_name(name: str) -> str:
     return f"{cut}~{digest}{NOTE_SUFFIX}"
 
 
-@register
 class HotlineFilesKind(SourceKind):
     kind = "hotline_files"
     Options = HotlineFileOptions

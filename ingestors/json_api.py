@@ -25,7 +25,6 @@ from ingestors.base import (
     Problem,
     SourceKind,
     SourceUnavailable,
-    register,
 )
 from ingestors.http import HttpFetcher
 from schemas.leads import RawLead
@@ -151,7 +150,6 @@ def _with_query(url: str, params: dict[str, Any]) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-@register
 class JsonApiKind(SourceKind):
     kind = "json_api"
     Options = JsonApiOptions
