@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from enrichers.dedup import DedupConfig
@@ -55,10 +55,12 @@ def open_existing_index(settings: Settings) -> EmbeddedIndex:
 class EmbeddedPipeline:
     """Stages + index in this process. Thread-safe: the scheduler's workers and the API share it."""
 
-    def __init__(self, settings: Settings, path: Path | None = None) -> None:
-        self.path = path or embedded_path(settings)
+    def __init__(self, settings: Settings, path: Path | None = None, *, index: EmbeddedIndex | None = None) -> None:
+        """Over ``index`` if given (a reader's, opened by open_existing_index), else over the file at
+        ``path`` (default embedded.path), made if missing."""
+        self.path = index.path if index is not None else path or embedded_path(settings)
         try:
-            self.index = EmbeddedIndex(self.path)
+            self.index = index or EmbeddedIndex(self.path)
         except (EmbeddedIndexError, OSError) as exc:
             raise ConfigError(f"cannot open the embedded index {self.path}: {exc}", hint="check embedded.path") from None
         self.sink = EmbeddedSink(self.index)
@@ -144,42 +146,3 @@ class EmbeddedPublisher:
 
     def close(self) -> None:
         pass
-
-
-def start_scheduled_ingestion(settings: Settings, pipeline: EmbeddedPipeline, state_db: Path) -> Callable[[], None]:
-    """Run the configured sources on their schedules in background threads; returns ``stop``."""
-    import logging
-
-    from ingestors.runner import run_source
-    from ingestors.scheduler import Scheduler
-    from ingestors.sources import build_kind, load_sources
-    from ingestors.state import IngestState
-
-    log = logging.getLogger("leadhub.ingest")
-    sources = load_sources(settings.ingest.sources)
-    store = IngestState(state_db)
-
-    def run_one(source):
-        report = run_source(source, build_kind(source), store, pipeline.outlet())
-        log.info("%s: fetched %d, new %d, failed %d%s", report.source, report.fetched, report.new, report.failed,
-                 f" — {report.error}" if report.error else "")  # fmt: skip
-        return report
-
-    scheduler = Scheduler(sources, run_one)
-    stopped = threading.Event()
-
-    def loop() -> None:
-        while not stopped.is_set():
-            scheduler.tick()
-            stopped.wait(1.0)
-
-    thread = threading.Thread(target=loop, name="ingest-schedule", daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        stopped.set()
-        thread.join(timeout=5)
-        scheduler.shutdown()
-        store.close()
-
-    return stop

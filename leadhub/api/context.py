@@ -14,11 +14,13 @@ from leadhub.api.sessions import SessionManager
 from leadhub.api.settings import ApiSettings
 from leadhub.case_actions import Publisher
 from leadhub.read_store import ReadStore
+from leadhub.runtime import open_runtime
 from leadhub.settings import Settings
 from schemas.errors import ConfigError
 
 if TYPE_CHECKING:
     from leadhub.embedded import EmbeddedPipeline
+    from leadhub.runtime import Runtime
 
 
 @dataclass
@@ -67,9 +69,9 @@ def build_sessions(settings: Settings) -> SessionManager:
     return SessionManager(secret, api.session_ttl_s, api.sessions_db or local / "api-sessions.sqlite")
 
 
-def build_context(settings: Settings, pipeline: EmbeddedPipeline | None = None) -> ApiContext:
-    """Cluster mode: the search engine as the store, Kafka as the publisher. Embedded mode: the
-    embedded pipeline (the one given, or a new one over the configured file) for both."""
+def build_context(settings: Settings, pipeline: EmbeddedPipeline | None = None, *, runtime: Runtime | None = None) -> ApiContext:
+    """The API over the runtime's store and publisher (the one given, else one opened for the mode;
+    ``pipeline``: embedded mode's, when the caller already has one)."""
     from enrichers.taxonomy import DEFAULT_TAXONOMY, TaxonomyError, load_taxonomy
 
     try:
@@ -84,19 +86,7 @@ def build_context(settings: Settings, pipeline: EmbeddedPipeline | None = None) 
     except GazetteerError as exc:
         raise ConfigError(str(exc), hint="fix routing.gazetteer") from None
     keys = KeyRing(settings.api.keys)
-    if settings.mode == "embedded":
-        from leadhub.embedded import EmbeddedPipeline, EmbeddedPublisher
-
-        pipeline = pipeline or EmbeddedPipeline(settings)
-        return ApiContext(
-            settings.api, pipeline.store, EmbeddedPublisher(pipeline), taxonomy, keys, gazetteer=gazetteer,
-            sessions=build_sessions(settings),
-        )  # fmt: skip
-    from adapters.search_backend import SearchBackend
-    from leadhub.case_actions import KafkaPublisher
-    from leadhub.read_store import EngineStore
-
-    store = EngineStore(SearchBackend.from_settings(settings.search), settings.search.index_prefix)
+    runtime = runtime or open_runtime(settings, pipeline)
     return ApiContext(
-        settings.api, store, KafkaPublisher(settings.kafka), taxonomy, keys, gazetteer=gazetteer, sessions=build_sessions(settings)
+        settings.api, runtime.store, runtime.publisher, taxonomy, keys, gazetteer=gazetteer, sessions=build_sessions(settings)
     )

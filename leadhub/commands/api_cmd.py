@@ -20,33 +20,28 @@ def serve(
 
     from leadhub.api.app import create_app
     from leadhub.api.context import build_context
+    from leadhub.runtime import open_runtime, start_scheduled_ingestion
 
     settings = ctx.obj.settings
-    pipeline, stop_ingestion = None, None
-    if settings.mode == "embedded":
-        from leadhub.commands.ingest_cmd import state_path
-        from leadhub.embedded import EmbeddedPipeline, start_scheduled_ingestion
-
-        pipeline = EmbeddedPipeline(settings)
-        if settings.embedded.schedule_sources and settings.ingest.sources.exists():
-            stop_ingestion = start_scheduled_ingestion(settings, pipeline, state_path(settings))
-            typer.echo(f"embedded mode: {pipeline.path}; running the sources in {settings.ingest.sources} on their schedules", err=True)
-        else:
-            typer.echo(f"embedded mode: {pipeline.path} (no scheduled sources)", err=True)
-    context = build_context(settings, pipeline)
-    if not len(context.keys):
-        typer.echo("warning: no API keys configured (api.keys); every request will get 401. "
-                   "Create one with `leadhub api key create --name NAME --role admin`.", err=True)  # fmt: skip
-    host, port = host or settings.api.host, port or settings.api.port
-    typer.echo(f"leadhub API on http://{host}:{port}/ (API docs at /docs); stop with Ctrl-C", err=True)
+    runtime = open_runtime(settings)
+    stop_ingestion = None
     try:
+        if runtime.serves_schedule and settings.ingest.sources.exists():
+            stop_ingestion = start_scheduled_ingestion(settings, runtime)
+            typer.echo(f"{runtime.describe()}; running the sources in {settings.ingest.sources} on their schedules", err=True)
+        elif runtime.mode == "embedded":  # cluster mode: `leadhub ingest schedule` runs them, as its own process
+            typer.echo(f"{runtime.describe()} (no scheduled sources)", err=True)
+        context = build_context(settings, runtime=runtime)
+        if not len(context.keys):
+            typer.echo("warning: no API keys configured (api.keys); every request will get 401. "
+                       "Create one with `leadhub api key create --name NAME --role admin`.", err=True)  # fmt: skip
+        host, port = host or settings.api.host, port or settings.api.port
+        typer.echo(f"leadhub API on http://{host}:{port}/ (API docs at /docs); stop with Ctrl-C", err=True)
         uvicorn.run(create_app(context), host=host, port=port, log_level="info")
     finally:
         if stop_ingestion:
             stop_ingestion()
-        context.publisher.close()
-        if pipeline:
-            pipeline.close()
+        runtime.close()
 
 
 @key_app.command("create")

@@ -13,12 +13,12 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperCommand
 
-from adapters.producer import CheckedProducer
 from ingestors.base import FetchContext, Problem, SourceUnavailable, load_kinds
 from ingestors.runner import RunReport, run_source
 from ingestors.sources import build_kind, load_sources
 from ingestors.state import IngestState
 from leadhub.commands.file_args import check_readable
+from leadhub.runtime import ingest_state_path, open_runtime
 from schemas.errors import ConfigError
 from schemas.leads import CHANNELS
 from schemas.timezones import zone
@@ -26,19 +26,7 @@ from schemas.timezones import zone
 app = typer.Typer(help="Run sources: feeds, hotline exports, … into leads.raw.", no_args_is_help=True)
 
 
-def state_path(settings) -> Path:
-    if settings.ingest.state_db:
-        return settings.ingest.state_db
-    return settings.local_dir / "ingest-state.sqlite"
-
-
-def _open_outlet(settings, pipeline=None):
-    """Where fetched records go: Kafka (cluster mode) or the stages in this process (embedded)."""
-    if settings.mode == "embedded":
-        from leadhub.embedded import EmbeddedPipeline
-
-        return (pipeline or EmbeddedPipeline(settings)).outlet()
-    return CheckedProducer(settings.kafka)
+state_path = ingest_state_path  # the name the commands and tests know
 
 
 def _progress(report: RunReport) -> None:
@@ -66,14 +54,18 @@ def run(
     if not chosen:
         raise ConfigError(f"no source named {name!r} in {settings.ingest.sources}", hint=f"sources: {', '.join(s.name for s in sources)}")
     store = IngestState(state_path(settings))
-    producer = _open_outlet(settings)
-    reports: list[RunReport] = []
+    runtime = open_runtime(settings)
     try:
-        for source in chosen:
-            typer.echo(f"running {source.name} ({source.kind}) …", err=True)
-            reports.append(run_source(source, build_kind(source), store, producer, progress=_progress))
+        producer = runtime.open_outlet()  # Kafka (cluster mode) or the stages in this process (embedded)
+        reports: list[RunReport] = []
+        try:
+            for source in chosen:
+                typer.echo(f"running {source.name} ({source.kind}) …", err=True)
+                reports.append(run_source(source, build_kind(source), store, producer, progress=_progress))
+        finally:
+            producer.close()
     finally:
-        producer.close()
+        runtime.close()
         store.close()
     table = Table("source", "fetched", "new", "changed", "unchanged", "failed", "seconds", "problem")
     for r in reports:
@@ -91,45 +83,25 @@ def schedule(ctx: typer.Context) -> None:
     import signal
     import threading
 
-    from ingestors.scheduler import Scheduler
+    from ingestors import metrics
+    from ingestors.scheduler import schedule_sources
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = ctx.obj.settings
     sources = load_sources(check_readable(settings.ingest.sources, "sources file"))
     store = IngestState(state_path(settings))
-    pipeline = None
-    if settings.mode == "embedded":
-        from leadhub.embedded import EmbeddedPipeline
-
-        pipeline = EmbeddedPipeline(settings)
-
-    def run_one(source) -> RunReport:
-        producer = _open_outlet(settings, pipeline)  # one per run: each run checks its own sends
-        try:
-            report = run_source(source, build_kind(source), store, producer)
-        finally:
-            producer.close()
-        logging.getLogger("leadhub.ingest").info(
-            "%s: fetched %d, new %d, changed %d, unchanged %d, failed %d%s", report.source, report.fetched,
-            report.new, report.changed, report.unchanged, report.failed, f" — {report.error}" if report.error else "",
-        )  # fmt: skip
-        return report
-
+    runtime = open_runtime(settings)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    from ingestors import metrics
-
-    scheduler = Scheduler(sources, run_one)
+    # One outlet per run: each run checks its own sends.
+    scheduler = schedule_sources(sources, runtime.open_outlet, store)
     metrics_file = settings.ingest.metrics_file or state_path(settings).with_name("ingest-metrics.prom")
     typer.echo(f"scheduling {len(scheduler.clocks)} source(s); metrics in {metrics_file}; stop with Ctrl-C", err=True)
     try:
-        while not stop.is_set():
-            scheduler.tick()
-            metrics.write(metrics_file, list(scheduler.clocks.values()))
-            stop.wait(1.0)
+        scheduler.run_until(stop, after_tick=lambda s: metrics.write(metrics_file, list(s.clocks.values())))
     finally:
-        scheduler.shutdown()
+        runtime.close()
         store.close()
 
 

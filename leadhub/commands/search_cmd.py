@@ -37,7 +37,7 @@ def search(
     from adapters.search_backend import NotFound
     from leadhub.access import Principal
     from leadhub.contacts import visible_leads
-    from leadhub.stores import open_read_store
+    from leadhub.runtime import open_runtime
 
     values = dict(category=category, department=department, status=status, place=place, channel=channel,
                   source=source, since=since, until=until)  # fmt: skip
@@ -50,8 +50,9 @@ def search(
         problems = describe_errors(exc, last_loc=True)
         raise LeadhubError(f"invalid search: {problems}", hint="see `leadhub search --help`") from None
     settings = ctx.obj.settings
-    store, close = open_read_store(settings)
+    runtime = open_runtime(settings, existing=True)
     try:
+        store = runtime.store
         result = store.search(request)
         if result.kind == "leads":
             # The terminal user's role (cli.role, default analyst) decides whose contacts are printed.
@@ -60,7 +61,7 @@ def search(
     except NotFound as exc:
         raise StartupError(f"the indices are missing: {exc.message}", hint="run `leadhub index init`") from None
     finally:
-        close()
+        runtime.close()
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
     else:
