@@ -15,12 +15,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from importlib.metadata import EntryPoint
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from schemas.errors import ConfigError, RecordError
 from schemas.leads import RawLead
+
+if TYPE_CHECKING:  # http.py imports this module (SourceUnavailable); at run time it is imported on use
+    from ingestors.http import HttpClients
 
 
 class KindOptions(BaseModel):
@@ -42,9 +45,16 @@ class SourceUnavailable(Exception):
     """The source as a whole could not be read this time (network, HTTP status, unreadable file)."""
 
 
+def _guarded_http() -> HttpClients:
+    from ingestors.http import HttpClients
+
+    return HttpClients()
+
+
 @dataclass
 class FetchContext:
-    """What the runner hands every fetch: who the source is, its state, and the clock."""
+    """What the runner hands every fetch: who the source is, its state, the clock, and the HTTP clients
+    a kind that reads over HTTP must use (``http.open(...)``, never a client of its own)."""
 
     source: str  # the source's name
     channel: str
@@ -52,6 +62,7 @@ class FetchContext:
     state: dict[str, Any]  # persisted between runs by the runner (cursor, ETag, …)
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     warnings: list[str] = field(default_factory=list)  # e.g. a bozo feed: entries came, with a problem
+    http: HttpClients = field(default_factory=_guarded_http)
 
 
 class SourceKind(ABC):

@@ -30,7 +30,6 @@ from ingestors.base import (
     SourceKind,
     SourceUnavailable,
 )
-from ingestors.http import check_url
 from ingestors.spiders.parse import (
     canonical_url,
     decode_html,
@@ -102,7 +101,7 @@ class BoardKind(SourceKind):
         if not config.start_urls:
             raise SourceUnavailable(f"site {config.name}: no start_urls; set start_urls on the source")
         for url in config.start_urls:
-            check_url(url, config.allow_private_network)  # refuse early and plainly, before a child starts
+            ctx.http.check(url, config.allow_private_network)  # refuse early and plainly, before a child starts
         self._fetched: list[str] = []
         with tempfile.TemporaryDirectory(prefix="leadhub-board-") as tmp:
             folder = Path(tmp)

@@ -1,4 +1,4 @@
-"""RSS/Atom feeds: fetched by our own HTTP client, parsed by feedparser from bytes.
+"""RSS/Atom feeds: fetched with the HTTP client the runner hands in (ctx.http), parsed by feedparser from bytes.
 
 feedparser never loads a URL or a path itself. Chinese feeds often declare the wrong encoding, or
 none: when the declared one fails on more than a stray byte, the bytes are decoded as what they most
@@ -20,7 +20,6 @@ from charset_normalizer import from_bytes
 from pydantic import Field, ValidationError
 
 from ingestors.base import FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable
-from ingestors.http import HttpFetcher
 from schemas.leads import RawLead
 from schemas.redaction import redact
 
@@ -105,7 +104,7 @@ def _when(entry: dict) -> dt.datetime | None:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     if not parsed:
         return None
-    return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.timezone.utc)
+    return dt.datetime.fromtimestamp(calendar.timegm(parsed), dt.UTC)
 
 
 def entries_to_leads(text: str, ctx: FetchContext) -> tuple[list[RawLead | Problem], str | None]:
@@ -140,8 +139,8 @@ class FeedKind(SourceKind):
     options: FeedOptions
 
     def fetch(self, ctx: FetchContext) -> Iterator[RawLead | Problem]:
-        http = HttpFetcher(allow_private=self.options.allow_private_network, timeout_s=self.options.timeout_s,
-                           max_bytes=self.options.max_bytes)  # fmt: skip
+        http = ctx.http.open(allow_private=self.options.allow_private_network, timeout_s=self.options.timeout_s,
+                             max_bytes=self.options.max_bytes)  # fmt: skip
         try:
             response = http.get(self.options.url, etag=ctx.state.get("etag"), last_modified=ctx.state.get("last_modified"))
         finally:

@@ -24,6 +24,7 @@ from ingestors.addresses import (
 from ingestors.base import SourceUnavailable
 from schemas.redaction import redact
 
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 USER_AGENT = "leadhub/0.1 (+https://github.com/leadhub; public-service leads collector)"
 MAX_REDIRECTS = 5
 
@@ -142,7 +143,7 @@ class HttpFetcher:
     """GET with the guard on every hop. ``headers`` are the source's own (API keys, tokens): they go
     to the source's origin only, never along a redirect to another host, and are never printed."""
 
-    def __init__(self, *, allow_private: bool = False, timeout_s: float = 20.0, max_bytes: int = 10 * 1024 * 1024,
+    def __init__(self, *, allow_private: bool = False, timeout_s: float = 20.0, max_bytes: int = DEFAULT_MAX_BYTES,
                  headers: Mapping[str, str] | None = None, transport: httpx.BaseTransport | None = None,
                  resolve: Resolver = system_resolve) -> None:  # fmt: skip
         self.allow_private = allow_private
@@ -185,3 +186,33 @@ class HttpFetcher:
 
     def close(self) -> None:
         self._client.close()
+
+
+TransportFactory = Callable[[bool], httpx.BaseTransport]  # allow_private -> a transport for one client
+
+
+@dataclass(frozen=True)
+class HttpClients:
+    """Where kinds get their HTTP clients: the runner hands one to every fetch (``FetchContext.http``)
+    instead of each kind building its own, so a test can route them to a server of its own and a
+    deployment can swap the transport (a proxy, other CA roots). The guard is not the transport's to
+    give up: every request and every redirect hop still passes check_url; only the default transport
+    also judges the address each connection reaches (GuardedBackend).
+
+    ``transport``: None for the guarded default; an httpx transport shared by every client (e.g. an
+    httpx.MockTransport); or a callable building one per client from the source's allow_private."""
+
+    transport: httpx.BaseTransport | TransportFactory | None = None
+    resolve: Resolver = system_resolve
+
+    def open(self, *, allow_private: bool = False, timeout_s: float = 20.0, max_bytes: int = DEFAULT_MAX_BYTES,
+             headers: Mapping[str, str] | None = None) -> HttpFetcher:  # fmt: skip
+        transport = self.transport
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            transport = transport(allow_private)
+        return HttpFetcher(allow_private=allow_private, timeout_s=timeout_s, max_bytes=max_bytes, headers=headers,
+                           transport=transport, resolve=self.resolve)  # fmt: skip
+
+    def check(self, url: str, allow_private: bool) -> None:
+        """Refuse a URL the clients would refuse, before anything else is started for it."""
+        check_url(url, allow_private, self.resolve)

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from adapters.producer import CheckedProducer
 from ingestors.base import FetchContext, Problem, SourceKind, SourceUnavailable
+from ingestors.http import HttpClients
 from ingestors.sources import SourceConfig
 from ingestors.state import IngestState
 from schemas.dead_letters import DeadLetter
@@ -52,11 +52,12 @@ class RecordOutlet(Protocol):
 
 
 def run_source(config: SourceConfig, kind: SourceKind, store: IngestState, producer: RecordOutlet,
-               progress: Callable[[RunReport], None] | None = None) -> RunReport:  # fmt: skip
+               progress: Callable[[RunReport], None] | None = None, *, http: HttpClients | None = None) -> RunReport:  # fmt: skip
+    """``http``: the HTTP clients the kind fetches with (default: the guarded ones)."""
     report = RunReport(config.name)
     started = time.monotonic()
     state = store.load(config.name)
-    ctx = FetchContext(config.name, config.channel, config.timezone, state)
+    ctx = FetchContext(config.name, config.channel, config.timezone, state, http=http or HttpClients())
     sent: list[tuple[str, str]] = []
     try:
         for item in kind.fetch(ctx):
