@@ -65,6 +65,22 @@ class FetchContext:
     http: HttpClients = field(default_factory=_guarded_http)
 
 
+@dataclass(frozen=True)
+class ContractSample:
+    """What a kind brings to the shared contract suite (tests/unit/test_kind_contracts.py), which runs
+    it through the runner against a server on 127.0.0.1: ``served`` documents (request path with its
+    query -> body; the server answers ETag/If-None-Match itself, 404 otherwise) or ``files`` dropped
+    into a folder, and ``options`` reaching them, in which ``{base_url}`` and ``{folder}`` are filled in.
+    The first run must deliver ``leads`` leads; the next, with the state the first left, none again."""
+
+    options: dict[str, Any]
+    leads: int
+    served: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    # Fetches through ctx.http (False: a crawler with a guarded downloader of its own, as board's Scrapy).
+    uses_http_clients: bool = True
+
+
 class SourceKind(ABC):
     """A kind of source: ``Options`` validates a source's options, ``fetch`` reads it, ``acknowledge``
     finishes a delivered run. Declare it as a ``leadhub.source_kinds`` entry point to install it."""
@@ -85,6 +101,11 @@ class SourceKind(ABC):
     @abstractmethod
     def parse_document(self, data: bytes, ctx: FetchContext) -> Iterator[RawLead | Problem]:
         """Parse one saved document offline (`leadhub ingest preview`)."""
+
+    @classmethod
+    def contract_sample(cls) -> ContractSample:
+        """A small source of this kind for the shared contract suite; every kind must bring one."""
+        raise NotImplementedError(f"source kind {cls.kind!r} brings no contract sample")
 
 
 ENTRY_POINT_GROUP = "leadhub.source_kinds"

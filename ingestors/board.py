@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import Field, ValidationError, model_validator
 
 from ingestors.base import (
+    ContractSample,
     FetchContext,
     KindOptions,
     Problem,
@@ -147,6 +148,26 @@ class BoardKind(SourceKind):
             ctx.state["seen"] = (kept + list(dict.fromkeys(fetched)))[-SEEN_LIMIT:]
         self._fetched = []
 
+    @classmethod
+    def contract_sample(cls) -> ContractSample:
+        listing = """<html><body><ul class="replyList">
+<li class="replyItem"><h2 class="tit"><a href="/board/content?tid=11">小区停水三天</a></h2>
+<p class="state"><span class="time">2024/05/06 09:00:00</span></p></li>
+<li class="replyItem"><h2 class="tit"><a href="/board/content?tid=12">路灯不亮</a></h2>
+<p class="state"><span class="time">2024/05/06 10:00:00</span></p></li></ul></body></html>"""
+
+        def detail(title: str, body: str) -> bytes:
+            return (f'<html><body><h1 id="messageTitle">{title}</h1><div class="replyMsg"><span class="author"><em>'
+                    f'市民</em></span><span class="messageTime">2024/05/06 09:00:00</span></div>'
+                    f'<div id="replyContentMain">{body}</div></body></html>').encode()  # fmt: skip
+
+        served = {"/robots.txt": b"User-agent: *\nAllow: /\n", "/board/list": listing.encode(),
+                  "/board/content?tid=11": detail("小区停水三天", "某小区停水三天，无人通知。"),
+                  "/board/content?tid=12": detail("路灯不亮", "某路口路灯不亮。")}  # fmt: skip
+        options = {"site": "leader_board", "start_urls": ["{base_url}/board/list"], "allow_private_network": True,
+                   "overrides": {"download_delay_s": 0, "concurrency": 2}, "timeout_s": 60}  # fmt: skip
+        return ContractSample(options, leads=2, served=served, uses_http_clients=False)
+
     def parse_document(self, data: bytes, ctx: FetchContext) -> Iterator[RawLead | Problem]:
         """A saved list page gives a lead per listed item (list-level fields); a detail page one lead."""
         config = self._config()
@@ -178,3 +199,19 @@ class ForumKind(BoardKind):
     kind = "forum"
     Options = ForumOptions
     options: ForumOptions
+
+    @classmethod
+    def contract_sample(cls) -> ContractSample:
+        listing = """<html><head><meta charset="gbk"></head><body><table>
+<tbody id="normalthread_21"><tr><th><a class="xst" href="thread-21-1-1.html">工地夜间施工扰民</a></th>
+<td class="by"><cite><a>网友甲</a></cite><em><span>2024-05-06 22:00</span></em></td></tr></tbody>
+</table></body></html>"""
+        thread = """<html><head><meta charset="gbk"></head><body><span id="thread_subject">工地夜间施工扰民</span>
+<div id="post_1"><table><tr><td class="pls"><a class="xw1">网友甲</a></td>
+<td><em id="authorposton1">发表于 2024-05-06 22:00:00</em><div><td id="postmessage_1">工地每晚施工到凌晨。</td></div></td>
+</tr></table></div></body></html>"""
+        served = {"/robots.txt": b"User-agent: *\nAllow: /\n", "/forum/forum-2-1.html": listing.encode("gbk"),
+                  "/forum/thread-21-1-1.html": thread.encode("gbk")}  # fmt: skip
+        options = {"start_urls": ["{base_url}/forum/forum-2-1.html"], "allow_private_network": True,
+                   "overrides": {"download_delay_s": 0, "concurrency": 2}, "timeout_s": 60}  # fmt: skip
+        return ContractSample(options, leads=1, served=served, uses_http_clients=False)

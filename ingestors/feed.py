@@ -19,7 +19,7 @@ import feedparser
 from charset_normalizer import from_bytes
 from pydantic import Field, ValidationError
 
-from ingestors.base import FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable
+from ingestors.base import ContractSample, FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable
 from schemas.leads import RawLead
 from schemas.redaction import redact
 
@@ -156,6 +156,17 @@ class FeedKind(SourceKind):
             if header in response.headers:
                 ctx.state[key] = response.headers[header]
         yield from items
+
+    @classmethod
+    def contract_sample(cls) -> ContractSample:
+        feed = """<?xml version="1.0" encoding="gb2312"?>
+<rss version="2.0"><channel><title>义乌新闻网·民生</title>
+<item><guid>c-1</guid><title>稠城街道路灯不亮</title><link>https://news.example.cn/a/c-1.html</link>
+<description>居民反映夜间出行不便。</description><pubDate>Mon, 06 May 2024 09:30:00 +0800</pubDate></item>
+<item><guid>c-2</guid><title>江东街道垃圾清运不及时</title><description>垃圾堆放三天。</description></item>
+</channel></rss>"""
+        return ContractSample({"url": "{base_url}/feed.xml", "allow_private_network": True},
+                              leads=2, served={"/feed.xml": feed.encode("gb18030")})  # fmt: skip
 
     def parse_document(self, data: bytes, ctx: FetchContext) -> Iterator[RawLead | Problem]:
         items, problem = entries_to_leads(decode_feed(data, getattr(self.options, "encoding", None)), ctx)

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from ingestors.base import (
+    ContractSample,
     FetchContext,
     KindOptions,
     Problem,
@@ -383,6 +384,13 @@ class HotlineFilesKind(SourceKind):
             fd = os.open(note, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
             with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as out:  # a name may not be UTF-8
                 out.write(f"{reason}\n" if note.name == destination.name + NOTE_SUFFIX else f"{destination.name}: {reason}\n")
+
+    @classmethod
+    def contract_sample(cls) -> ContractSample:
+        export = "工单编号,诉求内容,受理时间\nWO-1,小区电梯停运,2024-05-01 09:12:33\nWO-2,路口红绿灯坏了,2024-05-02 08:00:00\n"
+        return ContractSample({"inbox": "{folder}", "columns": {"external_id": "工单编号", "body": "诉求内容",
+                                                               "published_at": "受理时间"}},
+                              leads=2, files={"export.csv": export.encode("gbk")})  # fmt: skip
 
     def parse_document(self, data: bytes, ctx: FetchContext) -> Iterator[RawLead | Problem]:
         name = ctx.state.get("file_name", "document.csv")

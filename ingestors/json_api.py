@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from ingestors.base import (
+    ContractSample,
     FetchContext,
     KindOptions,
     Problem,
@@ -199,6 +200,18 @@ class JsonApiKind(SourceKind):
             http.close()
         if newest:
             ctx.state["since"] = newest
+
+    @classmethod
+    def contract_sample(cls) -> ContractSample:
+        records = [
+            {"service_request_id": "r-1", "service_name": "路灯", "description": "路灯不亮",
+             "requested_datetime": "2024-05-06T09:00:00+08:00"},
+            {"service_request_id": "r-2", "service_name": "垃圾", "description": "垃圾未清运",
+             "requested_datetime": "2024-05-06T10:00:00+08:00"},
+        ]  # fmt: skip
+        newest = "/requests.json?" + urlencode({"start_date": "2024-05-06T10:00:00+08:00"})
+        return ContractSample({"url": "{base_url}/requests.json", "preset": "open311", "allow_private_network": True},
+                              leads=2, served={"/requests.json": json.dumps(records).encode(), newest: b"[]"})  # fmt: skip
 
     def parse_document(self, data: bytes, ctx: FetchContext) -> Iterator[RawLead | Problem]:
         try:

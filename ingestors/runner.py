@@ -1,8 +1,10 @@
 """Run a source once: fetch, skip what was sent before unchanged, produce the rest, dead-letter
-problems, and only after Kafka has acknowledged everything remember what was sent."""
+problems, and only after Kafka has acknowledged everything remember what was sent and keep the state
+the fetch left (cursor, ETag, ids seen): a run that fails to deliver leaves the state as it found it."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -56,7 +58,10 @@ def run_source(config: SourceConfig, kind: SourceKind, store: IngestState, produ
     """``http``: the HTTP clients the kind fetches with (default: the guarded ones)."""
     report = RunReport(config.name)
     started = time.monotonic()
-    state = store.load(config.name)
+    kept = store.load(config.name)
+    # The fetch works on a copy: its cursor, ETag or ids seen stand only once its leads are delivered and
+    # acknowledged. Kept on a failed delivery, an ETag would answer the next run "304" and lose them.
+    state = copy.deepcopy(kept)
     ctx = FetchContext(config.name, config.channel, config.timezone, state, http=http or HttpClients())
     sent: list[tuple[str, str]] = []
     try:
@@ -82,14 +87,15 @@ def run_source(config: SourceConfig, kind: SourceKind, store: IngestState, produ
             sent.append((item.external_id, digest))
         producer.flush()
         store.mark_seen(config.name, sent)
-        state["last_success"] = ctx.now.isoformat()
-        state.pop("last_error", None)
         kind.acknowledge(ctx)
+        kept = state
+        kept["last_success"] = ctx.now.isoformat()
+        kept.pop("last_error", None)
     except SourceUnavailable as exc:
         report.error = redact(str(exc))  # printed and logged; a source's URL may carry a token
-        state["last_error"] = f"{ctx.now.isoformat()} {report.error}"
+        kept["last_error"] = f"{ctx.now.isoformat()} {report.error}"
     finally:
         report.warnings = ctx.warnings or None
-        store.save(config.name, state)
+        store.save(config.name, kept)
         report.seconds = round(time.monotonic() - started, 2)
     return report
