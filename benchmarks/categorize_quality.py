@@ -57,7 +57,7 @@ def evaluate(seed: int, labelled: list[dict[str, str]], tokens: list[dict[str, s
     x_train, x_val, y_train, y_val = train_test_split(texts, labels, test_size=0.2, random_state=seed, stratify=labels)
     token_texts = [r["tokens"].replace(" ", "") for r in tokens]
     drop = leaked(token_texts, x_val)
-    extra = [(t, r["label"]) for i, (t, r) in enumerate(zip(token_texts, tokens)) if i not in drop]
+    extra = [(t, r["label"]) for i, (t, r) in enumerate(zip(token_texts, tokens, strict=True)) if i not in drop]
 
     started = time.perf_counter()
     model = train(
@@ -85,7 +85,7 @@ def evaluate(seed: int, labelled: list[dict[str, str]], tokens: list[dict[str, s
                 "seed": seed,
                 "method": name,
                 "macro_f1": round(float(f1_score(y_val, predicted, average="macro", labels=sorted(set(y_val)))), 4),
-                "accuracy": round(sum(p == y for p, y in zip(predicted, y_val)) / len(y_val), 4),
+                "accuracy": round(sum(p == y for p, y in zip(predicted, y_val, strict=True)) / len(y_val), 4),
                 "per_s": round(len(x_val) / elapsed),
             }
         )

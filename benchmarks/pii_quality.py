@@ -187,7 +187,7 @@ def _id_body(rng: random.Random, year_digits: int) -> str:
 
 def id_bad_check(rng: random.Random) -> tuple[str, str]:
     body = _id_body(rng, 4)
-    right = _ID_CHECK[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS)) % 11]
+    right = _ID_CHECK[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
     wrong = rng.choice([c for c in "0123456789X" if c != right])
     if wrong == "X" and rng.random() < 0.3:
         wrong = "x"

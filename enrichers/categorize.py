@@ -90,7 +90,7 @@ class Categorizer:
         probabilities = (
             self.model.predict_proba([f"{t}\n{x}" for t, x in items]) if self.model and items else [None] * len(items)
         )
-        return [self._decide(title, text, proba) for (title, text), proba in zip(items, probabilities)]
+        return [self._decide(title, text, proba) for (title, text), proba in zip(items, probabilities, strict=True)]
 
     def _decide(self, title: str, text: str, model_proba: dict[str, float] | None) -> CategoryResult:
         sub_scores, matched = self.rule_scores(title, text)

@@ -107,7 +107,7 @@ class MemoryDedupState:
         self._starts = array("q", (0,))  # lead number -> where its anchors start; one past the end last
         # anchor -> [leads it ever had, then the kept lead numbers, newest last]; or the number of the
         # one lead it has had
-        self._postings: dict[int, array | int] = {}
+        self._postings: dict[int, array[int] | int] = {}
 
     def lead_with_fingerprint(self, fingerprint: str) -> str | None:
         number = self._fingerprints.get(fingerprint)
@@ -116,9 +116,9 @@ class MemoryDedupState:
     def candidates(self, anchors: Sequence[int], floor: int, limit: int, votes: int) -> list[Sketch]:
         # Votes: first the leads of the anchors only one lead ever had (the rarest), then the postings.
         gathered = array("i")
-        postings = []
+        postings: list[array[int]] = []
         for posting in map(self._postings.get, anchors):
-            if type(posting) is int:
+            if isinstance(posting, int):
                 gathered.append(posting)
             elif posting is not None:
                 postings.append(posting)
@@ -172,7 +172,7 @@ class MemoryDedupState:
                 # Most anchors only ever have one lead: a bare lead number until a second comes costs
                 # a fraction of an array's time and memory.
                 postings[anchor] = number
-            elif type(posting) is int:
+            elif isinstance(posting, int):
                 if case_of[posting] != case:
                     postings[anchor] = array("i", (2, posting, number))
             elif case_of[posting[-1]] != case:  # a popular case must not fill its own anchors

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Generic, TypeVar
 
 import ahocorasick
 
+V = TypeVar("V")
 
-class KeywordIndex:
+
+class KeywordIndex(Generic[V]):
     """Maps each keyword to the values registered under it; ``find`` returns (keyword, value) hits."""
 
-    def __init__(self, entries: Iterable[tuple[str, object]]) -> None:
-        grouped: dict[str, list[object]] = {}
+    def __init__(self, entries: Iterable[tuple[str, V]]) -> None:
+        grouped: dict[str, list[V]] = {}
         for keyword, value in entries:
             if keyword:
                 grouped.setdefault(keyword, []).append(value)
@@ -22,17 +25,17 @@ class KeywordIndex:
         if grouped:
             self._automaton.make_automaton()
 
-    def find_raw(self, text: str) -> list[tuple[int, str, tuple[object, ...]]]:
+    def find_raw(self, text: str) -> list[tuple[int, str, tuple[V, ...]]]:
         """Like find, without the whole-word rule for Latin keywords (for regex triggers)."""
         if self._empty or not text:
             return []
         return [(end - len(kw) + 1, kw, values) for end, (kw, values) in self._automaton.iter(text)]
 
-    def find(self, text: str) -> list[tuple[int, str, tuple[object, ...]]]:
+    def find(self, text: str) -> list[tuple[int, str, tuple[V, ...]]]:
         """(start offset, keyword, values) for every occurrence, overlapping ones included."""
         if self._empty or not text:
             return []
-        hits = []
+        hits: list[tuple[int, str, tuple[V, ...]]] = []
         for end, (keyword, values) in self._automaton.iter(text):
             start = end - len(keyword) + 1
             # Latin keywords match whole words only: "bus" is not in "business".

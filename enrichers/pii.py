@@ -107,7 +107,7 @@ def _valid_date(year: int, month: int, day: int, earliest: int = 1900) -> bool:
 def is_resident_id(number: str) -> bool:
     number = number.upper()
     if len(number) == 18 and number[:17].isdigit() and (number[17].isdigit() or number[17] == "X"):
-        check = _ID_CHECK[sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS)) % 11]
+        check = _ID_CHECK[sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True)) % 11]
         return number[17] == check and _valid_date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     if len(number) == 15 and number.isdigit():  # issued before 1999, birth year as two digits
         return number[0] != "0" and _valid_date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))

@@ -142,7 +142,7 @@ class Gazetteer:
         for start, end, entry in raw:
             if kept and start < kept[-1][1]:
                 continue
-            kept.append((start, end, entry))  # type: ignore[arg-type]
+            kept.append((start, end, entry))
         return [(start, entry) for start, _, entry in kept]
 
 

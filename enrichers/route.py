@@ -12,7 +12,7 @@ from typing import Literal, Protocol
 
 from enrichers.categorize import Categorizer, CategoryResult
 from enrichers.dedup import Deduplicator
-from enrichers.places import Gazetteer
+from enrichers.places import Gazetteer, PlaceMatch
 from enrichers.priority import assess_priority
 from schemas.cases import LEAD_IDS_CAP, Action, Case, CaseEvent, Status
 from schemas.leads import Category, GeoPoint, Lead, Place
@@ -84,9 +84,10 @@ class Router:
             is_new_member = False
         else:
             is_new_member = len(case.lead_ids) < LEAD_IDS_CAP or joined.kind != "replay"
-        case = _with_member(case, joined.case_id, lead, seen_at) if is_new_member else case
+        if is_new_member or case is None:  # (a case not stored yet always takes the lead: is_new_member)
+            case = _with_member(case, joined.case_id, lead, seen_at)
         closed = self.statuses.status(case.case_id) in (Status.closed, Status.resolved)
-        events = []
+        events: list[CaseEvent] = []
         if closed and is_new_member and joined.case_id != lead.lead_id and self.on_closed == "reopen":
             events.append(
                 CaseEvent(
@@ -137,7 +138,7 @@ class Router:
         return case.first_seen + dt.timedelta(days=days)
 
 
-def _place(where) -> Place | None:
+def _place(where: PlaceMatch) -> Place | None:
     if where.empty:
         return None
     geo = GeoPoint(lat=where.lat, lon=where.lon) if where.lat is not None and where.lon is not None else None

@@ -36,7 +36,7 @@ def _type_of(info: dict[str, Any]) -> str:
     if "anyOf" in info:
         return " or ".join(_type_of(part) for part in info["anyOf"])
     if "$ref" in info:
-        return info["$ref"].rsplit("/", 1)[-1]
+        return str(info["$ref"]).rsplit("/", 1)[-1]
     if "enum" in info:
         return ", ".join(f"`{v}`" for v in info["enum"])
     if info.get("type") == "array":

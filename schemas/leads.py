@@ -20,7 +20,7 @@ def lead_id_for(source: str, external_id: str) -> str:
 
     A fixed hash of fixed bytes, so it does not change across processes, machines or versions.
     """
-    digest = hashlib.sha256(f"{source}\x1f{external_id}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{source}\x1f{external_id}".encode()).hexdigest()
     return digest[:32]
 
 

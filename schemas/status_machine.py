@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from schemas.cases import (
     LEAD_IDS_CAP,
     Action,
@@ -76,8 +78,8 @@ def apply_event(case: Case, event: CaseEvent) -> Case:
         raise IllegalTransition(event, case.status)
     target = table[case.status] or case.status
 
-    changes: dict = {"status": target}
-    extra: dict = {}
+    changes: dict[str, Any] = {"status": target}
+    extra: dict[str, Any] = {}
     if event.action is Action.assign:
         changes.update(department=event.department, assignee=event.assignee)
     elif event.action is Action.start and event.assignee:
@@ -156,12 +158,12 @@ def apply_merge(source: Case, target: Case | None, event: CaseEvent) -> tuple[Ca
                                                     "merged": merged, "history": [*target.history, entry]})  # fmt: skip
 
 
-def target_membership(case: Case) -> dict:
+def target_membership(case: Case) -> dict[str, Any]:
     return {"report_count": case.report_count, "channels": list(case.channels), "sources": list(case.sources),
             "lead_ids": list(case.lead_ids)}  # fmt: skip
 
 
-def with_merged(membership: dict, merged: list[MergedCase]) -> dict:
+def with_merged(membership: dict[str, Any], merged: list[MergedCase]) -> dict[str, Any]:
     """A case's own membership (report_count, channels, sources, lead_ids) plus what merged cases
     brought. The route stage's snapshots of a case know only its own leads; this adds the rest back."""
     result = {

@@ -32,7 +32,7 @@ AwareDatetime = Annotated[dt.datetime, AfterValidator(_aware)]
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 # Date styles sources write: ISO, and the board's and exports' own (2019/2/28 11:25:05, 2019-08-26 01:50:38).

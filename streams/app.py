@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import logging
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -108,14 +109,18 @@ def create_app(settings: WorkerSettings) -> faust.App:
 
     def record(event: faust.EventT) -> Record:
         message = event.message
+        # faust types headers as pairs or a mapping; aiokafka hands over pairs.
+        headers = message.headers or []
         return Record(
-            value=message.value, key=message.key, headers=list(message.headers or []),
+            value=message.value, key=message.key, headers=list(headers.items() if isinstance(headers, Mapping) else headers),
             topic=message.topic, partition=message.partition, offset=message.offset,
         )  # fmt: skip
 
     # Dedup is the one global stage: leads.clean has one partition, and so do its tables (DESIGN §9).
-    def one_partition_table(name: str) -> faust.Table:
-        return app.tables.add(OnePartitionTable(app, name=name, default=None, beacon=app.tables.beacon, partitions=1, key_type=str))
+    def one_partition_table(name: str) -> OnePartitionTable:
+        table = OnePartitionTable(app, name=name, default=None, beacon=app.tables.beacon, partitions=1, key_type=str)
+        app.tables.add(table)
+        return table
 
     statuses = TableStatuses(app.GlobalTable("case-status", default=None, partitions=_SPECS["cases.events"].partitions, key_type=str))
     case_book = TableCaseBook(one_partition_table("case-book"))

@@ -13,7 +13,7 @@ from schemas.serialization import encode
 from streams.pipeline import build_router
 from streams.records import Output, Record
 from streams.settings import RoutingSettings
-from streams.stages import CaseStatusTracker, NormalizeStage, RouteStage
+from streams.stages import CaseStatusTracker, NormalizeStage, RouteStage, Stage
 
 
 class MemoryStatuses:
@@ -49,7 +49,7 @@ class LocalRunner:
         self.dedup_state = dedup_state if dedup_state is not None else MemoryDedupState()
         self.case_book = case_book or MemoryCaseBook()
         router = build_router(routing, self.dedup_state, self.case_book, self.statuses)
-        self.consumers = {
+        self.consumers: dict[str, Stage] = {
             "leads.raw": NormalizeStage(routing.source_timezone),
             "leads.clean": RouteStage(router),
         }

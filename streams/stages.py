@@ -1,8 +1,13 @@
-"""The stage handlers: decode, call the pure functions in enrichers/, encode; bad records -> DLQ."""
+"""The stage handlers: decode, call the pure functions in enrichers/, encode; bad records -> DLQ.
+
+A new stage is a class with the shape of ``Stage`` here, its logic in pure functions in enrichers/,
+wired in streams/app.py (cluster) and streams/local_runner.py (embedded).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from enrichers.categorize import CategoryResult
 from enrichers.normalize import UnusableLead, normalize_lead
@@ -16,18 +21,31 @@ from schemas.topics import LEAD_MAX_BYTES
 from streams.records import Output, Record, dead_letter, log
 
 
-def _out(topic: str, key: str, model) -> Output:
+class Stage(Protocol):
+    """What the local runner and the worker drive: one record in, the records it causes out."""
+
+    name: str  # the `stage` of its dead letters
+
+    def handle(self, record: Record) -> list[Output]:
+        """Outputs for one input record, dead letters included; never raises for a bad record."""
+        ...
+
+
+def _out(topic: str, key: str, model: Any) -> Output:
     value, headers = encode(model)
     return Output(topic, key.encode("utf-8"), value, headers)
 
 
 class NormalizeStage:
+    """leads.raw -> leads.clean: a source's RawLead becomes a Lead (normalize_lead)."""
+
     name = "normalize"
 
     def __init__(self, source_timezone: str = "Asia/Shanghai") -> None:
         self.context = {"timezone": source_timezone}
 
     def handle(self, record: Record) -> list[Output]:
+        """The clean lead, or a dead letter when it cannot be read, is unusable or is too large."""
         try:
             raw = decode(record.value, record.headers, RawLead, context=self.context)
             lead = normalize_lead(raw)
@@ -39,16 +57,20 @@ class NormalizeStage:
             return [dead_letter(self.name, exc, record)]
 
     def handle_many(self, records: Sequence[Record]) -> list[Output]:
+        """``handle`` for each record, in order (the worker hands over batches)."""
         return [out for record in records for out in self.handle(record)]
 
 
 class RouteStage:
+    """leads.clean -> leads.routed, cases.state, cases.events: dedup, categorize, group into cases."""
+
     name = "route"
 
     def __init__(self, router: Router) -> None:
         self.router = router
 
     def handle(self, record: Record) -> list[Output]:
+        """A batch of one."""
         return self.handle_many([record])
 
     def handle_many(self, records: Sequence[Record]) -> list[Output]:
@@ -67,7 +89,7 @@ class RouteStage:
         categories = self._categorize([lead for _, lead in decoded])
         latest: dict[str, Case] = {}
         events: list[Output] = []
-        for (record, lead), category in zip(decoded, categories):
+        for (record, lead), category in zip(decoded, categories, strict=True):
             try:
                 result = self.router.route(lead, category)
             except Exception as exc:  # noqa: BLE001
@@ -100,6 +122,7 @@ class CaseStatusTracker:
         self.store = store
 
     def handle(self, record: Record) -> list[Output]:
+        """Apply the event to the stored status; outputs nothing."""
         try:
             event = decode(record.value, record.headers, CaseEvent)
         except RecordError:

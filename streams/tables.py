@@ -31,7 +31,7 @@ class TableDedupState:
             self.memory = MemoryDedupState()
             # Sketches written before the seq field existed come first, in table order.
             stored = sorted(((data.get("seq", -1), lead_id, data) for lead_id, data in self.sketches.items()), key=lambda item: item[0])
-            for seq, lead_id, data in stored:
+            for _seq, lead_id, data in stored:
                 self.memory.put(_sketch(lead_id, data), self.max_postings)
             self._next_seq = max(stored[-1][0] + 1, 0) if stored else 0
         return self.memory

@@ -52,7 +52,8 @@ class LocalService(ABC):
     def ready(self) -> bool:
         """True when the service answers as a client needs it to."""
 
-    def check_started(self) -> None:
+    # An optional hook, not a forgotten @abstractmethod: most services have nothing to check beyond ready().
+    def check_started(self) -> None:  # noqa: B027
         """Raise ServiceError if the service came up, but not as asked (e.g. on another port)."""
 
     @property

@@ -52,7 +52,7 @@ def _whole(values: Iterable[int]) -> dict[str, object]:
 
 
 def categories_over_time(data: CountSeries, lang: str = i18n.DEFAULT, top: int = 8) -> Markup:
-    columns = [sum(column) for column in zip(*data.series.values())] if data.series else []
+    columns = [sum(column) for column in zip(*data.series.values(), strict=True)] if data.series else []
     chart = pygal.StackedBar(
         title=i18n.translate(lang, "chart.over_time"), x_label_rotation=30, show_minor_x_labels=False,
         no_data_text=i18n.translate(lang, "chart.no_data"), **_whole(columns), **COMMON,
@@ -63,7 +63,7 @@ def categories_over_time(data: CountSeries, lang: str = i18n.DEFAULT, top: int =
     for name, counts in ranked[:top]:
         chart.add(i18n.data_name(lang, "categories", name), counts)
     if len(ranked) > top:
-        chart.add(i18n.translate(lang, "chart.other"), [sum(column) for column in zip(*(counts for _, counts in ranked[top:]))])
+        chart.add(i18n.translate(lang, "chart.other"), [sum(column) for column in zip(*(counts for _, counts in ranked[top:]), strict=True)])
     return _svg(chart)
 
 

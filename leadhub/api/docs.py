@@ -41,5 +41,5 @@ def install(app: FastAPI) -> None:
             swagger_js_url=f"{PREFIX}/swagger-ui-bundle.js", swagger_css_url=f"{PREFIX}/swagger-ui.css",
             swagger_favicon_url=f"{PREFIX}/favicon.png",
         )  # fmt: skip
-        page.headers["content-security-policy"] = policy(page.body.decode("utf-8"))
+        page.headers["content-security-policy"] = policy(bytes(page.body).decode("utf-8"))
         return page

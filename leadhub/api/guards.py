@@ -7,8 +7,8 @@ import base64
 import hashlib
 import json
 import re
-from html import unescape
 from collections.abc import Iterable
+from html import unescape
 from typing import Any
 
 from fastapi import HTTPException

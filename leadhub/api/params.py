@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from fastapi import HTTPException, Query, Request, status
+from fastapi import HTTPException, Query, Request
 from pydantic import ValidationError
 
 from leadhub.queries import Filters, Kind, SearchRequest, Sort, TextLimits, resolve_places
@@ -55,7 +55,7 @@ def build_search(
     if given.get("place") and gazetteer is not None:
         given["place"] = resolve_places(given["place"], gazetteer.canonical)
     api = getattr(ctx, "settings", None)
-    limits = TextLimits(api.max_query_terms, api.max_query_exclusions) if hasattr(api, "max_query_terms") else TextLimits()
+    limits = TextLimits(api.max_query_terms, api.max_query_exclusions) if api is not None and hasattr(api, "max_query_terms") else TextLimits()
     try:
         return SearchRequest.model_validate(
             dict(kind=kind, q=q, filters=Filters(**given), sort=sort, page=page, size=size, facets=facets),

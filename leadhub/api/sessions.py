@@ -91,13 +91,13 @@ class _Revoked:
 
 
 class SessionManager:
-    def __init__(self, secret: bytes, ttl_s: float, revoked_db: Path | None = None) -> None:
+    def __init__(self, secret: bytes, ttl_s: int, revoked_db: Path | None = None) -> None:
         self._secret = secret
         self.ttl_s = ttl_s
         self._revoked = _Revoked(revoked_db)
 
     @classmethod
-    def ephemeral(cls, ttl_s: float = 8 * 3600) -> SessionManager:
+    def ephemeral(cls, ttl_s: int = 8 * 3600) -> SessionManager:
         """A random secret and revocations in memory: sessions end with the process (tests)."""
         return cls(secrets.token_bytes(SECRET_BYTES), ttl_s)
 

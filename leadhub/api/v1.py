@@ -75,7 +75,8 @@ def handling_view(case: dict[str, Any], leads: list[dict[str, Any]]) -> dict[str
       marks these too, as the reason ``recurred_after_close``)."""
     closed = closed_at(case)
     closed_time = dt.datetime.fromisoformat(closed) if closed else None
-    replies, reasons = [], []
+    replies: list[dict[str, Any]] = []
+    reasons: list[str] = []
     for lead in leads:
         reply = lead.get("official_reply")
         if reply:

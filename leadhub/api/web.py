@@ -15,20 +15,19 @@ from urllib.parse import urlencode, urlsplit
 
 import jinja2
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from leadhub.access import Permission, Principal, key_digest
-from leadhub.api import charts, i18n
-from leadhub.api import outcomes
+from leadhub.api import charts, i18n, outcomes
 from leadhub.api.auth import COOKIE, context, identify, require, session_cookie
 from leadhub.api.context import ApiContext
 from leadhub.api.guards import page_policy
 from leadhub.api.params import FilterParams, build_search
 from leadhub.api.v1 import EventRequest, case_with_leads, departments, merge_targets, submit_event
 from leadhub.contacts import visible_leads
-from leadhub.queries import CITY_ZONE, FACETS, Interval, Sort, StatsRequest, TextLimits, text_problem
+from leadhub.queries import CITY_ZONE, FACETS, Interval, Kind, Sort, StatsRequest, TextLimits, text_problem
 
 # Autoescape every template, whatever its name: lead text is untrusted.
 TEMPLATES = Jinja2Templates(env=jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True))
@@ -138,13 +137,13 @@ def build_router() -> APIRouter:
         return _render(request, "login.html", identify(request), next=_safe_next(next), error=outcomes.error_text(page_language(request), error))
 
     @router.post("/login")
-    def login(request: Request, key: str = Form(...), next: str = Form("/search"), ctx: ApiContext = Depends(context)):
+    def login(request: Request, key: str = Form(...), next: str = Form("/search"), ctx: ApiContext = Depends(context)) -> Response:
         _same_origin(request)
         digest = key_digest(key.strip())
         if ctx.keys.by_digest(digest) is None:
-            response = _render(request, "login.html", None, next=_safe_next(next), error=outcomes.error_text(page_language(request), "unknown_key"))
-            response.status_code = status.HTTP_401_UNAUTHORIZED
-            return response
+            page = _render(request, "login.html", None, next=_safe_next(next), error=outcomes.error_text(page_language(request), "unknown_key"))
+            page.status_code = status.HTTP_401_UNAUTHORIZED
+            return page
         response = RedirectResponse(_safe_next(next), status_code=303)
         # The cookie holds a session naming the key's hash, never the key: logout ends it for good.
         session_cookie(response, request, ctx.sessions.issue(digest), ctx.sessions.ttl_s)
@@ -163,7 +162,7 @@ def build_router() -> APIRouter:
     @router.get("/search")
     def search_page(
         request: Request,
-        kind: str = Query("cases", pattern="^(cases|leads)$"),
+        kind: Kind = Query("cases"),
         q: str = Query("", max_length=1000),
         sort: Sort = Query(Sort.relevance),
         page: int = Query(1, ge=1, le=500),
@@ -237,7 +236,7 @@ def build_router() -> APIRouter:
         fields = {"action": action, "note": note, "department": department, "assignee": assignee, "target_case_id": target_case_id}
         fields = {k: v.strip() for k, v in fields.items() if v.strip()}
         ids = [i.strip() for i in lead_ids if i.strip()]  # one checkbox per lead
-        outcome: dict[str, str]
+        outcome: dict[str, str | bool]
         try:
             accepted = submit_event(ctx, case_id, EventRequest(**fields, lead_ids=ids), who)
             outcome = {"message": "done", "action": action, "status": accepted.status, "pending": not accepted.visible}
@@ -262,7 +261,7 @@ def build_router() -> APIRouter:
         }
         response = _render(request, "dashboard.html", who, stats=stats, figures=figures, interval=interval.value)
         # The charts' inline <style> elements, allowed by hash (the CSP forbids inline styles otherwise).
-        response.headers["content-security-policy"] = page_policy(response.body.decode("utf-8"))
+        response.headers["content-security-policy"] = page_policy(bytes(response.body).decode("utf-8"))
         return response
 
     return router

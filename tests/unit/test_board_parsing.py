@@ -25,7 +25,7 @@ from schemas.leads import RawLead
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "board"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 # 2019-08-26 10:00 in Shanghai; 02:00 UTC, so "today" differs between the two zones until 08:00.
-NOW = dt.datetime(2019, 8, 26, 2, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2019, 8, 26, 2, 0, tzinfo=dt.UTC)
 LEADER = "http://liuyan.example.cn/board/list?page=1"
 FORUM = "http://bbs.example.cn/forum/forum-2-1.html"
 
@@ -67,7 +67,7 @@ def test_board_times(text, expected):
 
 
 def test_board_times_in_the_sources_zone_and_the_nots():
-    assert parse_board_time("昨天 14:05", NOW, DEFAULT_DATE_FORMATS, "UTC") == dt.datetime(2019, 8, 25, 14, 5, tzinfo=dt.timezone.utc)
+    assert parse_board_time("昨天 14:05", NOW, DEFAULT_DATE_FORMATS, "UTC") == dt.datetime(2019, 8, 25, 14, 5, tzinfo=dt.UTC)
     assert parse_board_time("28.02.2019", NOW, ["%d.%m.%Y"], "Asia/Shanghai") == at(2019, 2, 28)
     assert parse_board_time("  ", NOW, DEFAULT_DATE_FORMATS, "Asia/Shanghai") is None
     assert parse_board_time(None, NOW, DEFAULT_DATE_FORMATS, "Asia/Shanghai") is None

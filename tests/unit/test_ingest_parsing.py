@@ -63,7 +63,7 @@ def test_feed_entries_map_to_rawleads():
     leads, _ = items_of("feed", {}, rss().encode())
     first, second, third = leads
     assert first.external_id == "news-1001" and first.url == "https://news.example.cn/a/1001.html"
-    assert first.published_at == dt.datetime(2024, 5, 6, 1, 30, tzinfo=dt.timezone.utc)
+    assert first.published_at == dt.datetime(2024, 5, 6, 1, 30, tzinfo=dt.UTC)
     assert second.external_id == "https://news.example.cn/a/1002.html"  # no guid: the link
     assert len(third.external_id) == 32 and third.url is None  # neither: a content hash
     assert "<p>" in first.body  # HTML is normalize's job

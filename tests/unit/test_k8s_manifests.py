@@ -279,7 +279,7 @@ def test_every_key_reference_is_defined(resources, config_maps, example_secrets)
     maps = {name: set(keys) for name, keys in config_maps.items()}
     pvcs = {doc["metadata"]["name"] for doc in resources if doc["kind"] == "PersistentVolumeClaim"}
     seen = 0
-    for doc, pod, container in _all_containers(resources):
+    for doc, _pod, container in _all_containers(resources):
         where = f"{doc['metadata']['name']}/{container['name']}"
         for item in container.get("env", []):
             ref = item.get("valueFrom", {})
@@ -359,7 +359,7 @@ def test_mounted_files_match_the_settings_that_name_them(resources, config_maps,
     assert paths
     for path in paths:
         assert path.name in keys[str(path.parent)], path
-    for doc, pod, container in _all_containers(resources):
+    for _doc, pod, container in _all_containers(resources):
         volumes = {v["name"]: v for v in pod["volumes"]}
         mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
         for directory, (kind, name) in mounted.items():

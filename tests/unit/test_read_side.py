@@ -163,7 +163,7 @@ def test_open311_services_come_from_the_taxonomy():
     assert len(services) == len(taxonomy.subcategories)
     codes = [s["service_code"] for s in services]
     assert len(set(codes)) == len(codes)
-    assert all(open311.parse_service_code(c) == (s["group"], s["service_name"]) for c, s in zip(codes, services))
+    assert all(open311.parse_service_code(c) == (s["group"], s["service_name"]) for c, s in zip(codes, services, strict=True))
 
 
 def test_a_case_as_an_open311_request():

@@ -4,7 +4,7 @@ import pytest
 
 from enrichers.categorize import Categorizer
 from enrichers.dedup import DedupConfig, Deduplicator, MemoryDedupState, anchors, fingerprint, similarity
-from enrichers.places import load_gazetteer, parse_gazetteer, GazetteerError
+from enrichers.places import GazetteerError, load_gazetteer, parse_gazetteer
 from enrichers.priority import assess_priority
 from enrichers.taxonomy import TaxonomyError, load_taxonomy, parse_taxonomy
 
@@ -108,7 +108,7 @@ def test_different_complaints_about_the_same_estate_stay_apart():
 
 def test_time_window_and_replays():
     d = Deduplicator(MemoryDedupState(), DedupConfig(window_days=30))
-    first = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    first = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     d.assign("a", "t", POST, first)
     assert d.assign("b", "t", POST, first + dt.timedelta(days=60)).case_id == "b"
     assert d.assign("c", "t", POST, first + dt.timedelta(days=10)).case_id == "a"
