@@ -234,6 +234,15 @@ class SearchBackend:
         except NotFound:
             return None
 
+    def mget(self, index: str, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The documents found among ``doc_ids``, by id, as get returns them (with _seq_no and
+        _primary_term, for a guarded write back); one request for many."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        docs = self._call(self.client.mget, index=index, body={"ids": ids})["docs"]
+        return {doc["_id"]: doc for doc in docs if doc.get("found")}
+
     def update(
         self, index: str, doc_id: str, body: Mapping[str, Any], *, refresh: bool | str | None = None,
         if_seq_no: int | None = None, if_primary_term: int | None = None,

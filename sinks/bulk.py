@@ -7,7 +7,7 @@ import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeVar
 
 from adapters.search_backend import SearchBackend, SearchUnavailable
 
@@ -31,7 +31,7 @@ class Refused:
 
 
 # One part of a bulk item: a dict to serialize, or bytes that already are one JSON document.
-Part = Union[dict[str, Any], bytes]
+Part = dict[str, Any] | bytes
 
 
 def ndjson(actions: Sequence[Sequence[Part]], positions: Sequence[int]) -> bytes:
@@ -41,6 +41,24 @@ def ndjson(actions: Sequence[Sequence[Part]], positions: Sequence[int]) -> bytes
         for part in actions[i]:
             lines.append(part if isinstance(part, bytes) else json.dumps(part, ensure_ascii=False).encode("utf-8"))
     return b"\n".join(lines) + b"\n"
+
+
+T = TypeVar("T")
+
+
+def call_until_available(
+    call: Callable[[], T], *, wait: Callable[[float], None], on_retry: Callable[[str], None] = lambda reason: None,
+    backoff: Backoff = Backoff(),
+) -> T:
+    """``call()`` again, with the same backoff as the bulk, while the engine is unavailable."""
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except SearchUnavailable as exc:
+            on_retry(str(exc))
+            wait(backoff.delay(attempt))
+            attempt += 1
 
 
 def _retryable(status: int) -> bool:
@@ -69,7 +87,7 @@ def send_until_acknowledged(
             attempt += 1
             continue
         again = []
-        for position, item in zip(pending, response["items"]):
+        for position, item in zip(pending, response["items"], strict=True):
             (_, result), = item.items()
             status = int(result.get("status", 500))
             if status < 300:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from schemas.cases import LEAD_IDS_CAP, Case
+from schemas.cases import Case, MergedCase
 from schemas.leads import Lead
+from schemas.status_machine import with_merged
 
 # The parts of a case the route stage owns (cases.state); status and history belong to the events.
 MEMBERSHIP_FIELDS = (
@@ -16,32 +17,6 @@ HANDLING_FIELDS = ("status", "assignee", "department", "resolution", "merged_int
 # A merge also changes the target's membership (it takes the merged case's reports), a split the case's.
 MERGED_MEMBERSHIP = ("report_count", "channels", "sources", "lead_ids")
 
-# Apply a cases.state snapshot only if it is newer than the one applied before (replays never win),
-# and never let the route's department overwrite one an officer assigned.
-_STATE_SCRIPT = """
-if (ctx._source.state_offset != null && ctx._source.state_offset >= params.offset) { ctx.op = 'none'; }
-else {
-  boolean assigned = false;
-  if (ctx._source.history != null) { for (h in ctx._source.history) { if (h.action == 'assign') { assigned = true; } } }
-  for (entry in params.fields.entrySet()) {
-    if (entry.getKey() == 'department' && assigned) { continue; }
-    ctx._source[entry.getKey()] = entry.getValue();
-  }
-  // The route stage knows only the case's own leads: add back what merged cases brought (with_merged).
-  if (ctx._source.merged != null) {
-    for (m in ctx._source.merged) {
-      ctx._source.report_count += m.report_count;
-      for (c in m.channels) { if (!ctx._source.channels.contains(c)) { ctx._source.channels.add(c); } }
-      for (s in m.sources) { if (!ctx._source.sources.contains(s)) { ctx._source.sources.add(s); } }
-      for (l in m.lead_ids) {
-        if (ctx._source.lead_ids.size() < params.cap && !ctx._source.lead_ids.contains(l)) { ctx._source.lead_ids.add(l); }
-      }
-    }
-  }
-  ctx._source.state_offset = params.offset;
-}
-""".strip()
-
 
 def lead_actions(lead: Lead, index: str, source: bytes | None = None) -> list[dict[str, Any] | bytes]:
     """Index the lead under its id. ``source``: the message's own JSON of this lead, sent as is
@@ -50,14 +25,42 @@ def lead_actions(lead: Lead, index: str, source: bytes | None = None) -> list[di
     return [{"index": {"_index": index, "_id": lead.lead_id}}, body]
 
 
-def case_state_actions(case: Case, offset: int, index: str) -> list[dict[str, Any]]:
-    """A state snapshot from Kafka ``offset``: upserted so that the newest offset wins."""
+def apply_case_state(doc: dict[str, Any] | None, case: Case, offset: int | None = None) -> dict[str, Any]:
+    """The case document after the route stage's snapshot ``case`` (from Kafka ``offset``, when there
+    is one): the one rule both sinks write by. The snapshot owns the membership fields, except that
+    an officer's assignment keeps its department; status and handling stay as events made them; what
+    merged cases brought is added back; a snapshot not newer than the one applied before changes
+    nothing (a replay never wins). Returns a new dict; ``doc`` is not changed."""
     fields = case.model_dump(mode="json", include=set(MEMBERSHIP_FIELDS))
-    first = {"case_id": case.case_id, "status": case.status.value, "state_offset": offset, **fields}
-    return [
-        {"update": {"_index": index, "_id": case.case_id, "retry_on_conflict": 5}},
-        {"script": {"source": _STATE_SCRIPT, "lang": "painless", "params": {"offset": offset, "fields": fields, "cap": LEAD_IDS_CAP}}, "upsert": first},
-    ]
+    stamp = {} if offset is None else {"state_offset": offset}
+    if doc is None:
+        return {"case_id": case.case_id, "status": case.status.value, **stamp, **fields}
+    applied = doc.get("state_offset")
+    if offset is not None and applied is not None and applied >= offset:
+        return dict(doc)
+    assigned = any(entry.get("action") == "assign" for entry in doc.get("history") or [])
+    result = {**doc, **{k: v for k, v in fields.items() if not (k == "department" and assigned)}}
+    # The route stage knows only the case's own leads: add back what merged cases brought.
+    result.update(with_merged(fields, [MergedCase.model_validate(m) for m in doc.get("merged") or []]))
+    return {**result, **stamp}
+
+
+def case_state_actions(
+    case: Case, offset: int, index: str, found: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Bulk action for a state snapshot, given the engine's ``found`` document (a get/mget hit with
+    _source, _seq_no and _primary_term; None when it had none)."""
+    return guarded_case_action(index, case.case_id, apply_case_state(found and found["_source"], case, offset), found)
+
+
+def guarded_case_action(index: str, case_id: str, doc: dict[str, Any], found: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Write ``doc`` over the ``found`` version only (guarded by its sequence number), or create it
+    when there was none: a concurrent change makes the item a 409, and the caller reads it again.
+    Optimistic concurrency instead of an update script: Elasticsearch here lacks painless (DESIGN §8)."""
+    if found is None:
+        return [{"create": {"_index": index, "_id": case_id}}, doc]
+    meta = {"_index": index, "_id": case_id, "if_seq_no": found["_seq_no"], "if_primary_term": found["_primary_term"]}
+    return [{"index": meta}, doc]
 
 
 def case_handling_doc(case: Case, *, membership: bool = False) -> dict[str, Any]:

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from enrichers.dedup import MemoryDedupState, Sketch
-from schemas.cases import Action, Case, CaseEvent, MergedCase, Status
+from schemas.cases import Action, Case, CaseEvent, Status
 from schemas.dead_letters import DeadLetter
 from schemas.leads import Lead
 from schemas.private_files import private_file
-from schemas.status_machine import apply_event, apply_merge, with_merged
-from sinks.documents import MEMBERSHIP_FIELDS, case_handling_doc
+from schemas.status_machine import apply_event, apply_merge
+from sinks.documents import apply_case_state, case_handling_doc
 from sinks.short_terms import tokens
 
 # 1: documents, trigram FTS, route state, dead letters. 2: the short-term index ({table}_short).
@@ -198,19 +198,14 @@ class EmbeddedIndex:
         _upsert(db, "cases", "case_id", CASE_COLUMNS, row,
                 (case.title, case.summary, case.resolution or "", (place.address if place else None) or ""))  # fmt: skip
 
-    def write_case_state(self, case: Case) -> None:
-        """The route stage's view of the case (membership); status and handling stay as events made them."""
-        fields = case.model_dump(mode="json", include=set(MEMBERSHIP_FIELDS))
+    def write_case_state(self, case: Case, offset: int | None = None) -> None:
+        """The route stage's view of the case (membership); status and handling stay as events made them.
+        ``offset``: the snapshot's position, when it has one (the local runner's have none)."""
         with self.transaction() as db:
             doc = self.case_document(case.case_id, db)
-            if doc is None:
-                doc = {"case_id": case.case_id, "status": case.status.value, **fields}
-            else:
-                assigned = any(entry.get("action") == "assign" for entry in doc.get("history") or [])
-                doc.update({k: v for k, v in fields.items() if not (k == "department" and assigned)})
-                # The route stage knows only the case's own leads: add back what merged cases brought.
-                doc.update(with_merged(fields, [MergedCase.model_validate(m) for m in doc.get("merged") or []]))
-            self._store_case(db, doc)
+            new = apply_case_state(doc, case, offset)
+            if new != doc:
+                self._store_case(db, new)
 
     def apply_event(self, event: CaseEvent) -> Case:
         """Raises IllegalTransition, MergeRefused (nothing is written then). One transaction, so the

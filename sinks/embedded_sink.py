@@ -1,5 +1,9 @@
 """Embedded mode's writer: the local runner's outputs into the embedded index, topic by topic, with
-the search sink's rules (a record it cannot apply becomes a dead letter; the stream goes on)."""
+the search sink's rules (a record it cannot apply becomes a dead letter; the stream goes on).
+
+A Sink (sinks/contract.py) that writes at once: every add is one SQLite transaction, durable when
+it returns, so flush() has nothing left to do (and the local runner has no positions to commit).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from schemas.dead_letters import DeadLetter
 from schemas.errors import RecordError
 from schemas.leads import Lead
 from schemas.records import Output
-from schemas.serialization import decode
+from sinks.contract import Origin, deliver
 from sinks.embedded_index import EmbeddedIndex
 
 log = logging.getLogger("leadhub.embedded")
@@ -22,24 +26,36 @@ class EmbeddedSink:
         self.written = {"leads": 0, "cases": 0, "events": 0, "dead_letters": 0}
 
     def handle(self, output: Output) -> None:
+        origin = Origin(output.topic, output.value or b"", output.key)
         try:
-            if output.topic == "leads.routed":
-                self.index.write_lead(decode(output.value, output.headers, Lead))
-                self.written["leads"] += 1
-            elif output.topic == "cases.state":
-                self.index.write_case_state(decode(output.value, output.headers, Case))
-                self.written["cases"] += 1
-            elif output.topic == "cases.events":
-                self.index.apply_event(decode(output.value, output.headers, CaseEvent))
-                self.written["events"] += 1
-            elif output.topic == "leads.dlq":
-                self.index.write_dead_letter(decode(output.value, output.headers, DeadLetter))
-                self.written["dead_letters"] += 1
-        except (RecordError, ValueError) as exc:  # undecodable, invalid, or an illegal transition
-            self._dead(output, exc)
+            deliver(self, output.topic, origin, output.headers)
+        except (RecordError, ValueError) as exc:  # a document the index cannot take
+            self._dead(origin, exc)
 
-    def _dead(self, output: Output, exc: Exception) -> None:
-        log.warning("embedded sink: %s to dead letters: %s", output.topic, exc)
-        letter = DeadLetter.of("sink", exc, output.value or b"", key=output.key, topic=output.topic)
+    def _dead(self, origin: Origin, exc: Exception) -> None:
+        log.warning("embedded sink: %s to dead letters: %s", origin.topic, exc)
+        self.add_dead_letter(origin.letter(exc))
+
+    # the Sink contract
+    def add_lead(self, lead: Lead, origin: Origin) -> None:
+        self.index.write_lead(lead)
+        self.written["leads"] += 1
+
+    def add_case_state(self, case: Case, origin: Origin) -> None:
+        self.index.write_case_state(case, origin.offset)
+        self.written["cases"] += 1
+
+    def add_case_event(self, event: CaseEvent, origin: Origin) -> None:
+        try:
+            self.index.apply_event(event)
+        except RecordError as exc:  # IllegalTransition, MergeRefused: nothing was written
+            self._dead(origin, exc)
+            return
+        self.written["events"] += 1
+
+    def add_dead_letter(self, letter: DeadLetter) -> None:
         self.index.write_dead_letter(letter)
         self.written["dead_letters"] += 1
+
+    def flush(self) -> None:
+        """Nothing to do: every add was written in its own transaction."""
