@@ -272,10 +272,10 @@ def build_replay(letter: DeadLetter, fixed: bytes | None = None, prefix: str = "
             "(dead_letters.max_payload_bytes); give the whole record with --file"
         )
     if letter.stage.startswith("ingest:") and topic == "leads.raw":
-        record = _source_record_as_lead(letter, letter.payload if fixed is None else fixed, sources)
-        if record is not None:
-            value, headers = encode(record)
-            return Replay(topic, letter.key or record.key.encode(), value, headers)
+        as_lead = _source_record_as_lead(letter, letter.payload if fixed is None else fixed, sources)
+        if as_lead is not None:
+            value, headers = encode(as_lead)
+            return Replay(topic, letter.key or as_lead.key.encode(), value, headers)
     if fixed is None:
         return Replay(topic, letter.key, letter.payload, [])
     try:

@@ -6,8 +6,8 @@ FTS syntax, so any input returns results.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import heapq
+import json
 import math
 from typing import Any
 

@@ -76,7 +76,7 @@ def report_to_raw_lead(report: FieldReport, officer: str) -> RawLead:
     labels = _LABELS["en" if report.lang == "en" else "zh"]
     body = "\n\n".join(
         f"{label}: {value}"
-        for label, value in zip(labels, (report.place, report.visited_at.isoformat(), report.tried, report.went_wrong))
+        for label, value in zip(labels, (report.place, report.visited_at.isoformat(), report.tried, report.went_wrong), strict=True)
     )
     return RawLead(
         source=INTAKE_SOURCE,

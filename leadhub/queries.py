@@ -78,7 +78,8 @@ def _searchable(term: str) -> bool:
 
 def parse_text(q: str) -> TextQuery:
     """Words and "quoted phrases" must all occur; a leading - excludes. Nothing else is syntax."""
-    must, must_not = [], []
+    must: list[str] = []
+    must_not: list[str] = []
     for match in _TERM.finditer(q.translate(_SPACES)):
         negated, phrase, word = match.group(1), match.group(2), match.group(3)
         if word is not None:

@@ -8,11 +8,12 @@ can make the engine answer with a parse error, and both stores read a query the 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from leadhub.queries import (
-    FACETS,
     ACTIVE_STATUSES,
+    FACETS,
     CountSeries,
     FacetBucket,
     Filters,
@@ -34,7 +35,7 @@ FACET_SIZE = 20
 HIT_FIELDS_EXCLUDED = {"leads": ["extra"], "cases": ["history", "feedback", "lead_ids"]}
 
 
-def _terms(field: str, values: list[Any]) -> dict[str, Any]:
+def _terms(field: str, values: Sequence[str]) -> dict[str, Any]:
     return {"terms": {field: [str(v) for v in values]}}
 
 
@@ -58,7 +59,7 @@ def _date_range(kind: Kind, since: dt.datetime | None, until: dt.datetime | None
 
 def filter_clauses(kind: Kind, filters: Filters, now: dt.datetime | None = None) -> list[dict[str, Any]]:
     clauses: list[dict[str, Any]] = []
-    plain = {
+    plain: dict[str, Sequence[str]] = {  # statuses are str enums
         "category.level1": filters.category,
         "category.level2": filters.subcategory,
         "department": filters.department,

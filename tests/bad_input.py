@@ -1175,7 +1175,7 @@ def bomb_xlsx(cell_bytes: int, external_id: str = "BOMB-1") -> bytes:
 
     def sheet(stream) -> None:
         stream.write((SHEET_START.format(dimension="A1:D2") + '<row r="1">'
-                      + "".join(_cell(f"{c}1", h) for c, h in zip("ABCD", INBOX_HEADER)) + '</row><row r="2">'
+                      + "".join(_cell(f"{c}1", h) for c, h in zip("ABCD", INBOX_HEADER, strict=True)) + '</row><row r="2">'
                       + _cell("A2", external_id) + '<c r="D2" t="inlineStr"><is><t>').encode())  # fmt: skip
         left = cell_bytes
         while left > 0:
@@ -1189,7 +1189,7 @@ def bomb_xlsx(cell_bytes: int, external_id: str = "BOMB-1") -> bytes:
 def dimension_bomb_xlsx(rows: list[list[str]]) -> bytes:
     """Few cells under the largest dimension a sheet can state, and a last row far below the others."""
     body = "".join(
-        f'<row r="{r}">' + "".join(_cell(f"{c}{r}", v) for c, v in zip("ABCD", row)) + "</row>"
+        f'<row r="{r}">' + "".join(_cell(f"{c}{r}", v) for c, v in zip("ABCD", row, strict=True)) + "</row>"
         for r, row in enumerate([INBOX_HEADER, *rows], start=1)
     )
     body += '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t></t></is></c></row>'
@@ -1235,7 +1235,7 @@ def _ids(rows: list[list[str]]) -> tuple[str, ...]:
 
 def inbox_corpus() -> list[InboxFile]:
     good = {name: inbox_rows(name.split(".")[0].upper(), 3) for name in ("a-good.csv", "g-good.xlsx", "m-good.json", "z-good.csv")}
-    json_good = [dict(zip(INBOX_HEADER, row)) for row in good["m-good.json"]]
+    json_good = [dict(zip(INBOX_HEADER, row, strict=True)) for row in good["m-good.json"]]
     long_field = inbox_rows("LONGFIELD", 3)
     long_field[1][3] = "噪" * 200_000  # > csv's 131,072-character field limit, and > max_cell_chars
     bomb_rows = inbox_rows("BOMBNEIGHBOUR", 2)

@@ -233,8 +233,9 @@ def process(settings: Settings, pipeline: EmbeddedPipeline, progress=None, now: 
     from leadhub.dlq import EmbeddedDeadLetters, reason, source_of, where
     from leadhub.embedded import EmbeddedPublisher
     from leadhub.queries import StatsRequest
+    from leadhub.runtime import ingest_state_path
 
-    store = IngestState(settings.ingest.state_db)
+    store = IngestState(ingest_state_path(settings))
     reports = []
     try:
         for source in load_sources(settings.ingest.sources):

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM_FLAGS, SCREENSHOTS, _chromium, site  # noqa: F401  (shared fixture)
+from tests.e2e import test_browser
+from tests.e2e.test_browser import CHROMIUM_FLAGS, SCREENSHOTS, _chromium
+
+# The browser tests' running site, shared as a fixture: pytest finds a fixture by the module's names.
+site = test_browser.site
 
 pytestmark = pytest.mark.integration
 

@@ -7,6 +7,7 @@ import json
 import uuid
 
 import pytest
+
 from tests.integration import api_env
 
 pytestmark = pytest.mark.integration
@@ -472,7 +473,7 @@ def test_every_status_and_action_answers_legal_or_409(client, env):
     walk = [("accept", "accepted"), ("assign", "assigned"), ("start", "in_progress"), ("resolve", "resolved"),
             ("feedback", "closed"), ("reopen", "accepted"), ("reject", "rejected")]  # fmt: skip
     status = "new"
-    for step, (next_action, next_status) in enumerate([(None, "new"), *walk]):
+    for next_action, next_status in [(None, "new"), *walk]:
         if next_action:
             body = {"action": next_action, **ACTION_BODIES[next_action]}
             assert _post(client, env, cid, body).status_code in (201, 202), (status, next_action)

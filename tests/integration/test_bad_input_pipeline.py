@@ -50,7 +50,7 @@ def test_bad_records_are_dead_letters_and_good_ones_arrive_once_on_the_real_work
         finally:
             await producer.stop()
 
-    sent = {(meta.partition, meta.offset): record for meta, record in zip(asyncio.run(produce()), records)}
+    sent = {(meta.partition, meta.offset): record for meta, record in zip(asyncio.run(produce()), records, strict=True)}
 
     bad = {where: r for where, r in sent.items() if r.expect.bad}
     good = {r.expect.lead_id: r for r in sent.values() if not r.expect.bad}
@@ -173,7 +173,7 @@ def test_an_inbox_of_bad_files_through_ingest_run_on_the_real_kafka(kafka_settin
     assert len(letter.payload) == 4096 and letter.payload_length > 600_000 and "dead_letters.max_payload_bytes" in letter.error
     long_row = inbox_rows("LONGFIELD", 3)[1]
     long_row[3] = "噪" * 200_000  # as e-longfield.csv's second row: the whole that the letter's hash names
-    whole = json.dumps(dict(zip(INBOX_HEADER, long_row)), ensure_ascii=False).encode("utf-8")
+    whole = json.dumps(dict(zip(INBOX_HEADER, long_row, strict=True)), ensure_ascii=False).encode("utf-8")
     assert letter.payload == whole[:4096] and letter.payload_length == len(whole)
     assert letter.payload_sha256 == hashlib.sha256(whole).hexdigest()
     for f in corpus:

@@ -1,7 +1,5 @@
 """The faust worker against the real Kafka: raw lead in, routed lead out; poison to DLQ; restart."""
 
-import json
-import os
 import signal
 import socket
 import subprocess
