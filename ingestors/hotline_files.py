@@ -184,7 +184,8 @@ def _xlsx_rows(data: bytes, options: HotlineFileOptions, name: str, ctx: FetchCo
                 header = [str(h).strip() if h is not None else "" for h in row]
                 _check_header(header, options, name, ctx)
                 continue
-            yield number, dict(zip(header, row))
+            # A sheet's rows need not be as wide as its header (a row ends at its last cell): not strict.
+            yield number, dict(zip(header, row, strict=False))
         if header is None:
             raise Refused("the sheet is empty: no header row")
     finally:

@@ -25,6 +25,8 @@ class Schedule:
     def next_after(self, moment: dt.datetime) -> dt.datetime:
         if self.interval is not None:
             return moment + self.interval
+        if self.cron is None:
+            raise ValueError("a schedule needs an interval or a cron expression")
         return croniter(self.cron, moment).get_next(dt.datetime)
 
 

@@ -49,7 +49,7 @@ class GenericBoardSpider(scrapy.Spider):
             self.seen.update(json.loads(Path(seen_file).read_text(encoding="utf-8")))
         self.lead_source, self.lead_channel, self.lead_timezone = source, channel, timezone
         # Next-page links that wander to another site are dropped by Scrapy's offsite filter.
-        self.allowed_domains = sorted({urlsplit(u).hostname for u in config.start_urls if urlsplit(u).hostname})
+        self.allowed_domains = sorted({host for u in config.start_urls if (host := urlsplit(u).hostname)})
         self.list_pages = 0
         self.errors: list[str] = []
 
@@ -106,7 +106,7 @@ class GenericBoardSpider(scrapy.Spider):
             record[name] = record.get(name) or value
         yield record | {
             "url": response.url, "external_id": external_id,
-            "fetched_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "fetched_at": dt.datetime.now(dt.UTC).isoformat(),
         }  # fmt: skip
 
     def list_failed(self, failure):

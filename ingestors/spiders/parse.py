@@ -112,7 +112,7 @@ def parse_list(html: str, url: str, config: SiteConfig) -> ListPage:
             link = _link(item, config.detail_link, base)
             if not link:
                 continue  # a separator row or an advert
-            fields = {name: text for name, sel in config.list_fields.items() if (text := text_of(item, sel))}
+            fields: dict[str, str] = {name: text for name, sel in config.list_fields.items() if (text := text_of(item, sel))}
             entries.append(ListEntry(link, external_id_for(link, config), fields))
         if entries:
             break
@@ -142,7 +142,7 @@ def item_to_lead(item: dict[str, Any], config: SiteConfig, *, source: str, chann
 
     Relative times count back from the item's ``fetched_at``, when the page was read.
     """
-    fetched = dt.datetime.fromisoformat(item["fetched_at"]) if item.get("fetched_at") else dt.datetime.now(dt.timezone.utc)
+    fetched = dt.datetime.fromisoformat(item["fetched_at"]) if item.get("fetched_at") else dt.datetime.now(dt.UTC)
     published = parse_board_time(item.get("published"), fetched, config.date_formats, timezone)
     extra: dict[str, Any] = {"site": config.name}
     if item.get("reply_body"):

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TYPE_CHECKING, TextIO
 
 from ingestors.spiders.parse import item_to_lead
+
+if TYPE_CHECKING:
+    from adapters.producer import CheckedProducer
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +26,7 @@ def _payload(item: dict) -> bytes:
 class KafkaPipeline:
     def __init__(self, crawler) -> None:
         self.crawler = crawler
-        self.producer = None
+        self.producer: CheckedProducer | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -67,7 +71,7 @@ class JsonLinesPipeline:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.file = None
+        self.file: TextIO | None = None
 
     @classmethod
     def from_crawler(cls, crawler):

@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     process.start()
 
     spider = crawler.spider
+    if not isinstance(spider, GenericBoardSpider):  # the crawl failed before it made its spider
+        raise RuntimeError("the crawl did not start (see the log above)")
     stats = crawler.stats.get_stats() if crawler.stats else {}
     summary = {
         "list_pages": spider.list_pages,

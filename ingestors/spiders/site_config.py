@@ -198,8 +198,8 @@ def parse_board_time(text: str | None, now: dt.datetime, formats: list[str], tz:
         amount = 0.5 if match.group(1) == "半" else int(match.group(1))
         return current - dt.timedelta(seconds=amount * _UNITS[match.group(2)])
     if match := _NAMED_DAY.search(text):
-        day = current.date() - dt.timedelta(days=_DAYS_BACK[match.group(1)])
-        return _at(day, *match.group(2, 3, 4), local)
+        hour, minute, second = match.group(2, 3, 4)
+        return _at(current.date() - dt.timedelta(days=_DAYS_BACK[match.group(1)]), hour, minute, second, local)
     if match := _ABSOLUTE.search(text):
         token = match.group(0)
         normalized = " ".join(re.sub(r"\s*[-年月/.]\s*", "-", token.replace("日", " ")).split())
@@ -207,7 +207,8 @@ def parse_board_time(text: str | None, now: dt.datetime, formats: list[str], tz:
         if found:
             return found
     if match := _CLOCK.fullmatch(text):
-        when = _at(current.date(), *match.groups(), local)
+        hour, minute, second = match.groups()
+        when = _at(current.date(), hour, minute, second, local)
         return when if when <= current + dt.timedelta(minutes=5) else when - dt.timedelta(days=1)  # late last night
     if match := _MONTH_DAY.fullmatch(text):
         month, day, hour, minute = match.groups()
