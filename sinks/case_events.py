@@ -98,6 +98,8 @@ def _apply_run(backend: SearchBackend, index: str, case_id: str, items: list[tup
                 case = apply_event(case, event)
             except RecordError as exc:
                 rejected.append(Rejected(event, exc, token))
+        if len(rejected) == len(items):
+            return rejected  # nothing applied: nothing to write (as the embedded index writes nothing)
         try:
             if found:
                 backend.update(
