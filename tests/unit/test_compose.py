@@ -203,3 +203,13 @@ def test_secrets_come_from_an_optional_env_file(compose):
     for name in LEADHUB_PROCESSES:
         assert compose["services"][name]["env_file"] == [{"path": "leadhub.env", "required": False}]
         assert not any("PASSWORD" in k or "API_KEY" in k or "KEYS" in k for k in compose["services"][name]["environment"])
+
+
+def test_the_image_copies_every_package_the_project_installs():
+    """A package missing from the image's COPY lines installs nothing and fails at the first import."""
+    import tomllib
+
+    project = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = {pattern.rstrip("*") for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = {line.split()[1] for line in (DEPLOY / "Dockerfile").read_text().splitlines() if line.startswith("COPY ")}
+    assert packages <= copied, f"not copied into the image: {sorted(packages - copied)}"
