@@ -17,7 +17,7 @@ class Backoff:
     base_s: float = 0.2
     cap_s: float = 15.0
 
-    def delay(self, attempt: int, rng: random.Random = random._inst) -> float:  # type: ignore[attr-defined]
+    def delay(self, attempt: int, rng: random.Random = random._inst) -> float:
         return rng.uniform(0, min(self.cap_s, self.base_s * 2**attempt))
 
 

@@ -39,6 +39,7 @@ class Origin:
     offset: int | None = None  # a cases.state snapshot's offset guards against older snapshots
 
     def letter(self, error: BaseException, **details: Any) -> DeadLetter:
+        """This record as a dead letter: its original bytes, where it was read, and why."""
         return DeadLetter.of(
             STAGE, error, self.value, key=self.key, topic=self.topic,
             partition=self.partition, offset=self.offset, details=details,
@@ -50,7 +51,8 @@ class Sink(Protocol):
     added so far is written, or dead-lettered with its reason and original bytes. It raises if it
     could not (the caller then commits nothing of it), and StoppedWhileRetrying on a stop."""
 
-    def add_lead(self, lead: Lead, origin: Origin) -> None: ...
+    def add_lead(self, lead: Lead, origin: Origin) -> None:
+        """A lead document, under its id (the same lead again is the same document)."""
 
     def add_case_state(self, case: Case, origin: Origin) -> None:
         """The route stage's snapshot of a case's membership (see documents.apply_case_state)."""
@@ -58,9 +60,11 @@ class Sink(Protocol):
     def add_case_event(self, event: CaseEvent, origin: Origin) -> None:
         """Handling, through the status machine; an illegal event becomes a dead letter."""
 
-    def add_dead_letter(self, letter: DeadLetter) -> None: ...
+    def add_dead_letter(self, letter: DeadLetter) -> None:
+        """A record that failed before it reached the sink (or in another stage), kept with its reason."""
 
-    def flush(self) -> None: ...
+    def flush(self) -> None:
+        """Return once everything added is written or dead-lettered; raise if it could not be."""
 
 
 def deliver(sink: Sink, topic: str, origin: Origin, headers: Any = None) -> None:

@@ -123,9 +123,8 @@ class SearchWriter:
                 letters.append(self._refused_letter(origin, item))
                 refused_records += 1
         for rejected in apply_case_events(self.backend, self.cases_index, batch.events):
-            origin = rejected.token
-            assert isinstance(origin, Origin)
-            letters.append(origin.letter(rejected.error))
+            assert isinstance(rejected.token, Origin)
+            letters.append(rejected.token.letter(rejected.error))
         for letter in letters:
             value, headers = encode(letter)
             self.letters.send("leads.dlq", value, letter.key, headers)
@@ -144,11 +143,11 @@ class SearchWriter:
         parts: list[list[Part]] = []
         for case_id, snapshots in by_case.items():
             hit = found.get(case_id)
-            before = hit["_source"] if hit else None
+            before: dict[str, Any] | None = hit["_source"] if hit else None
             doc = before
             for case, origin in snapshots:
                 doc = apply_case_state(doc, case, origin.offset)
-            if doc == before:
+            if doc is None or doc == before:  # (never None: there is a snapshot)
                 continue
             ids.append(case_id)
             parts.append(list(guarded_case_action(self.cases_index, case_id, doc, hit)))
