@@ -12,6 +12,7 @@ Pure: no imports of ours, so every layer (settings, ingestors, sinks, the CLI) c
 from __future__ import annotations
 
 import re
+from typing import Any, overload
 
 REDACTED = "**********"  # what pydantic prints for a SecretStr: one look for every hidden value
 
@@ -62,8 +63,16 @@ def _hide_value(match: re.Match[str]) -> str:
     return f"{match['pre']}{REDACTED}{tail}"
 
 
+@overload
+def redact_data(data: dict[str, Any]) -> dict[str, Any]: ...
+
+
+@overload
+def redact_data(data: object) -> object: ...
+
+
 def redact_data(data: object) -> object:
-    """Every string inside plain data (dicts, lists) passed through `redact`."""
+    """Every string inside plain data (dicts, lists) passed through `redact`; a dict stays a dict."""
     if isinstance(data, str):
         return redact(data)
     if isinstance(data, dict):
