@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from math import comb
 
 from benchmarks.common import print_table, write_json
-from benchmarks.repost_set import KINDS, build
+from benchmarks.repost_set import REPOST_KINDS, build
 from enrichers.dedup import DedupConfig, Deduplicator, MemoryDedupState
 
 
@@ -77,7 +77,7 @@ def main() -> None:
         if it.kind == "original":
             by_group[it.group].add(predicted[it.id])
     kind_rows = []
-    for kind in KINDS:
+    for kind in REPOST_KINDS:
         mine = [it for it in items if it.kind == kind]
         joined = sum(1 for it in mine if predicted[it.id] in by_group[it.group])
         kind_rows.append({"kind": kind, "reposts": len(mine), "joined_its_case": joined, "share": joined / len(mine) if mine else 0.0})

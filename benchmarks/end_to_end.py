@@ -41,7 +41,7 @@ from opensearchpy import helpers
 from adapters.kafka_clients import kafka_python_options
 from adapters.search_backend import SearchBackend
 from benchmarks.common import RESULTS, delete_topics, print_table, read_csv, write_json
-from benchmarks.repost_set import KINDS, _variant
+from benchmarks.repost_set import REPOST_KINDS, _variant
 from leadhub.cli import main as leadhub
 from leadhub.settings import build_settings, parse_overrides
 from schemas.leads import RawLead
@@ -67,7 +67,7 @@ def make_leads(n: int, run: str, texts: list[tuple[str, str]], seed: int = 11) -
     for i in range(n):
         j = i % len(texts)
         title, text = texts[j]
-        kind = "original" if i < len(texts) else rng.choice(KINDS)
+        kind = "original" if i < len(texts) else rng.choice(REPOST_KINDS)
         if kind != "original":
             title, text = _variant(kind, title, text, rng)
         source, channel = CHANNEL_OF[kind]

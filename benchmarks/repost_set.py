@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from benchmarks.common import read_csv
 from enrichers.text import content_key
 
-KINDS = ("hotline", "prefix", "preview", "edit", "summary")
+REPOST_KINDS = ("hotline", "prefix", "preview", "edit", "summary")
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Item:
     source: str
     published_at: dt.datetime | None
     group: str
-    kind: str  # original | one of KINDS
+    kind: str  # original | one of REPOST_KINDS
 
 
 def parse_board_time(value: str) -> dt.datetime | None:
@@ -125,7 +125,7 @@ def build(originals: int = 4326, reposts: int = 2000, seed: int = 7) -> list[Ite
     eligible = [it for it in items if len(it.text) >= 80]
     for n in range(reposts):
         base = rng.choice(eligible)
-        kind = KINDS[n % len(KINDS)]
+        kind = REPOST_KINDS[n % len(REPOST_KINDS)]
         title, text = _variant(kind, base.title, base.text, rng)
         when = base.published_at + dt.timedelta(hours=rng.uniform(1, 120)) if base.published_at else None
         items.append(Item(f"r{n}", title, text, f"{kind}-channel", when, base.group, kind))

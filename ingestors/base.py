@@ -110,14 +110,14 @@ class SourceKind(ABC):
 
 ENTRY_POINT_GROUP = "leadhub.source_kinds"
 
-KINDS: dict[str, type[SourceKind]] = {}
+SOURCE_KINDS: dict[str, type[SourceKind]] = {}
 
 
 def register(cls: type[SourceKind]) -> type[SourceKind]:
     """Add a kind under its ``kind`` name; a second, different class under one name is an error."""
-    if cls.kind in KINDS and KINDS[cls.kind] is not cls:
+    if cls.kind in SOURCE_KINDS and SOURCE_KINDS[cls.kind] is not cls:
         raise ValueError(f"source kind {cls.kind!r} is registered twice")
-    KINDS[cls.kind] = cls
+    SOURCE_KINDS[cls.kind] = cls
     return cls
 
 
@@ -126,11 +126,11 @@ def load_kinds(entry_points: Iterable[EntryPoint] | None = None) -> dict[str, ty
     own). A kind that cannot be loaded is a start-up error naming it: a typo in a plug-in must not
     turn into "unknown kind" for the sources that use it."""
     if entry_points is None:
-        if KINDS:
-            return KINDS
+        if SOURCE_KINDS:
+            return SOURCE_KINDS
         entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
     found = list(entry_points)
-    if not found and not KINDS:
+    if not found and not SOURCE_KINDS:
         raise ConfigError(
             f"no source kinds are installed (no {ENTRY_POINT_GROUP} entry points)",
             hint="install leadhub into this Python: pip install -e . (or pip install leadhub)",
@@ -151,4 +151,4 @@ def load_kinds(entry_points: Iterable[EntryPoint] | None = None) -> dict[str, ty
             register(cls)
         except ValueError as exc:
             raise ConfigError(f"{where}: {exc}", hint="two installed plug-ins declare the same kind; uninstall one") from None
-    return KINDS
+    return SOURCE_KINDS

@@ -9,7 +9,7 @@ from adapters.search_backend import SearchBackend
 from leadhub.settings import SearchSettings
 from schemas.errors import StartupError
 from schemas.index_templates import (
-    KINDS,
+    INDEX_KINDS,
     MAPPING_VERSION,
     alias_name,
     incompatibilities,
@@ -40,7 +40,7 @@ class IndexOutcome:
 def init_indices(backend: SearchBackend, settings: SearchSettings, *, migrate: bool = False) -> list[IndexOutcome]:
     outcomes = []
     cjk_bigram = backend.has_token_filter("cjk_bigram")  # the analyzer the engine can run (schemas.index_templates)
-    for kind in KINDS:
+    for kind in INDEX_KINDS:
         template = index_template(
             settings.index_prefix, kind, shards=settings.number_of_shards, replicas=settings.number_of_replicas,
             refresh_interval=settings.refresh_interval, cjk_bigram=cjk_bigram,

@@ -12,7 +12,7 @@ from typing import Any
 
 MAPPING_VERSION = 4  # 3: official replies on leads; merged cases and merge/split details in case history
 # 4: text fields analyzed with leadhub_text (the built-in cjk analyzer found no single character)
-KINDS = ("leads", "cases")
+INDEX_KINDS = ("leads", "cases")
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}

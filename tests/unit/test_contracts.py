@@ -1,9 +1,9 @@
 """Topic specs, index templates and the generated schema files, without services."""
 
-from schemas.export import stale_files
-from schemas.index_templates import KINDS, MAPPING_VERSION, incompatibilities, index_template, mappings
-from schemas.topics import TOPICS, topic_specs
 from leadhub.topics_admin import differences
+from schemas.export import stale_files
+from schemas.index_templates import INDEX_KINDS, MAPPING_VERSION, incompatibilities, index_template, mappings
+from schemas.topics import TOPICS, topic_specs
 
 
 def test_generated_schema_files_are_current():
@@ -38,7 +38,7 @@ def test_templates_use_cjk_keywords_dates_geo_and_nested_history():
 
 
 def test_a_mapping_fits_itself_and_differences_are_named():
-    for kind in KINDS:
+    for kind in INDEX_KINDS:
         assert incompatibilities(mappings(kind), mappings(kind)) == []
     live = mappings("leads")
     live["properties"]["priority"] = {"type": "keyword"}

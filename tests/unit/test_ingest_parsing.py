@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from ingestors.base import (
-    KINDS,
+    SOURCE_KINDS,
     FetchContext,
     KindOptions,
     Problem,
@@ -102,14 +102,14 @@ def test_hotline_xlsx_and_json():
 # The contract every registered kind meets: new kinds get these tests for free.
 @pytest.mark.parametrize("kind", sorted(load_kinds()))
 def test_kind_contract(kind):
-    cls = KINDS[kind]
+    cls = SOURCE_KINDS[kind]
     assert issubclass(cls, SourceKind) and issubclass(cls.Options, KindOptions) and cls.kind == kind
     with pytest.raises(ValidationError, match="Extra inputs"):
         cls.Options.model_validate({"no_such_option": 1})
 
 
 def test_kinds_are_unique():
-    assert len(set(KINDS)) == len(KINDS) == len({id(c) for c in KINDS.values()})
+    assert len(set(SOURCE_KINDS)) == len(SOURCE_KINDS) == len({id(c) for c in SOURCE_KINDS.values()})
 
 
 def test_sources_yaml_is_validated_at_start(tmp_path):

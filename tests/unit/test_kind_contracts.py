@@ -20,9 +20,9 @@ from schemas.leads import RawLead
 from schemas.serialization import decode
 from tests.local_http import serve
 
-KINDS = sorted(load_kinds())
-SAMPLES = {kind: load_kinds()[kind].contract_sample() for kind in KINDS}
-SERVED = [k for k in KINDS if SAMPLES[k].served]
+SOURCE_KINDS = sorted(load_kinds())
+SAMPLES = {kind: load_kinds()[kind].contract_sample() for kind in SOURCE_KINDS}
+SERVED = [k for k in SOURCE_KINDS if SAMPLES[k].served]
 GUARDED = [k for k in SERVED if "allow_private_network" in load_kinds()[k].Options.model_fields]
 VIA_CLIENTS = [k for k in SERVED if SAMPLES[k].uses_http_clients]
 PUBLIC = "http://93.184.215.14"  # a literal public address: allowed by the guard, answered by a MockTransport
@@ -123,7 +123,7 @@ def source_for(kind, tmp_path, served, **changes):
     return Source(kind, tmp_path, base_url, **changes), hits
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", SOURCE_KINDS)
 def test_fetch_delivers_valid_leads_and_the_next_run_fetches_nothing_again(kind, tmp_path, served):
     source, hits = source_for(kind, tmp_path, served)
     report, outlet = source.run()
@@ -138,7 +138,7 @@ def test_fetch_delivers_valid_leads_and_the_next_run_fetches_nothing_again(kind,
     assert again.fetched == 0 and outlet.leads() == [], "the kind's state and acknowledge did not stop a refetch"
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", SOURCE_KINDS)
 def test_a_run_whose_delivery_fails_leaves_the_state_so_the_next_run_delivers_it_all(kind, tmp_path, served):
     source, _ = source_for(kind, tmp_path, served)
     with pytest.raises(RetryableError):

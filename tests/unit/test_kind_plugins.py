@@ -12,7 +12,7 @@ from schemas.errors import ConfigError
 
 @pytest.fixture
 def no_kinds(monkeypatch):
-    monkeypatch.setattr(base, "KINDS", {})
+    monkeypatch.setattr(base, "SOURCE_KINDS", {})
 
 
 def entry(name, value):
