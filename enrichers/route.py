@@ -55,7 +55,7 @@ class RouteOutput:
 
 
 @dataclass
-class Router:
+class CaseRouter:
     categorizer: Categorizer
     gazetteer: Gazetteer
     dedup: Deduplicator

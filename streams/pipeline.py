@@ -6,7 +6,7 @@ from enrichers.categorize import Categorizer
 from enrichers.classifier import ModelFileError, TextClassifier
 from enrichers.dedup import DedupConfig, Deduplicator, DedupState
 from enrichers.places import DEFAULT_GAZETTEER, GazetteerError, load_gazetteer
-from enrichers.route import CaseBook, CaseStatusView, Router
+from enrichers.route import CaseBook, CaseRouter, CaseStatusView
 from enrichers.taxonomy import DEFAULT_TAXONOMY, TaxonomyError, load_taxonomy
 from schemas.errors import ConfigError
 from streams.settings import RoutingSettings
@@ -21,12 +21,12 @@ def build_categorizer(routing: RoutingSettings) -> Categorizer:
     return Categorizer(taxonomy, model, triage_threshold=routing.triage_threshold)
 
 
-def build_router(routing: RoutingSettings, dedup_state: DedupState, cases: CaseBook, statuses: CaseStatusView) -> Router:
+def build_router(routing: RoutingSettings, dedup_state: DedupState, cases: CaseBook, statuses: CaseStatusView) -> CaseRouter:
     try:
         gazetteer = load_gazetteer(routing.gazetteer or DEFAULT_GAZETTEER)
     except GazetteerError as exc:
         raise ConfigError(str(exc), hint="fix routing.gazetteer") from None
-    return Router(
+    return CaseRouter(
         categorizer=build_categorizer(routing),
         gazetteer=gazetteer,
         dedup=Deduplicator(dedup_state, DedupConfig(window_days=routing.dedup_window_days)),

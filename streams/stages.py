@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from enrichers.categorize import CategoryResult
 from enrichers.normalize import UnusableLead, normalize_lead
-from enrichers.route import Router
+from enrichers.route import CaseRouter
 from schemas.cases import Case, CaseEvent
 from schemas.errors import RecordError
 from schemas.leads import Lead, RawLead
@@ -66,7 +66,7 @@ class RouteStage:
 
     name = "route"
 
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: CaseRouter) -> None:
         self.router = router
 
     def handle(self, record: Record) -> list[Output]:
