@@ -31,10 +31,10 @@ from opensearchpy import helpers
 
 from adapters.search_backend import SearchBackend
 from benchmarks.common import print_table, write_json
-from leadhub.embedded_store import EmbeddedStore
 from leadhub.index_admin import init_indices
 from leadhub.queries import Filters, SearchRequest, Sort, TextLimits, text_problem
-from leadhub.read_store import EngineStore
+from leadhub.readers.embedded import EmbeddedStore
+from leadhub.readers.engine import EngineStore
 from leadhub.settings import build_settings, parse_overrides
 from schemas.leads import Lead
 from sinks.embedded_index import FTS_COLUMNS, LEAD_COLUMNS, EmbeddedIndex

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from adapters.producer import CheckedProducer
 from adapters.search_backend import SearchBackend, SearchRequestError
-from leadhub.read_store import ReadStore
+from leadhub.readers.contract import ReadStore
 from leadhub.settings import KafkaSettings
 from schemas.cases import Action, Case, CaseEvent
 from schemas.errors import LeadhubError

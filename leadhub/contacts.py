@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from leadhub.access import Permission, Principal, redact_lead
-from leadhub.read_store import ReadStore
+from leadhub.readers.contract import ReadStore
 
 
 def case_departments(store: ReadStore, case_ids: set[str]) -> dict[str, str | None]:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from enrichers.dedup import DedupConfig
-from leadhub.embedded_store import EmbeddedStore
+from leadhub.readers.embedded import EmbeddedStore
 from leadhub.settings import Settings
 from schemas.cases import CaseEvent
 from schemas.errors import ConfigError, StartupError

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ingestors.scheduler import ClosableOutlet, run_in_background, schedule_sources
 from leadhub.case_actions import Publisher
-from leadhub.read_store import ReadStore
+from leadhub.readers.contract import ReadStore
 from leadhub.settings import Settings
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class ClusterRuntime:
     @cached_property
     def store(self) -> ReadStore:
         from adapters.search_backend import SearchBackend
-        from leadhub.read_store import EngineStore
+        from leadhub.readers.engine import EngineStore
 
         self._backend = SearchBackend.from_settings(self._settings.search)
         return EngineStore(self._backend, self._settings.search.index_prefix)
@@ -120,7 +120,7 @@ class EmbeddedRuntime:
     @cached_property
     def store(self) -> ReadStore:
         if self._index is not None and "pipeline" not in self.__dict__:
-            from leadhub.embedded_store import EmbeddedStore
+            from leadhub.readers.embedded import EmbeddedStore
 
             return EmbeddedStore(self._index)
         return self.pipeline.store

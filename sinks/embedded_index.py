@@ -7,6 +7,8 @@ survives restarts.
 Writes follow the search sink's rules: documents keyed by lead/case id (a replay changes nothing),
 case membership from the route stage never overwrites an officer's assignment, case events go
 through the status machine and an illegal one becomes a dead letter.
+
+This module is the file's schema and its write side; searches over it are leadhub/readers/embedded.py.
 """
 
 from __future__ import annotations

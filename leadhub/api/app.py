@@ -19,7 +19,7 @@ from leadhub.api import open311_routes, v1, web
 from leadhub.api.auth import identify
 from leadhub.api.context import ApiContext
 from leadhub.api.guards import BodyLimit, SecurityHeaders, validation_errors
-from leadhub.read_store import StoreQueryError
+from leadhub.readers.contract import StoreQueryError
 from schemas.errors import RetryableError
 
 STATIC = Path(__file__).parent / "static"

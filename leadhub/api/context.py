@@ -13,7 +13,7 @@ from leadhub.access import KeyRing
 from leadhub.api.sessions import SessionManager
 from leadhub.api.settings import ApiSettings
 from leadhub.case_actions import Publisher
-from leadhub.read_store import ReadStore
+from leadhub.readers.contract import ReadStore
 from leadhub.runtime import open_runtime
 from leadhub.settings import Settings
 from schemas.errors import ConfigError

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from leadhub.case_actions import Publisher, act, ledger_for
-from leadhub.read_store import ReadStore
+from leadhub.readers.contract import ReadStore
 from schemas.cases import Action, CaseEvent
 from schemas.errors import StartupError
 from schemas.leads import lead_id_for

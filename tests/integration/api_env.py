@@ -24,7 +24,7 @@ from leadhub.access import KeyRing, key_digest
 from leadhub.api.context import ApiContext, build_context
 from leadhub.case_actions import KafkaPublisher
 from leadhub.cli import main
-from leadhub.read_store import EngineStore
+from leadhub.readers.engine import EngineStore
 from leadhub.settings import ApiKeySpec, Settings, build_settings, parse_overrides
 from schemas.leads import RawLead
 from schemas.serialization import decode, encode

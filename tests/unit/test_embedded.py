@@ -14,8 +14,8 @@ import pytest
 
 from leadhub.cli import main
 from leadhub.embedded import EmbeddedPipeline, EmbeddedPublisher
-from leadhub.embedded_store import TextQuery, count_series, parse_text
 from leadhub.queries import Interval, SearchRequest
+from leadhub.readers.embedded import TextQuery, count_series, parse_text
 from leadhub.settings import build_settings, parse_overrides
 from schemas.cases import CaseEvent
 from schemas.leads import RawLead

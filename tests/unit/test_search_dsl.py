@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from leadhub import search_dsl
-from leadhub.embedded_store import build_where
 from leadhub.queries import (
     Filters,
     SearchRequest,
@@ -18,6 +17,7 @@ from leadhub.queries import (
     resolve_places,
     text_problem,
 )
+from leadhub.readers.embedded import build_where
 
 LIMITS = TextLimits(max_terms=4, max_exclusions=2)
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadhub.embedded_store import EmbeddedStore
 from leadhub.queries import SearchRequest, parse_text
+from leadhub.readers.embedded import EmbeddedStore
 from schemas.leads import Lead
 from sinks.embedded_index import (
     FTS_COLUMNS,

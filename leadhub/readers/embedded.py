@@ -1,6 +1,7 @@
-"""The read side over the embedded index: the same SearchRequest / StatsRequest as the search engine
-answers, in SQL. User text becomes bound parameters only (FTS5 phrases and tokens), never SQL or
-FTS syntax, so any input returns results.
+"""The embedded index's reader (the ReadStore protocol, contract.py): the same SearchRequest /
+StatsRequest as the search engine answers, in SQL, over the file sinks/embedded_index.py writes.
+User text becomes bound parameters only (FTS5 phrases and tokens), never SQL or FTS syntax, so any
+input returns results.
 """
 
 from __future__ import annotations

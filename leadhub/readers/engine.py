@@ -1,13 +1,12 @@
-"""The read side the CLI, API and web pages use: one narrow interface, one class per kind of store.
-
-``EngineStore`` answers from OpenSearch / Elasticsearch through the search adapter; the embedded
-SQLite index implements the same protocol, so every reader works on both.
+"""The search engine's reader: ``EngineStore`` answers the ReadStore protocol (contract.py) from
+OpenSearch / Elasticsearch through the search adapter. The engine's write side is
+sinks/search_writer.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol
+from typing import Any
 
 from adapters.search_backend import NotFound, SearchBackend, SearchRequestError
 from leadhub import search_dsl
@@ -20,20 +19,8 @@ from leadhub.queries import (
     StatsRequest,
     funnel,
 )
+from leadhub.readers.contract import StoreQueryError
 from schemas.index_templates import alias_name
-
-
-class StoreQueryError(SearchRequestError):
-    """The store refused a request that validation let through (a bug or an odd index): 400, not 500."""
-
-
-class ReadStore(Protocol):
-    def search(self, request: SearchRequest) -> SearchPage: ...
-    def get(self, kind: Kind, doc_id: str) -> dict[str, Any] | None: ...
-    def stats(self, request: StatsRequest) -> Stats: ...
-    def ping(self) -> str:
-        """A short description of the store; raises SearchUnavailable when it cannot answer."""
-        ...
 
 
 class EngineStore:
