@@ -18,3 +18,15 @@ def clean_env(monkeypatch, tmp_path):
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return build_settings()
+
+
+@pytest.fixture(scope="module")
+def client(env):
+    """The API suites' client (tests/api_suite.py, tests/api_security_suite.py) on the leadhub that
+    `env` runs: OpenSearch in tests/integration/conftest.py, embedded in tests/unit/conftest.py."""
+    from fastapi.testclient import TestClient
+
+    from leadhub.api.app import create_app
+
+    with TestClient(create_app(env.context)) as test_client:
+        yield test_client

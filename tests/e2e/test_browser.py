@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from leadhub.api.app import create_app
-from tests.integration import api_env
+from tests import api_env
 
 pytestmark = pytest.mark.integration
 

@@ -92,28 +92,15 @@ def unique():
     return uuid.uuid4().hex[:10]
 
 
-# --- the API suites (test_api, test_api_security): one running leadhub per store, the same seed and one
-# key per role, and a client for it; parity between the stores is checked the same way in both suites.
+# --- the API suites (tests/api_suite.py, tests/api_security_suite.py) on OpenSearch: fresh topics and
+# indices, the seed through Kafka and the search sink, one key per role. Their embedded half runs in
+# tests/unit (tests/unit/conftest.py gives it its `env`); the `client` is in tests/conftest.py.
 
 
-@pytest.fixture(scope="module", params=["opensearch", "embedded"])
-def env(request, settings, tmp_path_factory):
-    from tests.integration import api_env
+@pytest.fixture(scope="module", params=["opensearch"])
+def env(settings, kafka_settings, search):
+    from tests import api_env
 
-    if request.param == "embedded":
-        environment = api_env.start_embedded(tmp_path_factory.mktemp("embedded"))
-    else:
-        request.getfixturevalue("kafka_settings"), request.getfixturevalue("search")
-        environment = api_env.start(settings.search.url)
+    environment = api_env.start(settings.search.url)
     yield environment
     environment.close()
-
-
-@pytest.fixture(scope="module")
-def client(env):
-    from fastapi.testclient import TestClient
-
-    from leadhub.api.app import create_app
-
-    with TestClient(create_app(env.context)) as test_client:
-        yield test_client
