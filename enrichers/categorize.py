@@ -19,6 +19,8 @@ from enrichers.taxonomy import Taxonomy
 
 TITLE_WEIGHT = 2.0
 PATTERN_SCORE = 2.0
+# Triage threshold of rules alone, and of a model file that records none.
+RULES_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,14 @@ class Categorizer:
         taxonomy: Taxonomy,
         model: TextClassifier | None = None,
         *,
-        triage_threshold: float = 0.5,
+        triage_threshold: float | None = None,
     ) -> None:
         self.taxonomy = taxonomy
         self.model = model
+        # Unset: the threshold the model chose on its validation rows (its card says which), else 0.5.
+        if triage_threshold is None:
+            chosen = getattr(model, "triage_threshold", None)  # a stand-in model may not record one
+            triage_threshold = chosen if chosen is not None else RULES_THRESHOLD
         self.triage_threshold = triage_threshold
         self._keywords = KeywordIndex(
             (keyword, index) for index, sub in enumerate(taxonomy.subcategories) for keyword in sub.keywords

@@ -15,8 +15,15 @@ class RoutingSettings(Section):
 
     taxonomy: Path | None = Field(None, description="Taxonomy YAML; default: the bundled one.")
     gazetteer: Path | None = Field(None, description="Gazetteer YAML; default: the bundled Yiwu one.")
-    model: Path | None = Field(None, description="A classifier from `leadhub model train`; rules only when unset.")
-    triage_threshold: float = Field(0.5, ge=0, le=1, description="Below this confidence a lead needs triage.")
+    model: Literal["default", "none"] | Path | None = Field(
+        "default",
+        description="The category classifier: `default` the package's default model (rules only while it is not built),"
+        " `none` (or null) rules only, or a file from `leadhub model train`.",
+    )
+    triage_threshold: float | None = Field(
+        None, ge=0, le=1,
+        description="Below this confidence a lead needs triage; unset: the model's own, chosen on validation (its card), 0.5 for rules only.",
+    )  # fmt: skip
     source_timezone: str = Field("Asia/Shanghai", description="How naive times from sources are read.")
     dedup_window_days: float = Field(30.0, gt=0)
     case_due_days: float = Field(5.0, gt=0, description="A new case is due this long after its first report.")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
-from typing import Optional
+from typing import Any
 
 import typer
 
+from enrichers.calibration import TARGET_PRECISION
 from enrichers.classifier import train as train_classifier
 from enrichers.dedup import DedupConfig, Deduplicator, MemoryDedupState
+from enrichers.model_card import build_card, card_path, file_sha256, read_card, render, write_card
+from enrichers.models import DEFAULT_CARD, DEFAULT_DIR
 from leadhub.commands.file_args import check_readable
 from leadhub.commands.jsonl import ENCODINGS, read_jsonl, write_jsonl
 from schemas.errors import ConfigError
@@ -20,7 +24,7 @@ INPUT_HELP = "JSONL file to read ('-' or nothing: standard input)."
 ENCODING_HELP = "Input encoding: auto (UTF-8, else GB18030, line by line), utf-8 or gb18030. A BOM is ignored."
 
 
-def _input(input: Optional[Path], encoding: str) -> Optional[Path]:
+def _input(input: Path | None, encoding: str) -> Path | None:
     """Check the command's input before any work: the file, and the encoding's name."""
     if encoding not in ENCODINGS:
         raise ConfigError(f"unknown --encoding {encoding!r}; use one of {', '.join(ENCODINGS)}")
@@ -44,8 +48,11 @@ def _report(errors: int, total: int) -> None:
 
 def categorize(
     ctx: typer.Context,
-    input: Optional[Path] = typer.Argument(None, help=INPUT_HELP, readable=False),
-    model: Optional[Path] = typer.Option(None, "--model", readable=False, help="A model file from `leadhub model train` (default: routing.model)."),
+    input: Path | None = typer.Argument(None, help=INPUT_HELP, readable=False),
+    model: Path | None = typer.Option(
+        None, "--model", readable=False,
+        help="A model file from `leadhub model train`, `default` (the package's) or `none` (rules only); default: routing.model.",
+    ),  # fmt: skip
     encoding: str = typer.Option("auto", "--encoding", help=ENCODING_HELP),
 ) -> None:
     """Categorize JSONL leads offline: each {"id","title","text"} line gets category, subcategory,
@@ -53,15 +60,17 @@ def categorize(
     input = _input(input, encoding)
     routing = ctx.obj.settings.routing
     if model is not None:
-        check_readable(model, "--model", streams=False)
-        routing = routing.model_copy(update={"model": model})
+        named = str(model) if str(model) in ("default", "none") else None
+        if named is None:
+            check_readable(model, "--model", streams=False)
+        routing = routing.model_copy(update={"model": named or model})
     categorizer = build_categorizer(routing)
     batch: list[dict] = []
     errors = total = 0
 
     def flush() -> None:
         results = categorizer.categorize_many([(_text(o.get("title")), _text(o.get("text"))) for o in batch])
-        for obj, result in zip(batch, results):
+        for obj, result in zip(batch, results, strict=True):
             write_jsonl(obj | result.as_fields())
         batch.clear()
 
@@ -80,7 +89,7 @@ def categorize(
 
 def dedup(
     ctx: typer.Context,
-    input: Optional[Path] = typer.Argument(None, help=INPUT_HELP, readable=False),
+    input: Path | None = typer.Argument(None, help=INPUT_HELP, readable=False),
     encoding: str = typer.Option("auto", "--encoding", help=ENCODING_HELP),
 ) -> None:
     """Group JSONL leads into cases offline: each {"id","title","text","source","published_at"} line
@@ -89,8 +98,9 @@ def dedup(
     routing = ctx.obj.settings.routing
     deduplicator = Deduplicator(MemoryDedupState(), DedupConfig(window_days=routing.dedup_window_days))
     errors = total = 0
-    for number, item in read_jsonl(input, ("id", "text"), encoding):
+    for number, read in read_jsonl(input, ("id", "text"), encoding):
         total += 1
+        item: dict[str, Any] | Exception = read
         if not isinstance(item, Exception):
             try:
                 when = parse_local_time(item.get("published_at"), DEFAULT_DATE_FORMATS, routing.source_timezone)
@@ -105,7 +115,7 @@ def dedup(
     _report(errors, total)
 
 
-model_app = typer.Typer(help="Train the category classifier.", no_args_is_help=True)
+model_app = typer.Typer(help="Train the category classifier, build the default one, show a model's card.", no_args_is_help=True)
 
 
 @model_app.command("train")
@@ -114,12 +124,18 @@ def model_train(
     text_col: str = typer.Option(..., "--text-col", help="Text column; several joined with commas, e.g. title,text."),
     label_col: str = typer.Option(..., "--label-col", help="Label column."),
     out: Path = typer.Option(..., "--out", help="Where to write the model file."),
-    extra_data: Optional[Path] = typer.Option(None, "--extra-data", readable=False, help="A second CSV that only joins training."),
-    extra_text_col: Optional[str] = typer.Option(None, "--extra-text-col", help="Text column(s) of --extra-data."),
+    extra_data: Path | None = typer.Option(None, "--extra-data", readable=False, help="A second CSV that only joins training."),
+    extra_text_col: str | None = typer.Option(None, "--extra-text-col", help="Text column(s) of --extra-data."),
     validation_share: float = typer.Option(0.2, "--validation-share", min=0.0, max=0.5),
     seed: int = typer.Option(0, "--seed"),
+    target_precision: float = typer.Option(
+        TARGET_PRECISION, "--target-precision", min=0.5, max=1.0,
+        help="The triage threshold is the lowest validation confidence whose surer leads are this often right.",
+    ),  # fmt: skip
+    trained_at: str | None = typer.Option(None, "--trained-at", help="Recorded training time (a reproducible build fixes it); default: now."),
 ) -> None:
-    """Train a character n-gram classifier; the file records labels, data hash and validation scores."""
+    """Train a character n-gram classifier; the file records labels, data hash, validation scores and the
+    triage threshold chosen on validation, and a model card (NAME.card.json) is written next to it."""
     check_readable(data, "--data")
     if extra_data is not None:
         check_readable(extra_data, "--extra-data")
@@ -127,13 +143,56 @@ def model_train(
     extra_texts, extra_labels = _read_training(extra_data, extra_text_col or text_col, label_col) if extra_data else ([], [])
     typer.echo(f"training on {len(texts)} rows (+{len(extra_texts)} extra) from {data} …", err=True)
     model = train_classifier(
-        texts, labels, validation_share=validation_share, extra_texts=extra_texts, extra_labels=extra_labels, seed=seed
-    )
+        texts, labels, validation_share=validation_share, extra_texts=extra_texts, extra_labels=extra_labels, seed=seed,
+        target_precision=target_precision, trained_at=trained_at,
+    )  # fmt: skip
     model.save(out)
+    files = [{"name": data.name, "sha256": file_sha256(data), "rows": len(texts), "role": "train + validation"}]
+    if extra_data is not None:
+        files.append({"name": extra_data.name, "sha256": file_sha256(extra_data), "rows": len(extra_texts), "role": "train only"})
+    command = ["leadhub", "model", "train", "--data", data.name, "--text-col", text_col, "--label-col", label_col]
+    if extra_data is not None:
+        command += ["--extra-data", extra_data.name, "--extra-text-col", extra_text_col or text_col]
+    command += ["--validation-share", str(validation_share), "--seed", str(seed), "--target-precision", str(target_precision)]
+    command += [*(["--trained-at", trained_at] if trained_at is not None else []), "--out", out.name]
+    write_card(build_card(model, out, files, command), card_path(out))
     scores = model.scores
-    typer.echo(f"wrote {out}: {len(model.labels)} labels, data sha256 {model.data_sha256[:12]}…")
+    typer.echo(f"wrote {out}: {len(model.labels)} labels, data sha256 {model.data_sha256[:12]}…, card {card_path(out)}")
     if "macro_f1" in scores:
         typer.echo(f"validation macro-F1 {scores['macro_f1']:.4f} on {scores['validation_size']} held-out rows")
+        triage, ece = scores["triage"], scores["calibration"]["ece"]
+        typer.echo(
+            f"triage threshold {triage['threshold']:.4f}: {triage['coverage']:.1%} of validation rows routed without triage,"
+            f" {triage['precision']:.1%} of them right; calibration error {ece:.4f}"
+        )
+
+
+@model_app.command("card")
+def model_card(
+    model: Path | None = typer.Argument(None, help="A model file or its card (default: the default model's card)."),
+    as_json: bool = typer.Option(False, "--json", help="The card's JSON as stored."),
+) -> None:
+    """Show a model's card: data hashes, row counts, validation scores per class, triage threshold, calibration."""
+    path = DEFAULT_CARD if model is None else model if model.name.endswith(".card.json") else card_path(model)
+    try:
+        card = read_card(path)
+    except ValueError as exc:
+        raise ConfigError(str(exc), hint="a card is written next to each model by `leadhub model train`") from None
+    typer.echo(json.dumps(card, ensure_ascii=False, indent=2) if as_json else render(card))
+
+
+@model_app.command("build-default")
+def model_build_default(
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="The labelled board messages (default: $LEADHUB_SHARED_DATA/teddy2020, else ../shared/data/teddy2020)."
+    ),
+    out_dir: Path = typer.Option(DEFAULT_DIR, "--out-dir", help="Where to write classifier.pkl and its card."),
+    check: bool = typer.Option(False, "--check", help="Build in a temporary folder and compare its SHA-256 with the card in --out-dir."),
+) -> None:
+    """Build the default category model from the labelled board messages, byte for byte the same each time."""
+    from leadhub.commands.default_model import build_default
+
+    build_default(data_dir, out_dir, check=check)
 
 
 def _read_training(path: Path, text_cols: str, label_col: str) -> tuple[list[str], list[str]]:
