@@ -176,6 +176,7 @@ class BoardKind(SourceKind):
         base = own_url or (config.start_urls[0] if config.start_urls else "")
         fetched = ctx.now.isoformat()
         listing = parse_list(html, base, config)
+        items: list[dict[str, Any]]
         if listing.entries:
             items = [
                 entry.fields | {"url": entry.url, "external_id": entry.external_id, "fetched_at": fetched}

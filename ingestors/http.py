@@ -49,7 +49,7 @@ class Fetched:
 
 def system_resolve(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    return [info[4][0] for info in infos]
+    return [str(info[4][0]) for info in infos]  # an IPv4 or IPv6 address: the sockaddr's first item
 
 
 def addresses_of(host: str, port: int, resolve: Resolver) -> list[IPAddress]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -54,11 +54,11 @@ app.add_typer(config_cmd.app, name="config")
 def root(
     ctx: typer.Context,
     config: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--config", "-c", readable=False, help="Settings file (default: $LEADHUB_CONFIG, else ./leadhub.yaml if present)."),
     ] = None,
     set_: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--set", help="Override one setting, e.g. --set search.url=http://127.0.0.1:9200 (repeatable)."),
     ] = None,
 ) -> None:

@@ -107,28 +107,24 @@ class RunnerOutlet:
 
     def __init__(self, pipeline: EmbeddedPipeline) -> None:
         self.pipeline = pipeline
-        self._pending: list[tuple[str, Record]] = []
+        self._pending: list[Output] = []
 
     def send(self, topic: str, value: bytes, key: bytes | None = None, headers: Sequence[tuple[str, bytes]] = ()) -> None:
-        self._pending.append((topic, Record(value, key, list(headers), topic)))
+        self._pending.append(Output(topic, key, value, list(headers)))
 
     def flush(self, timeout_s: float = 30.0) -> int:
         pending, self._pending = self._pending, []
-        for topic in dict.fromkeys(t for t, _ in pending):
-            records = [record for t, record in pending if t == topic]
+        for topic in dict.fromkeys(out.topic for out in pending):
+            outputs = [out for out in pending if out.topic == topic]
             if topic == "leads.dlq":
-                for record in records:
-                    self.pipeline.write(_as_output(record))
+                for out in outputs:
+                    self.pipeline.write(out)
             else:
-                self.pipeline.submit(records, topic)
+                self.pipeline.submit([Record(out.value, out.key, out.headers, topic) for out in outputs], topic)
         return len(pending)
 
     def close(self) -> None:
         self.flush()
-
-
-def _as_output(record: Record) -> Output:
-    return Output(record.topic, record.key, record.value, record.headers)
 
 
 class EmbeddedPublisher:

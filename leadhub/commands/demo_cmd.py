@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -11,7 +10,7 @@ import typer
 def demo(
     ctx: typer.Context,
     serve: bool = typer.Option(True, "--serve/--no-serve", help="After processing, serve the API and web pages."),
-    workdir: Optional[Path] = typer.Option(
+    workdir: Path | None = typer.Option(
         None, "--dir", help="Working folder, emptied first (only one the demo made); default .local/demo. "
         "It is left set up: leadhub commands run in it work on the demo's data."),  # fmt: skip
     host: str = typer.Option("127.0.0.1", "--host"),

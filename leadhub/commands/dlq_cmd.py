@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -107,7 +106,7 @@ def show(
 def replay(
     ctx: typer.Context,
     entry_ids: list[str] = typer.Argument(..., metavar="ID...", help="The dead letters to send again."),
-    file: Optional[Path] = typer.Option(
+    file: Path | None = typer.Option(
         None, "--file", help="A fixed record to send instead of the original bytes (one ID only): JSON of the "
         "record the topic carries, e.g. a RawLead for leads.raw (`leadhub ingest preview` prints RawLeads); "
         "for a source's dead letter also its own record fixed, as `dlq show ID --raw` prints it."),  # fmt: skip

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-from typer.core import TyperCommand
+from typer.core import TyperArgument, TyperCommand, TyperOption
 
 from ingestors.base import FetchContext, Problem, SourceUnavailable, load_kinds
 from ingestors.runner import RunReport, run_source
@@ -36,7 +35,7 @@ def _progress(report: RunReport) -> None:
 @app.command("run")
 def run(
     ctx: typer.Context,
-    name: Optional[str] = typer.Argument(None, help="The source to run (its name in sources.yaml)."),
+    name: str | None = typer.Argument(None, help="The source to run (its name in sources.yaml)."),
     all_: bool = typer.Option(False, "--all", help="Run every enabled source."),
 ) -> None:
     """Run sources once; per source: fetched, new, changed, unchanged, failed. Exit 1 if any failed."""
@@ -123,7 +122,7 @@ class _PreviewCommand(TyperCommand):
 
     def format_help(self, ctx, formatter) -> None:
         for param in self.params:
-            if param.name == "kind":
+            if param.name == "kind" and isinstance(param, (TyperOption, TyperArgument)):  # a bare Parameter has no help
                 param.help = f"The source kind: {', '.join(kind_names())}."
         super().format_help(ctx, formatter)
 
@@ -160,7 +159,7 @@ def preview(
     kind: str = typer.Option(..., "--kind", help="The source kind (listed by --help)."),
     file: Path = typer.Option(..., "--file", readable=False, help="A saved document (feed XML, CSV/XLSX/JSON export, …)."),
     options: str = typer.Option("{}", "--options", help="The kind's options as JSON (as in sources.yaml); a URL or inbox may be left out."),
-    channel: Optional[str] = typer.Option(
+    channel: str | None = typer.Option(
         None, "--channel", help="Default by kind: " + ", ".join(f"{k} → {v}" for k, v in DEFAULT_CHANNELS.items()) + "."
     ),
     timezone: str = typer.Option("Asia/Shanghai", "--timezone", help="IANA time zone of naive times in the document."),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Optional
 
 import typer
 from pydantic import ValidationError
@@ -19,14 +18,14 @@ def search(
     ctx: typer.Context,
     query: str = typer.Argument("", help="Words to find; \"quotes\" for phrases, -word to exclude. Empty: everything."),
     kind: str = typer.Option("cases", "--kind", help="cases or leads."),
-    category: Optional[list[str]] = typer.Option(None, "--category", help="Level-1 category (repeatable)."),
-    department: Optional[list[str]] = typer.Option(None, "--department"),
-    status: Optional[list[str]] = typer.Option(None, "--status", help="Cases: new, accepted, assigned, in_progress, resolved, closed, rejected."),
-    place: Optional[list[str]] = typer.Option(None, "--place", help="Town / sub-district or community."),
-    channel: Optional[list[str]] = typer.Option(None, "--channel"),
-    source: Optional[list[str]] = typer.Option(None, "--source"),
-    since: Optional[dt.datetime] = typer.Option(None, "--since", help="Reported on or after (date or time, local)."),
-    until: Optional[dt.datetime] = typer.Option(None, "--until", help="Reported before."),
+    category: list[str] | None = typer.Option(None, "--category", help="Level-1 category (repeatable)."),
+    department: list[str] | None = typer.Option(None, "--department"),
+    status: list[str] | None = typer.Option(None, "--status", help="Cases: new, accepted, assigned, in_progress, resolved, closed, rejected."),
+    place: list[str] | None = typer.Option(None, "--place", help="Town / sub-district or community."),
+    channel: list[str] | None = typer.Option(None, "--channel"),
+    source: list[str] | None = typer.Option(None, "--source"),
+    since: dt.datetime | None = typer.Option(None, "--since", help="Reported on or after (date or time, local)."),
+    until: dt.datetime | None = typer.Option(None, "--until", help="Reported before."),
     sort: Sort = typer.Option(Sort.relevance, "--sort"),
     size: int = typer.Option(20, "--size", min=1, max=1000),
     page: int = typer.Option(1, "--page", min=1),

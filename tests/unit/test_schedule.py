@@ -9,7 +9,7 @@ from ingestors.schedule import backoff, is_stale, next_run, parse_schedule
 from ingestors.scheduler import Scheduler
 from ingestors.sources import SourceConfig
 
-T0 = dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.UTC)
 
 
 def test_schedules():
