@@ -33,6 +33,7 @@ from schemas.errors import LeadhubError
 from schemas.leads import RawLead
 from schemas.serialization import encode
 from schemas.status_machine import apply_event, apply_merge
+from sinks.case_events import apply_decision_to_leads
 from sinks.documents import case_handling_doc
 
 log = logging.getLogger("leadhub.case_actions")
@@ -61,8 +62,27 @@ def allowed_departments(taxonomy: Any, extra: Iterable[str] = ()) -> list[str]:
 
 
 def check_department(event: CaseEvent, allowed: list[str]) -> None:
-    if event.action is Action.assign and allowed and event.department not in allowed:
+    named = event.action is Action.assign or (event.action is Action.recategorize and event.department)
+    if named and allowed and event.department not in allowed:
         raise UnknownDepartment(event.department or "", allowed)
+
+
+class UnknownCategory(LeadhubError):
+    def __init__(self, message: str, allowed: Iterable[str]) -> None:
+        allowed = list(allowed)
+        super().__init__(f"{message}; allowed: {', '.join(allowed)}", hint="pick a class of the taxonomy (enrichers/data/taxonomy.yaml)")
+        self.allowed = allowed
+
+
+def check_category(event: CaseEvent, taxonomy: Any) -> None:
+    """A recategorize names a level-1 class of the taxonomy and, if any, one of that class's level-2 classes."""
+    if event.action is not Action.recategorize or taxonomy is None or not event.level1:
+        return
+    if event.level1 not in taxonomy.departments:
+        raise UnknownCategory(f"unknown level-1 class {event.level1!r}", taxonomy.level1_names)
+    subs = [sub.name for sub in taxonomy.subcategories if sub.level1 == event.level1]
+    if event.level2 and event.level2 not in subs:
+        raise UnknownCategory(f"unknown level-2 class {event.level2!r} of {event.level1}", subs)
 
 
 class Publisher(Protocol):
@@ -130,9 +150,10 @@ class _Stripes:
 class EngineLedger:
     """The search engine's case document is the ledger: compare-and-set on its sequence number."""
 
-    def __init__(self, backend: SearchBackend, index: str) -> None:
+    def __init__(self, backend: SearchBackend, index: str, leads_index: str | None = None) -> None:
         self.backend = backend
         self.index = index
+        self.leads_index = leads_index  # a recategorization reaches the case's leads at once, too
         self._stripes = _Stripes()
 
     def record(self, event: CaseEvent, publish: Callable[[CaseEvent], None]) -> Case:
@@ -147,6 +168,10 @@ class EngineLedger:
             except BaseException:
                 self._undo(undo)
                 raise
+            if event.action is Action.recategorize and self.leads_index:
+                # The sink does the same when the event reaches it; done here so the API's answer
+                # holds for the leads too (setting them to the case's decision twice changes nothing).
+                apply_decision_to_leads(self.backend, self.leads_index, case)
             return case
         finally:
             for lock in reversed(locks):
@@ -239,12 +264,16 @@ def _new_ledger(store: ReadStore) -> CaseLedger:
     backend, indices = getattr(store, "backend", None), getattr(store, "indices", None)
     if backend is None or indices is None:
         raise TypeError(f"no case ledger for {type(store).__name__}")
-    return EngineLedger(backend, indices["cases"])
+    return EngineLedger(backend, indices["cases"], indices.get("leads"))
 
 
-def act(ledger: CaseLedger, publisher: Publisher, event: CaseEvent, *, allowed_departments: list[str] | None = None) -> ActionResult:
-    """Raises UnknownDepartment, CaseNotFound, IllegalTransition (the action is not allowed in the
-    case's current status), MergeRefused. Returns only once the event is recorded and published."""
+def act(
+    ledger: CaseLedger, publisher: Publisher, event: CaseEvent, *, allowed_departments: list[str] | None = None,
+    taxonomy: Any = None,
+) -> ActionResult:  # fmt: skip
+    """Raises UnknownDepartment, UnknownCategory, CaseNotFound, IllegalTransition (the action is not
+    allowed in the case's current status), MergeRefused. Returns only once the event is recorded and published."""
     check_department(event, allowed_departments or [])
+    check_category(event, taxonomy)
     case = ledger.record(event, publisher.publish_event)
     return ActionResult(event, case, True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -35,7 +36,13 @@ class Action(StrEnum):
     reject = "reject"
     note = "note"
     merge = "merge"
-    split = "split"
+    split = "split"  # type: ignore[assignment]  # (the member shadows str.split; mypy 2 says so)
+    recategorize = "recategorize"  # an officer corrects the routing: category and/or department
+
+
+# Who set a case's or lead's category and department: the route stage, or a person (recategorize).
+# A human decision is kept by every later stage (membership snapshots, replay); see sinks/documents.py.
+CategorySource = Literal["route", "human"]
 
 
 class CaseEvent(Strict):
@@ -46,7 +53,10 @@ class CaseEvent(Strict):
     case_id: str = Field(..., min_length=1, max_length=64)
     action: Action
     actor: str = Field(..., min_length=1, max_length=200, description="Who acted (user or system name).")
-    department: str | None = Field(None, max_length=200, description="For assign: the department.")
+    department: str | None = Field(None, max_length=200, description="For assign and recategorize: the department.")
+    level1: str | None = Field(None, min_length=1, max_length=200, description="For recategorize: the level-1 class.")
+    level2: str | None = Field(None, min_length=1, max_length=200,
+                               description="For recategorize: the level-2 class (of level1).")  # fmt: skip
     assignee: str | None = Field(None, max_length=200)
     note: str | None = Field(None, max_length=20_000, description="Free text; for resolve, the result.")
     target_case_id: str | None = Field(None, max_length=64, description="For merge: the case this one joins.")
@@ -61,6 +71,10 @@ class CaseEvent(Strict):
             raise ValueError("merge needs target_case_id")
         if self.action is Action.merge and self.target_case_id == self.case_id:
             raise ValueError("a case cannot be merged into itself")
+        if self.level2 and not self.level1:
+            raise ValueError("level2 needs its level1")
+        if self.action is Action.recategorize and not (self.level1 or self.department):
+            raise ValueError("recategorize needs level1 (and level2) or a department")
         if self.action is Action.split and not self.lead_ids:
             raise ValueError("split needs lead_ids")
         if self.action in (Action.resolve, Action.reject, Action.feedback, Action.note) and not self.note:
@@ -82,6 +96,9 @@ class HistoryEntry(Internal):
         None, description="merge: on the merged case, the case it joined; on that case, the case that joined it."
     )
     lead_ids: list[str] = Field(default_factory=list, description="split: the leads that left.")
+    category: Category | None = Field(None, description="recategorize: the category set.")
+    from_category: Category | None = Field(None, description="recategorize: the category before.")
+    from_department: str | None = Field(None, description="recategorize: the department before (department: after).")
 
 
 class MergedCase(Internal):
@@ -123,3 +140,8 @@ class Case(Internal):
     merged: list[MergedCase] = Field(default_factory=list, description="Cases merged into this one.")
     history: list[HistoryEntry] = Field(default_factory=list)
     feedback: list[Feedback] = Field(default_factory=list)
+    category_source: CategorySource | None = Field(
+        None, description="human: an officer set category/department (recategorize); no later stage or replay changes them."
+    )
+    decided_by: str | None = Field(None, description="Who last recategorized the case.")
+    decided_at: AwareDatetime | None = Field(None, description="When the case was last recategorized.")

@@ -10,8 +10,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-MAPPING_VERSION = 4  # 3: official replies on leads; merged cases and merge/split details in case history
+MAPPING_VERSION = 5  # 3: official replies on leads; merged cases and merge/split details in case history
 # 4: text fields analyzed with leadhub_text (the built-in cjk analyzer found no single character)
+# 5: recategorize: who decided a case's and its leads' routing (category_source, decided_by, decided_at),
+#    the category before and after in case history
 INDEX_KINDS = ("leads", "cases")
 
 KEYWORD = {"type": "keyword"}
@@ -33,6 +35,9 @@ PLACE = {
         "geo": {"type": "geo_point"},
     }
 }
+
+# A person's routing decision (recategorize): replay and later stages skip what category_source "human" marks.
+DECISION = {"category_source": KEYWORD, "decided_by": KEYWORD, "decided_at": DATE}
 
 LEAD_FIELDS: dict[str, Any] = {
     "lead_id": KEYWORD,
@@ -64,6 +69,7 @@ LEAD_FIELDS: dict[str, Any] = {
     "case_id": KEYWORD,
     "is_primary": {"type": "boolean"},
     "official_reply": {"properties": {"text": CJK_TEXT, "unit": KEYWORD, "at": DATE, "at_text": {"type": "keyword", "index": False}}},
+    **DECISION,
 }
 
 CASE_FIELDS: dict[str, Any] = {
@@ -103,9 +109,13 @@ CASE_FIELDS: dict[str, Any] = {
             "note": CJK_TEXT,
             "other_case_id": KEYWORD,
             "lead_ids": KEYWORD,
+            "category": CATEGORY,
+            "from_category": CATEGORY,
+            "from_department": KEYWORD,
         },
     },
     "feedback": {"type": "nested", "properties": {"actor": KEYWORD, "at": DATE, "note": CJK_TEXT}},
+    **DECISION,
 }
 
 _FIELDS = {"leads": LEAD_FIELDS, "cases": CASE_FIELDS}

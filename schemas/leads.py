@@ -182,6 +182,11 @@ class Lead(Internal):
     case_id: str | None = None
     is_primary: bool = False
     official_reply: OfficialReply | None = Field(None, description="The department's published answer, if the source has one.")
+    category_source: Literal["route", "human"] | None = Field(
+        None, description="human: category/department are an officer's (its case was recategorized); replay keeps them."
+    )
+    decided_by: str | None = Field(None, description="Who recategorized the lead's case.")
+    decided_at: AwareDatetime | None = Field(None, description="When the lead's case was recategorized.")
 
     @classmethod
     def from_raw(cls, raw: RawLead, **fields: Any) -> Lead:

@@ -15,6 +15,7 @@ from schemas.cases import (
     Status,
 )
 from schemas.errors import RecordError
+from schemas.leads import Category
 
 S = Status
 ACTIVE = frozenset({S.new, S.accepted, S.assigned, S.in_progress})
@@ -34,6 +35,10 @@ TRANSITIONS: dict[Action, dict[Status, Status | None]] = {
     Action.note: {status: None for status in Status},
     Action.merge: {status: S.closed for status in ACTIVE},
     Action.split: {status: None for status in ACTIVE},
+    # A correction of the routing, not a step of the handling: it changes no status and is allowed in
+    # every status, closed and rejected too (a finished case's category is what statistics count and
+    # what the classifier learns from; a wrong one found later is still worth fixing).
+    Action.recategorize: {status: None for status in Status},
 }
 
 OPEN311_CLOSED = frozenset({S.closed, S.rejected})
@@ -95,19 +100,38 @@ def apply_event(case: Case, event: CaseEvent) -> Case:
     elif event.action is Action.merge:
         changes["merged_into"] = event.target_case_id
         extra["other_case_id"] = event.target_case_id
+    elif event.action is Action.recategorize:
+        changes.update(recategorized(case, event))
+        extra.update(from_category=case.category, from_department=case.department, category=changes["category"])
     elif event.action is Action.split:
         extra["lead_ids"] = list(event.lead_ids)
         leaving = set(event.lead_ids)
         changes["lead_ids"] = [lead for lead in case.lead_ids if lead not in leaving]
         changes["report_count"] = max(0, case.report_count - (len(case.lead_ids) - len(changes["lead_ids"])))
 
+    department = changes["department"] if event.action is Action.recategorize else event.department
     entry = HistoryEntry(
         event_id=event.event_id, action=event.action, actor=event.actor, at=event.at,
-        from_status=case.status, to_status=target, department=event.department,
+        from_status=case.status, to_status=target, department=department,
         assignee=event.assignee, note=event.note, **extra,
     )  # fmt: skip
     changes["history"] = [*case.history, entry]
     return case.model_copy(update=changes)
+
+
+def recategorized(case: Case, event: CaseEvent) -> dict[str, Any]:
+    """What a recategorize changes: the category when it names one, the department when it names one,
+    and the marks that make both a human decision. A new department drops the assignee (one of the
+    old department's people)."""
+    category = Category(level1=event.level1, level2=event.level2) if event.level1 else case.category
+    department = event.department or case.department
+    changes: dict[str, Any] = {
+        "category": category, "department": department, "category_source": "human",
+        "decided_by": event.actor, "decided_at": event.at,
+    }  # fmt: skip
+    if department != case.department:
+        changes["assignee"] = None
+    return changes
 
 
 def merge_target_event_id(event: CaseEvent) -> str:

@@ -14,6 +14,7 @@ replay.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -21,7 +22,8 @@ from adapters.search_backend import SearchBackend, SearchRequestError
 from schemas.cases import Action, Case, CaseEvent
 from schemas.errors import RecordError
 from schemas.status_machine import apply_event, apply_merge
-from sinks.documents import case_handling_doc
+from sinks.bulk import send_until_acknowledged
+from sinks.documents import case_handling_doc, decided_lead_ids, leads_decision
 
 MAX_CONFLICT_RETRIES = 10
 
@@ -33,14 +35,43 @@ class Rejected:
     token: object  # the caller's handle on the source record
 
 
-def apply_case_events(backend: SearchBackend, index: str, events: Iterable[tuple[CaseEvent, object]]) -> list[Rejected]:
+def apply_case_events(
+    backend: SearchBackend, index: str, events: Iterable[tuple[CaseEvent, object]], leads_index: str | None = None
+) -> list[Rejected]:
+    """``leads_index``: where a recategorized case's leads are, to give them its decision."""
     by_case: dict[str, list[tuple[CaseEvent, object]]] = {}
     for event, token in events:
         by_case.setdefault(event.case_id, []).append((event, token))
     rejected: list[Rejected] = []
     for case_id, items in by_case.items():
         rejected += _apply_to_case(backend, index, case_id, items)
+        refused = {id(r.event) for r in rejected}
+        if leads_index and any(e.action is Action.recategorize and id(e) not in refused for e, _ in items):
+            # Also when the event was in the history already (the API wrote it): setting the leads
+            # to what the case now says is idempotent, and a replay finds them as they should be.
+            found = backend.get(index, case_id)
+            if found:
+                apply_decision_to_leads(backend, leads_index, Case.model_validate(found["_source"]))
     return rejected
+
+
+def apply_decision_to_leads(backend: SearchBackend, leads_index: str, case: Case) -> int:
+    """Give a recategorized case's leads its category and department (documents.decided_lead_ids,
+    the rule the embedded index follows too); returns how many leads changed. A lead not in the
+    index yet is skipped: it arrives with its own routing (leads.routed may lag behind an event)."""
+    decision = leads_decision(case)
+    if decision is None:
+        return 0
+    ids, case_ids = decided_lead_ids(case)
+    if case_ids:  # past the capped list: the stored leads that carry the case's id
+        hits = backend.search(leads_index, {"query": {"terms": {"case_id": case_ids}}, "size": 10_000, "_source": False})
+        ids += [hit["_id"] for hit in hits["hits"]["hits"] if hit["_id"] not in ids]
+    actions = [[{"update": {"_index": leads_index, "_id": lead_id, "retry_on_conflict": 3}}, {"doc": decision}] for lead_id in ids]
+    refused = send_until_acknowledged(backend, actions, wait=time.sleep)
+    failed = [r for r in refused if r.status != 404]
+    if failed:
+        raise SearchRequestError(f"the engine refused a decided lead of case {case.case_id}: {failed[0].error}", status=failed[0].status)
+    return len(ids) - len(refused)
 
 
 def _apply_to_case(backend: SearchBackend, index: str, case_id: str, items: list[tuple[CaseEvent, object]]) -> list[Rejected]:

@@ -13,7 +13,12 @@ MEMBERSHIP_FIELDS = (
     "title", "summary", "category", "department", "place", "priority", "report_count",
     "channels", "sources", "first_seen", "last_seen", "lead_ids", "due_at",
 )  # fmt: skip
-HANDLING_FIELDS = ("status", "assignee", "department", "resolution", "merged_into", "merged", "history", "feedback")
+HANDLING_FIELDS = (
+    "status", "assignee", "department", "resolution", "merged_into", "merged", "history", "feedback",
+    "category", "category_source", "decided_by", "decided_at",  # a recategorize sets these
+)  # fmt: skip
+# What a recategorized case's leads take from it (leads_decision).
+DECISION_FIELDS = ("category", "department", "category_source", "decided_by", "decided_at")
 # A merge also changes the target's membership (it takes the merged case's reports), a split the case's.
 MERGED_MEMBERSHIP = ("report_count", "channels", "sources", "lead_ids")
 
@@ -28,7 +33,8 @@ def lead_actions(lead: Lead, index: str, source: bytes | None = None) -> list[di
 def apply_case_state(doc: dict[str, Any] | None, case: Case, offset: int | None = None) -> dict[str, Any]:
     """The case document after the route stage's snapshot ``case`` (from Kafka ``offset``, when there
     is one): the one rule both sinks write by. The snapshot owns the membership fields, except that
-    an officer's assignment keeps its department; status and handling stay as events made them; what
+    a person's decision is kept: an officer's assignment keeps its department, a recategorization
+    (category_source "human") its category and department; status and handling stay as events made them; what
     merged cases brought is added back; a snapshot not newer than the one applied before changes
     nothing (a replay never wins). Returns a new dict; ``doc`` is not changed."""
     fields = case.model_dump(mode="json", include=set(MEMBERSHIP_FIELDS))
@@ -39,7 +45,8 @@ def apply_case_state(doc: dict[str, Any] | None, case: Case, offset: int | None 
     if offset is not None and applied is not None and applied >= offset:
         return dict(doc)
     assigned = any(entry.get("action") == "assign" for entry in doc.get("history") or [])
-    result = {**doc, **{k: v for k, v in fields.items() if not (k == "department" and assigned)}}
+    kept = {"category", "department"} if doc.get("category_source") == "human" else {"department"} if assigned else set()
+    result = {**doc, **{k: v for k, v in fields.items() if k not in kept}}
     # The route stage knows only the case's own leads: add back what merged cases brought.
     result.update(with_merged(fields, [MergedCase.model_validate(m) for m in doc.get("merged") or []]))
     return {**result, **stamp}
@@ -66,3 +73,20 @@ def guarded_case_action(index: str, case_id: str, doc: dict[str, Any], found: di
 def case_handling_doc(case: Case, *, membership: bool = False) -> dict[str, Any]:
     """``membership``: the case took a merged case's reports, so its counts change too."""
     return case.model_dump(mode="json", include=set(HANDLING_FIELDS) | (set(MERGED_MEMBERSHIP) if membership else set()))
+
+
+def leads_decision(case: Case) -> dict[str, Any] | None:
+    """The fields a recategorized case's leads take from it (a partial lead document), or None when
+    no person decided the case's routing. A decided lead no longer waits for triage."""
+    if case.category_source != "human":
+        return None
+    return {**case.model_dump(mode="json", include=set(DECISION_FIELDS)), "needs_triage": False}
+
+
+def decided_lead_ids(case: Case) -> tuple[list[str], list[str]]:
+    """The leads a decision on ``case`` applies to: the ids it lists and those of the cases merged into
+    it; and, when its report count passes what it lists (the list is capped), the case ids whose
+    leads also apply (a stored lead carries its case id). Both stores use this one rule."""
+    ids = list(dict.fromkeys([*case.lead_ids, *(i for m in case.merged for i in m.lead_ids)]))
+    # (report_count includes what merged cases brought)
+    return ids, ([case.case_id, *(m.case_id for m in case.merged)] if case.report_count > len(ids) else [])

@@ -28,7 +28,7 @@ from schemas.dead_letters import DeadLetter
 from schemas.leads import Lead
 from schemas.private_files import private_file
 from schemas.status_machine import apply_event, apply_merge
-from sinks.documents import apply_case_state, case_handling_doc
+from sinks.documents import apply_case_state, case_handling_doc, decided_lead_ids, leads_decision
 from sinks.short_terms import tokens
 
 # 1: documents, trigram FTS, route state, dead letters. 2: the short-term index ({table}_short).
@@ -226,7 +226,27 @@ class EmbeddedIndex:
                 case = apply_event(Case.model_validate(doc), event)
             doc.update(case_handling_doc(case, membership=event.action is Action.split))
             self._store_case(db, doc)
+            if event.action is Action.recategorize:
+                self._decide_leads(db, case)
             return case
+
+    def _decide_leads(self, db: sqlite3.Connection, case: Case) -> None:
+        """A recategorized case's leads take its category and department (documents.decided_lead_ids)."""
+        decision = leads_decision(case)
+        if decision is None:
+            return
+        ids, case_ids = decided_lead_ids(case)
+        rows = db.execute(
+            f"SELECT lead_id, doc FROM leads WHERE lead_id IN ({','.join('?' * len(ids))})"  # noqa: S608 - placeholders
+            f" OR case_id IN ({','.join('?' * len(case_ids))})", (*ids, *case_ids),
+        ).fetchall()  # fmt: skip
+        category = decision["category"] or {}
+        for lead_id, text in rows:
+            doc = {**json.loads(text), **decision}
+            db.execute(
+                "UPDATE leads SET doc = ?, category1 = ?, category2 = ?, department = ?, needs_triage = 0 WHERE lead_id = ?",
+                (json.dumps(doc, ensure_ascii=False), category.get("level1"), category.get("level2"), decision["department"], lead_id),
+            )  # fmt: skip
 
     def write_dead_letter(self, letter: DeadLetter) -> None:
         with self.transaction() as db:

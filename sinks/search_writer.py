@@ -122,7 +122,7 @@ class SearchWriter:
             for _, origin in by_case[case_id]:
                 letters.append(self._refused_letter(origin, item))
                 refused_records += 1
-        for rejected in apply_case_events(self.backend, self.cases_index, batch.events):
+        for rejected in apply_case_events(self.backend, self.cases_index, batch.events, self.leads_index):
             assert isinstance(rejected.token, Origin)
             letters.append(rejected.token.letter(rejected.error))
         for letter in letters:

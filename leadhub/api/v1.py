@@ -12,7 +12,7 @@ from leadhub.access import Permission, Principal, redact_lead
 from leadhub.api.auth import context, require
 from leadhub.api.context import ApiContext
 from leadhub.api.params import FilterParams, build_search, page_params, unicode_json_body, validation_detail
-from leadhub.case_actions import CaseNotFound, UnknownDepartment, act, allowed_departments, ledger_for
+from leadhub.case_actions import CaseNotFound, UnknownCategory, UnknownDepartment, act, allowed_departments, ledger_for
 from leadhub.contacts import visible_leads
 from leadhub.intake import FieldReport, report_to_raw_lead
 from leadhub.queries import Filters, Interval, SearchPage, SearchRequest, Sort, Stats, StatsRequest
@@ -29,7 +29,9 @@ class EventRequest(BaseModel):
 
     action: Action
     note: str | None = Field(None, max_length=20_000)
-    department: str | None = Field(None, max_length=200)
+    department: str | None = Field(None, max_length=200, description="assign, recategorize: a department of the taxonomy.")
+    level1: str | None = Field(None, max_length=200, description="recategorize: a level-1 class of the taxonomy.")
+    level2: str | None = Field(None, max_length=200, description="recategorize: a level-2 class of level1.")
     assignee: str | None = Field(None, max_length=200)
     target_case_id: str | None = Field(None, max_length=64)
     lead_ids: list[str] = Field(default_factory=list, max_length=1000)
@@ -138,8 +140,8 @@ def submit_event(ctx: ApiContext, case_id: str, request: EventRequest, who: Prin
     except ValidationError as exc:
         raise HTTPException(422, detail=validation_detail(exc)) from None
     try:
-        result = act(ledger_for(ctx.store), ctx.publisher, event, allowed_departments=departments(ctx))
-    except UnknownDepartment as exc:
+        result = act(ledger_for(ctx.store), ctx.publisher, event, allowed_departments=departments(ctx), taxonomy=ctx.taxonomy)
+    except (UnknownDepartment, UnknownCategory) as exc:
         raise HTTPException(422, detail=exc.message) from None
     except CaseNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=exc.message) from None
@@ -182,8 +184,9 @@ def build_router(max_page_size: int) -> APIRouter:
         summary="Act on a case", responses={202: {"description": "Accepted; not yet visible in the index"},
                                             409: {"description": "The action is not allowed in the case's current "
                                                                  "status (e.g. another action won the race)"},
-                                            422: {"description": "Invalid action: e.g. an unknown department, a "
-                                                                 "merge target that does not exist"}},
+                                            422: {"description": "Invalid action: e.g. an unknown department or "
+                                                                 "class (recategorize), a merge target that does "
+                                                                 "not exist"}},
     )  # fmt: skip
     def post_event(
         case_id: str, response: Response, request: EventRequest = Body(...),

@@ -25,6 +25,8 @@ EXPECTED = {
     **{(Action.note, s): s for s in Status},
     **{(Action.merge, s): Status.closed for s in (Status.new, Status.accepted, Status.assigned, Status.in_progress)},
     **{(Action.split, s): s for s in (Status.new, Status.accepted, Status.assigned, Status.in_progress)},
+    # A routing correction changes no status, in any status (closed and rejected too: see TRANSITIONS).
+    **{(Action.recategorize, s): s for s in Status},
 }
 
 
@@ -37,6 +39,7 @@ def event(action, **fields):
         Action.reject: {"note": "不属于受理范围"},
         Action.feedback: {"note": "已电话回访"},
         Action.note: {"note": "备注"},
+        Action.recategorize: {"level1": "环境保护", "level2": "环境污染"},
     }
     return CaseEvent(case_id="c1", action=action, actor="officer-1", **(defaults.get(action, {}) | fields))
 
@@ -119,3 +122,34 @@ def test_events_missing_what_their_action_needs_are_invalid(action, fields, mess
 @pytest.mark.parametrize("status", list(Status))
 def test_open311_status(status):
     assert open311_status(status) == ("closed" if status in (Status.closed, Status.rejected) else "open")
+
+
+def test_recategorize_sets_category_and_department_marks_them_human_and_records_from_and_to():
+    from schemas.leads import Category
+
+    case = Case(case_id="c1", status=Status.assigned, category=Category(level1="城乡建设", level2="其他"),
+                department="市住建局", assignee="李四")  # fmt: skip
+    after = apply_event(case, event(Action.recategorize, level1="环境保护", level2="环境污染", department="市环保局"))
+    assert after.status is Status.assigned
+    assert after.category == Category(level1="环境保护", level2="环境污染") and after.department == "市环保局"
+    assert after.category_source == "human" and after.decided_by == "officer-1" and after.decided_at is not None
+    assert after.assignee is None  # the old department's person
+    entry = after.history[-1]
+    assert (entry.actor, entry.from_category, entry.category) == ("officer-1", case.category, after.category)
+    assert (entry.from_department, entry.department) == ("市住建局", "市环保局")
+
+    # Only the department: the category stays; only the category: the department and assignee stay.
+    moved = apply_event(case, event(Action.recategorize, level1=None, level2=None, department="市综合执法局"))
+    assert moved.category == case.category and moved.department == "市综合执法局"
+    relabelled = apply_event(case, event(Action.recategorize, level1="环境保护", level2=None))
+    assert relabelled.category == Category(level1="环境保护") and relabelled.department == "市住建局"
+    assert relabelled.assignee == "李四" and relabelled.category_source == "human"
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"level1": None, "level2": None}, "recategorize needs level1"),
+    ({"level1": None, "level2": "环境污染"}, "level2 needs its level1"),
+])  # fmt: skip
+def test_recategorize_needs_a_class_or_a_department(fields, message):
+    with pytest.raises(ValueError, match=message):
+        event(Action.recategorize, **fields)
