@@ -115,6 +115,43 @@ def scenarios(run: str) -> list[Scenario]:
         [("cases.state", _state(c, 3, "市住建局", title="电梯又停了"), 3)],
     ], assigned_check, cases=[c])  # fmt: skip
 
+    # A recategorization is a person's decision: the case and its leads take it, and neither a later
+    # lead joining the case (the route stage's next snapshot, with its own category) nor a membership
+    # update changes it back; the joining lead keeps its own routing.
+    c = f"{run}-recat"
+    members = [_lead(f"{run}-recat", i, c) for i in (1, 2)]
+    joining = _lead(f"{run}-recat", 3, c).model_copy(update={"needs_triage": True})
+    route_category = Category(level1="城乡建设", level2="城市建设和市政管理")
+    recategorize = CaseEvent(case_id=c, action="recategorize", actor="张三", level1="环境保护", level2="环境污染",
+                             department="市环保局")  # fmt: skip
+    member_ids = [lead.lead_id for lead in members]
+
+    def recategorized_check(view: Any, c: str = c) -> None:
+        doc = view.case(c)
+        assert doc["category"] == {"level1": "环境保护", "level2": "环境污染"} and doc["department"] == "市环保局"
+        assert doc["category_source"] == "human" and doc["decided_by"] == "张三" and doc["status"] == "new"
+        assert doc["report_count"] == 3 and doc["title"] == "电梯又停了"  # the snapshot still sets the rest
+        entry = doc["history"][-1]
+        assert entry["action"] == "recategorize" and entry["actor"] == "张三"
+        assert entry["from_category"] == route_category.model_dump() and entry["category"] == doc["category"]
+        assert (entry["from_department"], entry["department"]) == ("稠城街道", "市环保局")
+        for lead_id in member_ids:
+            lead = view.lead(lead_id)
+            assert lead["category"] == doc["category"] and lead["department"] == "市环保局"
+            assert lead["category_source"] == "human" and lead["decided_by"] == "张三" and lead["needs_triage"] is False
+        new = view.lead(joining.lead_id)
+        assert new["category"] == {"level1": "城乡建设", "level2": None} and new["department"] == "市住建局"
+        assert new["category_source"] is None
+
+    add("recategorized_survives_route_and_membership", [
+        [("leads.routed", members[0], 1), ("leads.routed", members[1], 2),
+         ("cases.state", _state(c, 2, category=route_category, lead_ids=member_ids), 1)],
+        [("cases.events", recategorize, None)],
+        [("leads.routed", joining, 3),
+         ("cases.state", _state(c, 3, "市住建局", category=route_category, title="电梯又停了",
+                                lead_ids=[*member_ids, joining.lead_id]), 2)],
+    ], recategorized_check, leads=[*member_ids, joining.lead_id], cases=[c])  # fmt: skip
+
     # An older snapshot never overwrites a newer one, in the same batch or a later one.
     c = f"{run}-stale"
 
