@@ -460,6 +460,7 @@ ACTION_BODIES = {
     "accept": {}, "assign": {"department": api_env.api_data.HOUSING}, "start": {}, "return": {},
     "resolve": {"note": "已处理"}, "feedback": {"note": "已回访"}, "close": {}, "reopen": {}, "reject": {"note": "不予受理"},
     "note": {"note": "备注"}, "merge": {"target_case_id": "{target}"}, "split": {"lead_ids": ["{case}-1"]},
+    "recategorize": {"level1": "城乡建设"},
 }  # fmt: skip
 
 
@@ -612,3 +613,112 @@ def test_a_report_id_sent_again_with_other_content_is_refused(client, env):
     changed = client.post("/api/v1/reports", json={**report, "title": "另一件事"}, headers=env.headers("intake"))
     assert changed.status_code == 409 and report["report_id"] in changed.json()["detail"]
     assert env.context.store.get("leads", first.json()["lead_id"])["title"] == report["title"]
+
+
+# --- recategorize: an officer corrects the routing (issue 21) --------------------------------------
+
+RECATEGORIZE = {"action": "recategorize", "level1": "环境保护", "level2": "环境污染",
+                "department": api_env.api_data.ENVIRONMENT, "note": "是排污问题，不是市政"}  # fmt: skip
+
+
+def test_recategorize_is_for_the_cases_department_or_admin_and_takes_only_taxonomy_values(client, env):
+    _, case = api_env.make_case(env, "recat-rules", [("hotline", "稠城街道河道有人偷排污水，水面发黑发臭。")])
+    cid = case.case_id
+    assert _post(client, env, cid, RECATEGORIZE, role="other_officer").status_code == 403
+    assert _post(client, env, cid, RECATEGORIZE, role="analyst").status_code == 403
+    assert _post(client, env, cid, RECATEGORIZE, role="intake").status_code == 403
+
+    unknown = _post(client, env, cid, {**RECATEGORIZE, "level1": "天气"}, role="officer")
+    assert unknown.status_code == 422 and "天气" in unknown.json()["detail"]
+    assert "环境保护" in unknown.json()["detail"] and "城乡建设" in unknown.json()["detail"]  # the allowed classes
+    wrong_sub = _post(client, env, cid, {**RECATEGORIZE, "level2": "出租车管理"}, role="officer")
+    assert wrong_sub.status_code == 422 and "出租车管理" in wrong_sub.json()["detail"]
+    assert "环境污染" in wrong_sub.json()["detail"]  # the level-2 classes of 环境保护
+    department = _post(client, env, cid, {**RECATEGORIZE, "department": "隔壁老王"}, role="officer")
+    assert department.status_code == 422 and "隔壁老王" in department.json()["detail"]
+    assert api_env.api_data.ENVIRONMENT in department.json()["detail"]
+    assert _post(client, env, cid, {"action": "recategorize"}, role="officer").status_code == 422
+    assert _post(client, env, cid, {"action": "recategorize", "level2": "环境污染"}, role="officer").status_code == 422
+    untouched = get(client, env, f"/api/v1/cases/{cid}").json()
+    assert untouched["category"]["level1"] == "城乡建设" and not untouched.get("history")
+    assert "recategorize" in untouched["allowed_actions"]
+
+
+def test_recategorize_reaches_the_case_and_its_leads_and_later_stages_keep_it(client, env):
+    import datetime as dt
+
+    from schemas.leads import Category, Lead
+
+    leads, case = api_env.make_case(env, "recat", [("hotline", "稠城街道河道有人偷排污水，水面发黑发臭。"),
+                                                   ("forum", "河里的水又黑又臭，是不是有工厂偷排？")])  # fmt: skip
+    cid = case.case_id
+    answer = _post(client, env, cid, RECATEGORIZE, role="officer")
+    assert answer.status_code in (201, 202), answer.text
+    assert answer.json()["status"] == "new"  # a correction changes no status
+
+    def decided(c):
+        return c.get("category_source") == "human" and all(lead.get("category_source") == "human" for lead in c["leads"])
+
+    after = _settled(client, env, cid, decided)
+    assert after["category"] == {"level1": "环境保护", "level2": "环境污染"}
+    assert after["department"] == api_env.api_data.ENVIRONMENT and after["decided_by"] == "officer-housing"
+    entry = after["history"][-1]
+    assert entry["action"] == "recategorize" and entry["actor"] == "officer-housing" and entry["note"] == RECATEGORIZE["note"]
+    assert entry["from_category"] == {"level1": "城乡建设", "level2": "城市建设和市政管理"}
+    assert entry["category"] == after["category"]
+    assert (entry["from_department"], entry["department"]) == (api_env.api_data.HOUSING, api_env.api_data.ENVIRONMENT)
+    assert {lead["lead_id"] for lead in after["leads"]} == {lead.lead_id for lead in leads}
+    for lead in after["leads"]:
+        assert lead["category"] == after["category"] and lead["department"] == api_env.api_data.ENVIRONMENT
+        assert lead["decided_by"] == "officer-housing" and lead["needs_triage"] is False
+    found = get(client, env, "/api/v1/leads", category="环境保护", department=api_env.api_data.ENVIRONMENT, q="偷排").json()
+    assert {lead.lead_id for lead in leads} <= {hit["lead_id"] for hit in found["hits"]}
+    # The case now belongs to the environment department: the housing officer no longer acts on it.
+    assert _post(client, env, cid, {"action": "note", "note": "已转"}, role="officer").status_code == 403
+
+    # A later lead joins the case: the route stage writes it with its own routing and a new snapshot
+    # of the case's membership, with the category and department it would give. Neither wins.
+    at = api_env.api_data.NOW
+    joining = Lead(lead_id=f"{cid}-late", source="news-src", channel="news", external_id=f"{cid}-late", title="河道发黑",
+                   text="稠城街道河道污水问题再次被反映。", published_at=at, fetched_at=at, lang="zh",
+                   category=Category(level1="城乡建设", level2="城市建设和市政管理"), department=api_env.api_data.HOUSING,
+                   case_id=cid, needs_triage=True)  # fmt: skip
+    grown = case.model_copy(update={"report_count": 3, "lead_ids": [*case.lead_ids, joining.lead_id],
+                                    "channels": ["forum", "hotline", "news"], "last_seen": at,
+                                    "due_at": at + dt.timedelta(days=3)})  # fmt: skip
+    api_env.write(env, leads=[joining], cases=[grown])
+    later = _settled(client, env, cid, lambda c: c["report_count"] == 3 and len(c["leads"]) == 3)
+    assert later["report_count"] == 3 and "news" in later["channels"]  # the membership update landed
+    assert later["category"] == {"level1": "环境保护", "level2": "环境污染"}
+    assert later["department"] == api_env.api_data.ENVIRONMENT and later["category_source"] == "human"
+    by_id = {lead["lead_id"]: lead for lead in later["leads"]}
+    assert by_id[joining.lead_id]["category"]["level1"] == "城乡建设"  # the new lead keeps its own routing
+    assert all(by_id[lead.lead_id]["category"]["level1"] == "环境保护" for lead in leads)
+    assert not [d for d in api_env.sink_dead_letters(env, timeout_s=2) if cid.encode() in (d.payload or b"")]
+
+
+def test_recategorize_from_the_case_page_picks_from_the_taxonomy(client, env):
+    _, case = api_env.make_case(env, "recat-page", [("hotline", "江东街道菜场门口污水横流，气味难闻。")])
+    html = {"accept": "text/html", **env.headers("admin")}
+    page = client.get(f"/cases/{case.case_id}", headers=html).text
+    assert '<select name="level1" id="recategorize-level1">' in page and '<option value="环境保护">' in page
+    assert '<select name="level2" id="recategorize-level2">' in page and '<optgroup label="环境保护">' in page
+    assert '<option value="环境保护/环境污染">环境污染</option>' in page
+    assert '<select name="department" id="recategorize-department">' in page
+    assert f'<option value="{api_env.api_data.ENVIRONMENT}">' in page
+
+    # A level-2 class of another level-1 class than the one chosen: refused, nothing changes.
+    mixed = client.post(f"/cases/{case.case_id}/actions", headers=html, follow_redirects=False,
+                        data={"action": "recategorize", "level1": "交通运输", "level2": "环境保护/环境污染"})  # fmt: skip
+    assert mixed.status_code == 303 and "error=invalid" in mixed.headers["location"]
+    assert not get(client, env, f"/api/v1/cases/{case.case_id}").json().get("history")
+
+    done = client.post(f"/cases/{case.case_id}/actions", headers=html, follow_redirects=False,
+                       data={"action": "recategorize", "level1": "", "level2": "环境保护/环境污染",
+                             "department": api_env.api_data.ENVIRONMENT})  # fmt: skip
+    assert done.status_code == 303 and "message=done" in done.headers["location"], done.headers["location"]
+    after = _settled(client, env, case.case_id, lambda c: c.get("category_source") == "human")
+    assert after["category"] == {"level1": "环境保护", "level2": "环境污染"} and after["department"] == api_env.api_data.ENVIRONMENT
+    shown = client.get(f"/cases/{case.case_id}", headers=html).text
+    assert "root 人工改定" in shown or "set by root" in shown
+    assert 'class="recategorized"' in shown

@@ -67,7 +67,29 @@ TEMPLATES.env.filters["name"] = _name
 TEMPLATES.env.globals["languages"] = i18n.NATIVE_NAMES
 PAGE_SIZE = 20
 # The form fields each action needs besides the note.
-ACTION_FIELDS = {"assign": ["department", "assignee"], "start": ["assignee"], "merge": ["target_case_id"], "split": ["lead_ids"]}
+ACTION_FIELDS = {"assign": ["department", "assignee"], "start": ["assignee"], "merge": ["target_case_id"], "split": ["lead_ids"],
+                 "recategorize": ["level1", "level2", "department"]}  # fmt: skip
+# The level-2 select's values name their level-1 class too (level-2 names repeat across classes: 其他).
+LEVEL2_SEPARATOR = "/"
+
+
+def taxonomy_choices(taxonomy: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The recategorize form's classes: each level-1 class with its level-2 classes as (value, name)."""
+    return [(level1, [(f"{level1}{LEVEL2_SEPARATOR}{sub.name}", sub.name) for sub in taxonomy.subcategories if sub.level1 == level1])
+            for level1 in taxonomy.level1_names]  # fmt: skip
+
+
+def chosen_category(taxonomy: Any, level1: str, level2: str) -> dict[str, str] | None:
+    """The form's level-1 and level-2 choices as the event's fields: a level-2 choice brings its own
+    level-1 class. None when the two name different classes (the form is then refused as invalid,
+    rather than one of them picked silently)."""
+    pairs = {value: (group, name) for group, subs in taxonomy_choices(taxonomy) for value, name in subs}
+    if level2 in pairs:
+        group, level2 = pairs[level2]
+        if level1 and level1 != group:
+            return None
+        level1 = group
+    return {k: v for k, v in (("level1", level1), ("level2", level2)) if v}
 NOTE_REQUIRED = {"resolve", "reject", "feedback", "note"}
 
 
@@ -224,20 +246,26 @@ def build_router() -> APIRouter:
             error=outcomes.error_text(lang, error, action),
             action_fields=ACTION_FIELDS, note_required=NOTE_REQUIRED, reasons=i18n.priority_reasons(lang, case.get("priority_reasons")),
             departments=departments(ctx), merge_targets=merge_targets(ctx, case) if "merge" in case["allowed_actions"] else [],
+            classes=taxonomy_choices(ctx.taxonomy) if "recategorize" in case["allowed_actions"] else [],
         )  # fmt: skip
 
     @router.post("/cases/{case_id}/actions")
     def case_action(
         request: Request, case_id: str, action: str = Form(...), note: str = Form(""), department: str = Form(""),
         assignee: str = Form(""), target_case_id: str = Form(""), lead_ids: list[str] = Form([]),
+        level1: str = Form(""), level2: str = Form(""),
         who: Principal = Depends(require(Permission.act)), ctx: ApiContext = Depends(context),
     ) -> RedirectResponse:  # fmt: skip
         _same_origin(request)
         fields = {"action": action, "note": note, "department": department, "assignee": assignee, "target_case_id": target_case_id}
         fields = {k: v.strip() for k, v in fields.items() if v.strip()}
+        category = chosen_category(ctx.taxonomy, level1.strip(), level2.strip())
         ids = [i.strip() for i in lead_ids if i.strip()]  # one checkbox per lead
         outcome: dict[str, str | bool]
         try:
+            if category is None:
+                raise HTTPException(422, detail="the level-2 class is not one of the level-1 class chosen")
+            fields.update(category)
             accepted = submit_event(ctx, case_id, EventRequest(**fields, lead_ids=ids), who)
             outcome = {"message": "done", "action": action, "status": accepted.status, "pending": not accepted.visible}
         except ValidationError:
