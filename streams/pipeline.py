@@ -26,7 +26,8 @@ def model_path(routing: RoutingSettings) -> Path | None:
         return None
     if routing.model == "default":
         if not DEFAULT_MODEL.is_file():
-            log.warning("the default model %s is not built (`leadhub model build-default`): categories from rules only", DEFAULT_MODEL)
+            # Not a warning: no model may ship (the training data's terms), so this is every fresh install.
+            log.info("the default model %s is not built (`leadhub model build-default`): categories from rules only", DEFAULT_MODEL)
             return None
         return DEFAULT_MODEL
     return Path(routing.model)
