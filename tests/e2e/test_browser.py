@@ -209,3 +209,32 @@ def test_assign_from_a_list(site, page):
     assert "已完成" in page.locator("#message").inner_text()
     assert _wait_for(page, url, lambda: page.locator("#case-status").get_attribute("data-status") == "assigned")
     assert "李工" in page.locator(".facts").inner_text()
+
+
+def test_recategorize_from_the_taxonomy_selects(site, page):
+    env, base = site
+    leads, case = api_env.make_case(env, "e2e-recat", [("hotline", "稠城街道河道有人偷排污水，水面发黑"), ("forum", "河水发黑发臭")])
+    _login(page, base, env.keys["officer"])
+    url = f"{base}/cases/{case.case_id}"
+    page.goto(url)
+    page.click("details:has(#do-recategorize) summary")
+    level1, level2 = page.locator("#recategorize-level1"), page.locator("#recategorize-level2")
+    assert level1.evaluate("e => e.tagName") == "SELECT" and level2.evaluate("e => e.tagName") == "SELECT"
+    assert "环境保护" in level1.locator("option").all_inner_texts()
+    group = level2.locator("optgroup[label='环境保护']")  # level-2 classes grouped by their level-1 class
+    assert "环境污染" in group.locator("option").all_inner_texts()
+    level1.select_option("环境保护")
+    level2.select_option("环境保护/环境污染")
+    page.locator("#recategorize-department").select_option(api_env.api_data.ENVIRONMENT)
+    page.fill("form[data-action=recategorize] textarea[name=note]", "排污问题 / pollution, not roads")
+    with page.expect_navigation():
+        page.click("#do-recategorize")
+    assert "已完成" in page.locator("#message").inner_text()
+    assert _wait_for(page, url, lambda: "环境污染" in page.locator("#case-category").inner_text())
+    assert "人工改定" in page.locator("#case-category").inner_text()
+    assert api_env.api_data.ENVIRONMENT in page.locator(".facts").inner_text()
+    timeline = page.locator(".timeline .recategorized").inner_text()
+    assert "城市建设和市政管理" in timeline and "环境污染" in timeline
+    # The case is now the environment department's: the housing officer sees no actions on it.
+    assert page.locator("#do-note").count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "case-recategorized.png"), full_page=True)
