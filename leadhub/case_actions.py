@@ -210,7 +210,7 @@ class EngineLedger:
                 after = apply_event(case, event)
                 if after is case:
                     return after, []  # the same event again: already recorded
-                split = event.action is Action.split  # a split changes the membership too
+                split = event.action is Action.split_  # a split changes the membership too
                 written = self._put(found, case_handling_doc(after, membership=split))
                 return after, [(event.case_id, case_handling_doc(case, membership=split), written)]
             except SearchRequestError as exc:

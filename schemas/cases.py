@@ -36,7 +36,7 @@ class Action(StrEnum):
     reject = "reject"
     note = "note"
     merge = "merge"
-    split = "split"  # type: ignore[assignment]  # (the member shadows str.split; mypy 2 says so)
+    split_ = "split"  # (a member named split would hide str.split on every member of this str enum)
     recategorize = "recategorize"  # an officer corrects the routing: category and/or department
 
 
@@ -75,7 +75,7 @@ class CaseEvent(Strict):
             raise ValueError("level2 needs its level1")
         if self.action is Action.recategorize and not (self.level1 or self.department):
             raise ValueError("recategorize needs level1 (and level2) or a department")
-        if self.action is Action.split and not self.lead_ids:
+        if self.action is Action.split_ and not self.lead_ids:
             raise ValueError("split needs lead_ids")
         if self.action in (Action.resolve, Action.reject, Action.feedback, Action.note) and not self.note:
             raise ValueError(f"{self.action.value} needs a note")

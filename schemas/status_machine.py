@@ -34,7 +34,7 @@ TRANSITIONS: dict[Action, dict[Status, Status | None]] = {
     Action.reopen: {S.resolved: S.accepted, S.closed: S.accepted, S.rejected: S.accepted},
     Action.note: {status: None for status in Status},
     Action.merge: {status: S.closed for status in ACTIVE},
-    Action.split: {status: None for status in ACTIVE},
+    Action.split_: {status: None for status in ACTIVE},
     # A correction of the routing, not a step of the handling: it changes no status and is allowed in
     # every status, closed and rejected too (a finished case's category is what statistics count and
     # what the classifier learns from; a wrong one found later is still worth fixing).
@@ -103,7 +103,7 @@ def apply_event(case: Case, event: CaseEvent) -> Case:
     elif event.action is Action.recategorize:
         changes.update(recategorized(case, event))
         extra.update(from_category=case.category, from_department=case.department, category=changes["category"])
-    elif event.action is Action.split:
+    elif event.action is Action.split_:
         extra["lead_ids"] = list(event.lead_ids)
         leaving = set(event.lead_ids)
         changes["lead_ids"] = [lead for lead in case.lead_ids if lead not in leaving]

@@ -119,7 +119,7 @@ def _apply_merge(backend: SearchBackend, index: str, event: CaseEvent, token: ob
 
 
 def _apply_run(backend: SearchBackend, index: str, case_id: str, items: list[tuple[CaseEvent, object]]) -> list[Rejected]:
-    splits = any(event.action is Action.split for event, _ in items)  # a split changes the membership too
+    splits = any(event.action is Action.split_ for event, _ in items)  # a split changes the membership too
     for _ in range(MAX_CONFLICT_RETRIES):
         found = backend.get(index, case_id)
         case = Case.model_validate(found["_source"]) if found else Case(case_id=case_id)

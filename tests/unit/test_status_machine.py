@@ -24,7 +24,7 @@ EXPECTED = {
     (Action.reopen, Status.rejected): Status.accepted,
     **{(Action.note, s): s for s in Status},
     **{(Action.merge, s): Status.closed for s in (Status.new, Status.accepted, Status.assigned, Status.in_progress)},
-    **{(Action.split, s): s for s in (Status.new, Status.accepted, Status.assigned, Status.in_progress)},
+    **{(Action.split_, s): s for s in (Status.new, Status.accepted, Status.assigned, Status.in_progress)},
     # A routing correction changes no status, in any status (closed and rejected too: see TRANSITIONS).
     **{(Action.recategorize, s): s for s in Status},
 }
@@ -34,7 +34,7 @@ def event(action, **fields):
     defaults = {
         Action.assign: {"department": "市住建局"},
         Action.merge: {"target_case_id": "other"},
-        Action.split: {"lead_ids": ["l2"]},
+        Action.split_: {"lead_ids": ["l2"]},
         Action.resolve: {"note": "已维修"},
         Action.reject: {"note": "不属于受理范围"},
         Action.feedback: {"note": "已电话回访"},
@@ -95,7 +95,7 @@ def test_replaying_an_event_changes_nothing():
 def test_return_clears_the_assignee_and_split_removes_leads_and_merge_points_on():
     case = Case(case_id="c1", status=Status.in_progress, assignee="张三", lead_ids=["l1", "l2", "l3"])
     assert apply_event(case, event(Action.return_)).assignee is None
-    assert apply_event(case, event(Action.split, lead_ids=["l2"])).lead_ids == ["l1", "l3"]
+    assert apply_event(case, event(Action.split_, lead_ids=["l2"])).lead_ids == ["l1", "l3"]
     assert apply_event(case, event(Action.merge, target_case_id="c9")).merged_into == "c9"
 
 
@@ -110,7 +110,7 @@ def test_an_event_for_another_case_is_a_bug():
         (Action.assign, {"department": None}, "department"),
         (Action.merge, {"target_case_id": None}, "target_case_id"),
         (Action.merge, {"target_case_id": "c1"}, "itself"),
-        (Action.split, {"lead_ids": []}, "lead_ids"),
+        (Action.split_, {"lead_ids": []}, "lead_ids"),
         (Action.resolve, {"note": None}, "note"),
     ],
 )
