@@ -159,3 +159,29 @@ def _with_member(case: Case | None, case_id: str, lead: Lead, seen_at: dt.dateti
             "last_seen": max(filter(None, (case.last_seen, seen_at))),
         }
     )
+
+
+# What a re-route (leadhub replay) may change on a stored lead: its routing, never its case.
+REROUTED_FIELDS = ("category", "department", "confidence", "needs_triage", "place", "priority", "priority_reasons")
+
+
+def reroute(lead: Lead, category: CategoryResult, gazetteer: Gazetteer) -> Lead:
+    """``lead`` routed again by the current taxonomy, model and gazetteer: category, department, place
+    and priority, without dedup (its case stays). The priority keeps what the route stage knew when the
+    lead arrived (its case's report count then, a recurrence after closing), read from its reasons."""
+    where = gazetteer.locate("\n".join(p for p in (lead.location_text, lead.title, lead.text) if p))
+    reports = next((int(r.split(":", 1)[1]) for r in lead.priority_reasons if r.startswith("reports:") and r[8:].isdigit()), 1)
+    priority = assess_priority(
+        f"{lead.title}\n{lead.text}", report_count=reports, recurred_after_close="recurred_after_close" in lead.priority_reasons
+    )
+    return lead.model_copy(
+        update={
+            "category": Category(level1=category.category, level2=category.subcategory) if category.category else None,
+            "department": category.department,
+            "confidence": round(category.confidence, 4),
+            "needs_triage": category.needs_triage,
+            "place": _place(where),
+            "priority": priority.priority,
+            "priority_reasons": list(priority.reasons),
+        }
+    )

@@ -17,6 +17,7 @@ from leadhub.commands import (
     index_cmd,
     ingest_cmd,
     offline_cmd,
+    replay_cmd,
     search_cmd,
     services_cmd,
     sink_cmd,
@@ -44,6 +45,7 @@ app.add_typer(offline_cmd.model_app, name="model")
 app.command("categorize")(offline_cmd.categorize)
 app.command("dedup")(offline_cmd.dedup)
 app.command("search")(search_cmd.search)
+app.command("replay")(replay_cmd.replay)
 app.add_typer(api_cmd.app, name="api")
 app.command("demo")(demo_cmd.demo)
 app.add_typer(dlq_cmd.app, name="dlq")

@@ -44,12 +44,29 @@ def apply_case_state(doc: dict[str, Any] | None, case: Case, offset: int | None 
     applied = doc.get("state_offset")
     if offset is not None and applied is not None and applied >= offset:
         return dict(doc)
-    assigned = any(entry.get("action") == "assign" for entry in doc.get("history") or [])
-    kept = {"category", "department"} if doc.get("category_source") == "human" else {"department"} if assigned else set()
+    kept = kept_routing(doc)
     result = {**doc, **{k: v for k, v in fields.items() if k not in kept}}
     # The route stage knows only the case's own leads: add back what merged cases brought.
     result.update(with_merged(fields, [MergedCase.model_validate(m) for m in doc.get("merged") or []]))
     return {**result, **stamp}
+
+
+def kept_routing(doc: dict[str, Any]) -> set[str]:
+    """The routing fields of a case document a person decided, which no stage changes: a
+    recategorization (category_source "human") keeps category and department, an assignment the
+    department."""
+    if doc.get("category_source") == "human":
+        return {"category", "department"}
+    assigned = any(entry.get("action") == "assign" for entry in doc.get("history") or [])
+    return {"department"} if assigned else set()
+
+
+def apply_case_routing(doc: dict[str, Any], routing: dict[str, Any]) -> dict[str, Any]:
+    """The case document after a replay routed its primary lead again: ``routing`` (JSON fields such as
+    category, department, place) except what a person decided (kept_routing); membership and handling
+    stay. Returns a new dict; ``doc`` is not changed."""
+    kept = kept_routing(doc)
+    return {**doc, **{k: v for k, v in routing.items() if k not in kept}}
 
 
 def case_state_actions(

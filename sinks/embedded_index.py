@@ -28,7 +28,7 @@ from schemas.dead_letters import DeadLetter
 from schemas.leads import Lead
 from schemas.private_files import private_file
 from schemas.status_machine import apply_event, apply_merge
-from sinks.documents import apply_case_state, case_handling_doc, decided_lead_ids, leads_decision
+from sinks.documents import apply_case_routing, apply_case_state, case_handling_doc, decided_lead_ids, leads_decision
 from sinks.short_terms import tokens
 
 # 1: documents, trigram FTS, route state, dead letters. 2: the short-term index ({table}_short).
@@ -172,7 +172,10 @@ class EmbeddedIndex:
     # --- documents -----------------------------------------------------------------------------
 
     def write_lead(self, lead: Lead) -> None:
-        doc = lead.model_dump(mode="json")
+        with self.transaction() as db:
+            self._store_lead(db, lead, lead.model_dump(mode="json"))
+
+    def _store_lead(self, db: sqlite3.Connection, lead: Lead, doc: dict[str, Any]) -> None:
         category, place = lead.category, lead.place
         row = (
             lead.lead_id, json.dumps(doc, ensure_ascii=False), lead.case_id, lead.channel, lead.source,
@@ -180,9 +183,33 @@ class EmbeddedIndex:
             place.town if place else None, place.community if place else None, lead.lang, int(lead.needs_triage),
             lead.priority, _epoch(lead.published_at or lead.fetched_at),
         )  # fmt: skip
+        _upsert(db, "leads", "lead_id", LEAD_COLUMNS, row,
+                (lead.title, lead.text, lead.location_text or "", (place.address if place else None) or ""))  # fmt: skip
+
+    def write_rerouted(self, leads: list[tuple[Lead, dict[str, Any]]], cases: dict[str, dict[str, Any]]) -> tuple[int, int]:
+        """A replay's writes (leadhub replay), in one transaction: each lead's routing (``leads``: the
+        lead and the fields that changed), unless a person decided it meanwhile; each case's routing
+        from its primary lead (``cases``: case id -> fields) by documents.apply_case_routing, also in the
+        route stage's case book, so its later snapshots carry it. Returns (leads, cases) written."""
+        written = [0, 0]
         with self.transaction() as db:
-            _upsert(db, "leads", "lead_id", LEAD_COLUMNS, row,
-                    (lead.title, lead.text, lead.location_text or "", (place.address if place else None) or ""))  # fmt: skip
+            for lead, changes in leads:
+                found = db.execute("SELECT doc FROM leads WHERE lead_id = ?", (lead.lead_id,)).fetchone()
+                stored = json.loads(found[0]) if found else None
+                if stored is None or stored.get("category_source") == "human":
+                    continue
+                self._store_lead(db, lead, {**stored, **changes})
+                written[0] += 1
+            for case_id, routing in cases.items():
+                doc = self.case_document(case_id, db)
+                if doc is not None and (new := apply_case_routing(doc, routing)) != doc:
+                    self._store_case(db, new)
+                    written[1] += 1
+                booked = db.execute("SELECT doc FROM case_book WHERE case_id = ?", (case_id,)).fetchone()
+                if booked is not None:
+                    db.execute("UPDATE case_book SET doc = ? WHERE case_id = ?",
+                               (json.dumps({**json.loads(booked[0]), **routing}, ensure_ascii=False), case_id))  # fmt: skip
+        return written[0], written[1]
 
     def case_document(self, case_id: str, db: sqlite3.Connection | None = None) -> dict[str, Any] | None:
         found = (db or self.db).execute("SELECT doc FROM cases WHERE case_id = ?", (case_id,)).fetchone()
