@@ -31,6 +31,7 @@ class CategoryResult:
     confidence: float
     needs_triage: bool
     matched: tuple[str, ...] = ()
+    model_version: str = "rules"  # the model that took part ("rules" when none did)
 
     def as_fields(self) -> dict[str, object]:
         return {
@@ -39,6 +40,7 @@ class CategoryResult:
             "department": self.department,
             "confidence": round(self.confidence, 4),
             "needs_triage": self.needs_triage,
+            "model_version": self.model_version,
         }
 
 
@@ -49,9 +51,12 @@ class Categorizer:
         model: TextClassifier | None = None,
         *,
         triage_threshold: float | None = None,
+        model_version: str | None = None,
     ) -> None:
         self.taxonomy = taxonomy
         self.model = model
+        # What each result (and so each lead) records as the model that routed it.
+        self.model_version = model_version or ("rules" if model is None else "model")
         # Unset: the threshold the model chose on its validation rows (its card says which), else 0.5.
         if triage_threshold is None:
             chosen = getattr(model, "triage_threshold", None)  # a stand-in model may not record one
@@ -137,4 +142,5 @@ class Categorizer:
             confidence=confidence,
             needs_triage=category is None or confidence < self.triage_threshold,
             matched=tuple(matched),
+            model_version=self.model_version,
         )

@@ -186,8 +186,11 @@ def compact(pipeline: Pipeline, keep: int = KEEP_FEATURES) -> Pipeline:
     return pipeline
 
 
-def fit(texts: Sequence[str], labels: Sequence[str], seed: int = 0) -> Pipeline:
-    return compact(build_pipeline(seed).fit(list(texts), list(labels)))
+def fit(texts: Sequence[str], labels: Sequence[str], seed: int = 0, weights: Sequence[float] | None = None) -> Pipeline:
+    """``weights``: one per row (e.g. officers' corrections counted more than the base data); None: all 1."""
+    if weights is None:
+        return compact(build_pipeline(seed).fit(list(texts), list(labels)))
+    return compact(build_pipeline(seed).fit(list(texts), list(labels), clf__sample_weight=np.asarray(weights, dtype=float)))
 
 
 def near_copies(texts: Sequence[str], of: Sequence[str]) -> set[int]:
@@ -223,6 +226,9 @@ class TextClassifier:
     sklearn_version: str = sklearn.__version__
     # Chosen on the validation rows (see train()); None for files from before it was recorded.
     triage_threshold: float | None = None
+    # After train(), not saved: the validation rows and the held-out model's predictions of them, so a
+    # caller can score another model on exactly the same rows.
+    validation: tuple[list[str], list[str], list[str]] | None = field(default=None, repr=False, compare=False)
 
     def predict_proba(self, texts: Sequence[str]) -> list[dict[str, float]]:
         classes = [str(c) for c in self.pipeline.classes_]
@@ -256,6 +262,7 @@ def train(
     validation_share: float = 0.2,
     extra_texts: Sequence[str] = (),
     extra_labels: Sequence[str] = (),
+    extra_weights: Sequence[float] | None = None,
     seed: int = 0,
     target_precision: float = TARGET_PRECISION,
     trained_at: str | None = None,
@@ -266,8 +273,11 @@ def train(
     those that are near copies of a validation row. On the validation rows the held-out model's
     confidence gives the reliability table, the calibration error, and the triage threshold: the
     lowest confidence whose surer predictions are ``target_precision`` right. ``trained_at`` fixes the
-    recorded time (a reproducible build passes one); by default it is now.
+    recorded time (a reproducible build passes one); by default it is now. ``extra_weights``: one per
+    extra row (its sample weight); the base rows weigh 1.
     """
+    if extra_weights is not None and len(extra_weights) != len(extra_texts):
+        raise ValueError("extra_weights needs one weight per extra row")
     if len(set(labels)) < 2:
         raise ValueError("training needs at least two distinct labels")
     scores: dict[str, Any] = {}
@@ -278,7 +288,10 @@ def train(
         )
         copies = near_copies(extra_texts, x_val) if extra_texts else set()
         extra = [(t, label) for i, (t, label) in enumerate(zip(extra_texts, extra_labels, strict=True)) if i not in copies]
-        held_out = fit(x_train + [t for t, _ in extra], y_train + [label for _, label in extra], seed)
+        held_weights = None
+        if extra_weights is not None:
+            held_weights = [1.0] * len(x_train) + [float(w) for i, w in enumerate(extra_weights) if i not in copies]
+        held_out = fit(x_train + [t for t, _ in extra], y_train + [label for _, label in extra], seed, held_weights)
         proba = held_out.predict_proba(x_val)
         classes = np.asarray(held_out.classes_)
         predicted = classes[proba.argmax(axis=1)].tolist()
@@ -300,7 +313,8 @@ def train(
             "triage": at_threshold(confidence, correct, threshold) | {"target_precision": target_precision},
         }
     all_texts, all_labels = list(texts) + list(extra_texts), list(labels) + list(extra_labels)
-    final = fit(all_texts, all_labels, seed)
+    all_weights = None if extra_weights is None else [1.0] * len(texts) + [float(w) for w in extra_weights]
+    final = fit(all_texts, all_labels, seed, all_weights)
     return TextClassifier(
         pipeline=final,
         labels=sorted(set(all_labels)),
@@ -308,4 +322,5 @@ def train(
         scores=scores | {"train_size": len(all_texts), "seed": seed},
         trained_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds") if trained_at is None else trained_at,
         triage_threshold=threshold,
+        validation=(x_val, y_val, predicted) if validation_share > 0 else None,
     )

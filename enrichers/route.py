@@ -125,6 +125,7 @@ class CaseRouter:
                 "priority_reasons": list(priority.reasons),
                 "case_id": joined.case_id,
                 "is_primary": joined.is_primary,
+                "model_version": category.model_version,
             }
         )
         return RouteOutput(routed, case, events)

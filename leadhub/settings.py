@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -115,6 +115,13 @@ class Settings(BaseSettings):
         if settings_cls.model_config.get("yaml_file"):
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file_encoding="utf-8"))
         return tuple(sources)
+
+    @model_validator(mode="after")
+    def _model_dir_under_local_dir(self) -> Settings:
+        # The routing section cannot see local_dir; the root places its default there (as embedded.path's).
+        if self.routing.model_dir is None:
+            self.routing = self.routing.model_copy(update={"model_dir": self.local_dir / "models"})
+        return self
 
     @property
     def local_dir(self) -> Path:

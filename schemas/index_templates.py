@@ -10,10 +10,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-MAPPING_VERSION = 5  # 3: official replies on leads; merged cases and merge/split details in case history
+MAPPING_VERSION = 6  # 3: official replies on leads; merged cases and merge/split details in case history
 # 4: text fields analyzed with leadhub_text (the built-in cjk analyzer found no single character)
 # 5: recategorize: who decided a case's and its leads' routing (category_source, decided_by, decided_at),
 #    the category before and after in case history
+# 6: the model version that routed a lead (model_version)
 INDEX_KINDS = ("leads", "cases")
 
 KEYWORD = {"type": "keyword"}
@@ -70,6 +71,7 @@ LEAD_FIELDS: dict[str, Any] = {
     "is_primary": {"type": "boolean"},
     "official_reply": {"properties": {"text": CJK_TEXT, "unit": KEYWORD, "at": DATE, "at_text": {"type": "keyword", "index": False}}},
     **DECISION,
+    "model_version": KEYWORD,
 }
 
 CASE_FIELDS: dict[str, Any] = {

@@ -187,6 +187,11 @@ class Lead(Internal):
     )
     decided_by: str | None = Field(None, description="Who recategorized the lead's case.")
     decided_at: AwareDatetime | None = Field(None, description="When the lead's case was recategorized.")
+    model_version: str | None = Field(
+        None, max_length=200,
+        description="The category model that routed the lead: a version of routing.model_dir (v0003), `default`, a model"
+        " file's name, or `rules` when no model took part.",
+    )  # fmt: skip
 
     @classmethod
     def from_raw(cls, raw: RawLead, **fields: Any) -> Lead:

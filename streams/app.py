@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import tempfile
@@ -17,7 +18,7 @@ import faust
 from adapters.kafka_clients import KafkaSettings, ssl_context
 from enrichers.dedup import DedupConfig
 from schemas.topics import DLQ_MAX_BYTES, RAW_MAX_BYTES, TOPICS
-from streams.pipeline import build_router
+from streams.pipeline import ModelWatch, build_router
 from streams.records import Output, Record
 from streams.recovery import FlowHoldingTableManager
 from streams.settings import RoutingSettings, StreamsSettings
@@ -127,6 +128,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     router = build_router(
         settings.routing, TableDedupState(one_partition_table("dedup-sketches"), DedupConfig().max_postings), case_book, statuses
     )
+    models = ModelWatch(settings.routing, router)
     normalize = NormalizeStage(settings.routing.source_timezone)
     route = RouteStage(router)
     tracker = CaseStatusTracker(statuses.load, statuses.store)
@@ -161,6 +163,14 @@ def create_app(settings: WorkerSettings) -> faust.App:
         # (a few dozen objects a collection, as measured) is kept for good.
         gc.collect(1)
         gc.freeze()
+
+    @app.timer(interval=settings.routing.model_check_seconds)
+    async def follow_promoted_model() -> None:
+        # `leadhub model promote` replaces the pointer file; the new version is loaded in a thread (a
+        # model takes a second to read, the streams go on meanwhile), then swapped in on the loop
+        # between two batches, so every batch is routed by one version.
+        if models.pointer is not None and models.changed():
+            models.swap(await asyncio.to_thread(models.load))
 
     @app.task
     async def roomier_producer_buffer() -> None:

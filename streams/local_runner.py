@@ -10,7 +10,7 @@ from enrichers.route import CaseBook, CaseStatusView, MemoryCaseBook
 from schemas.cases import Case, Status
 from schemas.leads import RawLead
 from schemas.serialization import encode
-from streams.pipeline import build_router
+from streams.pipeline import ModelWatch, build_router
 from streams.records import Output, Record
 from streams.settings import RoutingSettings
 from streams.stages import CaseStatusTracker, NormalizeStage, RouteStage, Stage
@@ -49,6 +49,8 @@ class LocalRunner:
         self.dedup_state = dedup_state if dedup_state is not None else MemoryDedupState()
         self.case_book = case_book or MemoryCaseBook()
         router = build_router(routing, self.dedup_state, self.case_book, self.statuses)
+        # A promoted model version is picked up before a batch, checked at most every model_check_seconds.
+        self.models = ModelWatch(routing, router)
         self.consumers: dict[str, Stage] = {
             "leads.raw": NormalizeStage(routing.source_timezone),
             "leads.clean": RouteStage(router),
@@ -60,6 +62,7 @@ class LocalRunner:
         self.on_output = on_output or (lambda out: self.topics[out.topic].append(out))
 
     def submit(self, records: Iterable[Record], topic: str = "leads.raw") -> None:
+        self.models.check_due()
         pending = deque((topic, record) for record in records)
         while pending:
             name, record = pending.popleft()

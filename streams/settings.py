@@ -18,8 +18,17 @@ class RoutingSettings(Section):
     model: Literal["default", "none"] | Path | None = Field(
         "default",
         description="The category classifier: `default` the package's default model (rules only while it is not built),"
-        " `none` (or null) rules only, or a file from `leadhub model train`.",
+        " `none` (or null) rules only, or a file from `leadhub model train`. With `default`, a version promoted"
+        " in model_dir (`leadhub model promote`) comes first.",
     )
+    model_dir: Path | None = Field(
+        None, description="Where `leadhub model train` writes model versions (v0001, v0002, …) and `current` names the promoted one;"
+        " default: <local dir>/models.",
+    )  # fmt: skip
+    model_check_seconds: float = Field(
+        30.0, gt=0, le=3600,
+        description="How often the running stages look whether another model version was promoted (then load it, no restart).",
+    )  # fmt: skip
     triage_threshold: float | None = Field(
         None, ge=0, le=1,
         description="Below this confidence a lead needs triage; unset: the model's own, chosen on validation (its card), 0.5 for rules only.",

@@ -33,12 +33,12 @@ def default_data_dir() -> Path:
 
 def train_into(data_dir: Path, model: Path) -> None:
     """Run `leadhub model train` with the default model's recipe, writing ``model`` and its card."""
-    from leadhub.commands.offline_cmd import model_train
+    from leadhub.commands.offline_cmd import train_model
 
     for name in (LABELLED, TOKENS):
         if not (data_dir / name).is_file():
             raise ConfigError(f"{data_dir / name} not found", hint="pass --data-dir, or set LEADHUB_SHARED_DATA to the folder holding teddy2020/")
-    model_train(
+    train_model(
         data=data_dir / LABELLED, text_col="title,text", label_col="label", out=model,
         extra_data=data_dir / TOKENS, extra_text_col="tokens", validation_share=0.2, seed=SEED,
         target_precision=0.98, trained_at=TRAINED_AT,

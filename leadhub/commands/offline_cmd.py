@@ -14,8 +14,10 @@ from enrichers.classifier import train as train_classifier
 from enrichers.dedup import DedupConfig, Deduplicator, MemoryDedupState
 from enrichers.model_card import build_card, card_path, file_sha256, read_card, render, write_card
 from enrichers.models import DEFAULT_CARD, DEFAULT_DIR
+from leadhub.commands import model_versions_cmd
 from leadhub.commands.file_args import check_readable
 from leadhub.commands.jsonl import ENCODINGS, read_jsonl, write_jsonl
+from leadhub.commands.model_versions_cmd import DEFAULT_CORRECTIONS_WEIGHT, TrainingSession
 from schemas.errors import ConfigError
 from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
 from streams.pipeline import build_categorizer
@@ -115,15 +117,18 @@ def dedup(
     _report(errors, total)
 
 
-model_app = typer.Typer(help="Train the category classifier, build the default one, show a model's card.", no_args_is_help=True)
+model_app = typer.Typer(help="Train the category classifier, build the default one, show a model's card, manage versions (list, promote, rollback).", no_args_is_help=True)
 
 
 @model_app.command("train")
 def model_train(
+    ctx: typer.Context,
     data: Path = typer.Option(..., "--data", readable=False, help="CSV with a header row (UTF-8)."),
     text_col: str = typer.Option(..., "--text-col", help="Text column; several joined with commas, e.g. title,text."),
     label_col: str = typer.Option(..., "--label-col", help="Label column."),
-    out: Path = typer.Option(..., "--out", help="Where to write the model file."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Where to write the model file; default: a new version (v0001, v0002, …) in routing.model_dir."
+    ),
     extra_data: Path | None = typer.Option(None, "--extra-data", readable=False, help="A second CSV that only joins training."),
     extra_text_col: str | None = typer.Option(None, "--extra-text-col", help="Text column(s) of --extra-data."),
     validation_share: float = typer.Option(0.2, "--validation-share", min=0.0, max=0.5),
@@ -133,29 +138,77 @@ def model_train(
         help="The triage threshold is the lowest validation confidence whose surer leads are this often right.",
     ),  # fmt: skip
     trained_at: str | None = typer.Option(None, "--trained-at", help="Recorded training time (a reproducible build fixes it); default: now."),
+    corrections: bool = typer.Option(
+        False, "--corrections",
+        help="Add every recategorized case in the configured store (engine or embedded) to the training data: its leads, labelled with the officer's level-1 class.",
+    ),  # fmt: skip
+    corrections_weight: float = typer.Option(
+        DEFAULT_CORRECTIONS_WEIGHT, "--corrections-weight", min=0.0, max=1000.0, help="How much one correction row weighs against one row of --data."
+    ),
+    corrections_holdout: float = typer.Option(
+        0.2, "--corrections-holdout", min=0.0, max=0.9,
+        help="Share of the corrected cases never trained on: the card compares the new model and the one in use on them.",
+    ),  # fmt: skip
 ) -> None:
     """Train a character n-gram classifier; the file records labels, data hash, validation scores and the
-    triage threshold chosen on validation, and a model card (NAME.card.json) is written next to it."""
+    triage threshold chosen on validation, and a model card (NAME.card.json) is written next to it.
+    Without --out it is a new version in routing.model_dir (promote it with `leadhub model promote`),
+    and its card compares it with the model in use."""
+    train_model(
+        data=data, text_col=text_col, label_col=label_col, out=out, extra_data=extra_data, extra_text_col=extra_text_col,
+        validation_share=validation_share, seed=seed, target_precision=target_precision, trained_at=trained_at,
+        corrections=corrections, corrections_weight=corrections_weight, corrections_holdout=corrections_holdout,
+        settings=ctx.obj.settings if out is None or corrections else None,
+    )  # fmt: skip
+
+
+def train_model(
+    *, data: Path, text_col: str, label_col: str, out: Path | None, extra_data: Path | None = None,
+    extra_text_col: str | None = None, validation_share: float = 0.2, seed: int = 0,
+    target_precision: float = TARGET_PRECISION, trained_at: str | None = None, corrections: bool = False,
+    corrections_weight: float = DEFAULT_CORRECTIONS_WEIGHT, corrections_holdout: float = 0.2, settings: Any = None,
+) -> Path:
+    """`leadhub model train` as a function (the default model's build calls it); returns the model file."""
     check_readable(data, "--data")
     if extra_data is not None:
         check_readable(extra_data, "--extra-data")
     texts, labels = _read_training(data, text_col, label_col)
     extra_texts, extra_labels = _read_training(extra_data, extra_text_col or text_col, label_col) if extra_data else ([], [])
+    extra_rows = len(extra_texts)
+    if (out is None or corrections) and settings is None:
+        raise ConfigError("training into routing.model_dir or with --corrections needs the settings", hint="pass --out")
+    session = TrainingSession(settings) if out is None or corrections else None
+    version = None
+    if out is None:
+        assert session is not None
+        version, out = session.new_version()
+    extra_weights = None
+    if corrections:
+        assert session is not None
+        trained_on, _ = session.read_corrections(corrections_holdout)
+        extra_weights = [1.0] * len(extra_texts) + [corrections_weight] * len(trained_on)
+        extra_texts, extra_labels = extra_texts + [c.text for c in trained_on], extra_labels + [c.label for c in trained_on]
     typer.echo(f"training on {len(texts)} rows (+{len(extra_texts)} extra) from {data} …", err=True)
     model = train_classifier(
-        texts, labels, validation_share=validation_share, extra_texts=extra_texts, extra_labels=extra_labels, seed=seed,
-        target_precision=target_precision, trained_at=trained_at,
+        texts, labels, validation_share=validation_share, extra_texts=extra_texts, extra_labels=extra_labels,
+        extra_weights=extra_weights, seed=seed, target_precision=target_precision, trained_at=trained_at,
     )  # fmt: skip
     model.save(out)
     files = [{"name": data.name, "sha256": file_sha256(data), "rows": len(texts), "role": "train + validation"}]
     if extra_data is not None:
-        files.append({"name": extra_data.name, "sha256": file_sha256(extra_data), "rows": len(extra_texts), "role": "train only"})
+        files.append({"name": extra_data.name, "sha256": file_sha256(extra_data), "rows": extra_rows, "role": "train only"})
     command = ["leadhub", "model", "train", "--data", data.name, "--text-col", text_col, "--label-col", label_col]
     if extra_data is not None:
         command += ["--extra-data", extra_data.name, "--extra-text-col", extra_text_col or text_col]
     command += ["--validation-share", str(validation_share), "--seed", str(seed), "--target-precision", str(target_precision)]
-    command += [*(["--trained-at", trained_at] if trained_at is not None else []), "--out", out.name]
-    write_card(build_card(model, out, files, command), card_path(out))
+    command += [*(["--trained-at", trained_at] if trained_at is not None else [])]
+    if corrections:
+        command += ["--corrections", "--corrections-weight", str(corrections_weight), "--corrections-holdout", str(corrections_holdout)]
+    command += ["--out", out.name] if version is None else []
+    card = build_card(model, out, files, command)
+    if session is not None:
+        card |= session.card_sections(model, version)
+    write_card(card, card_path(out))
     scores = model.scores
     typer.echo(f"wrote {out}: {len(model.labels)} labels, data sha256 {model.data_sha256[:12]}…, card {card_path(out)}")
     if "macro_f1" in scores:
@@ -165,6 +218,17 @@ def model_train(
             f"triage threshold {triage['threshold']:.4f}: {triage['coverage']:.1%} of validation rows routed without triage,"
             f" {triage['precision']:.1%} of them right; calibration error {ece:.4f}"
         )
+    if session is not None:
+        for line in session.summary(card):
+            typer.echo(line)
+    if version is not None:
+        typer.echo(f"version {version} written; route with it: leadhub model promote {version}")
+    return out
+
+
+model_app.command("list")(model_versions_cmd.model_list)
+model_app.command("promote")(model_versions_cmd.model_promote)
+model_app.command("rollback")(model_versions_cmd.model_rollback)
 
 
 @model_app.command("card")

@@ -1,0 +1,101 @@
+"""Officers' corrections as training rows: every case recategorized in the configured store (engine or
+embedded), read through its ReadStore.
+
+A correction is a case's last `recategorize` that set a level-1 class; each of the case's leads
+becomes one row (title and text, as the route stage gave them to the model) labelled with that class.
+A recategorize that changed only the department says nothing about the category and gives no row.
+Corrections are held out by case (a stable hash of its id), so a case's leads never sit on both sides,
+and the same cases are held out by every training run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from leadhub.queries import MAX_WINDOW, Filters, SearchRequest, Sort
+from leadhub.readers.contract import ReadStore
+
+PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Correction:
+    case_id: str
+    lead_id: str
+    text: str
+    label: str  # the level-1 class the officer set
+    actor: str
+    at: str
+
+
+def label_of(case: dict[str, Any]) -> tuple[str, str, str] | None:
+    """The level-1 class the case's last category-setting recategorize gave it, with who and when."""
+    for entry in reversed(case.get("history") or []):
+        if entry.get("action") != "recategorize":
+            continue
+        after, before = entry.get("category") or {}, entry.get("from_category") or {}
+        department_only = after == before and entry.get("department") != entry.get("from_department")
+        if after.get("level1") and not department_only:
+            return str(after["level1"]), str(entry.get("actor", "")), str(entry.get("at", ""))
+    return None
+
+
+def _all_cases(store: ReadStore) -> Iterator[dict[str, Any]]:
+    """Every case document, whole, oldest first. Past the stores' 10,000-result window the next
+    window starts at the last case's first_seen (cases seen before are skipped by id)."""
+    seen: set[str] = set()
+    since: dt.datetime | None = None
+    while True:
+        last = None
+        fresh = 0
+        for page in range(1, MAX_WINDOW // PAGE + 1):
+            found = store.search(SearchRequest(kind="cases", filters=Filters(since=since), sort=Sort.oldest, page=page,
+                                               size=PAGE, facets=False, full=True))  # fmt: skip
+            for hit in found.hits:
+                if hit.get("case_id") not in seen:
+                    seen.add(hit["case_id"])
+                    fresh += 1
+                    yield hit
+                last = hit
+            if len(found.hits) < PAGE:
+                return
+        if not fresh or last is None or not last.get("first_seen"):
+            return
+        since = dt.datetime.fromisoformat(last["first_seen"])
+
+
+def read_corrections(store: ReadStore) -> list[Correction]:
+    rows: list[Correction] = []
+    for case in _all_cases(store):
+        decided = label_of(case)
+        if decided is None:
+            continue
+        label, actor, at = decided
+        leads = store.search(SearchRequest(kind="leads", filters=Filters(case_id=[case["case_id"]]), sort=Sort.oldest,
+                                           size=PAGE, facets=False, full=True))  # fmt: skip
+        for lead in leads.hits:
+            text = "\n".join(p for p in (lead.get("title") or "", lead.get("text") or "") if p).strip()
+            if text:
+                rows.append(Correction(case["case_id"], lead["lead_id"], text, label, actor, at))
+    return rows
+
+
+def _share(case_id: str) -> float:
+    return int.from_bytes(hashlib.sha256(case_id.encode()).digest()[:8], "big") / 2**64
+
+
+def hold_out(corrections: Sequence[Correction], share: float) -> tuple[list[Correction], list[Correction]]:
+    """(to train on, held out): the cases whose id hashes below ``share``; with two or more cases at
+    least one is held out and one trained on, so both sides of the comparison exist."""
+    cases = sorted({c.case_id for c in corrections}, key=_share)
+    held = {case for case in cases if _share(case) < share}
+    if share > 0 and len(cases) >= 2:
+        if not held:
+            held = {cases[0]}
+        if len(held) == len(cases):
+            held.discard(cases[-1])
+    return [c for c in corrections if c.case_id not in held], [c for c in corrections if c.case_id in held]
