@@ -163,7 +163,9 @@ def _with_member(case: Case | None, case_id: str, lead: Lead, seen_at: dt.dateti
 
 
 # What a re-route (leadhub replay) may change on a stored lead: its routing, never its case.
-REROUTED_FIELDS = ("category", "department", "confidence", "needs_triage", "place", "priority", "priority_reasons")
+REROUTED_FIELDS = (
+    "category", "department", "confidence", "needs_triage", "model_version", "place", "priority", "priority_reasons",
+)  # fmt: skip
 
 
 def reroute(lead: Lead, category: CategoryResult, gazetteer: Gazetteer) -> Lead:
@@ -181,6 +183,7 @@ def reroute(lead: Lead, category: CategoryResult, gazetteer: Gazetteer) -> Lead:
             "department": category.department,
             "confidence": round(category.confidence, 4),
             "needs_triage": category.needs_triage,
+            "model_version": category.model_version,
             "place": _place(where),
             "priority": priority.priority,
             "priority_reasons": list(priority.reasons),

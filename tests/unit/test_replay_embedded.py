@@ -169,3 +169,19 @@ def test_the_command_reports_progress_on_stderr_and_the_counts_and_resumes_after
     assert "0 changed category or department" in capsys.readouterr().out
     assert main([*args, "replay", "--since", "2030-01-02", "--until", "2030-01-01"]) == 2
     assert "error: --since must be before --until" in capsys.readouterr().err
+
+
+def test_replay_records_the_model_version_that_routed_a_lead_again(stored):
+    settings, leads, _, _ = stored
+    index = EmbeddedIndex(settings.embedded.path)
+    older = leads[5].lead_id  # a lead stored before leads recorded their model: no model_version
+    doc = _docs(index, "leads")[older]
+    doc.pop("model_version", None)
+    with index.transaction() as db:
+        db.execute("UPDATE leads SET doc = ? WHERE lead_id = ?", (json.dumps(doc, ensure_ascii=False), older))
+    counts = _run(settings, index).run()
+    assert (counts.changed, counts.updated) == (4, 5)  # its category stays; its record of the model is new
+    after = _docs(index, "leads")
+    assert after[older]["model_version"] == "rules" and after[older]["category"] == doc["category"]
+    assert all(after[lead.lead_id]["model_version"] == "rules" for lead in leads[1:5])
+    index.close()
