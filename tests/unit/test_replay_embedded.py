@@ -17,6 +17,7 @@ from leadhub.replay import ReplayArgs, ReplayRun, checkpoint_for, load_routing
 from leadhub.replay_stores import EmbeddedReplayStore
 from leadhub.settings import build_settings, parse_overrides
 from schemas.cases import CaseEvent
+from schemas.leads import RawLead
 from sinks.embedded_index import EmbeddedIndex
 from tests.replay_data import NEW_CLASS, NEW_DEPARTMENT, OLD_CLASS, OLD_DEPARTMENT, raw_leads, write_changed_taxonomy
 
@@ -185,3 +186,19 @@ def test_replay_records_the_model_version_that_routed_a_lead_again(stored):
     assert after[older]["model_version"] == "rules" and after[older]["category"] == doc["category"]
     assert all(after[lead.lead_id]["model_version"] == "rules" for lead in leads[1:5])
     index.close()
+
+
+def test_a_report_joining_a_replayed_case_later_keeps_the_case_on_its_new_routing(stored):
+    settings, leads, _, _ = stored
+    index = EmbeddedIndex(settings.embedded.path)
+    assert _run(settings, index).run().changed == 4
+    index.close()
+    # The route stage's case book took the new routing too, so its next snapshot of the case carries it.
+    pipeline = EmbeddedPipeline(build_settings(overrides=parse_overrides(_overrides(settings.embedded.path.parent))))
+    case_id = leads[2].lead_id
+    later = RawLead(source="hotline-12345", channel="hotline", external_id="WO-1", body="市民来电反映：" + leads[2].body)
+    pipeline.submit_raw([later])
+    case = pipeline.store.get("cases", case_id)
+    assert pipeline.store.get("leads", later.lead_id)["case_id"] == case_id and case["report_count"] == 2
+    assert case["category"]["level2"] == NEW_CLASS and case["department"] == NEW_DEPARTMENT
+    pipeline.close()
