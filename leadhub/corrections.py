@@ -1,9 +1,9 @@
 """Officers' corrections as training rows: every case recategorized in the configured store (engine or
 embedded), read through its ReadStore.
 
-A correction is a case's last `recategorize` that set a level-1 class; each of the case's leads
-becomes one row (title and text, as the route stage gave them to the model) labelled with that class.
-A recategorize that changed only the department says nothing about the category and gives no row.
+A correction is a case's last `recategorize` that changed its category; each of the case's leads
+becomes one row (title and text, as the route stage gave them to the model) labelled with its level-1
+class. A recategorize that left the category as it was (the department only) gives no row.
 Corrections are held out by case (a stable hash of its id), so a case's leads never sit on both sides,
 and the same cases are held out by every training run.
 """
@@ -38,8 +38,9 @@ def label_of(case: dict[str, Any]) -> tuple[str, str, str] | None:
         if entry.get("action") != "recategorize":
             continue
         after, before = entry.get("category") or {}, entry.get("from_category") or {}
-        department_only = after == before and entry.get("department") != entry.get("from_department")
-        if after.get("level1") and not department_only:
+        # The entry keeps the category after and before, not the action's fields: one that left the
+        # category as it was changed the department only (or confirmed what was there): no lesson.
+        if after.get("level1") and after != before:
             return str(after["level1"]), str(entry.get("actor", "")), str(entry.get("at", ""))
     return None
 
