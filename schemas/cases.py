@@ -42,7 +42,9 @@ class Action(StrEnum):
 
 # Who set a case's or lead's category and department: the route stage, or a person (recategorize).
 # A human decision is kept by every later stage (membership snapshots, replay); see sinks/documents.py.
-CategorySource = Literal["route", "human"]
+# "replay" (cases only): `leadhub replay` routed the case again from its primary lead; the route stage's
+# later snapshots, which carry the routing the case got when it was new, keep it; a replay may change it.
+CategorySource = Literal["route", "human", "replay"]
 
 
 class CaseEvent(Strict):

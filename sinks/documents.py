@@ -34,7 +34,8 @@ def apply_case_state(doc: dict[str, Any] | None, case: Case, offset: int | None 
     """The case document after the route stage's snapshot ``case`` (from Kafka ``offset``, when there
     is one): the one rule both sinks write by. The snapshot owns the membership fields, except that
     a person's decision is kept: an officer's assignment keeps its department, a recategorization
-    (category_source "human") its category and department; status and handling stay as events made them; what
+    (category_source "human") its category and department, a replay's routing ("replay") its category, department
+    and place (kept_routing); status and handling stay as events made them; what
     merged cases brought is added back; a snapshot not newer than the one applied before changes
     nothing (a replay never wins). Returns a new dict; ``doc`` is not changed."""
     fields = case.model_dump(mode="json", include=set(MEMBERSHIP_FIELDS))
@@ -51,22 +52,27 @@ def apply_case_state(doc: dict[str, Any] | None, case: Case, offset: int | None 
     return {**result, **stamp}
 
 
-def kept_routing(doc: dict[str, Any]) -> set[str]:
-    """The routing fields of a case document a person decided, which no stage changes: a
-    recategorization (category_source "human") keeps category and department, an assignment the
-    department."""
+def kept_routing(doc: dict[str, Any], *, replaying: bool = False) -> set[str]:
+    """The routing fields of a case document that a route-stage snapshot (or, ``replaying``, a replay)
+    leaves: a recategorization (category_source "human") keeps category and department from both, an
+    assignment the department; a replay's routing (category_source "replay") is kept from snapshots,
+    which carry the routing the case got when it was new, but not from the next replay."""
     if doc.get("category_source") == "human":
         return {"category", "department"}
-    assigned = any(entry.get("action") == "assign" for entry in doc.get("history") or [])
-    return {"department"} if assigned else set()
+    kept = {"category", "department", "place"} if doc.get("category_source") == "replay" and not replaying else set()
+    if any(entry.get("action") == "assign" for entry in doc.get("history") or []):
+        kept.add("department")
+    return kept
 
 
 def apply_case_routing(doc: dict[str, Any], routing: dict[str, Any]) -> dict[str, Any]:
     """The case document after a replay routed its primary lead again: ``routing`` (JSON fields such as
-    category, department, place) except what a person decided (kept_routing); membership and handling
-    stay. Returns a new dict; ``doc`` is not changed."""
-    kept = kept_routing(doc)
-    return {**doc, **{k: v for k, v in routing.items() if k not in kept}}
+    category, department, place) except what a person decided (kept_routing), marked category_source
+    "replay" when it changed anything; membership and handling stay. Returns a new dict; ``doc`` is not
+    changed."""
+    kept = kept_routing(doc, replaying=True)
+    changes = {k: v for k, v in routing.items() if k not in kept and doc.get(k) != v}
+    return {**doc, **changes, "category_source": "replay"} if changes else dict(doc)
 
 
 def case_state_actions(

@@ -24,7 +24,7 @@ from leadhub.cli import main
 from leadhub.readers.engine import EngineStore
 from leadhub.settings import build_settings, parse_overrides
 from schemas.cases import CaseEvent
-from schemas.leads import Lead
+from schemas.leads import Lead, RawLead
 from schemas.serialization import encode
 from sinks.batch import BatchLimits
 from sinks.writer import SearchSink
@@ -126,6 +126,7 @@ def test_replay_on_the_cluster_moves_the_changed_class_keeps_decisions_resumes_a
             assert case[name] == was[name]
         for raw in raws[2:5]:
             assert after_cases[raw.lead_id]["department"] == NEW_DEPARTMENT
+            assert after_cases[raw.lead_id]["category_source"] == "replay"
         for raw in raws[5:]:
             assert after_cases[raw.lead_id] == before_cases[raw.lead_id]
 
@@ -137,6 +138,21 @@ def test_replay_on_the_cluster_moves_the_changed_class_keeps_decisions_resumes_a
         assert "0 changed category or department" in out.getvalue() and "0 leads and 0 cases updated" in out.getvalue()
         assert {hit["_id"]: hit["_seq_no"] for hit in backend.mget(leads_index, list(versions)).values()} == versions
         assert {cid: store.get("cases", cid) for cid in before_cases} == after_cases
+
+        # A new report joins a replayed case: the worker's snapshot carries the routing the case got when
+        # it was new (its state is the worker's own); the sink keeps the replay's routing.
+        later = router.route(Lead.from_raw(RawLead(source="hotline-12345", channel="hotline", external_id=f"WO-{unique}",
+                                                   body="市民来电反映：" + raws[2].body)))  # fmt: skip
+        assert later.case.case_id == raws[2].lead_id and later.case.category.level2 != NEW_CLASS
+        producer = KafkaProducer(**kafka_python_options(settings.kafka), acks="all")
+        value, headers = encode(later.case)
+        producer.send(f"rp{unique}.cases.state", value=value, key=later.case.case_id.encode(), headers=headers)
+        producer.flush()
+        producer.close()
+        _wait(lambda: (store.get("cases", raws[2].lead_id) or {}).get("report_count") == 2, "the snapshot reaching the case")
+        joined = store.get("cases", raws[2].lead_id)
+        assert joined["category"]["level2"] == NEW_CLASS and joined["department"] == NEW_DEPARTMENT
+        assert joined["category_source"] == "replay"
     finally:
         sink.stop()
         thread.join(timeout=30)

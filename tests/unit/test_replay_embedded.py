@@ -16,8 +16,9 @@ from leadhub.embedded import EmbeddedPipeline, EmbeddedPublisher
 from leadhub.replay import ReplayArgs, ReplayRun, checkpoint_for, load_routing
 from leadhub.replay_stores import EmbeddedReplayStore
 from leadhub.settings import build_settings, parse_overrides
-from schemas.cases import CaseEvent
-from schemas.leads import RawLead
+from schemas.cases import Case, CaseEvent
+from schemas.leads import Category, RawLead
+from sinks.documents import apply_case_routing, apply_case_state
 from sinks.embedded_index import EmbeddedIndex
 from tests.replay_data import NEW_CLASS, NEW_DEPARTMENT, OLD_CLASS, OLD_DEPARTMENT, raw_leads, write_changed_taxonomy
 
@@ -106,6 +107,7 @@ def test_replay_moves_the_changed_class_keeps_decisions_and_workflow_resumes_and
     for lead in leads[2:5]:
         assert after_cases[lead.lead_id]["department"] == NEW_DEPARTMENT
         assert after_cases[lead.lead_id]["category"]["level2"] == NEW_CLASS
+        assert after_cases[lead.lead_id]["category_source"] == "replay"
 
     # A second run finds nothing to change and writes nothing.
     again = _run(settings, index).run()
@@ -202,3 +204,25 @@ def test_a_report_joining_a_replayed_case_later_keeps_the_case_on_its_new_routin
     assert pipeline.store.get("leads", later.lead_id)["case_id"] == case_id and case["report_count"] == 2
     assert case["category"]["level2"] == NEW_CLASS and case["department"] == NEW_DEPARTMENT
     pipeline.close()
+
+
+def test_the_one_rule_a_replayed_case_keeps_its_routing_from_snapshots_a_replay_may_change_it_a_person_wins():
+    routed = {"case_id": "c", "category": {"level1": "城乡建设", "level2": OLD_CLASS}, "department": OLD_DEPARTMENT,
+              "place": None, "history": []}  # fmt: skip
+    new = {"category": {"level1": "城乡建设", "level2": NEW_CLASS}, "department": NEW_DEPARTMENT, "place": {"town": "福田街道"}}
+    replayed = apply_case_routing(routed, new)
+    assert replayed == {**routed, **new, "category_source": "replay"} and apply_case_routing(replayed, new) == replayed
+    # The route stage's next snapshot (a new report) carries the routing the case got when new: kept out.
+    snapshot = Case(case_id="c", category=Category(level1="城乡建设", level2=OLD_CLASS), department=OLD_DEPARTMENT,
+                    report_count=2)  # fmt: skip
+    after = apply_case_state(replayed, snapshot)
+    assert after["report_count"] == 2 and {k: after[k] for k in new} == new
+    # A later replay may move it again; an officer's decision and assignment are never moved.
+    again = {**new, "department": "市交通运输局"}
+    assert apply_case_routing(replayed, again)["department"] == "市交通运输局"
+    decided = {**replayed, "category_source": "human", "category": DECIDED, "department": SAFETY}
+    assert apply_case_routing(decided, again) == decided and apply_case_state(decided, snapshot)["category"] == DECIDED
+    assigned = {**routed, "department": BUILDING, "history": [{"action": "assign", "actor": "officer-1"}]}
+    moved = apply_case_routing(assigned, new)
+    assert moved["department"] == BUILDING and moved["category"] == new["category"]
+    assert apply_case_routing(routed, {k: routed[k] for k in new}) == routed  # nothing to change: no marker
