@@ -48,6 +48,7 @@ def replay(
     recategorized is skipped, an assigned case keeps its department; status, history and assignee never
     change. Progress goes to stderr; Ctrl-C stops after saving where it was, and the same command resumes
     there (--restart starts over). Ends with how many leads changed category or department."""
+    from adapters.search_backend import NotFound
     from leadhub.replay import ReplayArgs, ReplayRun, checkpoint_for, load_routing
     from leadhub.runtime import open_runtime
 
@@ -66,6 +67,8 @@ def replay(
                         progress=_progress)  # fmt: skip
         try:
             counts = run.run(restart=restart)
+        except NotFound as exc:
+            raise LeadhubError(f"no index to replay: {exc.message}", hint="run `leadhub index init`, or check search.index_prefix") from None
         except KeyboardInterrupt:
             print(f"replay: interrupted; the same command resumes from {checkpoint.path}", file=sys.stderr)
             raise typer.Exit(130) from None

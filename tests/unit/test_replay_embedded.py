@@ -170,6 +170,11 @@ def test_the_command_reports_progress_on_stderr_and_the_counts_and_resumes_after
     assert "1 skipped as human-decided" in out
     assert main([*args, "replay"]) == 0
     assert "0 changed category or department" in capsys.readouterr().out
+    # --since / --until choose leads by when they were reported (here: fetched, now).
+    assert main([*args, "replay", "--since", "2999-01-01"]) == 0
+    assert "replay done: 0 leads read" in capsys.readouterr().out
+    assert main([*args, "replay", "--until", "2999-01-01"]) == 0
+    assert "replay done: 7 leads read" in capsys.readouterr().out
     assert main([*args, "replay", "--since", "2030-01-02", "--until", "2030-01-01"]) == 2
     assert "error: --since must be before --until" in capsys.readouterr().err
 
