@@ -2,7 +2,7 @@
 
 Routes real board messages into a fresh embedded index with the bundled taxonomy (rules only), then
 replays them with the taxonomy whose street-facility class has a new name and department
-(tests/replay_data.py), then replays again (nothing left to change).
+(as tests/replay_data.py does), then replays again (nothing left to change).
 
     python -m benchmarks.replay_speed [--leads 5000]
 """
@@ -15,13 +15,24 @@ import time
 from pathlib import Path
 
 from benchmarks.common import print_table, read_csv, write_json
+from enrichers.taxonomy import DEFAULT_TAXONOMY
 from leadhub.embedded import EmbeddedPipeline
 from leadhub.replay import ReplayArgs, ReplayRun, checkpoint_for, load_routing
 from leadhub.replay_stores import EmbeddedReplayStore
 from leadhub.settings import build_settings, parse_overrides
 from schemas.leads import RawLead
 from sinks.embedded_index import EmbeddedIndex
-from tests.replay_data import write_changed_taxonomy
+
+
+def changed_taxonomy(folder: Path) -> Path:
+    """The bundled taxonomy with the street-facility class renamed and sent to another department."""
+    old = "      - name: 城市建设和市政管理\n        department: 市综合行政执法局\n"
+    text = DEFAULT_TAXONOMY.read_text(encoding="utf-8")
+    if text.count(old) != 1:
+        raise SystemExit("the bundled taxonomy changed: update benchmarks/replay_speed.py")
+    path = folder / "taxonomy.yaml"
+    path.write_text(text.replace(old, "      - name: 市政设施\n        department: 市城市管理局\n"), encoding="utf-8")
+    return path
 
 
 def main() -> None:
@@ -40,7 +51,7 @@ def main() -> None:
             pipeline.submit_raw(raws[i : i + 500])
         routed_s = time.perf_counter() - started
         pipeline.close()
-        settings = build_settings(overrides=parse_overrides([*base, f"routing.taxonomy={write_changed_taxonomy(folder)}"]))
+        settings = build_settings(overrides=parse_overrides([*base, f"routing.taxonomy={changed_taxonomy(folder)}"]))
         categorizer, gazetteer = load_routing(settings)
         index = EmbeddedIndex(settings.embedded.path)
         store = EmbeddedReplayStore(index)
