@@ -236,3 +236,14 @@ def test_a_pointer_replaced_within_the_same_clock_tick_is_still_seen(fresh_dir):
     os.utime(pointer_path(fresh_dir), ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same mtime: the inode differs
     time.sleep(0.02)
     assert _route(runner, "1", *LIFT).model_version == "v0002"
+
+
+def test_a_first_promotion_is_picked_up_by_a_runner_started_before_any(fresh_dir, monkeypatch):
+    import streams.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "DEFAULT_MODEL", fresh_dir / "not-built.pkl")  # the package's default: not built
+    runner = LocalRunner(RoutingSettings(model_dir=fresh_dir, model_check_seconds=0.01))
+    assert _route(runner, "1", *LIFT).model_version == "rules"
+    promote(fresh_dir, "v0002")
+    time.sleep(0.02)
+    assert _route(runner, "2", *LIFT).model_version == "v0002"
