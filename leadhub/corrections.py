@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ from leadhub.queries import MAX_WINDOW, Filters, SearchRequest, Sort
 from leadhub.readers.contract import ReadStore
 
 PAGE = 1000
+# The classifier calibrates on a stratified three-way split of its training rows: a class needs three.
+MIN_CLASS_ROWS = 3
 
 
 @dataclass(frozen=True)
@@ -100,3 +103,15 @@ def hold_out(corrections: Sequence[Correction], share: float) -> tuple[list[Corr
         if len(held) == len(cases):
             held.discard(cases[-1])
     return [c for c in corrections if c.case_id not in held], [c for c in corrections if c.case_id in held]
+
+
+def learnable(
+    corrections: Sequence[Correction], base_labels: Sequence[str], validation_share: float
+) -> tuple[list[Correction], list[Correction]]:
+    """(kept, too few): corrections whose class has at least MIN_CLASS_ROWS training rows with the base
+    data's training part (a weight does not make one row three). A class officers used once or twice
+    waits for more corrections; its rows are counted on the card, not silently lost."""
+    base = Counter(base_labels)
+    mine = Counter(c.label for c in corrections)
+    enough = {label for label, n in mine.items() if n + int(base.get(label, 0) * (1 - validation_share)) >= MIN_CLASS_ROWS}
+    return [c for c in corrections if c.label in enough], [c for c in corrections if c.label not in enough]

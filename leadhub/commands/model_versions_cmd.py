@@ -17,7 +17,7 @@ from enrichers.categorize import Categorizer
 from enrichers.classifier import TextClassifier
 from enrichers.model_versions import VersionError, model_file, next_version, promote, read_pointer, rollback, versions
 from enrichers.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
-from leadhub.corrections import Correction, hold_out, read_corrections
+from leadhub.corrections import Correction, hold_out, learnable, read_corrections
 from schemas.errors import ConfigError
 from streams.pipeline import load_model, model_choice
 
@@ -101,6 +101,7 @@ class TrainingSession:
         self.read = False
         self.share: float | None = None
         self.where = ""
+        self.too_few: list[Correction] = []
 
     def new_version(self) -> tuple[str, Path]:
         model_dir = self.settings.routing.model_dir
@@ -111,7 +112,7 @@ class TrainingSession:
         path.parent.mkdir(parents=True, exist_ok=False)
         return name, path
 
-    def read_corrections(self, share: float) -> tuple[list[Correction], list[Correction]]:
+    def read_corrections(self, share: float, base_labels: Sequence[str], validation_share: float) -> tuple[list[Correction], list[Correction]]:
         from leadhub.runtime import open_runtime
 
         runtime = open_runtime(self.settings, existing=True)
@@ -122,7 +123,8 @@ class TrainingSession:
             runtime.close()
         if not rows:
             raise ConfigError(f"no recategorized cases with leads in {self.where}", hint="train without --corrections")
-        self.trained_on, self.held_out = hold_out(rows, share)
+        trained_on, self.held_out = hold_out(rows, share)
+        self.trained_on, self.too_few = learnable(trained_on, base_labels, validation_share)
         self.read, self.share = True, share
         return self.trained_on, self.held_out
 
@@ -133,10 +135,11 @@ class TrainingSession:
             sections["version"] = version
         if self.read:
             sections["corrections"] = {
-                "store": self.where, "cases": len({c.case_id for c in self.trained_on + self.held_out}),
+                "store": self.where, "cases": len({c.case_id for c in self.trained_on + self.held_out + self.too_few}),
                 "trained_on": len(self.trained_on), "held_out": len(self.held_out),
                 "held_out_cases": len({c.case_id for c in self.held_out}), "holdout_share": self.share,
-                "labels": sorted({c.label for c in self.trained_on + self.held_out}),
+                "labels": sorted({c.label for c in self.trained_on + self.held_out + self.too_few}),
+                "too_few_to_learn": len(self.too_few), "too_few_labels": sorted({c.label for c in self.too_few}),
             }  # fmt: skip
         sections["comparison"] = self._compare(model)
         return sections
@@ -170,6 +173,11 @@ class TrainingSession:
                 f"corrections from {corrections['store']}: {corrections['cases']} cases, {corrections['trained_on']} rows trained on,"
                 f" {corrections['held_out']} rows ({corrections['held_out_cases']} cases) held out"
             )
+            if corrections["too_few_to_learn"]:
+                lines.append(
+                    f"not trained on: {corrections['too_few_to_learn']} rows of {', '.join(corrections['too_few_labels'])}"
+                    " (a class needs 3 training rows; more corrections of it will be)"
+                )
         comparison = card.get("comparison", {})
         for part, name in (("validation", "validation rows"), ("held_out_corrections", "held-out corrections")):
             if part in comparison:

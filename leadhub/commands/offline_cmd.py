@@ -185,14 +185,19 @@ def train_model(
     extra_weights = None
     if corrections:
         assert session is not None
-        trained_on, _ = session.read_corrections(corrections_holdout)
+        trained_on, _ = session.read_corrections(corrections_holdout, labels, validation_share)
         extra_weights = [1.0] * len(extra_texts) + [corrections_weight] * len(trained_on)
         extra_texts, extra_labels = extra_texts + [c.text for c in trained_on], extra_labels + [c.label for c in trained_on]
     typer.echo(f"training on {len(texts)} rows (+{len(extra_texts)} extra) from {data} …", err=True)
-    model = train_classifier(
-        texts, labels, validation_share=validation_share, extra_texts=extra_texts, extra_labels=extra_labels,
-        extra_weights=extra_weights, seed=seed, target_precision=target_precision, trained_at=trained_at,
-    )  # fmt: skip
+    try:
+        model = train_classifier(
+            texts, labels, validation_share=validation_share, extra_texts=extra_texts, extra_labels=extra_labels,
+            extra_weights=extra_weights, seed=seed, target_precision=target_precision, trained_at=trained_at,
+        )  # fmt: skip
+    except ValueError as exc:  # scikit-learn's word on data it cannot split (a class with too few rows, …)
+        if version is not None:
+            out.parent.rmdir()  # nothing was written under the version's name: no empty folder left
+        raise ConfigError(f"cannot train on this data: {exc}", hint="give every label at least 3 rows (5 with a validation share)") from None
     model.save(out)
     files = [{"name": data.name, "sha256": file_sha256(data), "rows": len(texts), "role": "train + validation"}]
     if extra_data is not None:

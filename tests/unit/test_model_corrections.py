@@ -14,7 +14,7 @@ from enrichers.classifier import TextClassifier, train
 from enrichers.model_card import read_card
 from enrichers.model_versions import model_file, versions
 from leadhub.cli import main
-from leadhub.corrections import Correction, hold_out, label_of, read_corrections
+from leadhub.corrections import Correction, hold_out, label_of, learnable, read_corrections
 from leadhub.embedded import EmbeddedPipeline, EmbeddedPublisher
 from leadhub.settings import build_settings, parse_overrides
 from schemas.cases import CaseEvent
@@ -153,3 +153,24 @@ def test_corrections_weigh_what_the_flag_says():
     assert heavy.predict_proba(probe)[0]["经济管理"] > light.predict_proba(probe)[0]["经济管理"]
     with pytest.raises(ValueError, match="one weight per extra row"):
         train(texts, labels, validation_share=0, extra_texts=extra, extra_labels=["经济管理"] * 3, extra_weights=[1.0])
+
+
+def test_a_class_with_fewer_than_three_training_rows_waits_and_is_counted():
+    def rows(label: str, n: int) -> list[Correction]:
+        return [Correction(f"{label}{i}", f"{label}-lead{i}", f"text {i}", label, "a", "t") for i in range(n)]
+
+    base = ["城乡建设"] * 10 + ["交通运输"] * 2  # 交通运输: one row left for training after a 0.2 validation share
+    kept, too_few = learnable(rows("环境保护", 3) + rows("民政", 2) + rows("城乡建设", 1) + rows("交通运输", 1), base, 0.2)
+    assert sorted({c.label for c in kept}) == ["城乡建设", "环境保护"]  # 城乡建设: the base has plenty of it
+    assert sorted(c.label for c in too_few) == ["交通运输", "民政", "民政"]
+
+
+def test_training_on_too_few_rows_of_a_class_is_a_one_line_error(tmp_path, capsys):
+    data = tmp_path / "tiny.csv"
+    data.write_text("title,text,label\n" + "\n".join(f"电梯{i},电梯坏了{i},城乡建设" for i in range(10)) + "\n工资,拖欠工资,劳动和社会保障\n", encoding="utf-8")
+    args = ["--set", f"routing.model_dir={tmp_path / 'models'}", "model", "train", "--data", str(data), "--text-col", "title,text", "--label-col", "label"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: cannot train on this data") and "Traceback" not in "".join(err)
+    assert [line for line in err if line.startswith("error:")] == err[-1:]  # after the progress line, one error line
+    assert not (tmp_path / "models" / "v0001").exists()  # no empty version folder left behind
