@@ -102,4 +102,26 @@ def render(card: Mapping[str, Any]) -> str:
     if calibration:
         lines.append(f"calibration expected calibration error {calibration['ece']:.4f} on the validation rows")
         lines += [f"           {b['bin']}: {b['n']:>4} rows, confidence {b['confidence']:.3f}, right {b['accuracy']:.3f}" for b in calibration["bins"]]
-    return "\n".join(lines)
+    return "\n".join(lines + _versioned(card))
+
+
+def _versioned(card: Mapping[str, Any]) -> list[str]:
+    """The parts a version in routing.model_dir adds: its name, the corrections, the comparison."""
+    lines = [f"version    {card['version']}"] if card.get("version") else []
+    if corrections := card.get("corrections"):
+        lines.append(
+            f"corrections {corrections['cases']} cases from {corrections['store']}: {corrections['trained_on']} rows trained on,"
+            f" {corrections['held_out']} held out ({corrections['held_out_cases']} cases), {corrections.get('too_few_to_learn', 0)}"
+            " of classes with too few rows"
+        )
+    comparison = card.get("comparison") or {}
+    for part, name in (("validation", "validation rows"), ("held_out_corrections", "held-out corrections")):
+        if part in comparison:
+            c = comparison[part]
+            lines.append(
+                f"compared   on {c['rows']} {name}: this model macro-F1 {c['new']['macro_f1']:.4f}, accuracy {c['new']['accuracy']:.4f};"
+                f" {comparison['in_use']} (in use when trained) {c['in_use']['macro_f1']:.4f}, {c['in_use']['accuracy']:.4f}"
+            )
+    if "error" in comparison:
+        lines.append(f"compared   {comparison['error']}")
+    return lines

@@ -131,6 +131,10 @@ def test_train_with_corrections_writes_a_version_whose_card_compares_it_with_the
     assert held["new"]["accuracy"] == 1.0
     model = TextClassifier.load(model_file(tmp / "models", version.name))
     assert "环境保护" in model.labels
+    shown = io.StringIO()
+    with redirect_stdout(shown):
+        assert main(["model", "card", str(version.path)]) == 0
+    assert f"version    {version.name}" in shown.getvalue() and "held-out corrections: this model macro-F1" in shown.getvalue()
 
 
 def test_without_corrections_in_the_store_the_command_says_so(tmp_path, capsys):
