@@ -584,9 +584,10 @@ def test_official_replies_priority_reasons_and_reports_after_close(client, env):
                  {"action": "resolve", "note": "已疏通"}):  # fmt: skip
         assert _post(client, env, case.case_id, body).status_code in (201, 202)
     _settled(client, env, case.case_id, lambda c: c["status"] == "resolved")
+    # After the resolve just recorded (at the real clock, which has moved on from the suite's NOW).
+    after = dt.datetime.now(api_env.api_data.TZ) + dt.timedelta(minutes=1)
     late = Lead(lead_id=f"{case.case_id}-late", source="hotline-src", channel="hotline", external_id=f"{case.case_id}-late",
-                text="春风路又积水了", published_at=api_env.api_data.NOW + dt.timedelta(minutes=1),
-                fetched_at=api_env.api_data.NOW + dt.timedelta(minutes=1), case_id=case.case_id)  # fmt: skip
+                text="春风路又积水了", published_at=after, fetched_at=after, case_id=case.case_id)  # fmt: skip
     api_env.write(env, leads=[late])
     page = client.get(f"/cases/{case.case_id}", headers={"accept": "text/html", **env.headers("analyst")}).text
     assert "部门答复" in page and reply["text"] in page and reply["unit"] in page
