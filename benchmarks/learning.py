@@ -31,6 +31,7 @@ import argparse
 import random
 import tempfile
 import time
+from collections import Counter
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,10 @@ def score(routing: Any, data: dict[str, Any]) -> dict[str, Any]:
         "split_level1": round(sum(r.category == SPLIT_CLASS for r in split) / len(split), 4),
         "others_level1": round(sum(r.category == m["label"] for r, m in zip(others, data["others"], strict=True)) / len(others), 4),
         "others_triage": round(sum(r.needs_triage for r in others) / len(others), 4),
+        # Where the later leads went instead (the JSON keeps it; the table has no room).
+        "routed_to": {kind: [[f"{c[0]}/{c[1]} -> {c[2]}", n] for c, n in Counter(
+            (r.category, r.subcategory, r.department) for r in results).most_common(3)]
+            for kind, results in (("remap", remap), ("split", split))},
     }
 
 
@@ -169,7 +174,7 @@ def main() -> None:
         settings = build_settings(overrides=parse_overrides(overrides))
         baseline = score(settings.routing, data)
         rows.append({"corrections": 0, "remap+split": "0+0", "rows_trained": 0, **baseline, "train_s": round(base_s, 1)})
-        print_table("baseline (the base model, before any correction)", rows)
+        print_table("baseline (the base model, before any correction)", [{k: v for k, v in rows[0].items() if k != "routed_to"}])
 
         # The leads officers will correct, routed by the real embedded pipeline into the city's store.
         pipeline = EmbeddedPipeline(settings)
@@ -208,10 +213,11 @@ def main() -> None:
             rows.append({"corrections": done["remap"] + done["split"], "remap+split": f"{done['remap']}+{done['split']}",
                          "rows_trained": card["corrections"]["trained_on"],
                          **score(routing, data), "train_s": round(train_s, 1)})  # fmt: skip
-            print_table(f"after {step} corrections", rows[-1:])
+            print_table(f"after {step} corrections", [{k: v for k, v in rows[-1].items() if k != "routed_to"}])
         pipeline.close()
 
-    print_table("learning curve (later leads of the corrected kinds, never fed; other classes' raw messages)", rows)
+    table = [{k: v for k, v in row.items() if k != "routed_to"} for row in rows]
+    print_table("learning curve (later leads of the corrected kinds, never fed; other classes' raw messages)", table)
     at_100 = next((r for r in rows if r["corrections"] >= 100), None)
     if at_100:
         print(f"\nafter {at_100['corrections']} corrections: {at_100['right_both']:.1%} of the later leads of both kinds right (target >= 90 %)")
