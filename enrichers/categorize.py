@@ -7,6 +7,7 @@ model never learned (e.g. the government-service family) while the model is unsu
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -101,7 +102,33 @@ class Categorizer:
         probabilities = (
             self.model.predict_proba([f"{t}\n{x}" for t, x in items]) if self.model and items else [None] * len(items)
         )
-        return [self._decide(title, text, proba) for (title, text), proba in zip(items, probabilities, strict=True)]
+        results = [self._decide(title, text, proba) for (title, text), proba in zip(items, probabilities, strict=True)]
+        return self._apply_learned(items, results)
+
+    def _apply_learned(self, items: Sequence[tuple[str, str]], results: list[CategoryResult]) -> list[CategoryResult]:
+        """What the model's version learned from corrections, once the level-1 class is decided: its
+        level-2 class (when its level-1 agrees and it is sure enough), then the department officers
+        moved that class to. Nothing learned: the results as the taxonomy routes them."""
+        learned = getattr(self.model, "learned", None)
+        if learned is None:
+            return results
+        families = learned.level1_with_level2
+        asked = [i for i, r in enumerate(results) if r.category in families]
+        level2 = dict(zip(asked, learned.level2_many([f"{items[i][0]}\n{items[i][1]}" for i in asked]), strict=True))
+        out = []
+        for i, result in enumerate(results):
+            if result.category is None:
+                out.append(result)
+                continue
+            sub = result.subcategory
+            if i in level2:
+                level1, name, p = level2[i]
+                known = any(s.level1 == level1 and s.name == name for s in self.taxonomy.subcategories)
+                if level1 == result.category and name is not None and known and p >= learned.level2_threshold:
+                    sub = name
+            department = learned.department(result.category, sub) or self.taxonomy.department_for(result.category, sub)
+            out.append(dataclasses.replace(result, subcategory=sub, department=department))
+        return out
 
     def _decide(self, title: str, text: str, model_proba: dict[str, float] | None) -> CategoryResult:
         sub_scores, matched = self.rule_scores(title, text)

@@ -226,6 +226,9 @@ class TextClassifier:
     sklearn_version: str = sklearn.__version__
     # Chosen on the validation rows (see train()); None for files from before it was recorded.
     triage_threshold: float | None = None
+    # What officers' corrections taught beyond level-1 (enrichers.learned_routing.LearnedRouting): kept in
+    # the file so a version's promote/rollback carries it. None: nothing learned, or an older file.
+    learned: Any = None
     # After train(), not saved: the validation rows and the held-out model's predictions of them, so a
     # caller can score another model on exactly the same rows.
     validation: tuple[list[str], list[str], list[str]] | None = field(default=None, repr=False, compare=False)
@@ -236,7 +239,7 @@ class TextClassifier:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"format": FORMAT, **{k: getattr(self, k) for k in ("pipeline", "labels", "data_sha256", "scores", "trained_at", "sklearn_version", "triage_threshold")}}
+        payload = {"format": FORMAT, **{k: getattr(self, k) for k in ("pipeline", "labels", "data_sha256", "scores", "trained_at", "sklearn_version", "triage_threshold", "learned")}}
         with path.open("wb") as out:
             pickle.dump(payload, out, protocol=pickle.HIGHEST_PROTOCOL)
 

@@ -17,12 +17,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from enrichers.learned_routing import RoutingFact
 from leadhub.queries import MAX_WINDOW, Filters, SearchRequest, Sort
 from leadhub.readers.contract import ReadStore
 
 PAGE = 1000
 # The classifier calibrates on a stratified three-way split of its training rows: a class needs three.
 MIN_CLASS_ROWS = 3
+# Corrected cases that must agree before a department or a level-2 class is learned (--corrections-min-support).
+DEFAULT_MIN_SUPPORT = 3
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,35 @@ def read_corrections(store: ReadStore) -> list[Correction]:
             if text:
                 rows.append(Correction(case["case_id"], lead["lead_id"], text, label, actor, at))
     return rows
+
+
+def routing_of(case: dict[str, Any]) -> tuple[str, str | None, str | None, bool] | None:
+    """(level1, level2, department, whether the category was set) where the case's last recategorize
+    left it, whatever it changed: a department-only correction teaches the department map (it gives
+    no level-1 row)."""
+    for entry in reversed(case.get("history") or []):
+        if entry.get("action") != "recategorize":
+            continue
+        after = entry.get("category") or {}
+        if not after.get("level1"):
+            return None
+        changed = after != (entry.get("from_category") or {})
+        return str(after["level1"]), after.get("level2") or None, entry.get("department") or None, changed
+    return None
+
+
+def read_routing(store: ReadStore, share: float) -> list[RoutingFact]:
+    """Every recategorized case as a RoutingFact, held out by the same case hash as hold_out()."""
+    facts: list[RoutingFact] = []
+    cases = [(case["case_id"], decided) for case in _all_cases(store) if (decided := routing_of(case)) is not None]
+    held = {c.case_id for c in hold_out([Correction(case_id, "", "", "", "", "") for case_id, _ in cases], share)[1]}
+    for case_id, (level1, level2, department, changed) in cases:
+        leads = store.search(SearchRequest(kind="leads", filters=Filters(case_id=[case_id]), sort=Sort.oldest,
+                                           size=PAGE, facets=False, full=True))  # fmt: skip
+        texts = tuple(t for lead in leads.hits if (t := "\n".join(p for p in (lead.get("title") or "", lead.get("text") or "") if p).strip()))
+        if texts:
+            facts.append(RoutingFact(case_id, texts, level1, level2, department, held_out=case_id in held, category_set=changed))
+    return facts
 
 
 def _share(case_id: str) -> float:

@@ -15,9 +15,10 @@ from sklearn.metrics import f1_score
 
 from enrichers.categorize import Categorizer
 from enrichers.classifier import TextClassifier
+from enrichers.learned_routing import LearnedRouting, RoutingFact, learn
 from enrichers.model_versions import VersionError, model_file, next_version, promote, read_pointer, rollback, versions
 from enrichers.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
-from leadhub.corrections import Correction, hold_out, learnable, read_corrections
+from leadhub.corrections import Correction, hold_out, learnable, read_corrections, read_routing
 from schemas.errors import ConfigError
 from streams.pipeline import load_model, model_choice
 
@@ -102,6 +103,8 @@ class TrainingSession:
         self.share: float | None = None
         self.where = ""
         self.too_few: list[Correction] = []
+        self.facts: list[RoutingFact] = []
+        self.learned: LearnedRouting | None = None
 
     def new_version(self) -> tuple[str, Path]:
         model_dir = self.settings.routing.model_dir
@@ -118,15 +121,23 @@ class TrainingSession:
         runtime = open_runtime(self.settings, existing=True)
         try:
             rows = read_corrections(runtime.store)
+            self.facts = read_routing(runtime.store, share)
             self.where = runtime.describe()
         finally:
             runtime.close()
-        if not rows:
+        if not rows and not self.facts:
             raise ConfigError(f"no recategorized cases with leads in {self.where}", hint="train without --corrections")
         trained_on, self.held_out = hold_out(rows, share)
         self.trained_on, self.too_few = learnable(trained_on, base_labels, validation_share)
         self.read, self.share = True, share
         return self.trained_on, self.held_out
+
+    def learn_routing(self, base_texts: Sequence[str], base_labels: Sequence[str], min_support: int, seed: int) -> LearnedRouting:
+        """Departments and level-2 classes from the corrections read (see enrichers/learned_routing.py)."""
+        taxonomy = load_taxonomy(self.settings.routing.taxonomy or DEFAULT_TAXONOMY)
+        self.learned = learn(self.facts, base_texts, base_labels, default_department=taxonomy.department_for,
+                             min_support=min_support, seed=seed)  # fmt: skip
+        return self.learned
 
     def card_sections(self, model: TextClassifier, version: str | None) -> dict[str, Any]:
         """The card's version, corrections and comparison with the model in use."""
@@ -141,6 +152,8 @@ class TrainingSession:
                 "labels": sorted({c.label for c in self.trained_on + self.held_out + self.too_few}),
                 "too_few_to_learn": len(self.too_few), "too_few_labels": sorted({c.label for c in self.too_few}),
             }  # fmt: skip
+        if self.learned is not None:
+            sections["learned"] = self.learned.summary() | {"cases": len(self.facts), "held_out_cases": sum(f.held_out for f in self.facts)}
         sections["comparison"] = self._compare(model)
         return sections
 
@@ -178,6 +191,11 @@ class TrainingSession:
                     f"not trained on: {corrections['too_few_to_learn']} rows of {', '.join(corrections['too_few_labels'])}"
                     " (a class needs 3 training rows; more corrections of it will be)"
                 )
+        if learned := card.get("learned"):
+            lines.append(
+                f"learned from {learned['cases']} corrected cases: departments {learned['departments'] or '-'};"
+                f" level-2 classes {learned['level2_classes'] or '-'} (threshold {learned['level2_threshold']})"
+            )
         comparison = card.get("comparison", {})
         for part, name in (("validation", "validation rows"), ("held_out_corrections", "held-out corrections")):
             if part in comparison:

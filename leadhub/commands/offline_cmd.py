@@ -18,6 +18,7 @@ from leadhub.commands import model_versions_cmd
 from leadhub.commands.file_args import check_readable
 from leadhub.commands.jsonl import ENCODINGS, read_jsonl, write_jsonl
 from leadhub.commands.model_versions_cmd import DEFAULT_CORRECTIONS_WEIGHT, TrainingSession
+from leadhub.corrections import DEFAULT_MIN_SUPPORT
 from schemas.errors import ConfigError
 from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
 from streams.pipeline import build_categorizer
@@ -149,6 +150,10 @@ def model_train(
         0.2, "--corrections-holdout", min=0.0, max=0.9,
         help="Share of the corrected cases never trained on: the card compares the new model and the one in use on them.",
     ),  # fmt: skip
+    corrections_min_support: int = typer.Option(
+        DEFAULT_MIN_SUPPORT, "--corrections-min-support", min=1,
+        help="Corrected cases that must agree before a department or a level-2 class is learned from them.",
+    ),  # fmt: skip
 ) -> None:
     """Train a character n-gram classifier; the file records labels, data hash, validation scores and the
     triage threshold chosen on validation, and a model card (NAME.card.json) is written next to it.
@@ -158,7 +163,7 @@ def model_train(
         data=data, text_col=text_col, label_col=label_col, out=out, extra_data=extra_data, extra_text_col=extra_text_col,
         validation_share=validation_share, seed=seed, target_precision=target_precision, trained_at=trained_at,
         corrections=corrections, corrections_weight=corrections_weight, corrections_holdout=corrections_holdout,
-        settings=ctx.obj.settings if out is None or corrections else None,
+        corrections_min_support=corrections_min_support, settings=ctx.obj.settings if out is None or corrections else None,
     )  # fmt: skip
 
 
@@ -166,7 +171,8 @@ def train_model(
     *, data: Path, text_col: str, label_col: str, out: Path | None, extra_data: Path | None = None,
     extra_text_col: str | None = None, validation_share: float = 0.2, seed: int = 0,
     target_precision: float = TARGET_PRECISION, trained_at: str | None = None, corrections: bool = False,
-    corrections_weight: float = DEFAULT_CORRECTIONS_WEIGHT, corrections_holdout: float = 0.2, settings: Any = None,
+    corrections_weight: float = DEFAULT_CORRECTIONS_WEIGHT, corrections_holdout: float = 0.2,
+    corrections_min_support: int = DEFAULT_MIN_SUPPORT, settings: Any = None,
 ) -> Path:
     """`leadhub model train` as a function (the default model's build calls it); returns the model file."""
     check_readable(data, "--data")
@@ -198,6 +204,9 @@ def train_model(
         if version is not None:
             out.parent.rmdir()  # nothing was written under the version's name: no empty folder left
         raise ConfigError(f"cannot train on this data: {exc}", hint="give every label at least 3 rows (5 with a validation share)") from None
+    if corrections:
+        assert session is not None
+        model.learned = session.learn_routing(texts, labels, corrections_min_support, seed)
     model.save(out)
     files = [{"name": data.name, "sha256": file_sha256(data), "rows": len(texts), "role": "train + validation"}]
     if extra_data is not None:
@@ -208,7 +217,8 @@ def train_model(
     command += ["--validation-share", str(validation_share), "--seed", str(seed), "--target-precision", str(target_precision)]
     command += [*(["--trained-at", trained_at] if trained_at is not None else [])]
     if corrections:
-        command += ["--corrections", "--corrections-weight", str(corrections_weight), "--corrections-holdout", str(corrections_holdout)]
+        command += ["--corrections", "--corrections-weight", str(corrections_weight), "--corrections-holdout", str(corrections_holdout),
+                    "--corrections-min-support", str(corrections_min_support)]  # fmt: skip
     command += ["--out", out.name] if version is None else []
     card = build_card(model, out, files, command)
     if session is not None:
