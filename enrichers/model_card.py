@@ -114,6 +114,12 @@ def _versioned(card: Mapping[str, Any]) -> list[str]:
             f" {corrections['held_out']} held out ({corrections['held_out_cases']} cases), {corrections.get('too_few_to_learn', 0)}"
             " of classes with too few rows"
         )
+    if learned := card.get("learned"):
+        departments = ", ".join(f"{k} -> {v}" for k, v in learned["departments"].items()) or "none"
+        classes = ", ".join(f"{k} ({n} cases)" for k, n in learned["level2_classes"].items()) or "none"
+        lines.append(f"learned    departments: {departments}")
+        lines.append(f"           level-2 classes: {classes}; used at confidence >= {learned['level2_threshold']}"
+                     f" ({learned['level2_threshold_rows']} held-out rows chose it; 0: the default)")  # fmt: skip
     comparison = card.get("comparison") or {}
     for part, name in (("validation", "validation rows"), ("held_out_corrections", "held-out corrections")):
         if part in comparison:

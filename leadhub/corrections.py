@@ -4,7 +4,9 @@ embedded), read through its ReadStore.
 A correction is a case's last `recategorize` that changed its category; each of the case's leads
 becomes one row (title and text, as the route stage gave them to the model) labelled with its level-1
 class. A recategorize that left the category as it was (the department only) gives no row.
-Corrections are held out by case (a stable hash of its id), so a case's leads never sit on both sides,
+Every recategorized case (a department-only one too) is also a RoutingFact: where the officer left
+its level-1, level-2 and department, which teaches the version's department map and level-2 classes
+(enrichers/learned_routing.py). Corrections are held out by case (a stable hash of its id), so a case's leads never sit on both sides,
 and the same cases are held out by every training run.
 """
 
