@@ -256,7 +256,10 @@ def main() -> None:
     # Physical limits on the same documents and bytes.
     docs = [hit["_source"] for hit in helpers.scan(backend.client, index=leads_index, query={"query": {"match_all": {}}})]
     raw_index = f"e{run}-leads-raw"
-    backend.create_index(raw_index, {"mappings": backend.get_mapping(leads_index)[next(iter(backend.get_mapping(leads_index)))]["mappings"]})
+    live = backend.client.indices.get(index=leads_index)
+    live = live[next(iter(live))]
+    # The same mappings and the same analyzers they name (the leads index's analysis settings).
+    backend.create_index(raw_index, {"mappings": live["mappings"], "settings": {"analysis": live["settings"]["index"]["analysis"]}})
     t = time.perf_counter()
     helpers.bulk(backend.client, ({"_index": raw_index, "_id": d["lead_id"], "_source": d} for d in docs), chunk_size=2000)
     backend.refresh(raw_index)
