@@ -24,10 +24,11 @@ from adapters.search_backend import SearchSettings
 from deploy.local.settings import LocalServicesSettings
 from ingestors.settings import IngestSettings
 from leadhub.api.settings import ApiKeySpec, ApiSettings
-from schemas.dead_letters import set_payload_limit
+from leadhub.commands.settings import CliSettings
+from leadhub.embedded_settings import EmbeddedSettings
+from schemas.dead_letters import DeadLetterSettings, set_payload_limit
 from schemas.errors import ConfigError
 from schemas.redaction import redact_data
-from schemas.sections import Section
 from schemas.validation import describe_errors
 from streams.settings import RoutingSettings, StreamsSettings
 
@@ -40,44 +41,6 @@ __all__ = [
 
 DEFAULT_CONFIG_FILE = Path("leadhub.yaml")
 CONFIG_FILE_ENV = "LEADHUB_CONFIG"
-
-
-
-
-
-
-
-
-
-
-class DeadLetterSettings(Section):
-    """Applied process-wide by build_settings (every dead letter is built by DeadLetter.of)."""
-
-    max_payload_bytes: int = Field(
-        8 * 1024 * 1024, ge=1024, le=8 * 1024 * 1024,
-        description="A dead letter keeps a record's bytes whole up to this; a bigger one keeps this many "
-        "first bytes plus the whole's length and SHA-256. At most 8 MiB (leads.dlq's records are 12 MiB).",
-    )  # fmt: skip
-
-
-
-
-class CliSettings(Section):
-    """Who the terminal user is, for what the CLI prints (reporters' contacts follow leadhub.access)."""
-
-    role: Literal["analyst", "officer", "admin"] = Field(
-        "analyst", description="analyst: no contacts; officer: contacts of the departments' cases; admin: all."
-    )
-    departments: list[str] = Field(default_factory=list, description="For role officer: their departments ('*' = all).")
-
-
-class EmbeddedSettings(Section):
-    """Embedded mode: no Kafka, no search cluster; one process, one SQLite file."""
-
-    path: Path | None = Field(None, description="The embedded index file; default .local/embedded.sqlite.")
-    schedule_sources: bool = Field(True, description="`leadhub api serve` also runs the sources on their schedules.")
-
-
 
 
 class Settings(BaseSettings):

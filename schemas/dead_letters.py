@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import Field, field_serializer, field_validator
 
 from schemas.leads import Internal
+from schemas.sections import Section
 from schemas.timezones import AwareDatetime, now
 from schemas.topics import RAW_MAX_BYTES
 
@@ -95,3 +96,13 @@ class DeadLetter(Internal):
             error=f"{text} [payload cut to its first {keep:,} of {len(payload):,} bytes: dead_letters.max_payload_bytes]",
             payload_length=len(payload), payload_sha256=hashlib.sha256(payload).hexdigest(), **where,
         )  # fmt: skip
+
+
+class DeadLetterSettings(Section):
+    """Applied process-wide by build_settings (every dead letter is built by DeadLetter.of)."""
+
+    max_payload_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, le=8 * 1024 * 1024,
+        description="A dead letter keeps a record's bytes whole up to this; a bigger one keeps this many "
+        "first bytes plus the whole's length and SHA-256. At most 8 MiB (leads.dlq's records are 12 MiB).",
+    )  # fmt: skip
