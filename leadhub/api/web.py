@@ -125,8 +125,9 @@ def page_language(request: Request) -> str:
     return i18n.choose(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
 
 
-def _render(request: Request, name: str, who: Principal | None, **values: Any) -> HTMLResponse:
-    lang = page_language(request)
+def _render(request: Request, name: str, who: Principal | None, lang: str | None = None, **values: Any) -> HTMLResponse:
+    # Handlers that already chose the language for their own text pass it on: one choice per request.
+    lang = lang or page_language(request)
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return TEMPLATES.TemplateResponse(
         request, name, {"who": who, "lang": lang, "html_lang": i18n.HTML_LANG[lang], "here": here, **values}
@@ -156,14 +157,16 @@ def build_router() -> APIRouter:
 
     @router.get("/login")
     def login_form(request: Request, next: str | None = None, error: str | None = None) -> HTMLResponse:
-        return _render(request, "login.html", identify(request), next=_safe_next(next), error=outcomes.error_text(page_language(request), error))
+        lang = page_language(request)
+        return _render(request, "login.html", identify(request), lang, next=_safe_next(next), error=outcomes.error_text(lang, error))
 
     @router.post("/login")
     def login(request: Request, key: str = Form(...), next: str = Form("/search"), ctx: ApiContext = Depends(context)) -> Response:
         _same_origin(request)
         digest = key_digest(key.strip())
         if ctx.keys.by_digest(digest) is None:
-            page = _render(request, "login.html", None, next=_safe_next(next), error=outcomes.error_text(page_language(request), "unknown_key"))
+            lang = page_language(request)
+            page = _render(request, "login.html", None, lang, next=_safe_next(next), error=outcomes.error_text(lang, "unknown_key"))
             page.status_code = status.HTTP_401_UNAUTHORIZED
             return page
         response = RedirectResponse(_safe_next(next), status_code=303)
@@ -196,9 +199,10 @@ def build_router() -> APIRouter:
         if kind == "leads":
             selected.pop("status"), selected.pop("overdue")
         error, result = None, None
+        lang = page_language(request)
         problem = text_problem(q, TextLimits(ctx.settings.max_query_terms, ctx.settings.max_query_exclusions))
         if problem is not None:  # said in the reader's language, with what to do
-            error = i18n.translate(page_language(request), f"query.{problem.code}", **problem.values)
+            error = i18n.translate(lang, f"query.{problem.code}", **problem.values)
         else:
             try:
                 result = ctx.store.search(build_search(kind, q, selected, sort.value, page, PAGE_SIZE, True, ctx))
@@ -224,7 +228,7 @@ def build_router() -> APIRouter:
             return _url("/search", {**base, name: None if base.get(name) else "true", "page": None})
 
         return _render(
-            request, "search.html", who, kind=kind, q=q, sort=sort.value, sorts=[s.value for s in Sort], result=result,
+            request, "search.html", who, lang, kind=kind, q=q, sort=sort.value, sorts=[s.value for s in Sort], result=result,
             error=error, selected=base, facet_fields=FACETS[kind], with_filter=with_filter, page_url=page_url,
             page=page, page_size=PAGE_SIZE, toggle=toggle,
         )  # fmt: skip
@@ -241,7 +245,7 @@ def build_router() -> APIRouter:
         for lead in case["leads"]:
             by_channel.setdefault(lead.get("channel") or "other", []).append(lead)
         return _render(
-            request, "case.html", who, case=case, by_channel=by_channel,
+            request, "case.html", who, lang, case=case, by_channel=by_channel,
             message=outcomes.done_text(lang, action, status_, pending) if message == "done" else None,
             error=outcomes.error_text(lang, error, action),
             action_fields=ACTION_FIELDS, note_required=NOTE_REQUIRED, reasons=i18n.priority_reasons(lang, case.get("priority_reasons")),
@@ -287,7 +291,7 @@ def build_router() -> APIRouter:
             "channel": charts.pie("chart.by_channel", stats.by_channel, lang),
             "funnel": charts.status_funnel(stats.status_funnel, lang),
         }
-        response = _render(request, "dashboard.html", who, stats=stats, figures=figures, interval=interval.value)
+        response = _render(request, "dashboard.html", who, lang, stats=stats, figures=figures, interval=interval.value)
         # The charts' inline <style> elements, allowed by hash (the CSP forbids inline styles otherwise).
         response.headers["content-security-policy"] = page_policy(bytes(response.body).decode("utf-8"))
         return response
