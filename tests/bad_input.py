@@ -100,6 +100,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from schemas.leads import lead_id_for
+from tests.ingest_fixtures import table_csv, table_xlsx
 
 SCHEMA = [("schema", b"RawLead/1")]
 STAGE = "normalize"
@@ -1118,29 +1119,11 @@ def inbox_rows(prefix: str, count: int) -> list[list[str]]:
 
 
 def csv_bytes(rows: list[list[str]], header: list[str] = INBOX_HEADER, encoding: str = "utf-8") -> bytes:
-    import csv
-    import io
-
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode(encoding)
+    return table_csv(header, rows, encoding)
 
 
 def xlsx_bytes(rows: list[list[str]], header: list[str] = INBOX_HEADER) -> bytes:
-    import io
-
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return table_xlsx(header, rows)
 
 
 def _cell(ref: str, text: str) -> str:

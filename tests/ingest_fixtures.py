@@ -43,27 +43,37 @@ HOTLINE_COLUMNS = {
 }  # fmt: skip
 
 
-def hotline_csv(encoding: str = "gbk") -> bytes:
+def table_csv(header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> bytes:
+    """A CSV export as a spreadsheet program writes it: a header row, then the rows."""
     import csv
     import io
 
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(HOTLINE_HEADER)
-    writer.writerows(HOTLINE_ROWS)
+    writer.writerow(header)
+    writer.writerows(rows)
     return out.getvalue().encode(encoding)
 
 
-def hotline_xlsx() -> bytes:
+def table_xlsx(header: list[str], rows: list[list[str]]) -> bytes:
+    """An .xlsx export (openpyxl's): a header row, then the rows, on the first sheet."""
     import io
 
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
-    sheet.append(HOTLINE_HEADER)
-    for row in HOTLINE_ROWS:
+    sheet.append(header)
+    for row in rows:
         sheet.append(row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def hotline_csv(encoding: str = "gbk") -> bytes:
+    return table_csv(HOTLINE_HEADER, HOTLINE_ROWS, encoding)
+
+
+def hotline_xlsx() -> bytes:
+    return table_xlsx(HOTLINE_HEADER, HOTLINE_ROWS)
