@@ -79,15 +79,19 @@ def check_url(url: str, allow_private: bool, resolve: Resolver = system_resolve)
         raise BlockedAddress(f"{shown}: {exc}") from None
     except (socket.gaierror, UnicodeError) as exc:
         raise SourceUnavailable(f"{shown}: cannot resolve {host}: {exc}") from None
+    why = _refused(host, addresses, allow_private)
+    if why:
+        raise BlockedAddress(f"{shown}: {why}")
+
+
+def _refused(host: str, addresses: list[IPAddress], allow_private: bool) -> str | None:
+    """Why a connection to ``host`` may not go to one of its ``addresses`` (None: to any of them)."""
     for address in addresses:
         reason = refusal(address, allow_private)
         if reason:
-            raise BlockedAddress(f"{shown}: {_where(host, address)}{reason}")
-
-
-def _where(host: str, address: IPAddress) -> str:
-    """'' when the host is the address written plainly, else which address the host stands for."""
-    return "" if host.strip("[]") == str(address) else f"{host} is {address}; "
+            # Say which address the host stands for, unless the host is that address written plainly.
+            return reason if host.strip("[]") == str(address) else f"{host} is {address}; {reason}"
+    return None
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -113,10 +117,9 @@ class GuardedBackend(httpcore.NetworkBackend):
             raise BlockedAddress(str(exc)) from None
         except (socket.gaierror, UnicodeError) as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
-        for address in addresses:
-            reason = refusal(address, self.allow_private)
-            if reason:
-                raise BlockedAddress(f"{_where(host, address)}{reason}")
+        why = _refused(host, addresses, self.allow_private)
+        if why:
+            raise BlockedAddress(why)
         last: Exception | None = None
         for address in addresses:  # all accepted; try them in the resolver's order, as a socket would
             try:
