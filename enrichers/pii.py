@@ -114,6 +114,14 @@ def is_resident_id(number: str) -> bool:
     return False
 
 
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE = re.compile(r"0[1-9]\d{1,2}[2-9]\d{6,7}")
+_NOT_ID_CHAR = re.compile(r"[^0-9Xx]")
+_NOT_DIGIT = re.compile(r"\D")
+_WECHAT_MARK = re.compile(r"[:：是为]")
+_ID_LIKE = re.compile(r"[\d_-]")
+
+
 def classify_number(digits: str) -> str | None:
     """The kind of personal number ``digits`` (separators removed) is, or None."""
     if is_resident_id(digits):
@@ -125,9 +133,9 @@ def classify_number(digits: str) -> str | None:
         national = digits[2:]
     elif digits.startswith("0086") and len(digits) == 15:
         national = digits[4:]
-    if re.fullmatch(r"1[3-9]\d{9}", national):
+    if _MOBILE.fullmatch(national):
         return "mobile"
-    if re.fullmatch(r"0[1-9]\d{1,2}[2-9]\d{6,7}", national) and 10 <= len(national) <= 12:
+    if _LANDLINE.fullmatch(national) and 10 <= len(national) <= 12:
         return "landline"
     if 16 <= len(digits) <= 19 and luhn.is_valid(digits):
         return "bank_card"
@@ -178,7 +186,7 @@ def _numbers(text: str) -> list[Found]:
             longest = _longest_span(groups, i) if i == 0 else i + 1
             for j in range(longest, i, -1):
                 start, end = groups[i][0], groups[j - 1][1]
-                kind = classify_number(re.sub(r"[^0-9Xx]", "", text[start:end]))
+                kind = classify_number(_NOT_ID_CHAR.sub("", text[start:end]))
                 if kind and (not glued or kind == "mobile"):
                     # From the run's start when it is the first group, so "+" and "(" go too.
                     found.append(Found(run.start() if i == 0 else start, end, kind))
@@ -198,7 +206,7 @@ def _looks_like_date(digits: str) -> bool:
 def _cued(text: str) -> list[Found]:
     found = []
     for m in _LOCAL_LINE.finditer(text):
-        if not _looks_like_date(re.sub(r"\D", "", m.group("n"))):
+        if not _looks_like_date(_NOT_DIGIT.sub("", m.group("n"))):
             found.append(Found(m.start("n"), m.end("n"), "landline"))
     found += [Found(m.start("n"), m.end("n"), "id_number") for m in _ID_CUE.finditer(text)]
     found += [Found(m.start("n"), m.end("n"), "qq") for m in _QQ.finditer(text)]
@@ -206,8 +214,8 @@ def _cued(text: str) -> list[Found]:
         value, gap = m.group("n"), m.group("gap")
         # A word of letters after a space ("on WeChat yesterday") is prose, not an id; an id has a
         # digit, "_" or "-", or follows a colon, 是/为, or the Chinese cue directly.
-        marked = bool(re.search(r"[:：是为]", gap)) or (not gap and not m.group().isascii())
-        if marked or re.search(r"[\d_-]", value):
+        marked = bool(_WECHAT_MARK.search(gap)) or (not gap and not m.group().isascii())
+        if marked or _ID_LIKE.search(value):
             found.append(Found(m.start("n"), m.end("n"), "wechat"))
     return found
 
