@@ -39,7 +39,8 @@ def mask_extra(value: Any, own: tuple[str, ...], kinds: set[str]) -> Any:
     if isinstance(value, str):
         # extra skips the text cleaner's NFKC fold, and the patterns read ASCII: a full-width number,
         # letter or @ (１３８…, ｘ, ＠) is folded; Chinese punctuation (，：) stays as the person wrote it.
-        masked, found = mask_pii(value.translate(_FULL_WIDTH_ASCII), own)
+        # (str.translate looks every character up in the dict: pure ASCII has nothing to fold.)
+        masked, found = mask_pii(value if value.isascii() else value.translate(_FULL_WIDTH_ASCII), own)
         kinds.update(found)
         return masked
     if isinstance(value, dict):
