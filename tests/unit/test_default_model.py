@@ -15,6 +15,7 @@ from enrichers.models import DEFAULT_CARD, DEFAULT_MODEL
 from enrichers.taxonomy import load_taxonomy
 from leadhub.cli import main
 from streams.settings import RoutingSettings
+from tests.train_data import two_class_csv
 
 # ---- calibration figures and the threshold choice (pure) ----
 
@@ -44,13 +45,7 @@ def test_threshold_never_splits_equal_confidences_and_can_refuse_everything():
 
 
 def _train_csv(tmp_path):
-    rows = ["title,text,label"]
-    for i in range(30):
-        rows.append(f"电梯{i},小区电梯坏了物业不修第{i}次,城乡建设")
-        rows.append(f"工资{i},公司拖欠工资第{i}个月,劳动和社会保障")
-    data = tmp_path / "train.csv"
-    data.write_text("\n".join(rows), encoding="utf-8")
-    return data
+    return two_class_csv(tmp_path / "train.csv")
 
 
 def _train(data, out, capsys):

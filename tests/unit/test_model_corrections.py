@@ -19,6 +19,7 @@ from leadhub.embedded import EmbeddedPipeline, EmbeddedPublisher
 from leadhub.settings import build_settings, parse_overrides
 from schemas.cases import CaseEvent
 from schemas.leads import RawLead
+from tests.train_data import two_class_csv
 
 # Restaurant fumes and noise: a class the base data below never saw; officers file each case under 环境保护.
 FUMES = [
@@ -33,13 +34,7 @@ OTHER = ("公交站牌损坏", "北苑街道公交站的站牌被车撞歪了，
 
 
 def _base_csv(tmp: Path) -> Path:
-    rows = ["title,text,label"]
-    for i in range(30):
-        rows.append(f"电梯{i},小区电梯坏了物业不修第{i}次,城乡建设")
-        rows.append(f"工资{i},公司拖欠工资第{i}个月,劳动和社会保障")
-    path = tmp / "base.csv"
-    path.write_text("\n".join(rows), encoding="utf-8")
-    return path
+    return two_class_csv(tmp / "base.csv")
 
 
 def _overrides(tmp: Path) -> list[str]:

@@ -32,6 +32,7 @@ from schemas.serialization import decode
 from streams.local_runner import LocalRunner
 from streams.pipeline import build_categorizer, model_choice
 from streams.settings import RoutingSettings
+from tests.train_data import LABELS, two_class_csv
 
 LIFT = ("小区电梯坏了", "幸福小区3号楼电梯停运一周，物业一直不修")
 WAGES = ("公司拖欠工资", "老板拖欠我们三个月工资，一直不发")
@@ -39,14 +40,9 @@ WAGES = ("公司拖欠工资", "老板拖欠我们三个月工资，一直不发
 
 def _csv(tmp: Path, *, swap_labels: bool = False) -> Path:
     """Two classes; ``swap_labels`` teaches the opposite names, so two versions disagree visibly."""
-    a, b = ("城乡建设", "劳动和社会保障") if not swap_labels else ("劳动和社会保障", "城乡建设")
-    rows = ["title,text,label"]
-    for i in range(30):
-        rows.append(f"电梯{i},小区电梯坏了物业不修第{i}次,{a}")
-        rows.append(f"工资{i},公司拖欠工资第{i}个月,{b}")
-    path = tmp / ("swapped.csv" if swap_labels else "train.csv")
-    path.write_text("\n".join(rows), encoding="utf-8")
-    return path
+    if swap_labels:
+        return two_class_csv(tmp / "swapped.csv", (LABELS[1], LABELS[0]))
+    return two_class_csv(tmp / "train.csv")
 
 
 def _train_version(tmp: Path, model_dir: Path, *, swap_labels: bool = False) -> str:

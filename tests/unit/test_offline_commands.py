@@ -1,6 +1,7 @@
 import json
 
 from leadhub.cli import main
+from tests.train_data import two_class_csv
 
 
 def run(capsys, monkeypatch, args, stdin_text):
@@ -38,12 +39,7 @@ def test_dedup_jsonl_with_board_date_styles(capsys, monkeypatch, clean_env):
 
 
 def test_model_train_and_use(tmp_path, capsys, monkeypatch, clean_env):
-    rows = ["title,text,label"]
-    for i in range(30):
-        rows.append(f"电梯{i},小区电梯坏了物业不修第{i}次,城乡建设")
-        rows.append(f"工资{i},公司拖欠工资第{i}个月,劳动和社会保障")
-    data = tmp_path / "train.csv"
-    data.write_text("\n".join(rows), encoding="utf-8")
+    data = two_class_csv(tmp_path / "train.csv")
     model = tmp_path / "m.pkl"
     assert main(["model", "train", "--data", str(data), "--text-col", "title,text", "--label-col", "label", "--out", str(model)]) == 0
     assert "validation macro-F1" in capsys.readouterr().out
