@@ -15,6 +15,7 @@ from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter
 from schemas.errors import RecordError
 from schemas.leads import Lead, RawLead
+from schemas.validation import describe_errors
 
 SCHEMA_HEADER = "schema"
 
@@ -85,9 +86,5 @@ def _header(headers: Iterable[tuple[str, Any]] | None) -> str | None:
 
 
 def _summary(exc: ValidationError, expect: type[BaseModel]) -> str:
-    problems = []
-    for err in exc.errors(include_url=False, include_input=False)[:5]:
-        where = ".".join(str(p) for p in err["loc"]) or "message"
-        problems.append(f"{where}: {err['msg']}")
     more = f" (+{exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
-    return f"not a valid {_NAMES[expect]}: " + "; ".join(problems) + more
+    return f"not a valid {_NAMES[expect]}: {describe_errors(exc, limit=5, root='message')}{more}"
