@@ -107,10 +107,16 @@ def render(card: Mapping[str, Any]) -> str:
 
 def _versioned(card: Mapping[str, Any]) -> list[str]:
     """The parts a version in routing.model_dir adds: its name, the corrections, the comparison."""
-    lines = [f"version    {card['version']}"] if card.get("version") else []
+    return ([f"version    {card['version']}"] if card.get("version") else []) + correction_lines(card)
+
+
+def correction_lines(card: Mapping[str, Any]) -> list[str]:
+    """What a model trained with --corrections learned from them and how it compares with the model in
+    use (the card shows these, and `model train` prints them)."""
+    lines = []
     if corrections := card.get("corrections"):
         lines.append(
-            f"corrections {corrections['cases']} cases from {corrections['store']}: {corrections['trained_on']} rows trained on,"
+            f"corrections from {corrections['store']}: {corrections['cases']} cases, {corrections['trained_on']} rows trained on,"
             f" {corrections['held_out']} held out ({corrections['held_out_cases']} cases), {corrections.get('too_few_to_learn', 0)}"
             " of classes with too few rows"
         )

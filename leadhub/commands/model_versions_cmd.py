@@ -16,6 +16,7 @@ from sklearn.metrics import f1_score
 from enrichers.categorize import Categorizer
 from enrichers.classifier import TextClassifier
 from enrichers.learned_routing import LearnedRouting, RoutingFact, learn
+from enrichers.model_card import correction_lines
 from enrichers.model_versions import VersionError, model_file, next_version, promote, read_pointer, rollback, versions
 from enrichers.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
 from leadhub.corrections import Correction, hold_out, learnable, read_corrections, read_routing
@@ -180,32 +181,13 @@ class TrainingSession:
         return result
 
     def summary(self, card: dict[str, Any]) -> list[str]:
-        lines = []
-        if corrections := card.get("corrections"):
+        lines = correction_lines(card)
+        corrections = card.get("corrections") or {}
+        if corrections.get("too_few_to_learn"):
             lines.append(
-                f"corrections from {corrections['store']}: {corrections['cases']} cases, {corrections['trained_on']} rows trained on,"
-                f" {corrections['held_out']} rows ({corrections['held_out_cases']} cases) held out"
+                f"not trained on: {corrections['too_few_to_learn']} rows of {', '.join(corrections['too_few_labels'])}"
+                " (a class needs 3 training rows; more corrections of it will be)"
             )
-            if corrections["too_few_to_learn"]:
-                lines.append(
-                    f"not trained on: {corrections['too_few_to_learn']} rows of {', '.join(corrections['too_few_labels'])}"
-                    " (a class needs 3 training rows; more corrections of it will be)"
-                )
-        if learned := card.get("learned"):
-            lines.append(
-                f"learned from {learned['cases']} corrected cases: departments {learned['departments'] or '-'};"
-                f" level-2 classes {learned['level2_classes'] or '-'} (threshold {learned['level2_threshold']})"
-            )
-        comparison = card.get("comparison", {})
-        for part, name in (("validation", "validation rows"), ("held_out_corrections", "held-out corrections")):
-            if part in comparison:
-                c = comparison[part]
-                lines.append(
-                    f"{name} ({c['rows']}): new macro-F1 {c['new']['macro_f1']:.4f} accuracy {c['new']['accuracy']:.4f};"
-                    f" in use ({comparison['in_use']}) macro-F1 {c['in_use']['macro_f1']:.4f} accuracy {c['in_use']['accuracy']:.4f}"
-                )
-        if "error" in comparison:
-            lines.append(f"comparison: {comparison['error']}")
         return lines
 
 
