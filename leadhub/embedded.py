@@ -116,11 +116,12 @@ class RunnerOutlet:
         pending, self._pending = self._pending, []
         for topic in dict.fromkeys(out.topic for out in pending):
             outputs = [out for out in pending if out.topic == topic]
-            if topic == "leads.dlq":
+            # The rule of EmbeddedPipeline.resend, a batch at a time: dead letters have no stage here.
+            if topic in self.pipeline.runner.consumers:
+                self.pipeline.submit([Record(out.value, out.key, out.headers, topic) for out in outputs], topic)
+            else:
                 for out in outputs:
                     self.pipeline.write(out)
-            else:
-                self.pipeline.submit([Record(out.value, out.key, out.headers, topic) for out in outputs], topic)
         return len(pending)
 
     def close(self) -> None:
