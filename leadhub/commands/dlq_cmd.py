@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import typer
@@ -36,11 +37,8 @@ def list_(
     """The newest dead letters: id, stage, source, row or offset, reason."""
     from leadhub.dlq import open_dead_letters, summary
 
-    store = open_dead_letters(ctx.obj.settings)
-    try:
+    with closing(open_dead_letters(ctx.obj.settings)) as store:
         entries = store.list(limit)
-    finally:
-        store.close()
     rows = [summary(entry) for entry in entries]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -68,11 +66,8 @@ def show(
     """One dead letter: stage, reason, source, row or offset, details, and the original bytes."""
     from leadhub.dlq import open_dead_letters, payload_text, summary
 
-    store = open_dead_letters(ctx.obj.settings)
-    try:
+    with closing(open_dead_letters(ctx.obj.settings)) as store:
         entry = store.get(entry_id)
-    finally:
-        store.close()
     if entry is None:
         raise _unknown(entry_id, store)
     # The original bytes are the record as it failed, before masking: a reporter's phone and name can be
@@ -125,16 +120,14 @@ def replay(
             fixed = file.read_bytes()
         except OSError as exc:
             raise LeadhubError(f"cannot read {file}: {exc.strerror or exc}; pass an existing file with --file") from None
-    store = open_dead_letters(settings)
-    try:
+    # Closed before sending (embedded: the replay opens the pipeline over the same file).
+    with closing(open_dead_letters(settings)) as store:
         entries = []
         for entry_id in dict.fromkeys(entry_ids):  # every id is checked before anything is sent
             entry = store.get(entry_id)
             if entry is None:
                 raise _unknown(entry_id, store)
             entries.append(entry)
-    finally:
-        store.close()  # (embedded: the replay opens the pipeline over the same file)
     sources = _sources(settings) if any(e.letter.stage.startswith("ingest:") for e in entries) else None
     replays = []
     for entry in entries:
