@@ -334,8 +334,8 @@ class HotlineFilesKind(SourceKind):
             try:
                 if entry.is_symlink():  # refused by name: its target is never opened, not even stat'ed
                     raise Refused(f"a symbolic link (to {os.readlink(path)!r}): links in the inbox are never followed; put the file itself there")
-                dropped = read_dropped_file(path, max_bytes=self.options.max_file_bytes, settle_s=self.options.settle_s)
-                items = list(leads_from_file(path.name, dropped.data, self.options, ctx))
+                data = read_dropped_file(path, max_bytes=self.options.max_file_bytes, settle_s=self.options.settle_s)
+                items = list(leads_from_file(path.name, data, self.options, ctx))
             except NotReady as exc:
                 waiting.append(f"{path.name} ({exc})")
                 continue

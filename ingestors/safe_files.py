@@ -15,7 +15,6 @@ import stat
 import struct
 import time
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 MiB = 1024 * 1024
@@ -43,14 +42,7 @@ def over_limit(what: str, amount: float, limit: float, option: str, unit: str = 
     )
 
 
-@dataclass(frozen=True)
-class DroppedFile:
-    data: bytes
-    size: int
-    mtime_ns: int
-
-
-def read_dropped_file(path: Path, *, max_bytes: int, settle_s: float = 0.0, now: float | None = None) -> DroppedFile:
+def read_dropped_file(path: Path, *, max_bytes: int, settle_s: float = 0.0, now: float | None = None) -> bytes:
     """The bytes of a regular file at ``path``, read through a descriptor that cannot follow a link.
 
     Raises Refused (a link, not a regular file, empty, too big), NotReady (modified within
@@ -80,7 +72,7 @@ def read_dropped_file(path: Path, *, max_bytes: int, settle_s: float = 0.0, now:
         raise NotReady("it changed while being read (still being written?): left for the next run")
     if not data:
         raise Refused("an empty file (0 bytes): nothing to read")
-    return DroppedFile(data, len(data), after.st_mtime_ns)
+    return data
 
 
 def _kind_of(mode: int) -> str:
