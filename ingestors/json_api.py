@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import httpx
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,7 +26,6 @@ from ingestors.base import (
     SourceKind,
     SourceUnavailable,
 )
-from ingestors.http import HttpClients
 from schemas.leads import RawLead
 from schemas.redaction import redact
 from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
@@ -155,14 +153,11 @@ class JsonApiKind(SourceKind):
     kind = "json_api"
     Options = JsonApiOptions
     options: JsonApiOptions
-    # The older way for a test to hand in an httpx.MockTransport; run_source(http=HttpClients(...)) is the new.
-    transport: httpx.BaseTransport | None = None
 
     def fetch(self, ctx: FetchContext) -> Iterator[RawLead | Problem]:
         opts = self.options
         headers = {name: value.get_secret_value() for name, value in opts.headers.items()}
-        clients = ctx.http if self.transport is None else HttpClients(transport=self.transport)
-        http = clients.open(allow_private=opts.allow_private_network, timeout_s=opts.timeout_s, headers=headers)
+        http = ctx.http.open(allow_private=opts.allow_private_network, timeout_s=opts.timeout_s, headers=headers)
         params: dict[str, Any] = {}
         if opts.since and ctx.state.get("since"):
             params[opts.since.param] = ctx.state["since"]

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from ingestors.base import FetchContext
+from ingestors.http import HttpClients
 from ingestors.json_api import JsonApiKind
 from ingestors.runner import run_source
 from ingestors.sources import SourceConfig, build_kind, expand_env, load_sources
@@ -47,8 +48,8 @@ def test_headers_are_sent_with_values_from_the_environment():
 
     kind = build_kind(config({"Authorization": "Bearer ${ENV:DEPT_TOKEN}", "X-Tenant": "yiwu"}), {"DEPT_TOKEN": TOKEN})
     assert isinstance(kind, JsonApiKind)
-    kind.transport = httpx.MockTransport(handle)
-    (lead,) = kind.fetch(FetchContext("dept-api", "department", "Asia/Shanghai", {}))
+    http = HttpClients(transport=httpx.MockTransport(handle))
+    (lead,) = kind.fetch(FetchContext("dept-api", "department", "Asia/Shanghai", {}, http=http))
     assert lead.external_id == "WO-1"
     assert seen[0].headers["authorization"] == f"Bearer {TOKEN}" and seen[0].headers["x-tenant"] == "yiwu"
 
@@ -80,9 +81,9 @@ def test_expand_env_everywhere_in_option_values():
 
 def test_a_token_in_the_url_is_kept_out_of_errors_and_the_ingest_state(tmp_path):
     kind = build_kind(config({}, url=API + "?access_token=${ENV:DEPT_TOKEN}&page_size=50"), {"DEPT_TOKEN": TOKEN})
-    kind.transport = httpx.MockTransport(lambda request: httpx.Response(503))
+    http = HttpClients(transport=httpx.MockTransport(lambda request: httpx.Response(503)))
     store = IngestState(tmp_path / "state.sqlite")
-    report = run_source(config({}), kind, store, Outlet())
+    report = run_source(config({}), kind, store, Outlet(), http=http)
     assert not report.ok and "HTTP 503" in report.error and TOKEN not in report.error
     assert "access_token=**********" in report.error and "page_size=50" in report.error
     last_error = store.load("dept-api")["last_error"]
