@@ -74,7 +74,7 @@ def where(letter: DeadLetter) -> str:
     """Where the record was: a file's row, or a topic's partition and offset."""
     details = letter.details or {}
     if "row" in details:
-        return f"{details.get('file') or 'row'} row {details['row']}" if details.get("file") else f"row {details['row']}"
+        return f"{details['file']} row {details['row']}" if details.get("file") else f"row {details['row']}"
     if letter.topic is not None and letter.offset is not None:
         return f"{letter.topic}[{letter.partition}]@{letter.offset}"
     if details.get("url"):
