@@ -77,6 +77,7 @@ _LOCAL_LINE = re.compile(
     rf"(?<![0-9])(?P<n>[2-9]\d{{2,3}}(?:[-.]|{_SP})?\d{{4}})(?![0-9])"
     r"(?!\s*(?:元|块|万|亿|米|平|个|人|次|号|年|月|日|天|小时|分|秒|%|户|间|辆|台|件|条|份|名|位|岁|吨|斤|公里))"
 )
+_LOCAL_LINE_CUES = ("电话", "座机", "固话", "联系", "致电", "拨打")
 _ID_CUE = re.compile(
     rf"(?:身份证|证件|身份号码|(?<![A-Za-z])ID)(?:号码|号)?{_GAP}"
     rf"(?<![0-9])(?P<n>\d{{6}}{_SP}?\d{{8}}{_SP}?\d{{3}}[\dXx]|\d{{6}}{_SP}?\d{{6}}{_SP}?\d{{3}})(?![0-9A-Za-z])"
@@ -169,7 +170,8 @@ def _longest_span(groups: list[tuple[int, int]], i: int) -> int:
 def _numbers(text: str) -> list[Found]:
     found = []
     for run in _DIGIT_RUN.finditer(text):
-        if sum(map(len, _GROUP.findall(run.group()))) < _MIN_DIGITS:
+        # A run shorter than _MIN_DIGITS characters cannot hold that many digits: no need to count them.
+        if run.end() - run.start() < _MIN_DIGITS or sum(map(len, _GROUP.findall(run.group()))) < _MIN_DIGITS:
             continue  # dates, amounts, house numbers: most runs, and none can hold a number
         # Glued to letters or "_" (tel13812345678, user_13812345678) only a mobile is taken: a longer
         # code such as a bank reference there is more often a code than a card or an ID.
@@ -203,13 +205,22 @@ def _looks_like_date(digits: str) -> bool:
     ) if digits[4:6] != "00" else False
 
 
-def _cued(text: str) -> list[Found]:
+def _has(text: str, cues: tuple[str, ...]) -> bool:
+    return any(cue in text for cue in cues)
+
+
+def _cued(text: str, lower: str) -> list[Found]:
+    # Each pattern below needs one of its cue words, and most texts hold none: a substring test is far
+    # cheaper than the pattern's scan of every position (``lower``: ``text.lower()``, for tel/phone/qq).
     found = []
-    for m in _LOCAL_LINE.finditer(text):
-        if not _looks_like_date(_NOT_DIGIT.sub("", m.group("n"))):
-            found.append(Found(m.start("n"), m.end("n"), "landline"))
-    found += [Found(m.start("n"), m.end("n"), "id_number") for m in _ID_CUE.finditer(text)]
-    found += [Found(m.start("n"), m.end("n"), "qq") for m in _QQ.finditer(text)]
+    if _has(text, _LOCAL_LINE_CUES) or _has(lower, ("tel", "phone")):
+        for m in _LOCAL_LINE.finditer(text):
+            if not _looks_like_date(_NOT_DIGIT.sub("", m.group("n"))):
+                found.append(Found(m.start("n"), m.end("n"), "landline"))
+    if _has(text, ("身份", "证件", "ID")):
+        found += [Found(m.start("n"), m.end("n"), "id_number") for m in _ID_CUE.finditer(text)]
+    if _has(text, ("扣扣", "企鹅")) or "qq" in lower:
+        found += [Found(m.start("n"), m.end("n"), "qq") for m in _QQ.finditer(text)]
     for m in _WECHAT.finditer(text):
         value, gap = m.group("n"), m.group("gap")
         # A word of letters after a space ("on WeChat yesterday") is prose, not an id; an id has a
@@ -243,11 +254,12 @@ def _plates(text: str) -> list[Found]:
 
 def find_pii(text: str, contact_values: tuple[str, ...] = ()) -> list[Found]:
     spans: list[Found] = []
-    if "@" in text or "at" in text.lower():
+    lower = text.lower()
+    if "@" in text or "at" in lower:
         spans += _emails(text)
     spans += _plates(text)
     spans += _numbers(text)
-    spans += _cued(text)
+    spans += _cued(text, lower)
     # The reporter's own details last: where a kind above covers the same span, its mask says more.
     for value in contact_values:
         if value and len(value.strip()) >= 2:
