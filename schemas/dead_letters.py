@@ -102,7 +102,7 @@ class DeadLetterSettings(Section):
     """Applied process-wide by build_settings (every dead letter is built by DeadLetter.of)."""
 
     max_payload_bytes: int = Field(
-        8 * 1024 * 1024, ge=1024, le=8 * 1024 * 1024,
+        PAYLOAD_KEEP_MAX, ge=1024, le=PAYLOAD_KEEP_MAX,
         description="A dead letter keeps a record's bytes whole up to this; a bigger one keeps this many "
         "first bytes plus the whole's length and SHA-256. At most 8 MiB (leads.dlq's records are 12 MiB).",
     )  # fmt: skip
