@@ -45,12 +45,16 @@ async def unicode_json_body(request: Request) -> None:
         raise HTTPException(422, detail=[{"loc": where, "msg": "text holds a lone UTF-16 surrogate (e.g. \\ud800), which is not a character"}])
 
 
+def given_filters(filters: dict[str, Any]) -> dict[str, Any]:
+    """The filters a request names: only "not given" is dropped (needs_triage=false is a filter too)."""
+    return {k: v for k, v in filters.items() if v is not None and v != [] and not (k == "overdue" and v is False)}
+
+
 def build_search(
     kind: Kind, q: str, filters: dict[str, Any], sort: str, page: int, size: int, facets: bool, ctx: Any = None
 ) -> SearchRequest:
     """The request as validated input; ``ctx`` (the ApiContext) brings the text caps and the gazetteer."""
-    # Only "not given" is dropped: needs_triage=false is a filter too.
-    given = {k: v for k, v in filters.items() if v is not None and v != [] and not (k == "overdue" and v is False)}
+    given = given_filters(filters)
     gazetteer = getattr(ctx, "gazetteer", None)
     if given.get("place") and gazetteer is not None:
         given["place"] = resolve_places(given["place"], gazetteer.canonical)

@@ -24,7 +24,7 @@ from leadhub.api import charts, i18n, outcomes
 from leadhub.api.auth import COOKIE, context, identify, require, session_cookie
 from leadhub.api.context import ApiContext
 from leadhub.api.guards import page_policy
-from leadhub.api.params import FilterParams, build_search
+from leadhub.api.params import FilterParams, build_search, given_filters
 from leadhub.api.v1 import EventRequest, case_with_leads, departments, merge_targets, submit_event
 from leadhub.contacts import visible_leads
 from leadhub.queries import CITY_ZONE, FACETS, Interval, Kind, Sort, StatsRequest, TextLimits, text_problem
@@ -210,7 +210,7 @@ def build_router() -> APIRouter:
                     result.hits = visible_leads(ctx.store, result.hits, who)
             except HTTPException as exc:
                 error = detail_text(exc.detail)
-        given = {k: v for k, v in selected.items() if v not in (None, []) and not (k == "overdue" and v is False)}
+        given = given_filters(selected)
         # As the query string spells them: the page's hidden inputs and links carry them on.
         base = {k: (v.isoformat() if hasattr(v, "isoformat") else str(v).lower() if isinstance(v, bool) else v)
                 for k, v in {"kind": kind, "q": q, "sort": sort.value, **given}.items()}  # fmt: skip
