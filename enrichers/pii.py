@@ -221,7 +221,9 @@ def _cued(text: str, lower: str) -> list[Found]:
         found += [Found(m.start("n"), m.end("n"), "id_number") for m in _ID_CUE.finditer(text)]
     if _has(text, ("扣扣", "企鹅")) or "qq" in lower:
         found += [Found(m.start("n"), m.end("n"), "qq") for m in _QQ.finditer(text)]
-    for m in _WECHAT.finditer(text):
+    # (?i:weixin|wechat) also reads the dotless ı and long ſ, never in "we" or "vx"/"wx": those stay exact.
+    wechat = _has(text, ("微信", "威信", "薇信")) or _has(lower, ("v信", "vx", "wx", "we"))
+    for m in _WECHAT.finditer(text) if wechat else ():
         value, gap = m.group("n"), m.group("gap")
         # A word of letters after a space ("on WeChat yesterday") is prose, not an id; an id has a
         # digit, "_" or "-", or follows a colon, 是/为, or the Chinese cue directly.
