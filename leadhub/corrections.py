@@ -77,6 +77,18 @@ def _all_cases(store: ReadStore) -> Iterator[dict[str, Any]]:
         since = dt.datetime.fromisoformat(last["first_seen"])
 
 
+def _leads_of(store: ReadStore, case_id: str) -> list[dict[str, Any]]:
+    """The case's leads, whole, oldest first."""
+    found = store.search(SearchRequest(kind="leads", filters=Filters(case_id=[case_id]), sort=Sort.oldest,
+                                       size=PAGE, facets=False, full=True))  # fmt: skip
+    return found.hits
+
+
+def _text_of(lead: dict[str, Any]) -> str:
+    """What a model reads of a lead: its title and text."""
+    return "\n".join(p for p in (lead.get("title") or "", lead.get("text") or "") if p).strip()
+
+
 def read_corrections(store: ReadStore) -> list[Correction]:
     rows: list[Correction] = []
     for case in _all_cases(store):
@@ -84,11 +96,8 @@ def read_corrections(store: ReadStore) -> list[Correction]:
         if decided is None:
             continue
         label, actor, at = decided
-        leads = store.search(SearchRequest(kind="leads", filters=Filters(case_id=[case["case_id"]]), sort=Sort.oldest,
-                                           size=PAGE, facets=False, full=True))  # fmt: skip
-        for lead in leads.hits:
-            text = "\n".join(p for p in (lead.get("title") or "", lead.get("text") or "") if p).strip()
-            if text:
+        for lead in _leads_of(store, case["case_id"]):
+            if text := _text_of(lead):
                 rows.append(Correction(case["case_id"], lead["lead_id"], text, label, actor, at))
     return rows
 
@@ -114,9 +123,7 @@ def read_routing(store: ReadStore, share: float) -> list[RoutingFact]:
     cases = [(case["case_id"], decided) for case in _all_cases(store) if (decided := routing_of(case)) is not None]
     held = {c.case_id for c in hold_out([Correction(case_id, "", "", "", "", "") for case_id, _ in cases], share)[1]}
     for case_id, (level1, level2, department, changed) in cases:
-        leads = store.search(SearchRequest(kind="leads", filters=Filters(case_id=[case_id]), sort=Sort.oldest,
-                                           size=PAGE, facets=False, full=True))  # fmt: skip
-        texts = tuple(t for lead in leads.hits if (t := "\n".join(p for p in (lead.get("title") or "", lead.get("text") or "") if p).strip()))
+        texts = tuple(t for lead in _leads_of(store, case_id) if (t := _text_of(lead)))
         if texts:
             facts.append(RoutingFact(case_id, texts, level1, level2, department, held_out=case_id in held, category_set=changed))
     return facts
