@@ -90,16 +90,7 @@ def _text_of(lead: dict[str, Any]) -> str:
 
 
 def read_corrections(store: ReadStore) -> list[Correction]:
-    rows: list[Correction] = []
-    for case in _all_cases(store):
-        decided = label_of(case)
-        if decided is None:
-            continue
-        label, actor, at = decided
-        for lead in _leads_of(store, case["case_id"]):
-            if text := _text_of(lead):
-                rows.append(Correction(case["case_id"], lead["lead_id"], text, label, actor, at))
-    return rows
+    return read_lessons(store, 0.0)[0]
 
 
 def routing_of(case: dict[str, Any]) -> tuple[str, str | None, str | None, bool] | None:
@@ -117,16 +108,28 @@ def routing_of(case: dict[str, Any]) -> tuple[str, str | None, str | None, bool]
     return None
 
 
-def read_routing(store: ReadStore, share: float) -> list[RoutingFact]:
-    """Every recategorized case as a RoutingFact, held out by the same case hash as hold_out()."""
-    facts: list[RoutingFact] = []
-    cases = [(case["case_id"], decided) for case in _all_cases(store) if (decided := routing_of(case)) is not None]
-    held = {c.case_id for c in hold_out([Correction(case_id, "", "", "", "", "") for case_id, _ in cases], share)[1]}
-    for case_id, (level1, level2, department, changed) in cases:
-        texts = tuple(t for lead in _leads_of(store, case_id) if (t := _text_of(lead)))
-        if texts:
-            facts.append(RoutingFact(case_id, texts, level1, level2, department, held_out=case_id in held, category_set=changed))
-    return facts
+def read_lessons(store: ReadStore, share: float) -> tuple[list[Correction], list[RoutingFact]]:
+    """In one pass over the cases, reading each recategorized case's leads once: the corrections (a
+    row per lead of a case whose level-1 class an officer changed) and every recategorized case as a
+    RoutingFact, held out by the same case hash as hold_out()."""
+    rows: list[Correction] = []
+    decided: list[tuple[str, tuple[str, str | None, str | None, bool], tuple[str, ...]]] = []
+    for case in _all_cases(store):
+        label, routing = label_of(case), routing_of(case)
+        if label is None and routing is None:
+            continue
+        texts = [(lead["lead_id"], text) for lead in _leads_of(store, case["case_id"]) if (text := _text_of(lead))]
+        if label is not None:
+            rows += [Correction(case["case_id"], lead_id, text, *label) for lead_id, text in texts]
+        if routing is not None:
+            decided.append((case["case_id"], routing, tuple(text for _, text in texts)))
+    held = {c.case_id for c in hold_out([Correction(case_id, "", "", "", "", "") for case_id, _, _ in decided], share)[1]}
+    facts = [
+        RoutingFact(case_id, texts_, level1, level2, department, held_out=case_id in held, category_set=changed)
+        for case_id, (level1, level2, department, changed), texts_ in decided
+        if texts_
+    ]
+    return rows, facts
 
 
 def _share(case_id: str) -> float:

@@ -19,7 +19,7 @@ from enrichers.learned_routing import LearnedRouting, RoutingFact, learn
 from enrichers.model_card import correction_lines
 from enrichers.model_versions import VersionError, model_file, next_version, promote, read_pointer, rollback, versions
 from enrichers.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
-from leadhub.corrections import Correction, hold_out, learnable, read_corrections, read_routing
+from leadhub.corrections import Correction, hold_out, learnable, read_lessons
 from schemas.errors import ConfigError
 from streams.pipeline import load_model, model_choice
 
@@ -121,8 +121,7 @@ class TrainingSession:
 
         runtime = open_runtime(self.settings, existing=True)
         try:
-            rows = read_corrections(runtime.store)
-            self.facts = read_routing(runtime.store, share)
+            rows, self.facts = read_lessons(runtime.store, share)
             self.where = runtime.describe()
         finally:
             runtime.close()
