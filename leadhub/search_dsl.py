@@ -32,7 +32,7 @@ TEXT_FIELDS: dict[str, list[str]] = {
 }
 DATE_FIELD: dict[str, str] = {"leads": "published_at", "cases": "first_seen"}
 FACET_SIZE = 20
-HIT_FIELDS_EXCLUDED = {"leads": ["extra"], "cases": ["history", "feedback", "lead_ids"]}
+HIT_FIELDS_EXCLUDED = {"leads": ["extra"], "cases": ["history", "feedback", "ratings", "lead_ids"]}
 
 
 def _terms(field: str, values: Sequence[str]) -> dict[str, Any]:

@@ -38,6 +38,16 @@ class Action(StrEnum):
     merge = "merge"
     split_ = "split"  # (a member named split would hide str.split on every member of this str enum)
     recategorize = "recategorize"  # an officer corrects the routing: category and/or department
+    rate = "rate"  # the experience officer who reported it rates the department's answer (满意度)
+
+
+class Rating(StrEnum):
+    satisfied = "satisfied"  # 满意
+    basically_satisfied = "basically_satisfied"  # 基本满意
+    dissatisfied = "dissatisfied"  # 不满意
+
+
+SATISFIED = frozenset({Rating.satisfied, Rating.basically_satisfied})
 
 
 # Who set a case's or lead's category and department: the route stage, or a person (recategorize).
@@ -63,6 +73,7 @@ class CaseEvent(Strict):
     note: str | None = Field(None, max_length=20_000, description="Free text; for resolve, the result.")
     target_case_id: str | None = Field(None, max_length=64, description="For merge: the case this one joins.")
     lead_ids: list[str] = Field(default_factory=list, description="For split: the leads that leave.")
+    rating: Rating | None = Field(None, description="For rate: the reporter's verdict on the answer; note is the comment.")
     at: AwareDatetime = Field(default_factory=now)
 
     @model_validator(mode="after")
@@ -77,6 +88,8 @@ class CaseEvent(Strict):
             raise ValueError("level2 needs its level1")
         if self.action is Action.recategorize and not (self.level1 or self.department):
             raise ValueError("recategorize needs level1 (and level2) or a department")
+        if (self.action is Action.rate) != (self.rating is not None):
+            raise ValueError("rate needs a rating, and only rate takes one")
         if self.action is Action.split_ and not self.lead_ids:
             raise ValueError("split needs lead_ids")
         if self.action in (Action.resolve, Action.reject, Action.feedback, Action.note) and not self.note:
@@ -101,6 +114,7 @@ class HistoryEntry(Internal):
     category: Category | None = Field(None, description="recategorize: the category set.")
     from_category: Category | None = Field(None, description="recategorize: the category before.")
     from_department: str | None = Field(None, description="recategorize: the department before (department: after).")
+    rating: Rating | None = Field(None, description="rate: the verdict (note: the comment).")
 
 
 class MergedCase(Internal):
@@ -118,6 +132,17 @@ class Feedback(Internal):
     actor: str
     at: AwareDatetime
     note: str
+
+
+class CaseRating(Internal):
+    """One reporter's verdict on one resolution of the case: a case reopened and resolved again can
+    be rated again, so department performance counts each answer once."""
+
+    actor: str
+    at: AwareDatetime
+    rating: Rating
+    comment: str | None = None
+    resolution: str | None = Field(None, description="The result that was rated, as it was then.")
 
 
 class Case(Internal):
@@ -142,6 +167,7 @@ class Case(Internal):
     merged: list[MergedCase] = Field(default_factory=list, description="Cases merged into this one.")
     history: list[HistoryEntry] = Field(default_factory=list)
     feedback: list[Feedback] = Field(default_factory=list)
+    ratings: list[CaseRating] = Field(default_factory=list, description="The reporters' ratings, oldest first.")
     category_source: CategorySource | None = Field(
         None, description="human: an officer set category/department (recategorize); no later stage or replay changes them."
     )

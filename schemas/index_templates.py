@@ -10,11 +10,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-MAPPING_VERSION = 6  # 3: official replies on leads; merged cases and merge/split details in case history
+MAPPING_VERSION = 7  # 3: official replies on leads; merged cases and merge/split details in case history
 # 4: text fields analyzed with leadhub_text (the built-in cjk analyzer found no single character)
 # 5: recategorize: who decided a case's and its leads' routing (category_source, decided_by, decided_at),
 #    the category before and after in case history
 # 6: the model version that routed a lead (model_version)
+# 7: reporters' ratings of a case's answers (ratings, history.rating)
 INDEX_KINDS = ("leads", "cases")
 
 KEYWORD = {"type": "keyword"}
@@ -114,9 +115,14 @@ CASE_FIELDS: dict[str, Any] = {
             "category": CATEGORY,
             "from_category": CATEGORY,
             "from_department": KEYWORD,
+            "rating": KEYWORD,
         },
     },
     "feedback": {"type": "nested", "properties": {"actor": KEYWORD, "at": DATE, "note": CJK_TEXT}},
+    "ratings": {
+        "type": "nested",
+        "properties": {"actor": KEYWORD, "at": DATE, "rating": KEYWORD, "comment": CJK_TEXT, "resolution": CJK_TEXT},
+    },
     **DECISION,
 }
 

@@ -9,6 +9,7 @@ from schemas.cases import (
     Action,
     Case,
     CaseEvent,
+    CaseRating,
     Feedback,
     HistoryEntry,
     MergedCase,
@@ -39,6 +40,9 @@ TRANSITIONS: dict[Action, dict[Status, Status | None]] = {
     # every status, closed and rejected too (a finished case's category is what statistics count and
     # what the classifier learns from; a wrong one found later is still worth fixing).
     Action.recategorize: {status: None for status in Status},
+    # Rating changes no status: a dissatisfied rating that reopens the case is a reopen event of its
+    # own (the caller decides, by its setting), so history shows both and each applies once.
+    Action.rate: {S.resolved: None, S.closed: None},
 }
 
 OPEN311_CLOSED = frozenset({S.closed, S.rejected})
@@ -54,6 +58,27 @@ class IllegalTransition(RecordError):
         )
         self.action = event.action
         self.status = status
+
+
+class AlreadyRated(RecordError):
+    """A second rating of the same resolution: each answer is rated once (a reopened and again
+    resolved case may be rated again)."""
+
+    def __init__(self, event: CaseEvent) -> None:
+        super().__init__(
+            f"case {event.case_id} is already rated for its current result",
+            hint="a case can be rated once per resolution; it can be rated again after it is reopened and resolved",
+        )
+
+
+def rated_since_resolution(case: Case) -> bool:
+    """Whether the case's latest resolution has a rating already."""
+    for entry in reversed(case.history):
+        if entry.action is Action.rate:
+            return True
+        if entry.action is Action.resolve:
+            return False
+    return False
 
 
 class MergeRefused(RecordError):
@@ -82,6 +107,8 @@ def apply_event(case: Case, event: CaseEvent) -> Case:
     if case.status not in table:
         raise IllegalTransition(event, case.status)
     target = table[case.status] or case.status
+    if event.action is Action.rate and rated_since_resolution(case):
+        raise AlreadyRated(event)
 
     changes: dict[str, Any] = {"status": target}
     extra: dict[str, Any] = {}
@@ -97,6 +124,12 @@ def apply_event(case: Case, event: CaseEvent) -> Case:
         changes["feedback"] = [*case.feedback, Feedback(actor=event.actor, at=event.at, note=event.note or "")]
     elif event.action is Action.reopen:
         changes["resolution"] = None
+    elif event.action is Action.rate:
+        assert event.rating is not None  # CaseEvent's validator
+        rating = CaseRating(actor=event.actor, at=event.at, rating=event.rating, comment=event.note,
+                            resolution=case.resolution)  # fmt: skip
+        changes["ratings"] = [*case.ratings, rating]
+        extra["rating"] = event.rating
     elif event.action is Action.merge:
         changes["merged_into"] = event.target_case_id
         extra["other_case_id"] = event.target_case_id

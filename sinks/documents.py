@@ -14,7 +14,7 @@ MEMBERSHIP_FIELDS = (
     "channels", "sources", "first_seen", "last_seen", "lead_ids", "due_at",
 )  # fmt: skip
 HANDLING_FIELDS = (
-    "status", "assignee", "department", "resolution", "merged_into", "merged", "history", "feedback",
+    "status", "assignee", "department", "resolution", "merged_into", "merged", "history", "feedback", "ratings",
     "category", "category_source", "decided_by", "decided_at",  # a recategorize sets these
 )  # fmt: skip
 # What a recategorized case's leads take from it (leads_decision).

@@ -2,8 +2,8 @@ import itertools
 
 import pytest
 
-from schemas.cases import Action, Case, CaseEvent, Status
-from schemas.status_machine import TRANSITIONS, IllegalTransition, allowed_actions, apply_event, open311_status
+from schemas.cases import Action, Case, CaseEvent, Rating, Status
+from schemas.status_machine import TRANSITIONS, AlreadyRated, IllegalTransition, allowed_actions, apply_event, open311_status
 
 EXPECTED = {
     # (action, from) -> to; every pair not listed must be refused.
@@ -27,6 +27,9 @@ EXPECTED = {
     **{(Action.split_, s): s for s in (Status.new, Status.accepted, Status.assigned, Status.in_progress)},
     # A routing correction changes no status, in any status (closed and rejected too: see TRANSITIONS).
     **{(Action.recategorize, s): s for s in Status},
+    # A rating changes no status (a dissatisfied one reopens through a reopen event of its own).
+    (Action.rate, Status.resolved): Status.resolved,
+    (Action.rate, Status.closed): Status.closed,
 }
 
 
@@ -40,6 +43,7 @@ def event(action, **fields):
         Action.feedback: {"note": "已电话回访"},
         Action.note: {"note": "备注"},
         Action.recategorize: {"level1": "环境保护", "level2": "环境污染"},
+        Action.rate: {"rating": Rating.satisfied},
     }
     return CaseEvent(case_id="c1", action=action, actor="officer-1", **(defaults.get(action, {}) | fields))
 
@@ -153,3 +157,23 @@ def test_recategorize_sets_category_and_department_marks_them_human_and_records_
 def test_recategorize_needs_a_class_or_a_department(fields, message):
     with pytest.raises(ValueError, match=message):
         event(Action.recategorize, **fields)
+
+
+def test_a_rating_is_recorded_once_per_resolution():
+    case = apply_event(Case(case_id="c1", status=Status.in_progress), event(Action.resolve, note="已维修"))
+    rated = apply_event(case, event(Action.rate, rating=Rating.dissatisfied, note="没修好"))
+    assert [(r.rating, r.comment, r.resolution) for r in rated.ratings] == [(Rating.dissatisfied, "没修好", "已维修")]
+    assert rated.history[-1].rating is Rating.dissatisfied
+    with pytest.raises(AlreadyRated):
+        apply_event(rated, event(Action.rate, rating=Rating.satisfied))
+    # Reopened and resolved again: the new answer may be rated.
+    again = apply_event(apply_event(apply_event(apply_event(rated, event(Action.reopen)),
+                        event(Action.assign)), event(Action.start)), event(Action.resolve, note="已更换"))  # fmt: skip
+    assert apply_event(again, event(Action.rate, rating=Rating.satisfied)).ratings[-1].resolution == "已更换"
+
+
+def test_only_rate_takes_a_rating():
+    with pytest.raises(ValueError, match="rate needs a rating"):
+        CaseEvent(case_id="c1", action=Action.rate, actor="o")
+    with pytest.raises(ValueError, match="only rate takes one"):
+        CaseEvent(case_id="c1", action=Action.note, actor="o", note="x", rating=Rating.satisfied)
