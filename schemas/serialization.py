@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter
 from schemas.errors import RecordError
+from schemas.hotspots import Hotspot
 from schemas.leads import Lead, RawLead
 from schemas.validation import describe_errors
 
@@ -26,6 +27,7 @@ MODELS: dict[str, tuple[type[BaseModel], int]] = {
     "Case": (Case, 1),
     "CaseEvent": (CaseEvent, 1),
     "DeadLetter": (DeadLetter, 1),
+    "Hotspot": (Hotspot, 1),
 }
 _NAMES = {model: name for name, (model, _) in MODELS.items()}
 
