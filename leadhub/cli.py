@@ -18,6 +18,7 @@ from leadhub.commands import (
     ingest_cmd,
     offline_cmd,
     replay_cmd,
+    report_cmd,
     search_cmd,
     services_cmd,
     sink_cmd,
@@ -50,6 +51,7 @@ app.add_typer(api_cmd.app, name="api")
 app.command("demo")(demo_cmd.demo)
 app.add_typer(dlq_cmd.app, name="dlq")
 app.add_typer(config_cmd.app, name="config")
+app.command("report")(report_cmd.report)
 
 
 @app.callback()

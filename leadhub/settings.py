@@ -24,6 +24,7 @@ from adapters.search_backend import SearchSettings
 from deploy.local.settings import LocalServicesSettings
 from ingestors.settings import IngestSettings
 from leadhub.api.settings import ApiKeySpec, ApiSettings
+from leadhub.briefing.settings import BriefingSettings
 from leadhub.commands.settings import CliSettings
 from leadhub.embedded_settings import EmbeddedSettings
 from schemas.dead_letters import DeadLetterSettings, set_payload_limit
@@ -63,6 +64,7 @@ class Settings(BaseSettings):
     embedded: EmbeddedSettings = EmbeddedSettings()
     dead_letters: DeadLetterSettings = DeadLetterSettings()
     cli: CliSettings = CliSettings()
+    briefing: BriefingSettings = BriefingSettings()
 
     @classmethod
     def settings_customise_sources(
