@@ -16,6 +16,7 @@ from leadhub.commands import (
     dlq_cmd,
     index_cmd,
     ingest_cmd,
+    notify_cmd,
     offline_cmd,
     replay_cmd,
     report_cmd,
@@ -50,6 +51,7 @@ app.command("replay")(replay_cmd.replay)
 app.add_typer(api_cmd.app, name="api")
 app.command("demo")(demo_cmd.demo)
 app.add_typer(dlq_cmd.app, name="dlq")
+app.add_typer(notify_cmd.app, name="notify")
 app.add_typer(config_cmd.app, name="config")
 app.command("report")(report_cmd.report)
 

@@ -129,7 +129,12 @@ class EmbeddedRuntime:
     def publisher(self) -> Publisher:
         from leadhub.embedded import EmbeddedPublisher
 
-        return EmbeddedPublisher(self.pipeline)
+        publisher: Publisher = EmbeddedPublisher(self.pipeline)
+        if self._settings.notify.enabled:  # the officers hear of their reports' status changes from this process
+            from leadhub.notify.embedded import NotifyingPublisher
+
+            publisher = NotifyingPublisher(publisher, self._settings, self.store)
+        return publisher
 
     def open_outlet(self) -> ClosableOutlet:
         return self.pipeline.outlet()
@@ -140,6 +145,8 @@ class EmbeddedRuntime:
         return f"embedded mode: {self.pipeline.path if 'pipeline' in self.__dict__ else embedded_path(self._settings)}"
 
     def close(self) -> None:
+        if "publisher" in self.__dict__:
+            self.publisher.close()  # the notifier's worker, if any (the pipeline's own publisher holds nothing)
         if not self._owned:
             return
         if "pipeline" in self.__dict__:

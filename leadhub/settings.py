@@ -27,6 +27,7 @@ from leadhub.api.settings import ApiKeySpec, ApiSettings
 from leadhub.briefing.settings import BriefingSettings
 from leadhub.commands.settings import CliSettings
 from leadhub.embedded_settings import EmbeddedSettings
+from leadhub.notify.settings import NotifySettings
 from schemas.dead_letters import DeadLetterSettings, set_payload_limit
 from schemas.errors import ConfigError
 from schemas.redaction import redact_data
@@ -64,6 +65,7 @@ class Settings(BaseSettings):
     embedded: EmbeddedSettings = EmbeddedSettings()
     dead_letters: DeadLetterSettings = DeadLetterSettings()
     cli: CliSettings = CliSettings()
+    notify: NotifySettings = NotifySettings()
     briefing: BriefingSettings = BriefingSettings()
 
     @classmethod

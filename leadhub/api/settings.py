@@ -19,6 +19,7 @@ class ApiKeySpec(Section):
     departments: list[str] = Field(
         default_factory=list, description="For officers: the departments whose cases they may act on ('*' = all)."
     )
+    lang: Literal["zh", "en"] = Field("zh", description="The language of the notifications they get.")
 
 
 class ApiSettings(Section):
