@@ -1,0 +1,264 @@
+"""Named places and organisations in a complaint: estates, companies, schools, hospitals, roads, projects.
+
+No gazetteer lists the estates and companies people complain about, so names are found by rules:
+
+1. a **suffix** (…小区, …花园, …苑, …公司, …学校, …医院, …路, …项目, …) ends a name;
+2. jieba's **part of speech** bounds it on the left: walking back from the suffix, name-like words
+   (nouns, place/organisation/other proper nouns ns/nt/nz, person names that are really estate names,
+   letters and numbers) are kept, a verb, pronoun, adverb or particle ends the name ("我们小区",
+   "导致小区" give no name), and so does an administrative unit (…市, …区, …街道, …社区), which is
+   a prefix, not part of the name;
+3. a **stop-list** drops names whose core (the name without its suffix) is generic ("物业公司",
+   "安置小区", "该公司");
+4. a **dictionary**: names given in advance, and names found before, are found again where they stand
+   without their suffix ("丽发新城小区" once, "丽发新城" after).
+
+The join key of a name drops the coded administrative prefixes of this data (A市, A3区, A7县) and
+real ones (…省/市/区/县, …街道/镇/乡, …社区), and an estate's generic tail (小区), so "A市A2区丽发新城小区"
+and "丽发新城" share the key "丽发新城".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from enrichers.keywords import KeywordIndex
+
+# suffix -> kind; longest suffixes are tried first (有限公司 before 公司, 大学 before 学).
+SUFFIXES: dict[str, str] = {
+    **dict.fromkeys(("小区", "花园", "苑", "家园", "新城", "之城", "国际城", "公寓", "新村", "楼盘", "华府", "山庄", "雅居", "名城", "庭院", "府邸"), "estate"),
+    **dict.fromkeys(("有限公司", "公司", "集团", "工厂", "厂", "搅拌站", "商场", "超市", "酒店", "市场", "商城"), "company"),
+    **dict.fromkeys(("学校", "学院", "大学", "中学", "小学", "幼儿园", "附中", "职校"), "school"),
+    **dict.fromkeys(("医院", "卫生院", "诊所"), "hospital"),
+    **dict.fromkeys(("路", "大道", "大街", "街", "大桥", "高速", "隧道"), "road"),
+    **dict.fromkeys(("项目", "工程", "广场", "公园", "工业园", "产业园", "园区", "车站", "站"), "project"),
+}
+_SUFFIX_ORDER = sorted(SUFFIXES, key=len, reverse=True)
+_SUFFIX_RE = re.compile("|".join(map(re.escape, _SUFFIX_ORDER)))
+# A word rarer than this in jieba's dictionary (its counts run to ~50,000 for common words) makes a
+# name distinctive; "噪音" (221) and "情况" (32,833) do not, "丽发" (absent) and "远大" (101) do.
+RARE_WORD_FREQ = 150
+
+# Administrative units: they precede a name ("A市A3区…", "暮云街道…") and never belong to its key.
+_ADMIN_TAIL = ("省", "市", "区", "县", "街道", "镇", "乡", "社区", "村委会", "居委会")
+_CODED_ADMIN = re.compile(r"[A-Z][0-9]{0,2}(?:市|区|县)")  # this data's coded places: A市, A3区, A7县
+_KEY_PREFIX = re.compile(
+    r"^(?:[A-Z][0-9]{0,2}(?:市|区|县)|[\u4e00-\u9fff]{2,4}?(?:省|市|县|街道|镇|乡|社区|村委会|居委会)"
+    r"|[\u4e00-\u9fff]{1,6}?(?:路|大道|街)(?:[0-9]+号)?)+"
+)
+_KEY_TAIL = ("小区", "项目", "楼盘", "一期", "二期", "三期")
+
+# POS tags that may be part of a name (jieba's tag set): nouns and proper nouns, letters, numbers.
+_NAME_POS = frozenset(("n", "nr", "nrt", "nrfg", "ns", "nt", "nz", "nl", "ng", "eng", "m", "j", "b", "x"))
+# A few words of other classes that occur inside names (之 in 魅力之城, 新/老 in 新世纪花园).
+_NAME_WORDS = frozenset(("之", "新", "东", "西", "南", "北", "金", "银", "星", "华", "名", "城"))
+# Generic cores: with them a "name" names nothing in particular.
+GENERIC_CORES = frozenset((
+    "物业", "物业服务", "物业管理", "开发", "开发商", "房地产", "地产", "置业", "有限", "有限责任", "分", "子", "总", "建筑", "建设",
+    "施工", "安置", "居民", "周边", "附近", "整个", "目前", "现在", "本", "该", "这个", "那个", "我们", "你们", "他们", "各",
+    "其他", "其它", "一些", "所在", "所有", "这些", "老旧", "商品房", "住宅", "新", "老", "旧", "小", "大", "中", "民办", "公办",
+    "私立", "公立", "培训", "学", "中小", "中小学", "高", "初", "医", "综合", "管理", "马", "公", "道", "马路", "道路", "公路",
+    "街", "大街", "小街", "门", "出", "进", "网", "一", "二", "三", "此", "某", "某某", "某个", "个", "家", "那家", "这家",
+    "该小区", "本小区", "小区", "公司", "学校", "医院", "项目", "工程", "重点", "民生", "政府", "国有", "国企", "私营", "外地",
+    "供水", "自来水", "燃气", "电力", "供电", "移动", "联通", "电信", "银行", "保险", "快递", "劳务", "中介", "装修", "环卫",
+    "科技", "实业", "投资", "发展", "贸易", "商贸", "网络", "信息", "技术", "文化", "传媒", "教育", "城投", "公交", "出租", "房产", "保安", "运营", "车", "停车", "加油", "充电", "收费", "检查", "服务", "部", "站", "学生",
+    "农贸", "菜", "生鲜", "批发", "农村", "城市", "全市", "全省", "全国", "本地", "当地", "市", "区", "县", "镇", "乡", "村",
+    "校", "院", "园", "幼儿", "工", "单位", "企业", "工作", "业主", "商家", "门面", "商铺", "门店",
+))  # fmt: skip
+# Whole "names" that are common phrases ending like a name (found on the board messages' most frequent hits).
+GENERIC_NAMES = frozenset((
+    "公交线路", "部分公交线路", "城市道路", "高速公路", "必经之路", "走投无路", "大马路", "泥巴路", "水泥路", "快速路", "城际铁路",
+    "商品住宅", "人防工程", "市政工程", "政工程", "豆腐渣工程", "害民工程", "民心工程", "形象工程", "二期工程", "招商引资",
+    "普惠性幼儿园", "普惠幼儿园", "民办幼儿园", "公办幼儿园", "人车分流", "历史遗留问题", "实验学校", "地铁站", "垃圾站",
+    "始发站", "终点站", "质监站", "公交站", "加油站", "商业街", "步行街", "中心医院", "人民医院", "社区医院", "民营医院",
+))  # fmt: skip
+_MAX_NAME = 14  # longer "names" are clauses the walk failed to bound
+_CLAUSE = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str  # as written, administrative prefixes dropped
+    key: str  # the join key (normalized)
+    kind: str  # estate, company, school, hospital, road, project
+
+
+def entity_key(name: str) -> str:
+    """The join key of a name: coded and real administrative prefixes, an address road before an
+    estate, and an estate's generic 小区 tail are dropped; Latin letters upper-cased."""
+    key = name.strip().upper()
+    stripped = _KEY_PREFIX.sub("", key)
+    # Keep the prefix when nothing name-like would be left ("劳动东路" is itself the name of a road).
+    if len(stripped) >= 2 and _core(stripped)[0]:
+        key = stripped
+    for tail in _KEY_TAIL:
+        if key.endswith(tail) and len(key) - len(tail) >= 2:
+            key = key[: -len(tail)]
+    return key
+
+
+def _core(name: str) -> tuple[str, str | None]:
+    """(name without its suffix, kind), or ("", None) when no suffix ends it."""
+    for suffix in _SUFFIX_ORDER:
+        if name.endswith(suffix):
+            return name[: -len(suffix)], SUFFIXES[suffix]
+    return "", None
+
+
+def _generic(core: str) -> bool:
+    core = _CODED_ADMIN.sub("", core)
+    if len(core) < 2 or core in GENERIC_CORES:
+        return True
+    # A core made only of a generic word plus a generic tail ("物业服务有限" → checked as pieces).
+    return any(core == g + h for g in GENERIC_CORES for h in ("", "有限", "责任有限", "服务")) or core.isdigit()
+
+
+def _is_admin(word: str) -> bool:
+    """An administrative unit's name (A3区, 暮云街道, 社区); a common word that merely ends like one (市政) is not."""
+    if _CODED_ADMIN.fullmatch(word) or word in _ADMIN_TAIL:
+        return True
+    return len(word) >= 2 and word.endswith(_ADMIN_TAIL) and _jieba()[1].get(word, 0) < RARE_WORD_FREQ
+
+
+@cache
+def _jieba():  # imported on first use: jieba loads its dictionary (a second) when first asked
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    return jieba.posseg, jieba.dt.FREQ
+
+
+def _clauses(text: str) -> list[str]:
+    # Coded places split the text too: jieba glues "A2区丽发" into one word otherwise.
+    return [c for c in _CLAUSE.split(_CODED_ADMIN.sub(" ", text)) if c]
+
+
+def _windows(clause: str) -> list[str]:
+    """The stretches of a clause around its suffixes: only they are segmented (a long message is
+    mostly words no name ends in, and part-of-speech tagging is the slow step)."""
+    spans: list[list[int]] = []
+    for match in _SUFFIX_RE.finditer(clause):
+        start, end = max(0, match.start() - _MAX_NAME - 2), min(len(clause), match.end() + 4)
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    return [clause[a:b] for a, b in spans]
+
+
+def _distinctive(words: list[str], kind: str, freq: dict[str, int]) -> bool:
+    """Whether a name names one thing: one of its words is rare in jieba's dictionary (estate and
+    company names are made-up words: 丽发, 伊景园, 楚府), or an estate's name is a phrase with 之.
+    The last word counts by what stands before its suffix ("垃圾站" by 垃圾, "东六路" by 东六)."""
+    if kind == "estate" and "之" in words[:-1]:
+        return True
+    if len(words) == 1 and words[0] in freq:  # a dictionary word: common (高速公路, 必经之路) or a rare proper name (广铁集团)
+        return freq[words[0]] < RARE_WORD_FREQ // 10
+    last_core = _core(words[-1])[0] if words[-1] not in freq else ""
+    pieces = [*words[:-1], *([last_core] if last_core else [])]
+    return any(freq.get(w, 0) < RARE_WORD_FREQ for w in pieces if not w.isdigit())
+
+
+def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
+    """(name, kind) for each name the suffix and part-of-speech rules find in one clause."""
+    posseg, freq = _jieba()
+    words = [(w.word, w.flag) for w in posseg.cut(clause)]
+    for i, (word, _) in enumerate(words):
+        # The suffix may be a word of its own (小区) or end one (实验学校, 东路).
+        core, kind = _core(word)
+        if kind is None:
+            continue
+        # A name continues into an estate word ("丽发新城" + "小区"); one before an administrative unit
+        # ("青山新村" + "社区") is the unit's name, a prefix.
+        if i + 1 < len(words) and (SUFFIXES.get(words[i + 1][0]) == "estate" or _is_admin(words[i + 1][0])):
+            continue
+        parts = [(word, "")]
+        for prev, flag in reversed(words[:i]):
+            if _is_admin(prev) or prev in GENERIC_CORES:
+                break
+            if flag not in _NAME_POS and prev not in _NAME_WORDS:
+                break
+            if sum(len(p) for p, _ in parts) + len(prev) > _MAX_NAME:
+                break
+            # A road before an estate is its address ("劳动东路" + "魅力之城小区"): it ends the walk.
+            if kind != "road" and _core(prev)[1] == "road":
+                break
+            parts.insert(0, (prev, flag))
+        # Numbers and times in front are not part of a name ("2018年小区").
+        while len(parts) > 1 and parts[0][1] in ("m", "t", "q", "x"):
+            parts.pop(0)
+        names = [p for p, _ in parts]
+        name = "".join(names)
+        if name not in GENERIC_NAMES and not _generic(_core(name)[0]) and _distinctive(names, kind, freq):
+            yield name, kind
+
+
+def extract_entities(text: str, known: KeywordIndex[Entity] | None = None) -> list[Entity]:
+    """The named estates, companies, schools, hospitals, roads and projects in ``text``, one per key,
+    in order of first mention. ``known`` (a dictionary of names, see ``EntityDictionary``) finds names
+    written without their suffix."""
+    found: dict[str, Entity] = {}
+    for clause in _clauses(text):
+        for name, kind in (hit for window in _windows(clause) for hit in _by_suffix(window)):
+            key = entity_key(name)
+            if len(key) >= 2 and key not in found:
+                found[key] = Entity(name=name, key=key, kind=kind)
+    if known is not None:
+        for _, _, entities in sorted(known.find(text)):
+            for entity in entities:
+                found.setdefault(entity.key, entity)
+    # A key inside a longer key found in the same text is the same place said shorter ("滨河苑" in "伊景园滨河苑", "师大附中" in "师大附中星城实验学校").
+    keys = list(found)
+    return [found[k] for k in keys if not any(k != other and k in other for other in keys)]
+
+
+class EntityDictionary:
+    """Names known in advance or seen before, found again where they are written bare (without suffix).
+
+    Only names with a key of at least ``min_key`` characters are learned: short keys ("华苑") occur
+    inside unrelated words."""
+
+    def __init__(self, names: Iterable[Entity] = (), min_key: int = 3) -> None:
+        self.min_key = min_key
+        self._entities: dict[str, Entity] = {}
+        self._index: KeywordIndex[Entity] | None = None
+        for entity in names:
+            self.add(entity)
+
+    def add(self, entity: Entity) -> None:
+        if len(entity.key) >= self.min_key and entity.key not in self._entities:
+            self._entities[entity.key] = entity
+            self._index = None  # rebuilt on next use
+
+    def __len__(self) -> int:
+        return len(self._entities)
+
+    def index(self) -> KeywordIndex[Entity]:
+        if self._index is None:
+            self._index = KeywordIndex((key, e) for key, e in self._entities.items())
+        return self._index
+
+    def extract(self, text: str) -> list[Entity]:
+        """extract_entities with this dictionary; what it finds joins the dictionary. A new name that
+        is a known one with a word or two in front ("房伊景园滨河苑" for "伊景园滨河苑") is the known one."""
+        entities = extract_entities(text, self.index() if self._entities else None)
+        out: dict[str, Entity] = {}
+        for entity in entities:
+            entity = self._known_tail(entity)
+            self.add(entity)
+            out.setdefault(entity.key, entity)
+        return list(out.values())
+
+    def _known_tail(self, entity: Entity) -> Entity:
+        if entity.key in self._entities:
+            return self._entities[entity.key]
+        for cut in (1, 2):
+            known = self._entities.get(entity.key[cut:])
+            if known is not None and len(known.key) >= 4:
+                return known
+        return entity
