@@ -156,6 +156,8 @@ def _with_member(case: Case | None, case_id: str, lead: Lead, seen_at: dt.dateti
             "lead_ids": lead_ids,
             "channels": sorted({*case.channels, lead.channel}),
             "sources": sorted({*case.sources, lead.source}),
+            "reporter_groups": sorted({*case.reporter_groups, *filter(None, [lead.reporter_group])}),
+            "activities": sorted({*case.activities, *filter(None, [lead.activity])}),
             "first_seen": min(filter(None, (case.first_seen, seen_at))),
             "last_seen": max(filter(None, (case.last_seen, seen_at))),
         }

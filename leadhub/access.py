@@ -44,6 +44,7 @@ class Principal:
     name: str
     role: str
     departments: frozenset[str] = field(default_factory=frozenset)
+    group: str | None = None  # experience officers: their group (reports.groups)
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
@@ -102,5 +103,5 @@ class KeyRing:
         from the settings ends its sessions too."""
         for known, spec in self._by_digest.items():
             if hmac.compare_digest(known, digest):
-                return Principal(spec.name, spec.role, frozenset(spec.departments))
+                return Principal(spec.name, spec.role, frozenset(spec.departments), spec.group)
         return None

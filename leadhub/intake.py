@@ -34,6 +34,9 @@ class FieldReport(Strict):
     went_wrong: str = Field(..., min_length=1, max_length=20_000, description="What went wrong.")
     evidence: list[str] = Field(default_factory=list, max_length=20, description="Links to photos, recordings, documents.")
     lang: str | None = Field(None, pattern=r"^(zh|en)$", description="zh or en; detected when missing.")
+    activity: str | None = Field(
+        None, min_length=1, max_length=64, description="The themed activity (主题体验) of the visit: an id of reports.activities."
+    )
 
     @field_validator("evidence")
     @classmethod
@@ -68,11 +71,13 @@ def report_digest(report: FieldReport) -> str:
     """A hash of what the report says (everything but its id). A report_id sent again with another
     digest is a different report under a used id, which the API refuses (409): the lead and its
     case would otherwise disagree (the case keeps the first version's title)."""
-    content = report.model_dump(mode="json", exclude={"report_id"})
+    # A field added later (activity) counts only when given: an earlier report sent again is the same report.
+    content = report.model_dump(mode="json", exclude={"report_id", *({"activity"} if report.activity is None else ())})
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def report_to_raw_lead(report: FieldReport, officer: str) -> RawLead:
+def report_to_raw_lead(report: FieldReport, officer: str, group: str | None = None) -> RawLead:
+    """The lead an officer's report becomes; ``group`` is the officer's (their key's) group."""
     labels = _LABELS["en" if report.lang == "en" else "zh"]
     body = "\n\n".join(
         f"{label}: {value}"
@@ -90,5 +95,7 @@ def report_to_raw_lead(report: FieldReport, officer: str) -> RawLead:
         lang=report.lang,
         attachments=[Attachment(url=link) for link in report.evidence],
         extra={"tried": report.tried, "went_wrong": report.went_wrong, "report_id": report.report_id,
-               "report_digest": report_digest(report)},  # fmt: skip
+               "report_digest": report_digest(report),
+               **({"reporter_group": group} if group else {}),
+               **({"activity": report.activity} if report.activity else {})},  # fmt: skip
     )

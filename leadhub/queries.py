@@ -146,6 +146,9 @@ class Filters(BaseModel):
     channel: list[str] = Field(default_factory=list)
     source: list[str] = Field(default_factory=list)
     case_id: list[str] = Field(default_factory=list)
+    group: list[str] = Field(default_factory=list, description="Experience officers' groups (reports.groups ids).")
+    activity: list[str] = Field(default_factory=list, description="Themed activities (reports.activities ids).")
+    author: list[str] = Field(default_factory=list, description="Leads only: the author (an experience officer's name).")
     ids: list[str] = Field(default_factory=list, description="Document ids (lead or case ids).")
     needs_triage: bool | None = Field(
         None, description="Leads: routed with low confidence or no category. Cases: not routed to a department yet."
@@ -188,6 +191,8 @@ class SearchRequest(BaseModel):
             raise ValueError(f"page {self.page} of size {self.size} goes past result {MAX_WINDOW}; narrow the search")
         if self.kind == "leads" and (self.filters.status or self.filters.overdue):
             raise ValueError("status and overdue filter cases, not leads")
+        if self.kind == "cases" and self.filters.author:
+            raise ValueError("author filters leads, not cases")
         return self
 
     @property
@@ -214,10 +219,12 @@ FACETS: dict[str, dict[str, str]] = {
     "leads": {
         "category": "category.level1", "department": "department", "channel": "channel",
         "source": "source", "place": "place.town", "lang": "lang",
+        "group": "reporter_group", "activity": "activity",
     },
     "cases": {
         "category": "category.level1", "department": "department", "status": "status",
         "channel": "channels", "source": "sources", "place": "place.town",
+        "group": "reporter_groups", "activity": "activities",
     },
 }  # fmt: skip
 

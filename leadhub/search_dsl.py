@@ -67,6 +67,9 @@ def filter_clauses(kind: Kind, filters: Filters, now: dt.datetime | None = None)
         "channel" if kind == "leads" else "channels": filters.channel,
         "source" if kind == "leads" else "sources": filters.source,
         "case_id": filters.case_id,
+        "reporter_group" if kind == "leads" else "reporter_groups": filters.group,
+        "activity" if kind == "leads" else "activities": filters.activity,
+        "author": filters.author,
     }
     clauses += [_terms(field, values) for field, values in plain.items() if values]
     if filters.ids:

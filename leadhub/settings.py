@@ -27,6 +27,7 @@ from leadhub.api.settings import ApiKeySpec, ApiSettings
 from leadhub.briefing.settings import BriefingSettings
 from leadhub.commands.settings import CliSettings
 from leadhub.embedded_settings import EmbeddedSettings
+from leadhub.reports_settings import ReportsSettings
 from leadhub.notify.settings import NotifySettings
 from schemas.dead_letters import DeadLetterSettings, set_payload_limit
 from schemas.errors import ConfigError
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
     embedded: EmbeddedSettings = EmbeddedSettings()
     dead_letters: DeadLetterSettings = DeadLetterSettings()
     cli: CliSettings = CliSettings()
+    reports: ReportsSettings = ReportsSettings()
     notify: NotifySettings = NotifySettings()
     briefing: BriefingSettings = BriefingSettings()
 
@@ -88,6 +90,15 @@ class Settings(BaseSettings):
         # The routing section cannot see local_dir; the root places its default there (as embedded.path's).
         if self.routing.model_dir is None:
             self.routing = self.routing.model_copy(update={"model_dir": self.local_dir / "models"})
+        return self
+
+    @model_validator(mode="after")
+    def _key_groups_known(self) -> Settings:
+        # An officer's group is one of reports.groups: reports and statistics count by it.
+        groups = self.reports.group_ids
+        for spec in self.api.keys:
+            if spec.group is not None and spec.group not in groups:
+                raise ValueError(f"api.keys {spec.name}: unknown group {spec.group!r}; reports.groups: {', '.join(groups)}")
         return self
 
     @property

@@ -158,6 +158,8 @@ class Case(Internal):
     report_count: int = Field(0, ge=0)
     channels: list[Channel] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    reporter_groups: list[str] = Field(default_factory=list, description="Groups of the experience officers who reported it.")
+    activities: list[str] = Field(default_factory=list, description="Themed activities its officers' reports named.")
     first_seen: AwareDatetime | None = None
     last_seen: AwareDatetime | None = None
     lead_ids: list[str] = Field(default_factory=list, max_length=LEAD_IDS_CAP)

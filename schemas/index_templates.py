@@ -15,7 +15,8 @@ MAPPING_VERSION = 7  # 3: official replies on leads; merged cases and merge/spli
 # 5: recategorize: who decided a case's and its leads' routing (category_source, decided_by, decided_at),
 #    the category before and after in case history
 # 6: the model version that routed a lead (model_version)
-# 7: reporters' ratings of a case's answers (ratings, history.rating)
+# 7: reporters' ratings of a case's answers (ratings, history.rating); experience officers' group and
+#    themed activity on leads (reporter_group, activity) and their cases (reporter_groups, activities)
 INDEX_KINDS = ("leads", "cases")
 
 KEYWORD = {"type": "keyword"}
@@ -73,6 +74,8 @@ LEAD_FIELDS: dict[str, Any] = {
     "official_reply": {"properties": {"text": CJK_TEXT, "unit": KEYWORD, "at": DATE, "at_text": {"type": "keyword", "index": False}}},
     **DECISION,
     "model_version": KEYWORD,
+    "reporter_group": KEYWORD,
+    "activity": KEYWORD,
 }
 
 CASE_FIELDS: dict[str, Any] = {
@@ -88,6 +91,8 @@ CASE_FIELDS: dict[str, Any] = {
     "report_count": {"type": "integer"},
     "channels": KEYWORD,
     "sources": KEYWORD,
+    "reporter_groups": KEYWORD,
+    "activities": KEYWORD,
     "first_seen": DATE,
     "last_seen": DATE,
     "lead_ids": KEYWORD,

@@ -187,6 +187,8 @@ class Lead(Internal):
     )
     decided_by: str | None = Field(None, description="Who recategorized the lead's case.")
     decided_at: AwareDatetime | None = Field(None, description="When the lead's case was recategorized.")
+    reporter_group: str | None = Field(None, description="Experience officers' reports: the officer's group (reports.groups).")
+    activity: str | None = Field(None, description="Experience officers' reports: the themed activity named (reports.activities).")
     model_version: str | None = Field(
         None, max_length=200,
         description="The category model that routed the lead: a version of routing.model_dir (v0003), `default`, a model"
@@ -198,4 +200,8 @@ class Lead(Internal):
         data = raw.model_dump(exclude={"body"})
         data.setdefault("text", raw.body)
         data["official_reply"] = OfficialReply.from_extra(raw.extra)
+        if raw.channel == "officer":  # an officer's report names its group and activity in extra (leadhub.intake)
+            for name in ("reporter_group", "activity"):
+                value = raw.extra.get(name)
+                data[name] = value if isinstance(value, str) and value else None
         return cls(**(data | fields))

@@ -11,7 +11,7 @@ from schemas.status_machine import with_merged
 # The parts of a case the route stage owns (cases.state); status and history belong to the events.
 MEMBERSHIP_FIELDS = (
     "title", "summary", "category", "department", "place", "priority", "report_count",
-    "channels", "sources", "first_seen", "last_seen", "lead_ids", "due_at",
+    "channels", "sources", "first_seen", "last_seen", "lead_ids", "due_at", "reporter_groups", "activities",
 )  # fmt: skip
 HANDLING_FIELDS = (
     "status", "assignee", "department", "resolution", "merged_into", "merged", "history", "feedback", "ratings",

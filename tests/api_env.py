@@ -37,8 +37,11 @@ ROLES = {
     "officer": ("officer-housing", "officer", [api_data.HOUSING]),
     "other_officer": ("officer-transport", "officer", [api_data.TRANSPORT]),
     "intake": ("experience-officer-1", "intake", []),
+    "other_intake": ("experience-officer-2", "intake", []),
     "admin": ("root", "admin", []),
 }
+
+GROUPS = {"intake": "education", "other_intake": "health"}  # experience officers' groups (reports.groups)
 
 
 @dataclass
@@ -86,7 +89,8 @@ class ApiEnv:
 
 def _keys(run: str) -> tuple[dict[str, str], list[ApiKeySpec]]:
     keys = {role: f"key-{role}-{run}" for role in ROLES}
-    specs = [ApiKeySpec(name=name, sha256=key_digest(keys[role]), role=r, departments=d) for role, (name, r, d) in ROLES.items()]
+    specs = [ApiKeySpec(name=name, sha256=key_digest(keys[role]), role=r, departments=d, group=GROUPS.get(role))
+             for role, (name, r, d) in ROLES.items()]  # fmt: skip
     return keys, specs
 
 

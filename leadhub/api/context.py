@@ -14,6 +14,7 @@ from leadhub.api.sessions import SessionManager
 from leadhub.api.settings import ApiSettings
 from leadhub.case_actions import Publisher
 from leadhub.readers.contract import ReadStore
+from leadhub.reports_settings import ReportsSettings
 from leadhub.runtime import open_runtime
 from leadhub.settings import Settings
 from schemas.errors import ConfigError
@@ -48,6 +49,8 @@ class ApiContext:
     gazetteer: Gazetteer = field(default_factory=load_gazetteer)
     # Web logins; the default lives and dies with the process (tests). build_context persists them.
     sessions: SessionManager = field(default_factory=SessionManager.ephemeral)
+    # Officers' groups, themed activities, what a dissatisfied rating does (the ``reports`` section).
+    reports: ReportsSettings = field(default_factory=ReportsSettings)
 
 
 def build_sessions(settings: Settings) -> SessionManager:
@@ -88,5 +91,6 @@ def build_context(settings: Settings, pipeline: EmbeddedPipeline | None = None, 
     keys = KeyRing(settings.api.keys)
     runtime = runtime or open_runtime(settings, pipeline)
     return ApiContext(
-        settings.api, runtime.store, runtime.publisher, taxonomy, keys, gazetteer=gazetteer, sessions=build_sessions(settings)
+        settings.api, runtime.store, runtime.publisher, taxonomy, keys, gazetteer=gazetteer, sessions=build_sessions(settings),
+        reports=settings.reports,
     )

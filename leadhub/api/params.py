@@ -82,6 +82,9 @@ class FilterParams:
         channel: list[str] = Query([]),
         source: list[str] = Query([]),
         case_id: list[str] = Query([]),
+        ids: list[str] = Query([], description="Document ids (case ids for cases, lead ids for leads)."),
+        group: list[str] = Query([], description="Experience officers' group (reports.groups id)."),
+        activity: list[str] = Query([], description="Themed activity (reports.activities id)."),
         needs_triage: bool | None = Query(None),
         overdue: bool = Query(False, description="Cases only: active cases past their due time."),
         since: dt.datetime | None = Query(None, description="ISO date or time; naive = Asia/Shanghai."),
@@ -89,7 +92,8 @@ class FilterParams:
     ) -> None:
         self.values = dict(
             category=category, subcategory=subcategory, department=department, status=status_, place=place,
-            channel=channel, source=source, case_id=case_id, needs_triage=needs_triage, overdue=overdue,
+            channel=channel, source=source, case_id=case_id, ids=ids, group=group, activity=activity,
+            needs_triage=needs_triage, overdue=overdue,
             since=since, until=until,
         )  # fmt: skip
 

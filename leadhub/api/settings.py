@@ -19,6 +19,10 @@ class ApiKeySpec(Section):
     departments: list[str] = Field(
         default_factory=list, description="For officers: the departments whose cases they may act on ('*' = all)."
     )
+    group: str | None = Field(None, max_length=64, description="Experience officers: their group (an id of reports.groups).")
+    email: str | None = Field(
+        None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Where their notifications go."
+    )
     lang: Literal["zh", "en"] = Field("zh", description="The language of the notifications they get.")
 
 

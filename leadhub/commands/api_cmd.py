@@ -50,13 +50,17 @@ def create_key(
     name: str = typer.Option(..., "--name", help="Who holds the key; becomes the actor of their case events."),
     role: str = typer.Option(..., "--role", help="analyst, officer, intake or admin."),
     department: list[str] = typer.Option([], "--department", help="Officers: a department they act for (repeatable, * = all)."),
+    group: str = typer.Option(None, "--group", help="Experience officers (intake): their group, an id of reports.groups."),
+    email: str = typer.Option(None, "--email", help="Where their notifications go."),
 ) -> None:
     """Make a new key: prints the key (give it to its holder, once) and the settings entry (only its hash)."""
     import yaml
+    from pydantic import ValidationError
 
     from leadhub.access import key_digest, new_key
     from leadhub.api.settings import ApiKeySpec
     from schemas.errors import LeadhubError
+    from schemas.validation import describe_errors
 
     taken = {spec.name for spec in ctx.obj.settings.api.keys}
     if name in taken:
@@ -64,11 +68,20 @@ def create_key(
             f"an API key named {name!r} already exists in api.keys",
             hint="choose another --name (the name is the actor of case events, so it must be unique)",
         )
+    groups = ctx.obj.settings.reports.group_ids
+    if role == "intake" and group is None:
+        raise LeadhubError("an experience officer (--role intake) needs --group", hint=f"groups: {', '.join(groups)}")
+    if group is not None and group not in groups:
+        raise LeadhubError(
+            f"unknown group {group!r}", hint=f"use one of reports.groups: {', '.join(groups)} (or add it to reports.groups)"
+        )
     try:
         key = new_key()
-        spec = ApiKeySpec(name=name, sha256=key_digest(key), role=role, departments=department)
-    except ValueError as exc:
-        raise LeadhubError(f"invalid key: {exc}", hint="roles are analyst, officer, intake, admin") from None
+        spec = ApiKeySpec(name=name, sha256=key_digest(key), role=role, departments=department, group=group, email=email)
+    except ValidationError as exc:
+        raise LeadhubError(
+            f"invalid key: {describe_errors(exc, root='key')}", hint="roles are analyst, officer, intake, admin; --email like name@example.cn"
+        ) from None
     typer.echo(f"key (shown once): {key}")
     typer.echo("add to leadhub.yaml under api.keys:")
-    typer.echo(yaml.safe_dump([spec.model_dump()], allow_unicode=True, sort_keys=False))
+    typer.echo(yaml.safe_dump([spec.model_dump(exclude_none=True)], allow_unicode=True, sort_keys=False))

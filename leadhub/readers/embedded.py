@@ -44,7 +44,10 @@ COLUMNS: dict[str, dict[str, str]] = {
     "cases": {"category.level1": "category1", "category.level2": "category2", "department": "department",
               "status": "status", "place.town": "town", "place.community": "community", "case_id": "case_id"},
 }  # fmt: skip
-LISTS = {"cases": {"channels": "$.channels", "sources": "$.sources"}}
+LISTS = {"cases": {"channels": "$.channels", "sources": "$.sources", "reporter_groups": "$.reporter_groups",
+                   "activities": "$.activities"}}
+# Fields kept only in the lead's document (few leads have them: experience officers' reports).
+DOC_FIELDS = {"leads": {"reporter_group": "$.reporter_group", "activity": "$.activity", "author": "$.author"}}
 DATE_COLUMN = {"leads": "reported", "cases": "first_seen"}
 ID = {"leads": "lead_id", "cases": "case_id"}
 
@@ -82,8 +85,13 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
     for field, values in plain.items():
         if values:
             where.add(_in(f"t.{columns[field]}", values), *values)
+    if kind == "leads":
+        for field, values in (("reporter_group", filters.group), ("activity", filters.activity), ("author", filters.author)):
+            if values:
+                where.add(_in(f"json_extract(t.doc, '{DOC_FIELDS['leads'][field]}')", values), *values)
     if kind == "cases":
-        for field, values in (("channels", filters.channel), ("sources", filters.source)):
+        for field, values in (("channels", filters.channel), ("sources", filters.source),
+                              ("reporter_groups", filters.group), ("activities", filters.activity)):
             if values:
                 where.add(f"EXISTS (SELECT 1 FROM json_each(t.doc, '{LISTS['cases'][field]}') j WHERE {_in('j.value', values)})", *values)
     if filters.ids:
@@ -121,7 +129,8 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
 
 # facet field -> the SQL that reads it (lists as their JSON text)
 _FACET_SQL = {kind: {**{field: f"t.{column}" for field, column in COLUMNS[kind].items()},
-                     **{field: f"json_extract(t.doc, '{path}')" for field, path in LISTS.get(kind, {}).items()}}
+                     **{field: f"json_extract(t.doc, '{path}')" for field, path in LISTS.get(kind, {}).items()},
+                     **{field: f"json_extract(t.doc, '{path}')" for field, path in DOC_FIELDS.get(kind, {}).items()}}
               for kind in ("leads", "cases")}  # fmt: skip
 
 
