@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from enrichers.dedup import DedupConfig
+from leadhub.hotspot_alerts import HotspotAlerts, hotspot_alerts
 from leadhub.readers.embedded import EmbeddedStore
 from leadhub.settings import Settings
 from schemas.cases import CaseEvent
@@ -28,6 +29,7 @@ from sinks.embedded_index import (
     PersistentDedupState,
 )
 from sinks.embedded_sink import EmbeddedSink
+from streams.hotspot_stage import HotspotStage
 from streams.local_runner import LocalRunner
 from streams.records import Output, Record
 
@@ -65,14 +67,29 @@ class EmbeddedPipeline:
             raise ConfigError(f"cannot open the embedded index {self.path}: {exc}", hint="check embedded.path") from None
         self.sink = EmbeddedSink(self.index)
         self._lock = threading.RLock()  # the stages' state is not shared between threads
+        self.hotspots, self.alerts = self._hotspot_stage(settings)
         self.runner = LocalRunner(
             settings.routing,
             dedup_state=PersistentDedupState(self.index, DedupConfig().max_postings),
             case_book=IndexCaseBook(self.index),
             statuses=IndexStatuses(self.index),
             on_output=self.sink.handle,
+            hotspots=self.hotspots,
         )
         self.store = EmbeddedStore(self.index)
+
+    def _hotspot_stage(self, settings: Settings) -> tuple[HotspotStage | None, HotspotAlerts | None]:
+        """The detector, its state rebuilt from the index's leads of the last history_hours (before the
+        latest lead stored: the leads' own time, as the detector counts), and its alerts."""
+        if not settings.hotspots.enabled:
+            return None, None
+        alerts = hotspot_alerts(settings)
+        config = settings.hotspots.config()
+        stage = HotspotStage(config, alerts.new_hotspot if alerts is not None else None)
+        latest = self.index.latest_reported()
+        if latest is not None:
+            stage.warm(self.index.leads_reported_since(latest - config.history_hours * 3600))
+        return stage, alerts
 
     def submit(self, records: Sequence[Record], topic: str = "leads.raw") -> None:
         with self._lock:
@@ -99,6 +116,8 @@ class EmbeddedPipeline:
         return RunnerOutlet(self)
 
     def close(self) -> None:
+        if self.alerts is not None:
+            self.alerts.close()
         self.index.close()
 
 

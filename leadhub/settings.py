@@ -33,7 +33,7 @@ from schemas.dead_letters import DeadLetterSettings, set_payload_limit
 from schemas.errors import ConfigError
 from schemas.redaction import redact_data
 from schemas.validation import describe_errors
-from streams.settings import RoutingSettings, StreamsSettings
+from streams.settings import HotspotSettings, RoutingSettings, StreamsSettings
 
 # The sections owned by the packages below are re-exported: the root is the one place that names them all.
 __all__ = [
@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     embedded: EmbeddedSettings = EmbeddedSettings()
     dead_letters: DeadLetterSettings = DeadLetterSettings()
     cli: CliSettings = CliSettings()
+    hotspots: HotspotSettings = HotspotSettings()
     reports: ReportsSettings = ReportsSettings()
     notify: NotifySettings = NotifySettings()
     briefing: BriefingSettings = BriefingSettings()

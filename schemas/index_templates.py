@@ -17,7 +17,7 @@ MAPPING_VERSION = 7  # 3: official replies on leads; merged cases and merge/spli
 # 6: the model version that routed a lead (model_version)
 # 7: reporters' ratings of a case's answers (ratings, history.rating); experience officers' group and
 #    themed activity on leads (reporter_group, activity) and their cases (reporter_groups, activities)
-INDEX_KINDS = ("leads", "cases")
+INDEX_KINDS = ("leads", "cases", "hotspots")
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
@@ -131,7 +131,31 @@ CASE_FIELDS: dict[str, Any] = {
     **DECISION,
 }
 
-_FIELDS = {"leads": LEAD_FIELDS, "cases": CASE_FIELDS}
+# Hotspots (schemas/hotspots.py): the detector's record plus people's handling of it.
+HOTSPOT_FIELDS: dict[str, Any] = {
+    "hotspot_id": KEYWORD,
+    "kind": KEYWORD,
+    "category": KEYWORD,
+    "place": KEYWORD,
+    "count": {"type": "integer"},
+    "baseline": {"type": "float"},
+    "window": {"properties": {"start": DATE, "end": DATE, "hours": {"type": "float"}}},
+    "first_seen": DATE,
+    "last_seen": DATE,
+    "detected_at": DATE,
+    "case_ids": KEYWORD,
+    "lead_ids": KEYWORD,
+    "channels": KEYWORD,
+    "p_value": {"type": "double"},
+    "score": {"type": "float"},
+    "status": KEYWORD,
+    "acknowledged_by": KEYWORD,
+    "acknowledged_at": DATE,
+    "closed_by": KEYWORD,
+    "closed_at": DATE,
+}
+
+_FIELDS = {"leads": LEAD_FIELDS, "cases": CASE_FIELDS, "hotspots": HOTSPOT_FIELDS}
 
 
 def alias_name(prefix: str, kind: str) -> str:

@@ -46,6 +46,9 @@ TOPICS: tuple[TopicSpec, ...] = (
     # the whole state per message, so the latest one per case is all that matters.
     TopicSpec("cases.state", 3, "case_id", "Case", {"cleanup.policy": "compact"}),
     TopicSpec("leads.dlq", 1, "original key", "DeadLetter", _retention(90, DLQ_MAX_BYTES)),
+    # Hotspots as the route stage's detector sees them: the whole record per message (count grows), so the
+    # latest per hotspot is all that matters. People's handling (acknowledged, closed) is in the index only.
+    TopicSpec("hotspots", 1, "hotspot_id", "Hotspot", {"cleanup.policy": "compact"}),
 )
 
 

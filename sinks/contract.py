@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter
+from schemas.hotspots import Hotspot
 from schemas.leads import Lead
 from schemas.serialization import DecodeError, decode
 
@@ -63,6 +64,9 @@ class Sink(Protocol):
     def add_dead_letter(self, letter: DeadLetter) -> None:
         """A record that failed before it reached the sink (or in another stage), kept with its reason."""
 
+    def add_hotspot(self, hotspot: Hotspot, origin: Origin) -> None:
+        """A hotspot record of the detector (sinks/hotspot_documents.py: people's handling is kept)."""
+
     def flush(self) -> None:
         """Return once everything added is written or dead-lettered; raise if it could not be."""
 
@@ -79,5 +83,7 @@ def deliver(sink: Sink, topic: str, origin: Origin, headers: Any = None) -> None
             sink.add_case_event(decode(origin.value, headers, CaseEvent), origin)
         elif topic == "leads.dlq":
             sink.add_dead_letter(decode(origin.value, headers, DeadLetter))
+        elif topic == "hotspots":
+            sink.add_hotspot(decode(origin.value, headers, Hotspot), origin)
     except DecodeError as exc:
         sink.add_dead_letter(origin.letter(exc))

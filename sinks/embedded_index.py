@@ -25,10 +25,12 @@ from typing import Any
 from enrichers.dedup import MemoryDedupState, Sketch
 from schemas.cases import Action, Case, CaseEvent, Status
 from schemas.dead_letters import DeadLetter
+from schemas.hotspots import Hotspot
 from schemas.leads import Lead
 from schemas.private_files import private_file
 from schemas.status_machine import apply_event, apply_merge
 from sinks.documents import apply_case_routing, apply_case_state, case_handling_doc, decided_lead_ids, leads_decision
+from sinks.hotspot_documents import apply_hotspot
 from sinks.short_terms import tokens
 
 # 1: documents, trigram FTS, route state, dead letters. 2: the short-term index ({table}_short).
@@ -54,6 +56,11 @@ CREATE INDEX IF NOT EXISTS cases_first_seen ON cases(first_seen);
 CREATE VIRTUAL TABLE IF NOT EXISTS cases_fts USING fts5(title, summary, resolution, address, tokenize='trigram');
 CREATE TABLE IF NOT EXISTS dead_letters (id INTEGER PRIMARY KEY, stage TEXT, error_type TEXT, error TEXT, at TEXT, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS case_book (case_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS hotspots (
+    hotspot_id TEXT PRIMARY KEY, doc TEXT NOT NULL, kind TEXT, status TEXT,
+    detected REAL  -- POSIX time the detector fired (newest first)
+);
+CREATE INDEX IF NOT EXISTS hotspots_detected ON hotspots(detected);
 CREATE TABLE IF NOT EXISTS dedup_sketches (
     seq INTEGER PRIMARY KEY, lead_id TEXT NOT NULL UNIQUE, case_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
     anchors BLOB NOT NULL, at REAL
@@ -281,6 +288,61 @@ class EmbeddedIndex:
                 "INSERT INTO dead_letters (stage, error_type, error, at, doc) VALUES (?,?,?,?,?)",
                 (letter.stage, letter.error_type, letter.error, letter.at.isoformat(), letter.model_dump_json()),
             )
+
+    # --- hotspots (sinks/hotspot_documents.py; read by leadhub/hotspots_store.py) -------------------
+
+    def write_hotspot(self, hotspot: Hotspot) -> None:
+        with self.transaction() as db:
+            doc = self.hotspot_document(hotspot.hotspot_id, db)
+            new = apply_hotspot(doc, hotspot)
+            if new != doc:
+                self._store_hotspot(db, new)
+
+    def _store_hotspot(self, db: sqlite3.Connection, doc: dict[str, Any]) -> None:
+        detected = Hotspot.model_validate(doc).detected_at.timestamp()
+        db.execute(
+            "INSERT INTO hotspots VALUES (?, ?, ?, ?, ?) ON CONFLICT(hotspot_id) DO UPDATE SET doc = excluded.doc,"
+            " kind = excluded.kind, status = excluded.status, detected = excluded.detected",
+            (doc["hotspot_id"], json.dumps(doc, ensure_ascii=False), doc["kind"], doc["status"], detected),
+        )
+
+    def hotspot_document(self, hotspot_id: str, db: sqlite3.Connection | None = None) -> dict[str, Any] | None:
+        found = (db or self.db).execute("SELECT doc FROM hotspots WHERE hotspot_id = ?", (hotspot_id,)).fetchone()
+        return json.loads(found[0]) if found else None
+
+    def update_hotspot(self, hotspot_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """People's handling of a hotspot (status, who, when); None if there is no such hotspot."""
+        with self.transaction() as db:
+            doc = self.hotspot_document(hotspot_id, db)
+            if doc is None:
+                return None
+            doc = {**doc, **changes}
+            self._store_hotspot(db, doc)
+            return doc
+
+    def hotspot_documents(self, *, status: str | None = None, kind: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Newest detection first."""
+        where, args = [], []
+        for column, value in (("status", status), ("kind", kind)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        rows = self.db.execute(
+            f"SELECT doc FROM hotspots {clause}ORDER BY detected DESC, hotspot_id LIMIT ?", (*args, limit)  # noqa: S608 - fixed columns
+        ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def leads_reported_since(self, since: float) -> Iterator[Lead]:
+        """Leads reported at or after ``since`` (POSIX), oldest first: what rebuilds the hotspot detector."""
+        rows = self.db.execute("SELECT doc FROM leads WHERE reported >= ? ORDER BY reported, lead_id", (since,))
+        while batch := rows.fetchmany(2000):
+            for row in batch:
+                yield Lead.model_validate_json(row[0])
+
+    def latest_reported(self) -> float | None:
+        found = self.db.execute("SELECT max(reported) FROM leads").fetchone()
+        return found[0] if found else None
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         rows = self.db.execute("SELECT doc FROM dead_letters ORDER BY id DESC LIMIT ?", (limit,)).fetchall()

@@ -12,6 +12,7 @@ import logging
 from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter
 from schemas.errors import RecordError
+from schemas.hotspots import Hotspot
 from schemas.leads import Lead
 from schemas.records import Output
 from sinks.contract import Origin, deliver
@@ -23,7 +24,7 @@ log = logging.getLogger("leadhub.embedded")
 class EmbeddedSink:
     def __init__(self, index: EmbeddedIndex) -> None:
         self.index = index
-        self.written = {"leads": 0, "cases": 0, "events": 0, "dead_letters": 0}
+        self.written = {"leads": 0, "cases": 0, "events": 0, "dead_letters": 0, "hotspots": 0}
 
     def handle(self, output: Output) -> None:
         origin = Origin(output.topic, output.value or b"", output.key)
@@ -56,6 +57,10 @@ class EmbeddedSink:
     def add_dead_letter(self, letter: DeadLetter) -> None:
         self.index.write_dead_letter(letter)
         self.written["dead_letters"] += 1
+
+    def add_hotspot(self, hotspot: Hotspot, origin: Origin) -> None:
+        self.index.write_hotspot(hotspot)
+        self.written["hotspots"] += 1
 
     def flush(self) -> None:
         """Nothing to do: every add was written in its own transaction."""

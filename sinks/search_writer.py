@@ -17,12 +17,14 @@ from typing import Any, Protocol
 from adapters.search_backend import SearchBackend
 from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter
+from schemas.hotspots import Hotspot
 from schemas.leads import Lead
 from schemas.serialization import encode
 from sinks.bulk import Part, call_until_available, send_until_acknowledged
 from sinks.case_events import MAX_CONFLICT_RETRIES, apply_case_events
 from sinks.contract import Origin, StoppedWhileRetrying
 from sinks.documents import apply_case_state, guarded_case_action, lead_actions
+from sinks.hotspot_documents import hotspot_actions
 from sinks.metrics import SinkMetrics
 
 log = logging.getLogger("leadhub.sink")
@@ -44,19 +46,22 @@ class _Batch:
     states: list[tuple[Case, Origin]] = field(default_factory=list)
     events: list[tuple[CaseEvent, Origin]] = field(default_factory=list)
     letters: list[DeadLetter] = field(default_factory=list)
+    hotspots: list[tuple[list[Part], Origin]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.leads or self.states or self.events or self.letters)
+        return bool(self.leads or self.states or self.events or self.letters or self.hotspots)
 
 
 class SearchWriter:
     def __init__(
         self, backend: SearchBackend, leads_index: str, cases_index: str, letters: LetterOutlet, *,
-        metrics: SinkMetrics | None = None, stopping: threading.Event | None = None,
+        metrics: SinkMetrics | None = None, stopping: threading.Event | None = None, hotspots_index: str | None = None,
     ) -> None:  # fmt: skip
         self.backend = backend
         self.leads_index = leads_index
         self.cases_index = cases_index
+        # <prefix>-hotspots beside <prefix>-cases unless named
+        self.hotspots_index = hotspots_index or cases_index.removesuffix("cases") + "hotspots"
         self.letters = letters
         self.metrics = metrics or SinkMetrics()
         self.stopping = stopping or threading.Event()
@@ -83,6 +88,11 @@ class SearchWriter:
         with self._lock:
             self._batch.letters.append(letter)
 
+    def add_hotspot(self, hotspot: Hotspot, origin: Origin) -> None:
+        actions = hotspot_actions(hotspot, self.hotspots_index)
+        with self._lock:
+            self._batch.hotspots.append((actions, origin))
+
     def flush(self) -> None:
         with self._lock:
             batch, self._batch = self._batch, _Batch()
@@ -105,11 +115,19 @@ class SearchWriter:
         found = self._mget(list(by_case)) if by_case else {}
         lead_parts = [actions for actions, _ in batch.leads]
         case_ids, case_parts = self._case_actions(by_case, found)
-        refused = send_until_acknowledged(self.backend, lead_parts + case_parts, wait=self._backoff, on_retry=self._retrying)
+        # Hotspots go at the end, so a position past the leads and cases is one of theirs.
+        hotspot_parts = [actions for actions, _ in batch.hotspots]
+        first_hotspot = len(lead_parts) + len(case_parts)
+        refused = send_until_acknowledged(
+            self.backend, lead_parts + case_parts + hotspot_parts, wait=self._backoff, on_retry=self._retrying
+        )
         conflicts = []
         refused_records = 0
         for item in refused:
-            if item.position < len(lead_parts):
+            if item.position >= first_hotspot:
+                letters.append(self._refused_letter(batch.hotspots[item.position - first_hotspot][1], item))
+                refused_records += 1
+            elif item.position < len(lead_parts):
                 letters.append(self._refused_letter(batch.leads[item.position][1], item))
                 refused_records += 1
             elif item.status == 409:
@@ -129,7 +147,7 @@ class SearchWriter:
             value, headers = encode(letter)
             self.letters.send("leads.dlq", value, letter.key, headers)
         self.letters.flush()
-        self.metrics.documents += len(batch.leads) + len(batch.states) - refused_records
+        self.metrics.documents += len(batch.leads) + len(batch.states) + len(batch.hotspots) - refused_records
         self.metrics.case_events += len(batch.events)
         self.metrics.dead_letters += len(letters)
         self.metrics.batches += 1

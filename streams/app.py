@@ -9,6 +9,7 @@ import asyncio
 import gc
 import logging
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
@@ -18,10 +19,12 @@ import faust
 from adapters.kafka_clients import KafkaSettings, ssl_context
 from enrichers.dedup import DedupConfig
 from schemas.topics import DLQ_MAX_BYTES, RAW_MAX_BYTES, TOPICS
+from streams.hotspot_history import routed_leads_since
+from streams.hotspot_stage import HotspotStage, NewHotspot
 from streams.pipeline import ModelWatch, build_router
 from streams.records import Output, Record
 from streams.recovery import FlowHoldingTableManager
-from streams.settings import RoutingSettings, StreamsSettings
+from streams.settings import HotspotSettings, RoutingSettings, StreamsSettings
 from streams.stages import CaseStatusTracker, NormalizeStage, RouteStage
 from streams.tables import TableCaseBook, TableDedupState, TableStatuses
 
@@ -40,6 +43,9 @@ class WorkerSettings(Protocol):
 
     @property
     def routing(self) -> RoutingSettings: ...
+
+    @property
+    def hotspots(self) -> HotspotSettings: ...
 
 
 def _credentials(kafka: KafkaSettings):
@@ -65,7 +71,7 @@ class OnePartitionTable(faust.Table):
         return 0
 
 
-def create_app(settings: WorkerSettings) -> faust.App:
+def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = None) -> faust.App:
     kafka = settings.kafka
     app = faust.App(
         settings.streams.app_id,
@@ -132,6 +138,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     normalize = NormalizeStage(settings.routing.source_timezone)
     route = RouteStage(router)
     tracker = CaseStatusTracker(statuses.load, statuses.store)
+    hotspots = warmed_hotspot_stage(settings, names["leads.routed"], on_new_hotspot)
     # Batches: per-record costs (a model's predict call, a case's state and changelog write) are paid
     # once per batch. take_events acks a batch's offsets only after the body has handled it.
     batch, wait = settings.streams.batch_size, settings.streams.batch_wait_ms / 1000
@@ -145,6 +152,8 @@ def create_app(settings: WorkerSettings) -> faust.App:
     async def route_agent(stream):
         async for events in stream.take_events(batch, within=wait):
             outputs = route.handle_many([record(event) for event in events])
+            if hotspots is not None:  # the routed leads of the batch, as the one detector that sees them all
+                outputs += hotspots.handle_many([Record(o.value, o.key, o.headers, o.topic) for o in outputs if o.topic == "leads.routed"])
             case_book.flush()
             await send_all(outputs)
 
@@ -184,8 +193,23 @@ def create_app(settings: WorkerSettings) -> faust.App:
     return app
 
 
-def run_worker(settings: WorkerSettings, loglevel: str = "info") -> None:
-    app = create_app(settings)
+def warmed_hotspot_stage(settings: WorkerSettings, routed_topic: str, on_new: NewHotspot | None) -> HotspotStage | None:
+    """The hotspot detector with its state rebuilt from the last history_hours of leads.routed (what a
+    restart lost: the detector's state is memory only). Before the app starts, so the first batch is
+    judged against the same history the stopped worker had."""
+    if not settings.hotspots.enabled:
+        return None
+    config = settings.hotspots.config()
+    stage = HotspotStage(config, on_new)
+    since_ms = int((time.time() - config.history_hours * 3600) * 1000)
+    started = time.monotonic()
+    read = stage.warm(routed_leads_since(settings.kafka, routed_topic, since_ms))
+    logging.getLogger("leadhub.streams").info("hotspots: state rebuilt from %d routed leads in %.1f s", read, time.monotonic() - started)
+    return stage
+
+
+def run_worker(settings: WorkerSettings, loglevel: str = "info", on_new_hotspot: NewHotspot | None = None) -> None:
+    app = create_app(settings, on_new_hotspot)
     level = logging.getLevelName({"warn": "WARNING", "crit": "CRITICAL"}.get(loglevel, loglevel.upper()))
 
     @app.task

@@ -10,6 +10,7 @@ from enrichers.route import CaseBook, CaseStatusView, MemoryCaseBook
 from schemas.cases import Case, Status
 from schemas.leads import RawLead
 from schemas.serialization import encode
+from streams.hotspot_stage import HotspotStage
 from streams.pipeline import ModelWatch, build_router
 from streams.records import Output, Record
 from streams.settings import RoutingSettings
@@ -44,6 +45,7 @@ class LocalRunner:
         case_book: CaseBook | None = None,
         statuses: CaseStatusView | None = None,
         on_output: Callable[[Output], None] | None = None,
+        hotspots: HotspotStage | None = None,
     ) -> None:
         self.statuses = statuses or MemoryStatuses()
         self.dedup_state = dedup_state if dedup_state is not None else MemoryDedupState()
@@ -58,6 +60,9 @@ class LocalRunner:
         if isinstance(self.statuses, MemoryStatuses):
             # Statuses kept elsewhere (the embedded index) follow the events there.
             self.consumers["cases.events"] = CaseStatusTracker(self.statuses.cases.get, self.statuses.store)
+        # Taps see a topic's records as well, but are not its consumer: a record sent again into
+        # leads.routed (a dead letter's replay) still goes to the index, not only to the detector.
+        self.taps: dict[str, Stage] = {"leads.routed": hotspots} if hotspots is not None else {}
         self.topics: dict[str, list[Output]] = defaultdict(list)
         self.on_output = on_output or (lambda out: self.topics[out.topic].append(out))
 
@@ -66,12 +71,12 @@ class LocalRunner:
         pending = deque((topic, record) for record in records)
         while pending:
             name, record = pending.popleft()
-            stage = self.consumers.get(name)
-            if stage is None:
-                continue
-            for out in stage.handle(record):
-                self.on_output(out)
-                pending.append((out.topic, Record(out.value, out.key, out.headers, out.topic)))
+            for stage in (self.consumers.get(name), self.taps.get(name)):
+                if stage is None:
+                    continue
+                for out in stage.handle(record):
+                    self.on_output(out)
+                    pending.append((out.topic, Record(out.value, out.key, out.headers, out.topic)))
 
     def submit_raw(self, leads: Iterable[RawLead]) -> None:
         records = []

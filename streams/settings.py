@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from schemas.sections import Section
+
+if TYPE_CHECKING:
+    from enrichers.hotspots import HotspotConfig
 
 
 class RoutingSettings(Section):
@@ -56,3 +59,32 @@ class StreamsSettings(Section):
         # for at most 25 ms more on each of the worker's two hops.
         25, ge=0, le=1_000, description="How long the worker's producer gathers records into one request."
     )
+
+
+class HotspotSettings(Section):
+    """Hotspots (enrichers/hotspots.py): surges of a category in a town, and cases growing across channels."""
+
+    enabled: bool = Field(True, description="Detect hotspots as leads are routed (worker and embedded mode).")
+    window_hours: float = Field(24.0, gt=0, le=24 * 31, description="A surge's window: leads of the pair counted in the last this many hours.")
+    baseline_windows: int = Field(
+        14, ge=1, le=365, description="The pair's baseline: its mean count over this many windows before the current one."
+    )
+    p_threshold: float = Field(
+        0.001, gt=0, lt=1, description="A surge when the one-sided Poisson P(X >= count | baseline) is at most this."
+    )
+    min_count: int = Field(5, ge=1, description="... and the window holds at least this many leads.")
+    case_hours: float = Field(48.0, gt=0, le=24 * 31, description="A growing case: reports within this many hours ...")
+    case_min_reports: int = Field(5, ge=2, description="... at least this many ...")
+    case_min_channels: int = Field(2, ge=1, description="... from at least this many channels.")
+    notify_to: list[str] = Field(
+        default_factory=list, description="E-mail addresses told of each new hotspot (with notify.smtp); every notify webhook is told too."
+    )
+
+    def config(self) -> HotspotConfig:
+        from enrichers.hotspots import HotspotConfig  # scipy: loaded by the stages only, not by every command
+
+        return HotspotConfig(
+            window_hours=self.window_hours, baseline_windows=self.baseline_windows, p_threshold=self.p_threshold,
+            min_count=self.min_count, case_hours=self.case_hours, case_min_reports=self.case_min_reports,
+            case_min_channels=self.case_min_channels,
+        )  # fmt: skip
