@@ -27,6 +27,7 @@ from leadhub.api.settings import ApiKeySpec, ApiSettings
 from leadhub.briefing.settings import BriefingSettings
 from leadhub.commands.settings import CliSettings
 from leadhub.embedded_settings import EmbeddedSettings
+from leadhub.performance_settings import PerformanceSettings
 from leadhub.reports_settings import ReportsSettings
 from leadhub.notify.settings import NotifySettings
 from schemas.dead_letters import DeadLetterSettings, set_payload_limit
@@ -66,6 +67,7 @@ class Settings(BaseSettings):
     embedded: EmbeddedSettings = EmbeddedSettings()
     dead_letters: DeadLetterSettings = DeadLetterSettings()
     cli: CliSettings = CliSettings()
+    performance: PerformanceSettings = PerformanceSettings()
     hotspots: HotspotSettings = HotspotSettings()
     reports: ReportsSettings = ReportsSettings()
     notify: NotifySettings = NotifySettings()

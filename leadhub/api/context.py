@@ -13,6 +13,7 @@ from leadhub.access import KeyRing
 from leadhub.api.sessions import SessionManager
 from leadhub.api.settings import ApiSettings
 from leadhub.case_actions import Publisher
+from leadhub.performance_settings import PerformanceSettings
 from leadhub.readers.contract import ReadStore
 from leadhub.reports_settings import ReportsSettings
 from leadhub.runtime import open_runtime
@@ -49,6 +50,8 @@ class ApiContext:
     gazetteer: Gazetteer = field(default_factory=load_gazetteer)
     # Web logins; the default lives and dies with the process (tests). build_context persists them.
     sessions: SessionManager = field(default_factory=SessionManager.ephemeral)
+    # Time limits department performance is judged by (the ``performance`` section).
+    performance: PerformanceSettings = field(default_factory=PerformanceSettings)
     # Officers' groups, themed activities, what a dissatisfied rating does (the ``reports`` section).
     reports: ReportsSettings = field(default_factory=ReportsSettings)
 
@@ -91,6 +94,6 @@ def build_context(settings: Settings, pipeline: EmbeddedPipeline | None = None, 
     keys = KeyRing(settings.api.keys)
     runtime = runtime or open_runtime(settings, pipeline)
     return ApiContext(
-        settings.api, runtime.store, runtime.publisher, taxonomy, keys, gazetteer=gazetteer, sessions=build_sessions(settings),
+        settings.api, runtime.store, runtime.publisher, taxonomy, keys, gazetteer=gazetteer, sessions=build_sessions(settings), performance=settings.performance,
         reports=settings.reports,
     )
