@@ -12,6 +12,7 @@ from enrichers.taxonomy import Taxonomy
 from leadhub.access import KeyRing
 from leadhub.api.sessions import SessionManager
 from leadhub.api.settings import ApiSettings
+from leadhub.briefing.settings import BriefingSettings
 from leadhub.case_actions import Publisher
 from leadhub.performance_settings import PerformanceSettings
 from leadhub.readers.contract import ReadStore
@@ -54,6 +55,8 @@ class ApiContext:
     performance: PerformanceSettings = field(default_factory=PerformanceSettings)
     # Officers' groups, themed activities, what a dissatisfied rating does (the ``reports`` section).
     reports: ReportsSettings = field(default_factory=ReportsSettings)
+    # The briefing's zone and length of its lists (the ``briefing`` section).
+    briefing: BriefingSettings = field(default_factory=BriefingSettings)
 
 
 def build_sessions(settings: Settings) -> SessionManager:
@@ -95,5 +98,5 @@ def build_context(settings: Settings, pipeline: EmbeddedPipeline | None = None, 
     runtime = runtime or open_runtime(settings, pipeline)
     return ApiContext(
         settings.api, runtime.store, runtime.publisher, taxonomy, keys, gazetteer=gazetteer, sessions=build_sessions(settings), performance=settings.performance,
-        reports=settings.reports,
+        reports=settings.reports, briefing=settings.briefing,
     )

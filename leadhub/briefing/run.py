@@ -4,28 +4,65 @@ schedule share."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from typing import Any
 
 from leadhub.briefing import gather, periods
-from leadhub.briefing.sections import Briefing
+from leadhub.briefing.sections import Briefing, Column, Section
+from leadhub.briefing.settings import BriefingSettings
 from schemas.timezones import zone
 
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "html": "text/html; charset=utf-8",
 }
+DEPARTMENT_COLUMNS = [
+    Column("department", "department"), Column("received", "int"), Column("accepted_in_time", "int"),
+    Column("resolved", "int"), Column("on_time_rate", "pct"), Column("median_hours_to_resolve", "text"),
+    Column("p90_hours_to_resolve", "text"), Column("returned", "int"), Column("reopened", "int"), Column("rated", "int"),
+    Column("satisfaction_rate", "pct"), Column("repeat_rate", "pct"),
+]  # fmt: skip
 
 
-def extra_sections(settings: Any) -> dict[str, gather.ExtraSection]:
-    """The sections other modules make, when they are there (department performance, hotspots)."""
-    found: dict[str, gather.ExtraSection] = {}
-    return found
+def _optional(module: str, name: str) -> Any | None:
+    """A function of another module that may not be there yet (its section is then left out, said so)."""
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
 
 
-def make_briefing(store: Any, settings: Any, period: str, day: dt.date | None, now: dt.datetime | None = None) -> Briefing:
+def departments_section(performance: Any) -> gather.ExtraSection | None:
+    """The department table from leadhub.performance (its definitions; the briefing only lays it out)."""
+    department_rows = _optional("leadhub.performance", "department_rows")
+    if department_rows is None or performance is None:
+        return None
+    from schemas.cases import Case
+
+    def make(period: periods.Period, cases: list[dict[str, Any]], now: dt.datetime) -> Section:
+        # Judged as of the period's end (or now, for the running period): a past briefing stays the same.
+        as_of = min(period.end, now)
+        rows = department_rows(
+            [Case.model_validate(c) for c in cases], since=period.start, until=period.end, now=as_of, settings=performance
+        )
+        hours = lambda v: None if v is None else round(v, 1)  # noqa: E731
+        table = [[r.department, r.received, r.accepted_in_time, r.resolved, r.on_time_rate, hours(r.median_hours_to_resolve),
+                  hours(r.p90_hours_to_resolve), r.returned, r.reopened, r.rated, r.satisfaction_rate, r.repeat_rate]
+                 for r in sorted(rows, key=lambda r: (-r.received, r.department or ""))]  # fmt: skip
+        return Section("departments", DEPARTMENT_COLUMNS, table)
+
+    return make
+
+
+def make_briefing(
+    store: Any, settings: BriefingSettings, period: str, day: dt.date | None, now: dt.datetime | None = None,
+    *, performance: Any = None,
+) -> Briefing:  # fmt: skip
+    """The briefing of the ``period`` (week or month) holding ``day`` (None: the last complete one).
+    ``performance``: the performance settings, for the department table."""
     now = now or dt.datetime.now(dt.UTC)
-    chosen = periods.choose(period, day, now, zone(settings.briefing.timezone))  # type: ignore[arg-type]
-    return gather.build(store, chosen, now=now, top=settings.briefing.top, **extra_sections(settings))
+    chosen = periods.choose(period, day, now, zone(settings.timezone))  # type: ignore[arg-type]
+    return gather.build(store, chosen, now=now, top=settings.top, departments=departments_section(performance))
 
 
 def render(briefing: Briefing, fmt: str, lang: str = "zh") -> bytes:

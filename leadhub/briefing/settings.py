@@ -23,6 +23,21 @@ class BriefingSettings(BaseModel):
     out_dir: Path | None = Field(None, description="Where scheduled briefings are written (default: <local dir>/briefings).")
     top: int = Field(10, ge=1, le=100, description="Rows in the 'most reported' list.")
 
+    @field_validator("recipients", "formats", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        # `--set briefing.recipients=a@x.cn,b@x.cn` and a CronJob's env give one string.
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a five-field cron line (e.g. '0 8 * * 1': Mondays 08:00)")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -46,6 +46,12 @@ def report(
         None, "--out", help="File to write (default: briefing-<period>.<format> here; - for stdout, html only)."
     ),
     lang: LangOption = typer.Option(LangOption.zh, "--lang", help="Language of the HTML briefing (the XLSX has both)."),
+    scheduled: bool = typer.Option(
+        False,
+        "--scheduled",
+        help="As the schedule does: the last complete briefing.period in briefing.formats into"
+        " briefing.out_dir, e-mailed to briefing.recipients (the other options are ignored).",
+    ),
 ) -> None:
     """Write the period's briefing: totals and change, by category and place, departments, hotspots,
     the most reported and the overdue cases, the experience officers' activity."""
@@ -53,12 +59,17 @@ def report(
     from leadhub.runtime import open_runtime
 
     settings = ctx.obj.settings
+    if scheduled:
+        _run_scheduled(settings)
+        return
     day = _day(date)
     if out is not None and str(out) == "-" and fmt is FormatOption.xlsx:
         raise LeadhubError("an XLSX workbook cannot go to the terminal", hint="give --out FILE.xlsx, or --format html")
     runtime = open_runtime(settings, existing=True)
     try:
-        briefing = make_briefing(runtime.store, settings, period.value, day)
+        briefing = make_briefing(
+            runtime.store, settings.briefing, period.value, day, performance=getattr(settings, "performance", None)
+        )
     except _not_found() as exc:
         raise StartupError(f"the indices are missing: {exc}", hint="run `leadhub index init`") from None
     finally:
@@ -75,6 +86,27 @@ def report(
     except OSError as exc:
         raise LeadhubError(f"cannot write {target}: {exc.strerror}", hint="choose a writable --out path") from None
     typer.echo(f"{target}  ({briefing.period.kind} {briefing.period.label}, {briefing.period.span_text()})")
+
+
+def _run_scheduled(settings) -> None:
+    from leadhub.briefing.schedule import run_scheduled
+    from leadhub.runtime import open_runtime
+
+    runtime = open_runtime(settings, existing=True)
+    try:
+        done = run_scheduled(settings, runtime.store)
+    except _not_found() as exc:
+        raise StartupError(f"the indices are missing: {exc}", hint="run `leadhub index init`") from None
+    finally:
+        runtime.close()
+    for path in done.written:
+        typer.echo(str(path))
+    for delivery in done.deliveries:
+        typer.echo(f"{delivery.channel}: {delivery.outcome}{f' ({delivery.error})' if delivery.error else ''}")
+    if not settings.briefing.recipients:
+        typer.echo("no e-mail sent: briefing.recipients is empty", err=True)
+    if any(d.outcome == "failed" for d in done.deliveries):
+        raise typer.Exit(1)
 
 
 def _not_found() -> type[Exception]:
