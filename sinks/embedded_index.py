@@ -17,7 +17,7 @@ import json
 import sqlite3
 import threading
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -310,14 +310,18 @@ class EmbeddedIndex:
         found = (db or self.db).execute("SELECT doc FROM hotspots WHERE hotspot_id = ?", (hotspot_id,)).fetchone()
         return json.loads(found[0]) if found else None
 
-    def update_hotspot(self, hotspot_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
-        """People's handling of a hotspot (status, who, when); None if there is no such hotspot."""
+    def update_hotspot(self, hotspot_id: str, decide: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any] | None:
+        """People's handling of a hotspot: ``decide(doc)`` gives the fields to change (status, who, when) or
+        raises, in one transaction with the read (of two racing requests the second sees the first).
+        Returns the document after it, None if there is no such hotspot."""
         with self.transaction() as db:
             doc = self.hotspot_document(hotspot_id, db)
             if doc is None:
                 return None
-            doc = {**doc, **changes}
-            self._store_hotspot(db, doc)
+            changes = decide(doc)
+            if changes:
+                doc = {**doc, **changes}
+                self._store_hotspot(db, doc)
             return doc
 
     def hotspot_documents(self, *, status: str | None = None, kind: str | None = None, limit: int = 100) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from leadhub.api import charts, i18n, outcomes
 from leadhub.api.auth import COOKIE, context, identify, require, session_cookie
 from leadhub.api.context import ApiContext
 from leadhub.api.guards import page_policy
+from leadhub.api.hotspots_routes import new_hotspots
 from leadhub.api.params import FilterParams, build_search, given_filters
 from leadhub.api.v1 import EventRequest, case_with_leads, departments, merge_targets, submit_event
 from leadhub.contacts import visible_leads
@@ -291,7 +292,8 @@ def build_router() -> APIRouter:
             "channel": charts.pie("chart.by_channel", stats.by_channel, lang),
             "funnel": charts.status_funnel(stats.status_funnel, lang),
         }
-        response = _render(request, "dashboard.html", who, lang, stats=stats, figures=figures, interval=interval.value)
+        response = _render(request, "dashboard.html", who, lang, stats=stats, figures=figures, interval=interval.value,
+                           hotspots=new_hotspots(ctx), hotspot_outcome=request.query_params.get("hotspot"))
         # The charts' inline <style> elements, allowed by hash (the CSP forbids inline styles otherwise).
         response.headers["content-security-policy"] = page_policy(bytes(response.body).decode("utf-8"))
         return response
