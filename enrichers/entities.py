@@ -194,7 +194,7 @@ def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
             parts.pop(0)
         names = [p for p, _ in parts]
         name = "".join(names)
-        if name not in GENERIC_NAMES and not _generic(_core(name)[0]) and _distinctive(names, kind, freq):
+        if name not in GENERIC_NAMES and entity_key(name) not in GENERIC_NAMES and not _generic(_core(name)[0]) and _distinctive(names, kind, freq):
             yield name, kind
 
 

@@ -109,6 +109,12 @@ class Gazetteer:
         self._index = KeywordIndex((n.lower(), e) for n, e in entries)
         # Exact names and aliases of towns and communities -> the names leads carry (for filters).
         self._names: dict[str, str] = {n: e.name for n, e in entries if e.kind != "landmark"}
+        # Towns, their communities and landmarks by their own names, in the file's order (form suggestions).
+        self._suggestions = list(dict.fromkeys(e.name for _, e in entries))
+
+    def place_names(self) -> list[str]:
+        """Every town, community and landmark by its own name (no aliases), as the gazetteer lists them."""
+        return list(self._suggestions)
 
     def canonical(self, name: str) -> list[str]:
         """The town or community a typed name or alias stands for ([] if it is not one)."""

@@ -14,6 +14,7 @@ from leadhub.commands import (
     config_cmd,
     demo_cmd,
     dlq_cmd,
+    hot_issues_cmd,
     index_cmd,
     ingest_cmd,
     notify_cmd,
@@ -46,6 +47,7 @@ app.add_typer(sink_cmd.app, name="sink")
 app.add_typer(offline_cmd.model_app, name="model")
 app.command("categorize")(offline_cmd.categorize)
 app.command("dedup")(offline_cmd.dedup)
+app.command("hot-issues")(hot_issues_cmd.hot_issues)
 app.command("search")(search_cmd.search)
 app.command("replay")(replay_cmd.replay)
 app.add_typer(api_cmd.app, name="api")

@@ -19,17 +19,19 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from adapters.attachment_settings import AttachmentSettings
 from adapters.kafka_clients import KafkaSettings
 from adapters.search_backend import SearchSettings
 from deploy.local.settings import LocalServicesSettings
+from enrichers.hot_issues_settings import HotIssueSettings
 from ingestors.settings import IngestSettings
 from leadhub.api.settings import ApiKeySpec, ApiSettings
 from leadhub.briefing.settings import BriefingSettings
 from leadhub.commands.settings import CliSettings
 from leadhub.embedded_settings import EmbeddedSettings
+from leadhub.notify.settings import NotifySettings
 from leadhub.performance_settings import PerformanceSettings
 from leadhub.reports_settings import ReportsSettings
-from leadhub.notify.settings import NotifySettings
 from schemas.dead_letters import DeadLetterSettings, set_payload_limit
 from schemas.errors import ConfigError
 from schemas.redaction import redact_data
@@ -67,11 +69,13 @@ class Settings(BaseSettings):
     embedded: EmbeddedSettings = EmbeddedSettings()
     dead_letters: DeadLetterSettings = DeadLetterSettings()
     cli: CliSettings = CliSettings()
-    performance: PerformanceSettings = PerformanceSettings()
     hotspots: HotspotSettings = HotspotSettings()
-    reports: ReportsSettings = ReportsSettings()
     notify: NotifySettings = NotifySettings()
+    attachments: AttachmentSettings = AttachmentSettings()
+    reports: ReportsSettings = ReportsSettings()
     briefing: BriefingSettings = BriefingSettings()
+    performance: PerformanceSettings = PerformanceSettings()
+    hot_issues: HotIssueSettings = HotIssueSettings()
 
     @classmethod
     def settings_customise_sources(

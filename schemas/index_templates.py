@@ -57,7 +57,9 @@ LEAD_FIELDS: dict[str, Any] = {
     "fetched_at": DATE,
     "lang": KEYWORD,
     "attachments": {
-        "properties": {"url": {"type": "keyword", "index": False}, "name": CJK_TEXT, "media_type": KEYWORD}
+        "properties": {"url": {"type": "keyword", "index": False}, "name": CJK_TEXT, "media_type": KEYWORD,
+                       # stored photos (the attachments store)
+                       "id": KEYWORD, "size": {"type": "long"}, "width": {"type": "integer"}, "height": {"type": "integer"}}
     },
     "extra": STORED_ONLY,
     "pii_types": KEYWORD,

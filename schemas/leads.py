@@ -53,11 +53,30 @@ def http_url(value: str | None) -> str | None:
 
 
 class Attachment(Strict):
-    url: str = Field(..., max_length=2048, description="Where the attachment can be fetched (http or https).")
+    """A link the source gave (http or https), or a photo leadhub stores itself: then ``id`` is set and
+    ``url`` is its path on leadhub's own site, ``/attachments/{id}`` (served only to who may see it)."""
+
+    url: str = Field(..., max_length=2048, description="Where the attachment can be fetched: http(s), or /attachments/{id}.")
     name: str | None = Field(None, max_length=300)
     media_type: str | None = Field(None, max_length=100, description="e.g. image/jpeg")
+    id: str | None = Field(None, pattern=r"^[0-9a-f]{32}$", description="A stored photo's id in the attachments store.")
+    size: int | None = Field(None, ge=0, description="A stored photo's size in bytes.")
+    width: int | None = Field(None, ge=1)
+    height: int | None = Field(None, ge=1)
 
-    _http_url = field_validator("url")(lambda value: http_url(value))
+    @model_validator(mode="after")
+    def _where(self) -> Attachment:
+        # A stored photo is linked by its own id only; anything else is an outside http(s) link.
+        if self.id is not None:
+            if self.url != f"/attachments/{self.id}":
+                raise ValueError("a stored attachment's url is /attachments/{id}")
+        else:
+            http_url(self.url)
+        return self
+
+    @property
+    def stored(self) -> bool:
+        return self.id is not None
 
 
 class RawLead(Strict):

@@ -9,6 +9,8 @@ The API suite runs against both, so the two stores answer the same questions the
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -17,11 +19,13 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer
 
+from adapters.attachments import AttachmentStore
 from adapters.kafka_clients import kafka_python_options
 from adapters.search_backend import SearchBackend
 from enrichers.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
 from leadhub.access import KeyRing, key_digest
 from leadhub.api.context import ApiContext, build_context
+from leadhub.api.photos import Photos
 from leadhub.case_actions import KafkaPublisher
 from leadhub.cli import main
 from leadhub.readers.engine import EngineStore
@@ -100,7 +104,7 @@ def start_embedded(folder: Path) -> ApiEnv:
 
     run = uuid.uuid4().hex[:8]
     keys, specs = _keys(run)
-    overrides = ["mode=embedded", f"embedded.path={folder / 'embedded.sqlite'}"]
+    overrides = ["mode=embedded", f"embedded.path={folder / 'embedded.sqlite'}", f"attachments.path={folder / 'attachments'}"]
     settings = build_settings(overrides=parse_overrides(overrides))
     settings = settings.model_copy(update={"api": settings.api.model_copy(update={"keys": specs})})
     pipeline = EmbeddedPipeline(settings)
@@ -155,6 +159,7 @@ def start(search_settings_url: str, *, event_wait_s: float = 10.0) -> ApiEnv:
         publisher=KafkaPublisher(settings.kafka),
         taxonomy=load_taxonomy(DEFAULT_TAXONOMY),
         keys=KeyRing(specs),
+        photos=Photos(AttachmentStore(Path(tempfile.mkdtemp(prefix=f"attachments-{run}-"))), settings.attachments),
     )
 
     def drop() -> None:
@@ -165,6 +170,7 @@ def start(search_settings_url: str, *, event_wait_s: float = 10.0) -> ApiEnv:
             for index in backend.get_alias(f"i{run}-{kind}"):
                 backend.delete_index(index)
         backend.close()
+        shutil.rmtree(context.photos.store.folder, ignore_errors=True)
 
     return ApiEnv("opensearch", run, settings, context, keys, ["--set", f"search.index_prefix=i{run}"], leads, cases, [drop])
 

@@ -267,7 +267,7 @@ def test_rating_on_the_my_page_says_what_happened(client, env):
                          follow_redirects=False)  # fmt: skip
     assert posted.status_code == 303 and posted.headers["location"].startswith("/my?")
     shown = client.get(posted.headers["location"], headers=headers)
-    assert "重新打开" in shown.text  # the case was reopened, in words
+    assert re.search(r'id="message"[^>]*>[^<]*已重新打开', shown.text)  # the case was reopened, in words
     assert client.get(f"/api/v1/cases/{report_id}", headers=env.headers("admin")).json()["status"] == "accepted"
     again = client.post(f"/my/{report_id}/rating", data={"rating": "satisfied"}, headers=headers, follow_redirects=False)
     assert "error=conflict" in again.headers["location"]

@@ -19,6 +19,8 @@ from leadhub.api import docs as api_docs
 from leadhub.api import hotspots_routes
 from leadhub.api import performance_routes
 from leadhub.api import open311_routes, reports_routes, v1, web
+from leadhub.api import photos as photo_routes
+from leadhub.api import report_page
 from leadhub.api.auth import identify
 from leadhub.api.context import ApiContext
 from leadhub.api.guards import BodyLimit, SecurityHeaders, validation_errors
@@ -49,6 +51,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app.include_router(hotspots_routes.build_router(context.settings.max_page_size))
     app.include_router(briefing_routes.build_router())
     app.include_router(performance_routes.build_router())
+    app.include_router(photo_routes.build_router())
+    app.include_router(report_page.build_router())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(SearchUnavailable)
@@ -114,5 +118,7 @@ def create_app(context: ApiContext) -> FastAPI:
 
     # Outermost last: the body limit refuses a large request before anything reads it.
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes)
+    photos = context.photos
+    uploads = dict.fromkeys(photo_routes.UPLOAD_PATHS, photos.settings.upload_bytes()) if photos else {}
+    app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes, uploads=uploads)
     return app

@@ -22,6 +22,7 @@ from leadhub.settings import Settings
 from schemas.errors import ConfigError
 
 if TYPE_CHECKING:
+    from leadhub.api.photos import Photos
     from leadhub.embedded import EmbeddedPipeline
     from leadhub.runtime import Runtime
 
@@ -51,6 +52,8 @@ class ApiContext:
     gazetteer: Gazetteer = field(default_factory=load_gazetteer)
     # Web logins; the default lives and dies with the process (tests). build_context persists them.
     sessions: SessionManager = field(default_factory=SessionManager.ephemeral)
+    # The attachments store (officers' photos); None: this server keeps no photos (a report with one is a 503).
+    photos: Photos | None = None
     # Time limits department performance is judged by (the ``performance`` section).
     performance: PerformanceSettings = field(default_factory=PerformanceSettings)
     # Officers' groups, themed activities, what a dissatisfied rating does (the ``reports`` section).
@@ -96,7 +99,11 @@ def build_context(settings: Settings, pipeline: EmbeddedPipeline | None = None, 
         raise ConfigError(str(exc), hint="fix routing.gazetteer") from None
     keys = KeyRing(settings.api.keys)
     runtime = runtime or open_runtime(settings, pipeline)
+    from adapters.attachments import AttachmentStore
+    from leadhub.api.photos import Photos
+
+    photos = Photos(AttachmentStore(settings.attachments.folder(settings.local_dir)), settings.attachments)
     return ApiContext(
         settings.api, runtime.store, runtime.publisher, taxonomy, keys, gazetteer=gazetteer, sessions=build_sessions(settings), performance=settings.performance,
-        reports=settings.reports, briefing=settings.briefing,
+        reports=settings.reports, briefing=settings.briefing, photos=photos,
     )

@@ -136,27 +136,42 @@ def too_large(max_bytes: int) -> str:
     return f"request body too large: at most {max_bytes} bytes are accepted (api.max_body_bytes)"
 
 
+def too_large_upload(max_bytes: int) -> str:
+    return f"request body too large: at most {max_bytes} bytes with photos (attachments.max_files × attachments.max_bytes)"
+
+
 class BodyLimit:
     """413 for a request body over ``max_bytes``: at once when Content-Length says so, else as soon
-    as a streamed (chunked) body passes the limit, before the app has it all in memory."""
+    as a streamed (chunked) body passes the limit, before the app has it all in memory.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    ``uploads``: paths whose multipart/form-data POSTs carry photos, with their own (larger) limit;
+    any other body to them (JSON) keeps ``max_bytes``."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads or {}
 
-    def _refusal(self) -> JSONResponse:
-        return JSONResponse(
-            {"detail": too_large(self.max_bytes)},
-            status_code=413,
-        )
+    def limit_for(self, scope: Scope) -> int:
+        larger = self.uploads.get(scope.get("path", ""))
+        if larger is None or scope.get("method") != "POST":
+            return self.max_bytes
+        content_type = Headers(scope=scope).get("content-type", "").lower()
+        return max(larger, self.max_bytes) if content_type.startswith("multipart/form-data") else self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope)
+
+        def refusal() -> JSONResponse:
+            detail = too_large(max_bytes) if max_bytes == self.max_bytes else too_large_upload(max_bytes)
+            return JSONResponse({"detail": detail}, status_code=413)
+
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refusal()(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await refusal()(scope, receive, send)
             return
         received = 0
         started = False
@@ -166,8 +181,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge(self.max_bytes)
+                if received > max_bytes:
+                    raise _TooLarge(max_bytes)
             return message
 
         async def watched(message: Message) -> None:
@@ -180,4 +195,4 @@ class BodyLimit:
         except _TooLarge:
             if started:  # too late for a 413; the connection just ends
                 raise
-            await self._refusal()(scope, receive, send)
+            await refusal()(scope, receive, send)

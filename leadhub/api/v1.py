@@ -204,7 +204,10 @@ def build_router(max_page_size: int) -> APIRouter:
     def post_report(
         report: FieldReport, who: Principal = Depends(require(Permission.submit_reports)), ctx: ApiContext = Depends(context)
     ) -> ReportAccepted:
-        lead = report_to_raw_lead(report, who.name)
+        if report.activity is not None and ctx.reports.activity(report.activity) is None:
+            known = ", ".join(a.id for a in ctx.reports.activities) or "none are configured (reports.activities)"
+            raise HTTPException(422, detail=f"unknown activity {report.activity!r}; activities: {known}")
+        lead = report_to_raw_lead(report, who.name, who.group)
         known = ctx.store.get("leads", lead.lead_id)
         sent = (known or {}).get("extra", {}).get("report_digest")
         if sent and sent != lead.extra["report_digest"]:

@@ -111,6 +111,12 @@ def _safe_next(target: str | None) -> str:
     return target if target and target.startswith("/") and not target.startswith("//") else "/search"
 
 
+def landing(who: Principal | None, target: str) -> str:
+    """Where a login (or the site's root) goes: an experience officer reads no search, so the default
+    page (/search) is their own reports (/my) instead; any other page asked for is kept."""
+    return "/my" if who is not None and who.role == "intake" and target == "/search" else target
+
+
 def detail_text(detail: Any) -> str:
     """An HTTPException detail (a message, or validation errors) as one line for a page."""
     return detail if isinstance(detail, str) else "; ".join(str(d.get("msg", d)) for d in detail)
@@ -145,8 +151,8 @@ def build_router() -> APIRouter:
     reader = require(Permission.read)
 
     @router.get("/")
-    def home() -> RedirectResponse:
-        return RedirectResponse("/search", status_code=303)
+    def home(request: Request) -> RedirectResponse:
+        return RedirectResponse(landing(identify(request), "/search"), status_code=303)
 
     @router.get("/lang/{code}")
     def switch_language(code: str, next: str | None = None) -> RedirectResponse:
@@ -170,7 +176,7 @@ def build_router() -> APIRouter:
             page = _render(request, "login.html", None, lang, next=_safe_next(next), error=outcomes.error_text(lang, "unknown_key"))
             page.status_code = status.HTTP_401_UNAUTHORIZED
             return page
-        response = RedirectResponse(_safe_next(next), status_code=303)
+        response = RedirectResponse(landing(ctx.keys.by_digest(digest), _safe_next(next)), status_code=303)
         # The cookie holds a session naming the key's hash, never the key: logout ends it for good.
         session_cookie(response, request, ctx.sessions.issue(digest), ctx.sessions.ttl_s)
         return response

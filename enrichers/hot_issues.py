@@ -1,0 +1,215 @@
+"""Hot issues (热点问题): the leads about one concrete problem, above the cases that group re-posts.
+
+Forty residents writing forty different messages about the same mixing plant next to their estate are
+forty cases (none is a re-post of another) and one hot issue. A lead joins a hot issue when
+
+- they share a named entity (the same join key, enrichers/entities.py): the estate, company, school,
+  road or project the problem is at;
+- its complaint terms are like the issue's: the cosine of the lead's TF-IDF keywords (jieba's IDF,
+  the entity's own words and generic complaint words left out) with the issue's summed keywords is at
+  least ``min_term_similarity``; of several issues the most alike wins;
+- it is within ``window_days`` of the issue's nearest lead (a sliding window: a problem raised every
+  few weeks for a year stays one issue).
+
+A lead whose case is already in a hot issue joins it (a case is never split between hot issues); a
+lead without a named entity joins none. Heat is documented on ``HeatWeights``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+from enrichers.entities import Entity, EntityDictionary
+from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
+
+# Words every complaint uses: they say nothing about which problem it is.
+GENERIC_TERMS = frozenset((
+    "问题", "反映", "投诉", "举报", "领导", "您好", "你好", "希望", "请求", "要求", "政府", "相关", "部门", "相关部门", "市民",
+    "我们", "他们", "业主", "小区", "居民", "附近", "周边", "现在", "目前", "已经", "没有", "一个", "一些", "这个", "什么",
+    "严重", "影响", "情况", "解决", "处理", "尽快", "谢谢", "感谢", "请问", "是否", "为什么", "如何", "怎么", "可以", "不能",
+    "我要", "时候", "事情", "部分", "旁边", "区内", "生活", "街道", "社区", "领导同志", "书记", "市长", "局长", "关注", "重视",
+    "回复", "答复", "今年", "去年", "每天", "天天", "时间", "非常", "还是", "就是", "但是", "因为", "所以", "如果", "不是",
+))  # fmt: skip
+_CODED = re.compile(r"[A-Z][0-9]{0,2}(?:市|区|县)")
+_NOT_TERM = re.compile(r"^[0-9A-Za-z.%]+$")
+
+
+@dataclass(frozen=True)
+class HotLead:
+    lead_id: str
+    title: str
+    text: str
+    published_at: dt.datetime | None = None
+    case_id: str | None = None
+    author: str | None = None
+    likes: int = 0
+
+
+@dataclass
+class HotIssue:
+    issue_id: str  # the first lead's id
+    entity_keys: tuple[str, ...]  # the keys it is found under: its first lead's entities
+    names: Counter[str] = field(default_factory=Counter)  # entity name -> leads naming it
+    kinds: dict[str, str] = field(default_factory=dict)
+    terms: Counter[str] = field(default_factory=Counter)  # summed, normalized term weights
+    lead_ids: list[str] = field(default_factory=list)
+    case_ids: list[str] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    reporters: set[str] = field(default_factory=set)
+    likes: int = 0
+
+    @property
+    def first_seen(self) -> float | None:
+        return min(self.times) if self.times else None
+
+    @property
+    def last_seen(self) -> float | None:
+        return max(self.times) if self.times else None
+
+    def entity(self) -> str:
+        """The name its leads use most, an estate/company/school before a road (a road is often an address)."""
+        ranked = sorted(self.names.items(), key=lambda kv: (self.kinds.get(kv[0]) == "road", -kv[1], len(kv[0])))
+        return ranked[0][0] if ranked else ""
+
+    def title(self, n_terms: int = 3) -> str:
+        """The entity plus the problem: its heaviest complaint terms."""
+        terms = [t for t, _ in self.terms.most_common(n_terms)]
+        return f"{self.entity()}：{' '.join(terms)}" if terms else self.entity()
+
+
+def heat(issue: HotIssue, weights: HeatWeights, as_of: float | None, growth_days: float) -> float:
+    """heat = w_leads·ln(1+leads) + w_reporters·ln(1+reporters) + w_likes·ln(1+likes)
+    + w_span·ln(1+span days) + w_growth·ln(1+leads in the last growth_days before as_of).
+    Logarithms: the 40th message about a problem adds less than the 2nd, and no one term swamps the rest."""
+    times = issue.times
+    span = (max(times) - min(times)) / 86400 if times else 0.0
+    recent = sum(1 for t in times if as_of is not None and as_of - growth_days * 86400 <= t <= as_of)
+    return (
+        weights.leads * math.log1p(len(issue.lead_ids))
+        + weights.reporters * math.log1p(len(issue.reporters))
+        + weights.likes * math.log1p(max(0, issue.likes))
+        + weights.span * math.log1p(span)
+        + weights.growth * math.log1p(recent)
+    )
+
+
+@cache
+def _tfidf():  # imported on first use: jieba loads its dictionary and IDF table then
+    import jieba
+    import jieba.analyse
+
+    jieba.setLogLevel(60)
+    return jieba.analyse.TFIDF()
+
+
+def complaint_terms(title: str, text: str, entities: Iterable[Entity], top: int) -> dict[str, float]:
+    """The lead's complaint terms, L2-normalized TF-IDF weights; the title counts twice (it names the
+    problem), entity words and generic complaint words are left out."""
+    names = [e.name for e in entities] + [e.key for e in entities]
+    body = _CODED.sub("，", f"{title}。{title}。{text}")
+    for name in sorted(names, key=len, reverse=True):
+        body = body.replace(name, "，")
+    weights: dict[str, float] = {}
+    for term, weight in _tfidf().extract_tags(body, topK=top * 2, withWeight=True):
+        if len(term) < 2 or term in GENERIC_TERMS or _NOT_TERM.match(term):
+            continue
+        weights[term] = weight
+        if len(weights) >= top:
+            break
+    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+    return {t: w / norm for t, w in weights.items()}
+
+
+def cosine(lead: dict[str, float], issue: Counter[str]) -> float:
+    dot = sum(w * issue.get(t, 0.0) for t, w in lead.items())
+    norm = math.sqrt(sum(w * w for w in issue.values()))
+    return dot / norm if norm else 0.0
+
+
+@dataclass(frozen=True)
+class Placement:
+    issue_id: str | None  # None: the lead named no entity
+    entities: tuple[Entity, ...]
+    similarity: float  # to the issue it joined (1.0 when it started one or came with its case)
+
+
+class HotIssueClusterer:
+    """Places leads into hot issues one at a time, in the order they arrive (online and offline alike)."""
+
+    def __init__(self, settings: HotIssueSettings | None = None, dictionary: EntityDictionary | None = None) -> None:
+        self.settings = settings or HotIssueSettings()
+        self.dictionary = dictionary if dictionary is not None else EntityDictionary()
+        self.issues: dict[str, HotIssue] = {}
+        self._by_entity: dict[str, list[str]] = {}
+        self._by_case: dict[str, str] = {}
+        self.newest: float | None = None
+
+    def add(self, lead: HotLead) -> Placement:
+        entities = tuple(self.dictionary.extract(f"{lead.title}\n{lead.text}"))
+        at = lead.published_at.timestamp() if lead.published_at else None
+        if at is not None:
+            self.newest = at if self.newest is None else max(self.newest, at)
+        issue_id = self._by_case.get(lead.case_id or "")
+        if issue_id is None and not entities:
+            return Placement(None, entities, 0.0)
+        terms = complaint_terms(lead.title, lead.text, entities, self.settings.terms_per_lead)
+        similarity = 1.0
+        if issue_id is None:
+            issue_id, similarity = self._best(entities, terms, at)
+        if issue_id is None:
+            issue_id, similarity = lead.lead_id, 1.0
+            self.issues[issue_id] = HotIssue(issue_id, tuple(e.key for e in entities))
+            for e in entities:
+                self._by_entity.setdefault(e.key, []).append(issue_id)
+        self._join(self.issues[issue_id], lead, entities, terms, at)
+        return Placement(issue_id, entities, similarity)
+
+    def _best(self, entities: tuple[Entity, ...], terms: dict[str, float], at: float | None) -> tuple[str | None, float]:
+        window = self.settings.window_days * 86400
+        best, best_score = None, self.settings.min_term_similarity
+        for entity in entities:
+            for issue_id in self._by_entity.get(entity.key, ()):
+                issue = self.issues[issue_id]
+                if at is not None and issue.times and _gap(at, min(issue.times), max(issue.times)) > window:
+                    continue
+                score = cosine(terms, issue.terms)
+                if score >= best_score:
+                    best, best_score = issue_id, score
+        return best, best_score
+
+    def _join(self, issue: HotIssue, lead: HotLead, entities: tuple[Entity, ...], terms: dict[str, float], at: float | None) -> None:
+        issue.lead_ids.append(lead.lead_id)
+        case_id = lead.case_id or lead.lead_id
+        if case_id not in issue.case_ids:
+            issue.case_ids.append(case_id)
+        self._by_case[case_id] = issue.issue_id
+        if at is not None:
+            issue.times.append(at)
+        issue.reporters.add(f"author:{lead.author}" if lead.author else f"lead:{lead.lead_id}")
+        issue.likes += max(0, lead.likes)
+        for e in entities:
+            issue.names[e.name] += 1
+            issue.kinds.setdefault(e.name, e.kind)
+        issue.terms.update(terms)
+        if len(issue.terms) > self.settings.terms_per_issue:  # keep the heaviest: bounded state per issue
+            issue.terms = Counter(dict(issue.terms.most_common(self.settings.terms_per_issue)))
+
+    def heat(self, issue: HotIssue) -> float:
+        return heat(issue, self.settings.heat, self.newest, self.settings.growth_days)
+
+    def top(self, n: int | None = None) -> list[HotIssue]:
+        """The hot issues with at least min_leads leads, hottest first (ties: more leads, then earlier)."""
+        listed = [i for i in self.issues.values() if len(i.lead_ids) >= self.settings.min_leads]
+        listed.sort(key=lambda i: (-self.heat(i), -len(i.lead_ids), i.first_seen or 0.0, i.issue_id))
+        return listed if n is None else listed[:n]
+
+
+def _gap(at: float, first: float, last: float) -> float:
+    """Seconds from ``at`` to the span [first, last] (0 inside it): leads may arrive out of order."""
+    return max(0.0, first - at, at - last)

@@ -1,0 +1,36 @@
+"""The hot-issues section: how leads are clustered into hot issues above cases, and how heat is weighed."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from schemas.sections import Section
+
+
+class HeatWeights(Section):
+    """heat = leads·ln(1+n) + reporters·ln(1+r) + likes·ln(1+l) + span·ln(1+d) + growth·ln(1+g), where
+    n = leads, r = distinct reporters (a lead with no author counts as one), l = likes (点赞数) summed,
+    d = days between first and last lead, g = leads in the last ``growth_days`` before the newest lead seen."""
+
+    leads: float = Field(1.0, ge=0)
+    reporters: float = Field(1.0, ge=0)
+    likes: float = Field(0.5, ge=0)
+    span: float = Field(0.25, ge=0)
+    growth: float = Field(0.5, ge=0)
+
+
+class HotIssueSettings(Section):
+    """A lead joins the hot issue that shares one of its named entities (same join key), whose last
+    lead is at most ``window_days`` away, and whose complaint terms are the most alike (cosine of TF-IDF
+    keyword weights ≥ ``min_term_similarity``); a lead whose case is already in a hot issue joins that
+    one. Otherwise it starts a new hot issue. A lead without a named entity belongs to none."""
+
+    window_days: float = Field(30.0, gt=0, description="Most days between a lead and its hot issue's nearest lead.")
+    min_term_similarity: float = Field(
+        0.1, ge=0, le=1, description="Least cosine similarity of a lead's complaint terms to the hot issue's (summed) terms."
+    )
+    terms_per_lead: int = Field(12, ge=1, le=100, description="Complaint terms (TF-IDF keywords) taken from each lead.")
+    terms_per_issue: int = Field(60, ge=1, le=1000, description="Terms a hot issue keeps (its heaviest) to compare leads with.")
+    min_leads: int = Field(2, ge=1, description="Fewest leads a hot issue needs to be listed.")
+    growth_days: float = Field(7.0, gt=0, description="The recent period whose leads count as growth.")
+    heat: HeatWeights = HeatWeights()
