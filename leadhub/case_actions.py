@@ -276,4 +276,9 @@ def act(
     check_department(event, allowed_departments or [])
     check_category(event, taxonomy)
     case = ledger.record(event, publisher.publish_event)
+    # Embedded mode's ledger writes the index itself and publishes nothing: a publisher that listens
+    # (the notifier's, leadhub/notify/embedded.py) hears of the recorded event here instead.
+    recorded = getattr(publisher, "event_recorded", None)
+    if recorded is not None:
+        recorded(event)
     return ActionResult(event, case, True)

@@ -1,6 +1,7 @@
 """Embedded mode: the notifier inside the API process.
 
-The API's publisher is wrapped: after an event is applied to the embedded index, its id goes into
+The API's publisher is wrapped: after an event is applied to the embedded index (an API action:
+``event_recorded``, called by case_actions.act; any other event: ``publish_event``), its id goes into
 the ledger's outbox (one SQLite insert) and a background thread is woken, which notifies and then
 clears it. Requests never wait for a send; an outbox entry left by a stop or crash is sent after
 the restart (the dedup record keeps it from being sent twice).
@@ -83,6 +84,10 @@ class NotifyingPublisher:
 
     def publish_event(self, event: CaseEvent) -> None:
         self.inner.publish_event(event)
+        self.worker.event_applied(event)
+
+    def event_recorded(self, event: CaseEvent) -> None:
+        """An API action, recorded by the embedded ledger (which publishes nothing): see case_actions.act."""
         self.worker.event_applied(event)
 
     def publish_lead(self, lead: RawLead) -> None:
