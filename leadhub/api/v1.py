@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from leadhub.access import Permission, Principal, redact_lead
 from leadhub.api.auth import context, require
 from leadhub.api.context import ApiContext
 from leadhub.api.params import FilterParams, build_search, page_params, unicode_json_body, validation_detail
+from leadhub.api.photos import REPORT_BODY, Upload, checked_photos, digest_with_photos, read_report, store_photos
 from leadhub.case_actions import CaseNotFound, UnknownCategory, UnknownDepartment, act, allowed_departments, ledger_for
 from leadhub.contacts import visible_leads
 from leadhub.intake import FieldReport, report_to_raw_lead
@@ -154,6 +157,33 @@ def submit_event(ctx: ApiContext, case_id: str, request: EventRequest, who: Prin
     return EventAccepted(event=result.event, status=result.case.status.value, visible=result.visible)
 
 
+def submit_report(ctx: ApiContext, report: FieldReport, who: Principal, uploads: Sequence[Upload] = ()) -> ReportAccepted:
+    """A field report and its photos, from the API or the /report page (one path for both): every
+    photo is checked before any is stored, so a bad one refuses the report with nothing kept; then
+    the photos are stored and the lead is published."""
+    if report.activity is not None and ctx.reports.activity(report.activity) is None:
+        known = ", ".join(a.id for a in ctx.reports.activities) or "none are configured (reports.activities)"
+        raise HTTPException(422, detail=f"unknown activity {report.activity!r}; activities: {known}")
+    uploads = list(uploads)
+    checked = checked_photos(ctx.photos, uploads)
+    lead = report_to_raw_lead(report, who.name, who.group)
+    digest = digest_with_photos(lead.extra["report_digest"], lead.lead_id, uploads)
+    known = ctx.store.get("leads", lead.lead_id)
+    sent = (known or {}).get("extra", {}).get("report_digest")
+    if sent and sent != digest:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=f"report {report.report_id} was already sent with different content; "
+            "send a new report_id for a new report (the same content again is accepted as a retry)",
+        )
+    if ctx.photos is not None and checked:
+        stored = store_photos(ctx.photos, uploads, checked, reporter=who.name, lead_id=lead.lead_id)
+        lead = lead.model_copy(update={"attachments": [*lead.attachments, *stored], "extra": {**lead.extra, "report_digest": digest}})
+    ctx.publisher.publish_lead(lead)
+    ctx.metrics.reports.inc()
+    return ReportAccepted(lead_id=lead.lead_id, source=lead.source, external_id=lead.external_id)
+
+
 def build_router(max_page_size: int) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["api v1"], dependencies=[Depends(unicode_json_body)])
     paging = page_params(max_page_size)
@@ -199,26 +229,18 @@ def build_router(max_page_size: int) -> APIRouter:
 
     @router.post(
         "/reports", response_model=ReportAccepted, status_code=status.HTTP_201_CREATED, summary="Submit a field report",
-        responses={409: {"description": "This report_id was already sent with different content"}},
-    )
-    def post_report(
-        report: FieldReport, who: Principal = Depends(require(Permission.submit_reports)), ctx: ApiContext = Depends(context)
+        description="A JSON FieldReport, or multipart/form-data: its fields as form fields and up to "
+        "attachments.max_files photos (JPEG, PNG, WebP) in `photos`.",
+        responses={409: {"description": "This report_id was already sent with different content"},
+                   422: {"description": "An invalid report, or a photo refused (each bad file named, with why)"}},
+        openapi_extra=REPORT_BODY,
+    )  # fmt: skip
+    async def post_report(
+        request: Request, who: Principal = Depends(require(Permission.submit_reports)), ctx: ApiContext = Depends(context)
     ) -> ReportAccepted:
-        if report.activity is not None and ctx.reports.activity(report.activity) is None:
-            known = ", ".join(a.id for a in ctx.reports.activities) or "none are configured (reports.activities)"
-            raise HTTPException(422, detail=f"unknown activity {report.activity!r}; activities: {known}")
-        lead = report_to_raw_lead(report, who.name, who.group)
-        known = ctx.store.get("leads", lead.lead_id)
-        sent = (known or {}).get("extra", {}).get("report_digest")
-        if sent and sent != lead.extra["report_digest"]:
-            raise HTTPException(
-                status.HTTP_409_CONFLICT,
-                detail=f"report {report.report_id} was already sent with different content; "
-                "send a new report_id for a new report (the same content again is accepted as a retry)",
-            )
-        ctx.publisher.publish_lead(lead)
-        ctx.metrics.reports.inc()
-        return ReportAccepted(lead_id=lead.lead_id, source=lead.source, external_id=lead.external_id)
+        photos = ctx.photos
+        report, uploads = await read_report(request, photos.settings.max_files if photos else 0)
+        return await run_in_threadpool(submit_report, ctx, report, who, uploads)
 
     @router.get("/stats", response_model=Stats, summary="What the dashboard shows")
     def stats(
