@@ -18,7 +18,7 @@ from leadhub.api import briefing_routes
 from leadhub.api import docs as api_docs
 from leadhub.api import hotspots_routes
 from leadhub.api import performance_routes
-from leadhub.api import open311_routes, reports_routes, v1, web
+from leadhub.api import my_page, open311_routes, reports_routes, v1, web
 from leadhub.api import photos as photo_routes
 from leadhub.api import report_page
 from leadhub.api.auth import identify
@@ -46,6 +46,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     app.include_router(v1.build_router(context.settings.max_page_size))
     app.include_router(reports_routes.build_router(context.settings.max_page_size))
+    app.include_router(my_page.build_router())
     app.include_router(open311_routes.build_router())
     app.include_router(web.build_router())
     app.include_router(hotspots_routes.build_router(context.settings.max_page_size))
