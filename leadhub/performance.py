@@ -46,6 +46,7 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -248,19 +249,22 @@ def week_start(moment: dt.datetime) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def weekly_received(cases: Iterable[Case], *, until: dt.datetime, weeks: int) -> tuple[list[dt.date], dict[str | None, list[int]]]:
-    """Cases received per department in each of the ``weeks`` weeks (Monday to Sunday, city time)
-    ending with the week that holds the moment just before ``until``; oldest week first."""
+def weekly_received(cases: Iterable[Case], *, until: dt.datetime, weeks: int, by_category: bool = False,
+                    ) -> tuple[list[dt.date], dict[Any, list[int]]]:  # fmt: skip
+    """Cases received per department (``by_category``: per (department, level-1 class), as the rows
+    are keyed) in each of the ``weeks`` weeks (Monday to Sunday, city time) ending with the week that
+    holds the moment just before ``until``; oldest week first."""
     last = week_start(until - dt.timedelta(microseconds=1))
     starts = [last - dt.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
     position = {start: i for i, start in enumerate(starts)}
-    counts: dict[str | None, list[int]] = defaultdict(lambda: [0] * weeks)
+    counts: dict[Any, list[int]] = defaultdict(lambda: [0] * weeks)
     for case in cases:
         if case.merged_into is not None or case.first_seen is None or case.first_seen >= until:
             continue
         i = position.get(week_start(case.first_seen))
         if i is not None:
-            counts[case.department][i] += 1
+            category = case.category.level1 if case.category else None
+            counts[(case.department, category) if by_category else case.department][i] += 1
     return starts, dict(counts)
 
 

@@ -128,7 +128,7 @@ def build_router() -> APIRouter:
         cases = read_cases(ctx, min(start, trend_start), end)
         rows_of = performance.category_rows if by == "category" else performance.department_rows
         rows = rows_of(cases, since=start, until=end, now=now, settings=ctx.performance)
-        starts, weekly = performance.weekly_received(cases, until=end, weeks=weeks)
+        starts, weekly = performance.weekly_received(cases, until=end, weeks=weeks, by_category=by == "category")
 
         def name(department: str | None) -> str:
             return i18n.translate(lang, "perf.unrouted") if department is None else i18n.data_name(lang, "departments", department)
@@ -158,7 +158,7 @@ def build_router() -> APIRouter:
             return _url("/search", params)
 
         def trend(row: DepartmentRow) -> Markup:
-            values = weekly.get(row.department, [0] * weeks)
+            values = weekly.get((row.department, row.category) if by else row.department, [0] * weeks)
             label = i18n.translate(lang, "perf.trend_title", weeks=weeks, counts=" ".join(map(str, values)))
             return sparkline(values, label)
 
@@ -186,8 +186,9 @@ def build_router() -> APIRouter:
             return _url("/search", {"kind": "cases", "ids": ids}) if ids and len(ids) <= LINK_IDS else None
 
         period = {"since": start.astimezone(CITY_ZONE).date().isoformat(), "until": end.astimezone(CITY_ZONE).date().isoformat()}
+        titles = {g.id: g.title_zh if lang == "zh" else g.title_en for g in ctx.reports.groups}
         return _render(request, "officers.html", who, lang, rows=rows, link=link, period=period,
-                       ratings=[r.value for r in performance.Rating])  # fmt: skip
+                       ratings=[r.value for r in performance.Rating], group_title=lambda g: titles.get(g, g) if g else "—")  # fmt: skip
 
     return router
 

@@ -229,3 +229,9 @@ def test_officer_rows_count_reports_outcomes_and_ratings_once():
     assert by["王"].ratings == {"satisfied": 1, "basically_satisfied": 0, "dissatisfied": 0}
     assert by["王"].group == "traffic"
     assert (by["李"].reports, by["李"].accepted, by["李"].rejected) == (1, 0, 1)
+
+
+def test_weekly_received_per_category_is_keyed_as_the_category_rows_are():
+    cases = [case("a", first_seen=MON, level1="交通出行"), case("b", first_seen=MON, level1="市容环境"), case("c", first_seen=MON, level1="交通出行")]
+    _, counts = weekly_received(cases, until=dt.datetime(2026, 11, 9, tzinfo=Z), weeks=2, by_category=True)
+    assert counts == {("城管局", "交通出行"): [0, 2], ("城管局", "市容环境"): [0, 1]}
