@@ -142,7 +142,7 @@ def test_every_service_with_state_has_a_volume_and_a_health_check(compose):
         service = compose["services"][name]
         assert service.get("volumes"), name
         assert service.get("healthcheck"), name
-    assert set(compose["volumes"]) == {"kafka-data", "opensearch-data", "elasticsearch-data", "ingest-state"}
+    assert set(compose["volumes"]) == {"kafka-data", "opensearch-data", "elasticsearch-data", "ingest-state", "attachments"}
     for name, service in compose["services"].items():
         for source in _mounts(service).values():
             if not source.startswith((".", "/")):
@@ -160,7 +160,7 @@ def test_ingest_state_lives_on_its_volume(compose, clean_env, monkeypatch):
     assert ingest.state_db == Path("/var/lib/leadhub/ingest-state.sqlite")
     assert ingest.metrics_file == Path("/var/lib/leadhub/ingest-metrics.prom")
     # init hands that same volume to the image's user before the scheduler starts.
-    assert _mounts(compose["services"]["init"]) == {"/var/lib/leadhub": "ingest-state"}
+    assert _mounts(compose["services"]["init"]) == {"/var/lib/leadhub": "ingest-state", "/var/lib/leadhub/attachments": "attachments"}
     assert "chown 65534:65534 /var/lib/leadhub" in compose["services"]["init"]["command"][0]
     # The health check watches the metrics file the scheduler rewrites every second.
     assert str(ingest.metrics_file) in _python_code(service["healthcheck"])
@@ -178,7 +178,7 @@ def test_config_files_are_mounted_where_the_settings_point(compose, name):
         assert source.is_file(), f"{key}: the default {source} does not exist"
     for spec in service["volumes"]:
         if spec.split(":")[-1] != "ro":
-            assert _unset(spec).split(":")[0] == "ingest-state", spec
+            assert _unset(spec).split(":")[0] in ("ingest-state", "attachments"), spec
 
 
 def test_leadhub_processes_have_health_checks(compose):
@@ -213,3 +213,14 @@ def test_the_image_copies_every_package_the_project_installs():
     packages = {pattern.rstrip("*") for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]}
     copied = {line.split()[1] for line in (DEPLOY / "Dockerfile").read_text().splitlines() if line.startswith("COPY ")}
     assert packages <= copied, f"not copied into the image: {sorted(packages - copied)}"
+
+
+def test_the_api_keeps_photos_on_the_attachments_volume(compose, clean_env, monkeypatch):
+    # Officers' photos: the API stores and serves them, so every API process mounts the one volume
+    # where its settings point, and init hands that volume to the image's user.
+    api = compose["services"]["api"]
+    for key, value in api["environment"].items():
+        monkeypatch.setenv(key, _unset(value))
+    folder = build_settings().attachments.folder(Path("/nowhere"))
+    assert _mounts(api).get(str(folder)) == "attachments"
+    assert f"chown 65534:65534 /var/lib/leadhub {folder}" in compose["services"]["init"]["command"][0]

@@ -232,8 +232,9 @@ def test_ingest_state_is_on_the_persistent_volume_claim(resources, config_maps, 
     assert state_db is not None
     assert mounts.get(str(state_db.parent)) in claims, "the state DB must live on the PVC"
     assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsUser"]  # volume writable
-    for pvc in pvcs.values():
-        assert pvc["spec"]["accessModes"] == ["ReadWriteOnce"]
+    for name, pvc in pvcs.items():
+        # The photos are written and read by every API replica: a claim many nodes can mount.
+        assert pvc["spec"]["accessModes"] == (["ReadWriteMany"] if name == "leadhub-attachments" else ["ReadWriteOnce"])
         assert pvc["spec"]["resources"]["requests"]["storage"]
 
 
@@ -472,3 +473,13 @@ def test_readme_shows_the_kustomize_load_restrictor():
     assert "--load-restrictor LoadRestrictionsNone" in text
     assert "--load-restrictor LoadRestrictionsNone" in KUSTOMIZATION.read_text(encoding="utf-8")
 
+
+def test_every_api_replica_keeps_photos_on_the_shared_claim(resources, config_maps, example_secrets, clean_env, monkeypatch):
+    (api,) = [doc for doc in resources if doc["kind"] == "Deployment" and doc["metadata"]["name"] == "leadhub-api"]
+    pod = _pod_spec(api)
+    (container,) = pod["containers"]
+    settings = _build_settings_from(_container_env(container, config_maps, example_secrets), monkeypatch)
+    folder = settings.attachments.folder(settings.local_dir)
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
+    assert claims.get(mounts.get(str(folder))) == "leadhub-attachments"
