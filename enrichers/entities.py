@@ -55,6 +55,10 @@ _KEY_TAIL = ("小区", "项目", "楼盘", "一期", "二期", "三期")
 _NAME_POS = frozenset(("n", "nr", "nrt", "nrfg", "ns", "nt", "nz", "nl", "ng", "eng", "m", "j", "b", "x"))
 # A few words of other classes that occur inside names (之 in 魅力之城, 新/老 in 新世纪花园).
 _NAME_WORDS = frozenset(("之", "新", "东", "西", "南", "北", "金", "银", "星", "华", "名", "城"))
+# Single characters that may be pieces of an unknown name, and those that never are (verbs and
+# prepositions people put right before a name: 在, 建, 住, 旁).
+_SINGLE_POS = frozenset(("a", "v", "ag", "vg", "ng", "tg", "b", "zg", "s", "f"))
+_NOT_IN_NAMES = frozenset("在是的了和与及到从对被把让给往向为将有去来说要想住买建修旁边近靠离等各该本此这那我你他她它请")
 # Generic cores: with them a "name" names nothing in particular.
 GENERIC_CORES = frozenset((
     "物业", "物业服务", "物业管理", "开发", "开发商", "房地产", "地产", "置业", "有限", "有限责任", "分", "子", "总", "建筑", "建设",
@@ -161,6 +165,15 @@ def _distinctive(words: list[str], kind: str, freq: dict[str, int]) -> bool:
         return freq[words[0]] < RARE_WORD_FREQ // 10
     last_core = _core(words[-1])[0] if words[-1] not in freq else ""
     pieces = [*words[:-1], *([last_core] if last_core else [])]
+    # Runs of single characters are one unknown word ("稠"+"江" = 稠江, not in the dictionary).
+    run = ""
+    for word in [*words[:-1], ""]:
+        if len(word) == 1:
+            run += word
+        else:
+            if len(run) >= 2:
+                pieces.append(run)
+            run = ""
     return any(freq.get(w, 0) < RARE_WORD_FREQ for w in pieces if not w.isdigit())
 
 
@@ -181,12 +194,17 @@ def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
         for prev, flag in reversed(words[:i]):
             if _is_admin(prev) or prev in GENERIC_CORES:
                 break
-            if flag not in _NAME_POS and prev not in _NAME_WORDS:
+            # jieba cuts a name it does not know into single characters of any class ("稠/a 江/nr 中学").
+            single = len(prev) == 1 and flag in _SINGLE_POS and prev not in _NOT_IN_NAMES
+            if flag not in _NAME_POS and prev not in _NAME_WORDS and not single:
+                break
+            if len(prev) == 1 and prev in _NOT_IN_NAMES:
                 break
             if sum(len(p) for p, _ in parts) + len(prev) > _MAX_NAME:
                 break
-            # A road before an estate is its address ("劳动东路" + "魅力之城小区"): it ends the walk.
-            if kind != "road" and _core(prev)[1] == "road":
+            # A road before an estate is its address ("劳动东路" + "魅力之城小区"), an estate before a plant
+            # or a school is where it stands ("丽发新城" + "搅拌站"): each is a name of its own, and ends the walk.
+            if kind != "road" and _core(prev)[1] == "road" or kind not in ("road", "estate") and _core(prev)[1] == "estate":
                 break
             parts.insert(0, (prev, flag))
         # Numbers and times in front are not part of a name ("2018年小区").

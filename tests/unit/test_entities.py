@@ -1,0 +1,70 @@
+"""Entity extraction on complaint sentences written for these tests (names invented, Yiwu-style)."""
+
+from enrichers.entities import Entity, EntityDictionary, entity_key, extract_entities
+
+
+def keys(text: str) -> list[str]:
+    return [e.key for e in extract_entities(text)]
+
+
+def test_estate_with_coded_prefixes_gets_a_bare_key():
+    found = extract_entities("A市A2区翠湖新城小区旁边的搅拌站噪音扰民，晚上根本睡不着")
+    assert [(e.name, e.key, e.kind) for e in found] == [("翠湖新城小区", "翠湖新城", "estate")]
+
+
+def test_street_prefix_is_not_part_of_the_name():
+    assert keys("稠城街道翠湖新城附近修建搅拌站，粉尘很大") == ["翠湖新城"]
+
+
+def test_road_before_an_estate_is_its_own_name():
+    found = extract_entities("A5区宾王东路锦绣之城小区临街门面油烟扰民")
+    assert [(e.key, e.kind) for e in found] == [("宾王东路", "road"), ("锦绣之城", "estate")]
+
+
+def test_company_school_hospital_and_road_kinds():
+    text = "反映义乌市福田街道鑫洲纺织有限公司拖欠工资；稠江中学门口早晚拥堵；佛堂镇卫生院挂号难；丹溪路路灯坏了"
+    found = {e.key: e.kind for e in extract_entities(text)}
+    # 卫生院 alone (after the town's name, a prefix) names no particular one.
+    assert found == {"鑫洲纺织有限公司": "company", "稠江中学": "school", "丹溪路": "road"}
+
+
+def test_generic_words_name_nothing():
+    assert keys("我们小区的物业公司乱收费，该公司不给说法，导致小区业主不满") == []
+    assert keys("附近的安置小区和居民小区都停水了") == []
+    assert keys("城市道路和高速公路的公交线路都要调整") == []
+
+
+def test_numbers_and_times_before_a_suffix_are_dropped():
+    assert keys("2018年小区交房至今没有通燃气") == []
+
+
+def test_a_name_inside_a_longer_one_is_the_same_place():
+    assert keys("投诉蓝天景园滨江苑捆绑销售车位，滨江苑业主很气愤") == ["蓝天景园滨江苑"]
+
+
+def test_unit_name_before_an_administrative_unit_is_a_prefix():
+    assert keys("青岩新村社区绿竹家园停车难") == ["绿竹家园"]
+
+
+def test_entity_key_normalisation():
+    assert entity_key("A市A2区翠湖新城小区") == "翠湖新城"
+    assert entity_key("稠城街道翠湖新城") == "翠湖新城"
+    assert entity_key("蓝天景园滨江苑项目") == "蓝天景园滨江苑"
+    assert entity_key("宾王东路") == "宾王东路"  # a road keeps its name: nothing name-like would be left
+
+
+def test_dictionary_finds_a_known_name_written_without_its_suffix():
+    dictionary = EntityDictionary()
+    assert [e.key for e in dictionary.extract("翠湖新城小区附近搅拌站扰民")] == ["翠湖新城"]
+    # "翠湖" alone has no suffix: only the learned name finds it.
+    assert [e.key for e in dictionary.extract("家住翠湖新城，每天被吵醒")] == ["翠湖新城"]
+
+
+def test_dictionary_maps_a_known_name_with_a_word_in_front():
+    dictionary = EntityDictionary([Entity("蓝天景园滨江苑", "蓝天景园滨江苑", "estate")])
+    assert [e.key for e in dictionary.extract("购买商品房蓝天景园滨江苑被要求买车位")] == ["蓝天景园滨江苑"]
+
+
+def test_dictionary_ignores_short_keys():
+    dictionary = EntityDictionary([Entity("华苑", "华苑", "estate")])
+    assert len(dictionary) == 0

@@ -1,0 +1,121 @@
+"""Hot-issue clustering and heat on complaints written for these tests (names invented)."""
+
+import datetime as dt
+
+from enrichers.hot_issues import HotIssueClusterer, HotLead, complaint_terms, heat
+from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
+
+T0 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.UTC)
+
+MIXING = [
+    ("翠湖新城小区旁边建搅拌站，噪音扰民", "翠湖新城附近新建的混凝土搅拌站日夜施工，噪音很大，粉尘满天飞，孩子晚上睡不着。"),
+    ("投诉翠湖新城附近搅拌站噪音扰民", "我是翠湖新城的业主，小区旁边的搅拌站凌晨还在作业，噪音和粉尘严重，请环保部门查一查。"),
+    ("翠湖新城小区搅拌站粉尘污染严重", "搅拌站的运渣车进出扬尘，粉尘落满阳台，噪音吵得老人心脏不舒服，要求搅拌站搬走。"),
+    ("翠湖新城的搅拌站是否合法", "翠湖新城小区百米内建搅拌站，噪音扰民，这个搅拌站有没有环评，有没有审批？"),
+]
+ROAD = ("翠湖新城二期门口道路坑坑洼洼", "翠湖新城二期门口的道路一下雨全是积水和泥巴，坑坑洼洼，电动车经常摔倒，希望尽快铺沥青。")
+PARKING = ("蓝天景园滨江苑捆绑销售车位", "购买蓝天景园滨江苑的商品房，开发商要求必须捆绑购买车位，不买车位不给办手续。")
+
+
+def lead(i, title, text, days=0.0, case_id=None, author=None, likes=0):
+    return HotLead(str(i), title, text, T0 + dt.timedelta(days=days), case_id, author, likes)
+
+
+def test_different_words_about_one_problem_make_one_hot_issue():
+    clusterer = HotIssueClusterer()
+    placed = [clusterer.add(lead(i, t, x, days=i)) for i, (t, x) in enumerate(MIXING)]
+    assert {p.issue_id for p in placed} == {"0"}
+    (issue,) = clusterer.top()
+    assert issue.lead_ids == ["0", "1", "2", "3"]
+    assert issue.title().startswith("翠湖新城") and "搅拌站" in issue.title()
+
+
+def test_same_estate_other_complaint_is_another_hot_issue():
+    clusterer = HotIssueClusterer()
+    for i, (t, x) in enumerate(MIXING):
+        clusterer.add(lead(i, t, x, days=i))
+    road = clusterer.add(lead("r", *ROAD, days=2))
+    assert road.issue_id == "r"
+
+
+def test_other_estate_same_words_is_another_hot_issue():
+    clusterer = HotIssueClusterer()
+    clusterer.add(lead("a", *MIXING[0]))
+    other = clusterer.add(lead("b", "金桂花园旁边建搅拌站，噪音扰民", "金桂花园附近新建的混凝土搅拌站日夜施工，噪音很大，粉尘满天飞。", days=1))
+    assert other.issue_id == "b"
+
+
+def test_outside_the_window_starts_a_new_hot_issue():
+    clusterer = HotIssueClusterer(HotIssueSettings(window_days=10))
+    clusterer.add(lead("a", *MIXING[0]))
+    assert clusterer.add(lead("b", *MIXING[1], days=5)).issue_id == "a"
+    assert clusterer.add(lead("c", *MIXING[2], days=14)).issue_id == "a"  # sliding: 9 days after b
+    assert clusterer.add(lead("d", *MIXING[3], days=40)).issue_id == "d"
+
+
+def test_a_lead_without_an_entity_joins_no_hot_issue_unless_its_case_is_in_one():
+    clusterer = HotIssueClusterer()
+    clusterer.add(lead("a", *MIXING[0], case_id="case-1"))
+    vague = ("小区旁边搅拌站太吵了", "我们小区旁边的搅拌站太吵了，晚上睡不着。")
+    assert clusterer.add(lead("b", *vague, days=1)).issue_id is None
+    assert clusterer.add(lead("c", *vague, days=1, case_id="case-1")).issue_id == "a"
+    assert clusterer.issues["a"].case_ids == ["case-1"]
+
+
+def test_cases_keep_their_identity_inside_a_hot_issue():
+    clusterer = HotIssueClusterer()
+    clusterer.add(lead("a", *MIXING[0], case_id="a"))
+    clusterer.add(lead("a2", *MIXING[0], days=0.1, case_id="a"))  # a re-post: same case
+    clusterer.add(lead("b", *MIXING[1], days=1, case_id="b"))
+    (issue,) = clusterer.top()
+    assert issue.lead_ids == ["a", "a2", "b"] and issue.case_ids == ["a", "b"]
+
+
+def test_min_leads_hides_single_lead_issues():
+    clusterer = HotIssueClusterer()
+    clusterer.add(lead("p", *PARKING))
+    assert clusterer.top() == []
+    assert clusterer.top() == [] and len(clusterer.issues) == 1
+
+
+def test_heat_follows_its_formula():
+    clusterer = HotIssueClusterer()
+    for i, (t, x) in enumerate(MIXING[:3]):
+        clusterer.add(lead(i, t, x, days=2 * i, author="same" if i < 2 else "other", likes=3))
+    (issue,) = clusterer.top()
+    import math
+
+    weights = HeatWeights()
+    expected = (
+        weights.leads * math.log1p(3) + weights.reporters * math.log1p(2) + weights.likes * math.log1p(9)
+        + weights.span * math.log1p(4) + weights.growth * math.log1p(3)  # all three within the last 7 days
+    )  # fmt: skip
+    assert abs(heat(issue, weights, clusterer.newest, 7.0) - expected) < 1e-9
+
+
+def test_more_reporters_and_likes_make_more_heat():
+    def issue_heat(authors, likes):
+        clusterer = HotIssueClusterer()
+        for i, (t, x) in enumerate(MIXING[:2]):
+            clusterer.add(lead(i, t, x, days=i, author=authors[i], likes=likes))
+        return clusterer.heat(clusterer.top()[0])
+
+    assert issue_heat(["x", "y"], 0) > issue_heat(["x", "x"], 0)
+    assert issue_heat(["x", "x"], 50) > issue_heat(["x", "x"], 0)
+
+
+def test_hottest_first():
+    clusterer = HotIssueClusterer()
+    for i, (t, x) in enumerate(MIXING):
+        clusterer.add(lead(f"m{i}", t, x, days=i))
+    for i in range(2):
+        clusterer.add(lead(f"p{i}", *PARKING, days=i))
+    assert [i.issue_id for i in clusterer.top()] == ["m0", "p0"]
+    assert [i.issue_id for i in clusterer.top(1)] == ["m0"]
+
+
+def test_complaint_terms_leave_out_the_entity_and_generic_words():
+    terms = complaint_terms(*MIXING[0], [], 12)
+    assert "搅拌站" in terms and "噪音" in terms
+    assert not {"问题", "小区", "A2"} & set(terms)
+    assert abs(sum(w * w for w in terms.values()) - 1.0) < 1e-9
