@@ -161,3 +161,53 @@ def test_the_download_is_an_attachment_with_a_chinese_name(client, env, briefing
     assert client.get("/briefing/download", params=params, headers=env.headers("officer")).status_code == 403
     bad = client.get("/briefing/download", params={**params, "date": "2022-02-30"}, headers=env.headers("admin"))
     assert bad.status_code == 422
+
+
+def _scheduled_settings(env, tmp_path, smtp_port: int):
+    from adapters.notify_senders import SmtpSettings
+
+    briefing = env.settings.briefing.model_copy(update={"out_dir": tmp_path / "briefings", "recipients": ["leaders@example.cn"]})
+    notify = env.settings.notify.model_copy(update={
+        "enabled": True, "state_db": tmp_path / "notify.sqlite",
+        "smtp": SmtpSettings(host="127.0.0.1", port=smtp_port, security="plain", sender="leadhub@example.cn"),
+    })  # fmt: skip
+    return env.settings.model_copy(update={"briefing": briefing, "notify": notify})
+
+
+def test_the_scheduled_briefing_writes_the_last_week_and_mails_it_once(env, briefing_cases, tmp_path):
+    from leadhub.briefing.schedule import run_scheduled
+    from tests.notify_servers import smtp_server
+
+    monday = dt.datetime(2022, 3, 14, 8, tzinfo=Z)
+    with smtp_server() as inbox:
+        settings = _scheduled_settings(env, tmp_path, inbox.port)
+        done = run_scheduled(settings, env.context.store, monday)
+        assert [p.name for p in done.written] == ["briefing-week-2022-W10.xlsx", "briefing-week-2022-W10.html"]
+        book = load_workbook(done.written[0])
+        assert [row[0] for row in _table(book["超期案件"])] == [briefing_cases["a"]]
+        (mail,) = inbox.wait_for(1)
+        assert mail.recipients == ["leaders@example.cn"] and "2022-W10" in mail.subject
+        assert "新增线索 / New leads: 5 (+3 vs 2)" in mail.body
+        assert "/briefing/download?period=week&date=2022-03-07&format=xlsx" in mail.body
+        again = run_scheduled(settings, env.context.store, monday + dt.timedelta(hours=1))  # a retried job
+        assert [d.outcome for d in again.deliveries] == ["already_sent"] and len(inbox.mails) == 1
+
+
+def test_embedded_modes_schedule_runs_the_briefing_when_the_cron_line_comes(env, briefing_cases, tmp_path):
+    from leadhub.briefing.schedule import start_briefing_schedule
+    from tests.notify_servers import smtp_server
+
+    # The clock stands on Sunday night, then jumps past Monday 08:00: the loop must run once then.
+    times = iter([dt.datetime(2022, 3, 13, 23, tzinfo=Z)])
+
+    def clock() -> dt.datetime:
+        return next(times, dt.datetime(2022, 3, 14, 8, 0, 5, tzinfo=Z))
+
+    with smtp_server() as inbox:
+        settings = _scheduled_settings(env, tmp_path, inbox.port)
+        stop = start_briefing_schedule(settings, env.context.store, now=clock, poll_s=0.05)
+        try:
+            assert len(inbox.wait_for(1, timeout_s=20)) == 1
+        finally:
+            stop()
+    assert (tmp_path / "briefings" / "briefing-week-2022-W10.xlsx").exists()

@@ -52,10 +52,10 @@ def build_router() -> APIRouter:
     ) -> Response:
         from leadhub.briefing.run import CONTENT_TYPES, file_name, make_briefing, render
 
-        lang = lang or page_language(request)
+        language = lang or page_language(request)
         briefing = make_briefing(ctx.store, ctx.briefing, period, date, performance=ctx.performance)
-        body = render(briefing, format, lang)
-        name = file_name(briefing, format, lang)
+        body = render(briefing, format, language)
+        name = file_name(briefing, format, language)
         headers = {"content-disposition": content_disposition(name, file_name(briefing, format, "en"))}
         return Response(body, media_type=CONTENT_TYPES[format], headers=headers)
 

@@ -54,6 +54,22 @@ def departments_section(performance: Any) -> gather.ExtraSection | None:
     return make
 
 
+HOTSPOTS_READ = 5000  # the newest hotspots read, then those detected in the period kept
+
+
+def hotspots_reader(store: Any) -> gather.ExtraSection | None:
+    """The hotspots section from the hotspots index beside the store (leadhub.hotspots_store)."""
+    hotspot_store = _optional("leadhub.hotspots_store", "hotspot_store")
+    if hotspot_store is None:
+        return None
+    from leadhub.briefing.sections import hotspots_section
+
+    def make(period: periods.Period, cases: list[dict[str, Any]], now: dt.datetime) -> Section:
+        return hotspots_section(hotspot_store(store).list(limit=HOTSPOTS_READ), period)
+
+    return make
+
+
 def make_briefing(
     store: Any, settings: BriefingSettings, period: str, day: dt.date | None, now: dt.datetime | None = None,
     *, performance: Any = None,
@@ -62,7 +78,9 @@ def make_briefing(
     ``performance``: the performance settings, for the department table."""
     now = now or dt.datetime.now(dt.UTC)
     chosen = periods.choose(period, day, now, zone(settings.timezone))  # type: ignore[arg-type]
-    return gather.build(store, chosen, now=now, top=settings.top, departments=departments_section(performance))
+    return gather.build(
+        store, chosen, now=now, top=settings.top, departments=departments_section(performance), hotspots=hotspots_reader(store)
+    )
 
 
 def render(briefing: Briefing, fmt: str, lang: str = "zh") -> bytes:

@@ -209,6 +209,25 @@ def officer_section(leads: Iterable[Mapping[str, Any]], cases: Mapping[str, Mapp
     return Section("officers", columns, rows)
 
 
+def hotspots_section(hotspots: Iterable[Mapping[str, Any]], period: Period) -> Section:
+    """The hotspots detected in the period (leadhub's detector, enrichers/hotspots.py), in the order
+    they were detected, with how people handled them since."""
+    found = [h for h in hotspots if (at := moment(h.get("detected_at"))) is not None and period.contains(at)]
+    found.sort(key=lambda h: (moment(h.get("detected_at")), str(h.get("hotspot_id"))))
+    rows = []
+    for h in found:
+        window = h.get("window") or {}
+        cases = list(h.get("case_ids") or [])
+        rows.append([f"briefing.hotspot_kind.{h.get('kind')}", h.get("category") or UNCATEGORIZED, h.get("place") or NO_PLACE,
+                     h.get("count") or 0, round(float(h.get("baseline") or 0.0), 2), window.get("hours"),
+                     moment(h.get("first_seen")), moment(h.get("detected_at")), f"briefing.hotspot_status.{h.get('status') or 'new'}",
+                     len(cases), " ".join(cases[:5])])  # fmt: skip
+    columns = [Column("hotspot_kind"), Column("category", "category"), Column("town", "town"), Column("leads", "int"),
+               Column("baseline"), Column("window_hours"), Column("first_seen", "datetime"), Column("detected_at", "datetime"),
+               Column("hotspot_status"), Column("cases", "int"), Column("case_ids")]  # fmt: skip
+    return Section("hotspots", columns, rows)
+
+
 def missing_section(key: str, note: str) -> Section:
     """A section whose code has not landed: said so in the output, never made up."""
     return Section(key, [], [], note=note)

@@ -10,15 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.timezones import DEFAULT_TIMEZONE, zone
 
+Format = Literal["xlsx", "html"]
+FORMATS: tuple[Format, ...] = ("xlsx", "html")
+
 
 class BriefingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    scheduled: bool = Field(True, description="Embedded mode: `api serve` writes (and e-mails) the briefing on the schedule.")
     timezone: str = Field(DEFAULT_TIMEZONE, description="Weeks and months are counted in this zone's local days.")
     recipients: list[str] = Field(default_factory=list, description="E-mail addresses the scheduled briefing is sent to.")
     schedule: str = Field("0 8 * * 1", description="Cron expression (local time) of the scheduled briefing: Mondays 08:00.")
     period: Literal["week", "month"] = Field("week", description="The period the scheduled briefing covers.")
-    formats: list[Literal["xlsx", "html"]] = Field(default_factory=lambda: ["xlsx", "html"])
+    formats: list[Format] = Field(default_factory=lambda: list(FORMATS))
     lang: Literal["zh", "en"] = "zh"
     out_dir: Path | None = Field(None, description="Where scheduled briefings are written (default: <local dir>/briefings).")
     top: int = Field(10, ge=1, le=100, description="Rows in the 'most reported' list.")

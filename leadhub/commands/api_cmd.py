@@ -24,13 +24,17 @@ def serve(
 
     settings = ctx.obj.settings
     runtime = open_runtime(settings)
-    stop_ingestion = None
+    stop_ingestion = stop_briefing = None
     try:
         if runtime.serves_schedule and settings.ingest.sources.exists():
             stop_ingestion = start_scheduled_ingestion(settings, runtime)
             typer.echo(f"{runtime.describe()}; running the sources in {settings.ingest.sources} on their schedules", err=True)
         elif runtime.mode == "embedded":  # cluster mode: `leadhub ingest schedule` runs them, as its own process
             typer.echo(f"{runtime.describe()} (no scheduled sources)", err=True)
+        if runtime.mode == "embedded" and settings.briefing.scheduled:  # cluster: the CronJob (deploy/k8s)
+            from leadhub.briefing.schedule import start_briefing_schedule
+
+            stop_briefing = start_briefing_schedule(settings, runtime.store)
         context = build_context(settings, runtime=runtime)
         if not len(context.keys):
             typer.echo("warning: no API keys configured (api.keys); every request will get 401. "
@@ -41,6 +45,8 @@ def serve(
     finally:
         if stop_ingestion:
             stop_ingestion()
+        if stop_briefing:
+            stop_briefing()
         runtime.close()
 
 

@@ -105,6 +105,8 @@ def _run_scheduled(settings) -> None:
         typer.echo(f"{delivery.channel}: {delivery.outcome}{f' ({delivery.error})' if delivery.error else ''}")
     if not settings.briefing.recipients:
         typer.echo("no e-mail sent: briefing.recipients is empty", err=True)
+    elif not done.deliveries:
+        typer.echo("no e-mail sent: notifications are off (set notify.enabled and notify.smtp)", err=True)
     if any(d.outcome == "failed" for d in done.deliveries):
         raise typer.Exit(1)
 

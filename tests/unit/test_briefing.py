@@ -97,7 +97,9 @@ def test_status_at_replays_the_history_up_to_the_moment():
 def test_overdue_at_a_moment_counts_what_was_open_and_past_due_then():
     end = local(2026, 3, 9)
     still_open = case("open", local(2026, 3, 2), local(2026, 3, 4), [entry("accept", "new", "accepted", local(2026, 3, 3))])
-    resolved_in_time = case("done", local(2026, 3, 2), local(2026, 3, 4), [entry("resolve", "new", "resolved", local(2026, 3, 3))])
+    resolved_in_time = case(
+        "done", local(2026, 3, 2), local(2026, 3, 4), [entry("resolve", "new", "resolved", local(2026, 3, 3))]
+    )
     resolved_later = case("late", local(2026, 3, 1), local(2026, 3, 3), [entry("resolve", "new", "resolved", local(2026, 3, 12))])
     not_due = case("future", local(2026, 3, 8), local(2026, 3, 20))
     no_due = case("nodue", local(2026, 3, 2), None)
@@ -142,7 +144,13 @@ def test_most_reported_ranks_by_reports_in_the_period_then_in_all():
 def test_officers_activity_counts_their_reports_cases_and_ratings_in_the_period():
     week = periods.containing("week", dt.date(2026, 3, 4), Z)
     lead = lambda author, cid: {"source": s.OFFICER_SOURCE, "author": author, "case_id": cid, "reporter_group": "g1"}  # noqa: E731
-    leads = [lead("甲", "a"), lead("甲", "a"), lead("甲", "b"), lead("乙", "c"), {"source": "hotline-12345", "author": "x", "case_id": "a"}]
+    leads = [
+        lead("甲", "a"),
+        lead("甲", "a"),
+        lead("甲", "b"),
+        lead("乙", "c"),
+        {"source": "hotline-12345", "author": "x", "case_id": "a"},
+    ]
     rating = lambda who, at, r: {"actor": who, "at": at.isoformat(), "rating": r}  # noqa: E731
     cases = {
         "a": {**case("a", local(2026, 3, 2), None), "status": "resolved",
@@ -208,7 +216,29 @@ def test_file_names_and_a_chinese_safe_content_disposition():
     assert file_name(b, "xlsx") == "简报-周报-2026-W10.xlsx" and file_name(b, "html", "en") == "briefing-week-2026-W10.html"
     header = content_disposition(file_name(b, "xlsx"), file_name(b, "xlsx", "en"))
     assert header == (
-        "attachment; filename=\"briefing-week-2026-W10.xlsx\"; "
+        'attachment; filename="briefing-week-2026-W10.xlsx"; '
         "filename*=UTF-8''%E7%AE%80%E6%8A%A5-%E5%91%A8%E6%8A%A5-2026-W10.xlsx"
     )
     assert sheet_title("overdue") == "超期案件"
+
+
+def test_hotspots_detected_in_the_period_in_the_order_found():
+    week = periods.containing("week", dt.date(2026, 3, 4), Z)
+
+    def hotspot(hid: str, detected: dt.datetime, **extra) -> dict:
+        return {"hotspot_id": hid, "kind": "surge", "category": "环境保护", "place": "北苑街道", "count": 9, "baseline": 1.234,
+                "window": {"hours": 24.0}, "first_seen": (detected - dt.timedelta(hours=5)).isoformat(),
+                "detected_at": detected.isoformat(), "case_ids": [f"c{i}" for i in range(7)], **extra}  # fmt: skip
+
+    found = [hotspot("late", local(2026, 3, 8, 20), status="acknowledged"), hotspot("before", local(2026, 3, 1, 23)),
+             hotspot("early", local(2026, 3, 2, 1), kind="growing_case", place=None)]  # fmt: skip
+    section = s.hotspots_section(found, week)
+    assert [row[0] for row in section.rows] == ["briefing.hotspot_kind.growing_case", "briefing.hotspot_kind.surge"]
+    assert (
+        section.rows[0][2] == s.NO_PLACE
+        and section.rows[1][4] == 1.23
+        and section.rows[1][8] == "briefing.hotspot_status.acknowledged"
+    )
+    assert section.rows[1][9:] == [7, "c0 c1 c2 c3 c4"]
+    book = load_workbook(io.BytesIO(write_xlsx(s.Briefing(week, week.previous(), week.end, week.end, [section]))))
+    assert [c.value for c in book["热点"][3]][:4] == ["持续发酵案件", "环境保护", "未知地点", 9]
