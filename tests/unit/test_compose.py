@@ -142,7 +142,7 @@ def test_every_service_with_state_has_a_volume_and_a_health_check(compose):
         service = compose["services"][name]
         assert service.get("volumes"), name
         assert service.get("healthcheck"), name
-    assert set(compose["volumes"]) == {"kafka-data", "opensearch-data", "elasticsearch-data", "ingest-state", "attachments"}
+    assert set(compose["volumes"]) == {"kafka-data", "opensearch-data", "elasticsearch-data", "ingest-state", "attachments", "notify-state"}
     for name, service in compose["services"].items():
         for source in _mounts(service).values():
             if not source.startswith((".", "/")):
