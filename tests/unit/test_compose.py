@@ -13,7 +13,7 @@ from leadhub.settings import Settings, build_settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 COMPOSE = DEPLOY / "docker-compose.yml"
-LONG_RUNNING = ["streams-worker", "sink", "api", "ingest-scheduler"]
+LONG_RUNNING = ["streams-worker", "sink", "api", "ingest-scheduler", "notify"]
 LEADHUB_PROCESSES = ["init", *LONG_RUNNING]
 # Host ports are part of the contract: the CLI on the host and the docs use them.
 HOST_PORTS = {
@@ -178,7 +178,7 @@ def test_config_files_are_mounted_where_the_settings_point(compose, name):
         assert source.is_file(), f"{key}: the default {source} does not exist"
     for spec in service["volumes"]:
         if spec.split(":")[-1] != "ro":
-            assert _unset(spec).split(":")[0] in ("ingest-state", "attachments"), spec
+            assert _unset(spec).split(":")[0] in ("ingest-state", "attachments", "notify-state"), spec
 
 
 def test_leadhub_processes_have_health_checks(compose):
@@ -192,6 +192,7 @@ def test_leadhub_processes_have_health_checks(compose):
     assert f"http://127.0.0.1:{port}/healthz" in _python_code(api["healthcheck"])
     assert f"http://127.0.0.1:{defaults.streams.web_port}/" in _python_code(services["streams-worker"]["healthcheck"])
     assert "/proc/1/" in _python_code(services["sink"]["healthcheck"])
+    assert "/proc/1/" in _python_code(services["notify"]["healthcheck"])
 
 
 def test_streams_worker_runs_in_a_writable_directory(compose):
@@ -224,3 +225,16 @@ def test_the_api_keeps_photos_on_the_attachments_volume(compose, clean_env, monk
     folder = build_settings().attachments.folder(Path("/nowhere"))
     assert _mounts(api).get(str(folder)) == "attachments"
     assert f"chown 65534:65534 /var/lib/leadhub {folder}" in compose["services"]["init"]["command"][0]
+
+
+def test_notify_is_opt_in_and_keeps_its_record_on_its_volume(compose, clean_env, monkeypatch):
+    # Without channels configured `notify run` exits saying so: it runs only with --profile notify.
+    service = compose["services"]["notify"]
+    assert service["profiles"] == ["notify"]
+    for key, value in service["environment"].items():
+        monkeypatch.setenv(key, _unset(value))
+    notify = build_settings().notify
+    assert notify.enabled and notify.state_db is not None
+    assert _mounts(service).get(str(notify.state_db.parent)) == "notify-state"
+    # A new named volume takes the owner of the image's directory: the image user's.
+    assert f"chown 65534:65534 {notify.state_db.parent}" in (DEPLOY / "Dockerfile").read_text()

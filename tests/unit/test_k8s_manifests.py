@@ -205,6 +205,7 @@ def test_each_process_runs_where_expected(resources):
         ("Deployment", "leadhub-streams-worker"): [["streams", "worker"]],
         ("Deployment", "leadhub-sink"): [["sink", "run"]],
         ("Deployment", "leadhub-api"): [["api", "serve", "--host", "0.0.0.0", "--port", "8000"]],
+        ("Deployment", "leadhub-notify"): [["notify", "run"]],
         # init containers run first and in order: topics, then indices
         ("Job", "leadhub-init"): [["topics", "create"], ["index", "init"]],
         ("CronJob", "leadhub-ingest"): [["ingest", "run", "--all"]],
@@ -317,6 +318,7 @@ def test_secrets_are_optional_and_given_only_where_needed(resources):
                  "LEADHUB_SEARCH__PASSWORD", "LEADHUB_SEARCH__API_KEY"},
     }  # fmt: skip
     needs["api"] = needs["sink"] | {"LEADHUB_API__KEYS"}
+    needs["notify"] = needs["api"] | {"LEADHUB_NOTIFY__SMTP", "LEADHUB_NOTIFY__WEBHOOKS"}
     needs["briefing"] = {"LEADHUB_SEARCH__USERNAME", "LEADHUB_SEARCH__PASSWORD", "LEADHUB_SEARCH__API_KEY", "LEADHUB_NOTIFY__SMTP"}
     for _, _, container in _all_containers(resources):
         refs = {item["name"]: item["valueFrom"]["secretKeyRef"] for item in container.get("env", [])
@@ -408,7 +410,7 @@ def _port(container, port) -> int:
 
 def test_deployments_have_probes(resources):
     deployments = [doc for doc in resources if doc["kind"] == "Deployment"]
-    assert len(deployments) == 3
+    assert len(deployments) == 4
     for doc in deployments:
         for container in _pod_spec(doc)["containers"]:
             assert "livenessProbe" in container, doc["metadata"]["name"]
@@ -476,6 +478,7 @@ def test_readme_shows_the_kustomize_load_restrictor():
     assert "--load-restrictor LoadRestrictionsNone" in KUSTOMIZATION.read_text(encoding="utf-8")
 
 
+
 def test_briefing_cronjob_weekly_in_city_time_writing_to_its_volume(resources, config_maps, example_secrets, clean_env, monkeypatch):
     (cron,) = [doc for doc in resources if doc["kind"] == "CronJob" and doc["metadata"]["name"] == "leadhub-briefing"]
     assert (cron["spec"]["schedule"], cron["spec"]["timeZone"], cron["spec"]["concurrencyPolicy"]) == ("0 8 * * 1", "Asia/Shanghai", "Forbid")
@@ -499,3 +502,16 @@ def test_every_api_replica_keeps_photos_on_the_shared_claim(resources, config_ma
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
     claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
     assert claims.get(mounts.get(str(folder))) == "leadhub-attachments"
+
+
+def test_notify_is_one_replica_replaced_not_rolled_with_its_record_on_a_claim(resources, config_maps, example_secrets, clean_env, monkeypatch):
+    # Two notifiers at once (a rolling update) would each hold the SQLite record of sent messages.
+    (notify,) = [doc for doc in resources if doc["kind"] == "Deployment" and doc["metadata"]["name"] == "leadhub-notify"]
+    assert notify["spec"]["replicas"] == 1 and notify["spec"]["strategy"]["type"] == "Recreate"
+    pod = _pod_spec(notify)
+    (container,) = pod["containers"]
+    settings = _build_settings_from(_container_env(container, config_maps, example_secrets), monkeypatch)
+    assert settings.notify.enabled and settings.notify.state_db is not None
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
+    assert claims.get(mounts.get(str(settings.notify.state_db.parent))) == "leadhub-notify"
