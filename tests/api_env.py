@@ -30,6 +30,7 @@ from leadhub.case_actions import KafkaPublisher
 from leadhub.cli import main
 from leadhub.readers.engine import EngineStore
 from leadhub.settings import ApiKeySpec, Settings, build_settings, parse_overrides
+from schemas.index_templates import INDEX_KINDS
 from schemas.leads import RawLead
 from schemas.serialization import decode, encode
 from sinks.batch import BatchLimits
@@ -166,7 +167,7 @@ def start(search_settings_url: str, *, event_wait_s: float = 10.0) -> ApiEnv:
         sink.stop()
         thread.join(timeout=30)
         context.publisher.close()
-        for kind in ("leads", "cases"):
+        for kind in INDEX_KINDS:
             for index in backend.get_alias(f"i{run}-{kind}"):
                 backend.delete_index(index)
         backend.close()
