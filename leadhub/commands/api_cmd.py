@@ -58,6 +58,7 @@ def create_key(
     department: list[str] = typer.Option([], "--department", help="Officers: a department they act for (repeatable, * = all)."),
     group: str = typer.Option(None, "--group", help="Experience officers (intake): their group, an id of reports.groups."),
     email: str = typer.Option(None, "--email", help="Where their notifications go."),
+    lang: str = typer.Option("zh", "--lang", help="The language of their notifications: zh or en."),
 ) -> None:
     """Make a new key: prints the key (give it to its holder, once) and the settings entry (only its hash)."""
     import yaml
@@ -83,10 +84,10 @@ def create_key(
         )
     try:
         key = new_key()
-        spec = ApiKeySpec(name=name, sha256=key_digest(key), role=role, departments=department, group=group, email=email)
+        spec = ApiKeySpec(name=name, sha256=key_digest(key), role=role, departments=department, group=group, email=email, lang=lang)
     except ValidationError as exc:
         raise LeadhubError(
-            f"invalid key: {describe_errors(exc, root='key')}", hint="roles are analyst, officer, intake, admin; --email like name@example.cn"
+            f"invalid key: {describe_errors(exc, root='key')}", hint="roles are analyst, officer, intake, admin; --email like name@example.cn; --lang zh or en"
         ) from None
     typer.echo(f"key (shown once): {key}")
     typer.echo("add to leadhub.yaml under api.keys:")

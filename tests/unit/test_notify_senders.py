@@ -162,3 +162,26 @@ def test_the_public_send_notice_uses_the_settings_and_keeps_secrets_out_of_redac
     assert send_notice(settings, Notice(Message(subject="热点 / Hotspot", text="body"), to=("ops@example.org",), key="hot:1"))[0].outcome == "already_sent"
     [mail] = smtp.wait_for(1)
     assert mail.subject == "热点 / Hotspot"
+
+
+def test_cli_notify_test_sends_once_and_failures_lists_what_failed(smtp, hooks, tmp_path, capsys):
+    from leadhub.cli import main
+
+    base = ["--set", "notify.enabled=true", "--set", "notify.smtp.host=127.0.0.1", "--set", f"notify.smtp.port={smtp.port}",
+            "--set", "notify.smtp.security=plain", "--set", "notify.smtp.sender=leadhub@example.org",
+            "--set", f"notify.state_db={tmp_path / 'n.sqlite'}"]  # fmt: skip
+    assert main([*base, "notify", "test", "--to", "wang@example.org", "--lang", "en"]) == 0
+    assert "email:wang@example.org: sent" in capsys.readouterr().out
+    [mail] = smtp.wait_for(1)
+    assert mail.subject == "leadhub test notice" and "the notification channel works" in mail.body
+
+    smtp.refuse = {"gone@example.org"}
+    assert main([*base, "notify", "test", "--to", "gone@example.org"]) == 1
+    assert "email:gone@example.org: failed" in capsys.readouterr().out
+    assert main([*base, "notify", "failures"]) == 0
+    listed = capsys.readouterr()
+    assert "email:gone@example.org" in listed.out and "leadhub 测试通知" in listed.out and "550" in listed.out
+
+    assert main(["--set", "notify.enabled=false", "notify", "test", "--to", "a@example.org"]) == 2  # a ConfigError
+    error = capsys.readouterr().err
+    assert "notify.enabled" in error and "Traceback" not in error
