@@ -23,8 +23,8 @@ from leadhub.settings import ApiKeySpec, build_settings, parse_overrides
 from schemas.cases import CaseEvent
 from sinks.batch import BatchLimits
 from sinks.writer import SearchSink
+from tests.notify_data import HOUSING, seed_outputs
 from tests.notify_servers import smtp_server
-from tests.unit.test_notify_embedded import HOUSING, _seed
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def cluster(settings, kafka_settings, search, tmp_path):
         smtp.refuse = {"gone@example.org"}
 
         producer = KafkaProducer(**kafka_python_options(built.kafka), acks="all")
-        for output in _seed(f"{run}-lift"):
+        for output in seed_outputs(f"{run}-lift"):
             producer.send(f"k{run}.{output.topic}", value=output.value, key=run.encode(), headers=output.headers)
         producer.flush()
         producer.close()

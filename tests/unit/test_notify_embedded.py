@@ -3,7 +3,6 @@ a background worker of the API process (real SMTP server and HTTP receiver), onc
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import pytest
@@ -16,33 +15,8 @@ from leadhub.api.context import build_context
 from leadhub.notify.ledger import NotifyLedger
 from leadhub.runtime import open_runtime
 from leadhub.settings import ApiKeySpec, build_settings, parse_overrides
-from schemas.cases import Case
-from schemas.leads import Category, Lead, Place
-from schemas.serialization import encode
-from streams.records import Output
+from tests.notify_data import HOUSING, seed_outputs
 from tests.notify_servers import smtp_server, webhook_server
-
-HOUSING = "市住房和城乡建设局"
-NOW = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
-
-
-def _seed(case_id: str) -> list[Output]:
-    category = Category(level1="城乡建设", level2="城市建设和市政管理")
-    leads = [
-        Lead(lead_id=lid, source=source, channel=channel, external_id=lid, title="电梯坏了三天" if i == 0 else "", text=text,
-             published_at=NOW, fetched_at=NOW, lang="zh", category=category, department=HOUSING, place=Place(town="稠城街道"),
-             priority=50, case_id=case_id, is_primary=i == 0, author=author)
-        for i, (lid, source, channel, author, text) in enumerate([
-            (case_id, "officer-intake", "officer", "王老师", "小区电梯坏了三天没人修"),
-            (f"{case_id}-1", "officer-intake", "officer", "Anna", "The lift has been broken for three days"),
-            (f"{case_id}-2", "hotline-12345", "hotline", "someone", "电梯坏了"),
-        ])
-    ]  # fmt: skip
-    case = Case(case_id=case_id, title="电梯坏了三天", summary="电梯", category=category, department=HOUSING,
-                place=Place(town="稠城街道"), priority=50, report_count=3, channels=["hotline", "officer"],
-                sources=["hotline-12345", "officer-intake"], first_seen=NOW, last_seen=NOW, lead_ids=[l.lead_id for l in leads])  # fmt: skip
-    outputs = [Output("leads.routed", None, *encode(lead)) for lead in leads]
-    return [*outputs, Output("cases.state", None, *encode(case))]
 
 
 @pytest.fixture
@@ -84,7 +58,7 @@ def test_a_status_change_through_the_api_notifies_each_reporter_once(tmp_path, s
     settings = _settings(tmp_path, smtp, hooks)
     runtime, client = _open(settings)
     try:
-        for output in _seed("lift-1"):
+        for output in seed_outputs("lift-1"):
             runtime.pipeline.write(output)
         act = lambda body: client.post("/api/v1/cases/lift-1/events", json=body, headers={"Authorization": "Bearer k-officer"})  # noqa: E731
 
