@@ -29,7 +29,8 @@ def rated_text(lang: str, rating: str | None, reopened: bool) -> str | None:
     if rating not in RATINGS:
         return None
     text = i18n.translate(lang, "my.rated", rating=i18n.label(lang, "rating", rating))
-    return text + (" " + i18n.translate(lang, "my.reopened") if reopened else "")
+    space = "" if lang == "zh" else " "  # Chinese sentences follow each other without a space
+    return text + (space + i18n.translate(lang, "my.reopened") if reopened else "")
 
 
 def build_router() -> APIRouter:
