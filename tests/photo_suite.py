@@ -220,3 +220,35 @@ def test_a_refused_form_comes_back_with_the_values_and_the_problem_in_the_reader
     assert en.status_code == 422 and "“scan.jpg” is not a JPEG, PNG or WebP image" in en.text
     cross = client.post("/report", data=form, headers={**html(env, "intake"), "origin": "https://evil.example"})
     assert cross.status_code == 403
+
+
+def test_the_form_offers_today_s_themed_activities_and_files_the_one_chosen(client, env, monkeypatch):
+    import datetime as dt
+
+    from leadhub.reports_settings import ActivitySpec, ReportsSettings
+
+    assert 'name="activity"' not in client.get("/report", headers=html(env, "intake")).text  # none configured
+    today = dt.date.today()
+    running = ActivitySpec(id=f"hall-{env.run}", title_zh="办事大厅体验", title_en="Service hall visits", starts=today, ends=today)
+    over = ActivitySpec(id=f"old-{env.run}", title_zh="去年的活动", title_en="Last year", starts=today.replace(year=today.year - 1),
+                        ends=today.replace(year=today.year - 1))  # fmt: skip
+    monkeypatch.setattr(env.context, "reports", ReportsSettings(activities=[running, over]))
+    page = client.get("/report", headers=html(env, "intake", "en")).text
+    assert f'<option value="{running.id}">Service hall visits</option>' in page and over.id not in page
+    form = {**fields(), "visited_at": "2024-05-02T10:00", "activity": running.id}
+    sent = client.post("/report", data=form, headers=html(env, "intake"), follow_redirects=False)
+    assert sent.status_code == 303
+    assert env.submitted_lead(sent.headers["location"].rsplit("/", 1)[1])["extra"]["activity"] == running.id
+
+
+def test_only_a_report_with_photos_may_be_larger_than_the_api_body_limit(client, env):
+    big = photo(size=(1200, 1200))
+    noise = b"\xff\xd8\xff" + bytes(range(256)) * (2 * 1024 * 1024 // 256)  # 2 MB: over api.max_body_bytes (1 MiB)
+    assert len(noise) > env.context.settings.max_body_bytes
+    with_photo = send(client, env, [("photos", ("big.jpg", big, "image/jpeg")), ("photos", ("noise.jpg", noise, "image/jpeg"))])
+    assert with_photo.status_code == 422 and with_photo.json()["detail"][0]["file"] == "noise.jpg"  # read whole, then judged
+    as_json = client.post("/api/v1/reports", content=b"x" * len(noise), headers={**env.headers("intake"), "content-type": "application/json"})
+    assert as_json.status_code == 413
+    elsewhere = client.post(f"/api/v1/cases/{env.case_id('lift')}/events", files=[("photos", ("n.jpg", noise, "image/jpeg"))],
+                            headers=env.headers("officer"))  # fmt: skip
+    assert elsewhere.status_code == 413
