@@ -17,7 +17,7 @@ from leadhub.queries import FacetBucket
 
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
 CHART_KINDS = {"by_category": ("briefing.chart.by_category", "categories"), "by_place": ("briefing.chart.by_place", "towns")}
-NUMERIC = {"int", "pct", "delta"}
+NUMERIC = {"int", "number", "pct", "delta"}
 
 
 def _chart(key: str, data: list[tuple[str, int]], lang: str) -> Markup:

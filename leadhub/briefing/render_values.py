@@ -26,6 +26,8 @@ def text(column: Column, value: Any, lang: str, zone: ZoneInfo) -> str:
         return i18n.label(lang, "status", value)
     if column.kind == "pct":
         return f"{value * 100:+.1f}%" if column.key == "change_pct" else f"{value * 100:.1f}%"
+    if column.kind == "number":
+        return f"{value:.1f}" if isinstance(value, float) else str(value)
     if column.kind == "delta":
         return f"{value:+d}"
     if column.kind in ("datetime", "date") and isinstance(value, dt.datetime):

@@ -18,8 +18,8 @@ CONTENT_TYPES = {
 }
 DEPARTMENT_COLUMNS = [
     Column("department", "department"), Column("received", "int"), Column("accepted_in_time", "int"),
-    Column("resolved", "int"), Column("on_time_rate", "pct"), Column("median_hours_to_resolve", "text"),
-    Column("p90_hours_to_resolve", "text"), Column("returned", "int"), Column("reopened", "int"), Column("rated", "int"),
+    Column("resolved", "int"), Column("on_time_rate", "pct"), Column("median_hours_to_resolve", "number"),
+    Column("p90_hours_to_resolve", "number"), Column("returned", "int"), Column("reopened", "int"), Column("rated", "int"),
     Column("satisfaction_rate", "pct"), Column("repeat_rate", "pct"),
 ]  # fmt: skip
 

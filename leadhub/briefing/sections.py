@@ -18,7 +18,9 @@ from leadhub.briefing.periods import Period
 from schemas.cases import Status
 from schemas.status_machine import ACTIVE
 
-ColumnKind = Literal["text", "int", "pct", "delta", "date", "datetime", "category", "town", "department", "status", "link"]
+ColumnKind = Literal[
+    "text", "int", "number", "pct", "delta", "date", "datetime", "category", "town", "department", "status", "link"
+]
 OFFICER_SOURCE = "officer-intake"  # the experience officers' reports (issue 22)
 ACTIVE_VALUES = frozenset(s.value for s in ACTIVE)
 UNCATEGORIZED = "未分类"
@@ -157,7 +159,7 @@ def overdue_section(cases: list[Mapping[str, Any]], as_of: dt.datetime) -> Secti
         rows.append([case["case_id"], case.get("title") or "", level1(case), case.get("department"), town(case),
                      status_at(case, as_of), due, round(days, 1), case.get("report_count") or 0])  # fmt: skip
     columns = [Column("case_id", "link"), Column("title"), Column("category", "category"), Column("department", "department"),
-               Column("town", "town"), Column("status", "status"), Column("due_at", "datetime"), Column("days_overdue", "text"),
+               Column("town", "town"), Column("status", "status"), Column("due_at", "datetime"), Column("days_overdue", "number"),
                Column("report_count", "int")]  # fmt: skip
     return Section("overdue", columns, rows)
 
@@ -223,7 +225,7 @@ def hotspots_section(hotspots: Iterable[Mapping[str, Any]], period: Period) -> S
                      moment(h.get("first_seen")), moment(h.get("detected_at")), f"briefing.hotspot_status.{h.get('status') or 'new'}",
                      len(cases), " ".join(cases[:5])])  # fmt: skip
     columns = [Column("hotspot_kind"), Column("category", "category"), Column("town", "town"), Column("leads", "int"),
-               Column("baseline"), Column("window_hours"), Column("first_seen", "datetime"), Column("detected_at", "datetime"),
+               Column("baseline", "number"), Column("window_hours", "number"), Column("first_seen", "datetime"), Column("detected_at", "datetime"),
                Column("hotspot_status"), Column("cases", "int"), Column("case_ids")]  # fmt: skip
     return Section("hotspots", columns, rows)
 

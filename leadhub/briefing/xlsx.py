@@ -20,7 +20,7 @@ from leadhub.briefing.render_values import display_width, text
 from leadhub.briefing.sections import Briefing, Column, Section
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F2")
-FORMATS = {"pct": "0.0%", "delta": "+0;-0;0", "int": "0", "datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd"}
+FORMATS = {"pct": "0.0%", "delta": "+0;-0;0", "int": "0", "number": "0.0", "datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd"}
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 MAX_WIDTH = 60
 
@@ -33,7 +33,7 @@ def sheet_title(section_key: str) -> str:
 def _cell_value(column: Column, value: Any, zone: ZoneInfo) -> Any:
     if value is None:
         return None
-    if column.kind in ("int", "pct", "delta"):
+    if column.kind in ("int", "number", "pct", "delta"):
         return value
     if column.kind in ("datetime", "date") and isinstance(value, dt.datetime):
         # Spreadsheets have no time zones: the local wall-clock time, as the reader expects.
