@@ -64,6 +64,10 @@ class NotifyConsumer:
                     self.consumer.seek(tp, record.offset)
                     self.stopping.wait(RETRY_AFTER_S)
                     break
+                except Exception as exc:  # noqa: BLE001 - one event that cannot be handled must not stop the others'
+                    log.exception("event at %s[%d]@%d cannot be handled; recorded, going on", tp.topic, tp.partition, record.offset)
+                    where = f"{tp.topic}[{tp.partition}]@{record.offset}"
+                    self.notifier.ledger.record_failure(where, "event", "-", f"{type(exc).__name__}: {exc}"[:2000], 1)
                 handled += 1
                 if commit:
                     self._commit(tp, record.offset)

@@ -4,6 +4,11 @@ the consumer goes on."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -128,3 +133,25 @@ def test_one_message_per_status_change_across_a_restart_between_send_and_commit(
         third.close()
         third.notifier.ledger.close()
     assert len(smtp.mails) == 4
+
+
+def test_the_notify_run_command_notifies_and_stops_cleanly(cluster, tmp_path):
+    run, settings, store, publisher, smtp = cluster
+    env = {
+        **os.environ,
+        "LEADHUB_KAFKA__TOPIC_PREFIX": settings.kafka.topic_prefix, "LEADHUB_SEARCH__INDEX_PREFIX": settings.search.index_prefix,
+        "LEADHUB_SEARCH__URL": settings.search.url, "LEADHUB_NOTIFY__ENABLED": "true",
+        "LEADHUB_NOTIFY__SMTP": json.dumps({"host": "127.0.0.1", "port": smtp.port, "security": "plain", "sender": "leadhub@example.org"}),
+        "LEADHUB_NOTIFY__STATE_DB": str(tmp_path / "run.sqlite"), "LEADHUB_NOTIFY__GROUP_ID": f"notify-run-{run}",
+        "LEADHUB_API__KEYS": json.dumps([k.model_dump() for k in settings.api.keys]),
+    }  # fmt: skip
+    process = subprocess.Popen([sys.executable, "-m", "leadhub", "notify", "run"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        publisher.publish_event(CaseEvent(case_id=f"{run}-lift", actor="officer", action="accept"))
+        [mail] = smtp.wait_for(1, timeout_s=60)
+        assert mail.subject == "您反映的问题“电梯坏了三天”已受理" and mail.recipients == ["wang@example.org"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
