@@ -245,6 +245,7 @@ class EntityDictionary:
         self.min_key = min_key
         self._entities: dict[str, Entity] = {}
         self._index: KeywordIndex[Entity] | None = None
+        self._tails: dict[str, Entity | None] = {}
         for entity in names:
             self.add(entity)
 
@@ -252,6 +253,10 @@ class EntityDictionary:
         if len(entity.key) >= self.min_key and entity.key not in self._entities:
             self._entities[entity.key] = entity
             self._index = None  # rebuilt on next use
+            # Its tails, for names written short ("滨河苑" for "伊景园滨河苑"); a tail two names share is ambiguous.
+            for cut in range(1, len(entity.key) - self.min_key + 1):
+                tail = entity.key[cut:]
+                self._tails[tail] = entity if self._tails.get(tail, entity) == entity else None
 
     def __len__(self) -> int:
         return len(self._entities)
@@ -273,10 +278,13 @@ class EntityDictionary:
         return list(out.values())
 
     def _known_tail(self, entity: Entity) -> Entity:
+        """The known entity this one is: the same key, a known key with a word or two in front
+        ("房伊景园滨河苑"), or the one known key this one is the tail of ("滨河苑")."""
         if entity.key in self._entities:
             return self._entities[entity.key]
         for cut in (1, 2):
             known = self._entities.get(entity.key[cut:])
             if known is not None and len(known.key) >= 4:
                 return known
-        return entity
+        longer = self._tails.get(entity.key)
+        return longer if longer is not None and entity.kind == longer.kind else entity

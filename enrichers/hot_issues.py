@@ -54,8 +54,9 @@ class HotLead:
 @dataclass
 class HotIssue:
     issue_id: str  # the first lead's id
-    entity_keys: tuple[str, ...]  # the keys it is found under: its first lead's entities
+    entity_keys: tuple[str, ...]  # the keys it is found under: its first lead's, and those two of its leads name
     names: Counter[str] = field(default_factory=Counter)  # entity name -> leads naming it
+    keys: Counter[str] = field(default_factory=Counter)  # entity key -> leads naming it
     kinds: dict[str, str] = field(default_factory=dict)
     terms: Counter[str] = field(default_factory=Counter)  # summed, normalized term weights
     lead_ids: list[str] = field(default_factory=list)
@@ -196,6 +197,12 @@ class HotIssueClusterer:
         for e in entities:
             issue.names[e.name] += 1
             issue.kinds.setdefault(e.name, e.kind)
+            issue.keys[e.key] += 1
+            # An entity named in two of its leads is one of its own ("武广新城" next to "伊景园滨河苑"):
+            # a later lead naming only that one can find the issue too.
+            if issue.keys[e.key] == 2 and e.key not in issue.entity_keys:
+                issue.entity_keys += (e.key,)
+                self._by_entity.setdefault(e.key, []).append(issue.issue_id)
         issue.terms.update(terms)
         if len(issue.terms) > self.settings.terms_per_issue:  # keep the heaviest: bounded state per issue
             issue.terms = Counter(dict(issue.terms.most_common(self.settings.terms_per_issue)))
