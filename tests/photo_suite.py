@@ -215,6 +215,8 @@ def test_a_refused_form_comes_back_with_the_values_and_the_problem_in_the_reader
     form = {**fields(), "title": "", "visited_at": "2024-05-02T10:00"}
     zh = client.post("/report", data=form, files=[("photos", ("a.jpg", photo(), "image/jpeg"))], headers=html(env, "intake"))
     assert zh.status_code == 422 and "请填写「标题」" in zh.text and "三台自助机都黑屏" in zh.text  # typed text kept
+    both = client.post("/report", data=form, files=[("photos", ("坏.jpg", b"GIF89a....", "image/jpeg"))], headers=html(env, "intake"))
+    assert "请填写「标题」" in both.text and "「坏.jpg」不是 JPEG、PNG 或 WebP 图片" in both.text  # every problem at once
     en = client.post("/report", data={**fields(), "visited_at": "2024-05-02T10:00"},
                      files=[("photos", ("scan.jpg", b"GIF89a....", "image/jpeg"))], headers=html(env, "intake", "en"))  # fmt: skip
     assert en.status_code == 422 and "“scan.jpg” is not a JPEG, PNG or WebP image" in en.text

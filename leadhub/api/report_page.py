@@ -22,7 +22,7 @@ from leadhub.access import Permission, Principal
 from leadhub.api import i18n
 from leadhub.api.auth import context, require
 from leadhub.api.context import ApiContext
-from leadhub.api.photos import PHOTO_FIELD, read_form, report_from_fields
+from leadhub.api.photos import PHOTO_FIELD, checked_photos, read_form, report_from_fields
 from leadhub.api.v1 import submit_report
 from leadhub.api.web import _render, _same_origin, page_language
 from leadhub.intake import INTAKE_SOURCE
@@ -102,7 +102,13 @@ def build_router() -> APIRouter:
             report = report_from_fields(values)
             accepted = await run_in_threadpool(submit_report, ctx, report, who, uploads)
         except RequestValidationError as exc:
-            return form_page(request, who, ctx, values, problems_in_words(lang, exc.errors()), 422)
+            # Every problem at once: the photos are judged too, so one more try can fix them all.
+            problems = list(exc.errors())
+            try:
+                await run_in_threadpool(checked_photos, photos, uploads)
+            except HTTPException as refused:
+                problems += refused.detail if isinstance(refused.detail, list) else [{"msg": refused.detail}]
+            return form_page(request, who, ctx, values, problems_in_words(lang, problems), 422)
         except HTTPException as exc:
             if exc.status_code == status.HTTP_409_CONFLICT:
                 values["report_id"] = uuid.uuid4().hex  # sending again makes a new report
