@@ -19,7 +19,7 @@ from leadhub.cli import main
 from schemas.cases import Action, Case, CaseEvent
 from schemas.leads import Category, Lead, Place
 from schemas.timezones import zone
-from tests import api_data, api_env
+from tests import api_data, api_env, hotspot_suite
 from tests.performance_suite import _send_events
 
 Z = zone(None)
@@ -83,7 +83,16 @@ def briefing_cases(env):
     if env.kind != "embedded":
         for kind in ("leads", "cases"):
             env.context.store.backend.refresh(f"i{env.run}-{kind}")
-    return {name: f"{env.run}-brief-{name}" for name in PLAN}
+    ids = {name: f"{env.run}-brief-{name}" for name in PLAN}
+    # A surge detected this week (then acknowledged), one detected the week before.
+    this_week = hotspot_suite.make(env, 1, at=at(9, 14), count=6, case_ids=[ids["a"], ids["c"]])
+    last_week = hotspot_suite.make(env, 2, at=at(5, 14), count=4, case_ids=[ids["d"]])
+    hotspot_suite.write(env, this_week, last_week)
+    from leadhub.hotspots_store import hotspot_store
+    from schemas.hotspots import HotspotStatus
+
+    hotspot_store(env.context.store).handle(this_week.hotspot_id, HotspotStatus.acknowledged, "root")
+    return ids
 
 
 def _report(env, tmp_path, *args: str) -> bytes:
@@ -123,6 +132,10 @@ def test_the_cli_writes_the_weeks_workbook_with_the_figures_worked_out_by_hand(e
 
     officers = _table(book["体验官履职"])
     assert officers == [[OFFICER, None, 1, 1, 1, 0, 0, 0, 0]]
+
+    (hotspot,) = _table(book["热点"])  # only the one detected this week
+    assert hotspot[:6] == ["激增", "城乡建设", "稠城街道", 6, 0.5, 24]
+    assert hotspot[7] == dt.datetime(2022, 3, 9, 14, 0) and hotspot[8:] == ["已确认", 2, f"{ids['a']} {ids['c']}"]
 
     departments = {row[0]: row for row in _table(book["部门办理情况"])}
     assert departments[HOUSING][1:4] == [1, 1, 0]  # received, accepted in time, resolved
