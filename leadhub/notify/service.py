@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from adapters.notify_senders import Message, SendError, SmtpSender, WebhookSender
@@ -84,10 +85,10 @@ class Notifier:
         attempts: list[tuple[str, Callable[[], None]]] = []
         if self.smtp is not None:
             for address in dict.fromkeys(notice.to):
-                attempts.append((email_channel(address), lambda a=address: self.smtp.send(a, notice.message)))  # type: ignore[union-attr]
+                attempts.append((email_channel(address), partial(self.smtp.send, address, notice.message)))
         names = self.webhooks if notice.webhooks is None else [n for n in notice.webhooks if n in self.webhooks]
         for name in names:
-            attempts.append((webhook_channel(name, notice.about), lambda n=name: self.webhooks[n].send(notice.message)))
+            attempts.append((webhook_channel(name, notice.about), partial(self.webhooks[name].send, notice.message)))
         return [self._deliver(notice, channel, send) for channel, send in attempts]
 
     def _deliver(self, notice: Notice, channel: str, send: Callable[[], None]) -> Delivery:
