@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
                 "p_threshold": p, "size": size, "injected": injected, "detected": len(delays),
                 "recall": len(delays) / injected,
                 "delay_median_h": round(statistics.median(delays), 2) if delays else None,
-                "delay_p90_h": round(percentile(delays, 0.9), 2) if delays else None,
+                "delay_p90_h": round(p90, 2) if (p90 := percentile(delays, 0.9)) is not None else None,
                 "delay_max_h": round(max(delays), 2) if delays else None,
                 "injected_leads_to_fire": statistics.median(needed) if needed else None,
                 "other_alarms_per_week": round(others / args.runs / weeks, 3),

@@ -32,6 +32,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from scipy.special import pdtrc
 
@@ -129,6 +130,13 @@ def _joined(hotspot: Hotspot, item: _Item) -> Hotspot:
         "count": hotspot.count + 1, "first_seen": min(hotspot.first_seen, at), "last_seen": max(hotspot.last_seen, at),
         "case_ids": cases, "lead_ids": leads, "channels": sorted({*hotspot.channels, item.channel}),
     })  # fmt: skip
+
+
+def _drop_before(store: dict[Any, _Series], horizon: float) -> None:
+    for key in list(store):
+        store[key].drop_before(horizon)
+        if not store[key].times:
+            del store[key]
 
 
 class HotspotDetector:
@@ -253,10 +261,7 @@ class HotspotDetector:
         self._since_prune = 0
         horizon = self.clock - self.config.history_hours * HOUR
         for store in (self.pairs, self.cases):
-            for key in list(store):
-                store[key].drop_before(horizon)
-                if not store[key].times:
-                    del store[key]
+            _drop_before(store, horizon)
         for pair in [p for p, e in self.surges.items() if e.last_hit + self.window < horizon]:
             del self.surges[pair]
         for case_id in [c for c, h in self.growing.items() if h.last_seen.timestamp() < horizon]:

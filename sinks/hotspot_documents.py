@@ -26,13 +26,12 @@ def apply_hotspot(doc: dict[str, Any] | None, hotspot: Hotspot) -> dict[str, Any
     return {**doc, **detection_fields(hotspot)}
 
 
-def hotspot_actions(hotspot: Hotspot, index: str) -> list[dict[str, Any]]:
+def hotspot_actions(hotspot: Hotspot, index: str) -> list[dict[str, Any] | bytes]:
     """One bulk update: insert the whole record, or merge the detection fields into the stored one
     unless it already counts more leads (the engine's side of apply_hotspot)."""
     return [
         {"update": {"_index": index, "_id": hotspot.hotspot_id, "retry_on_conflict": 3}},
         {
-            "scripted_upsert": False,
             "upsert": hotspot.model_dump(mode="json"),
             "script": {
                 "lang": "painless",
