@@ -66,6 +66,15 @@ class WebhookSettings(Section):
 
 
 @dataclass(frozen=True)
+class FileAttachment:
+    """A file sent with an e-mail (webhooks carry none: give them a link in the text)."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class Message:
     """What one notice says: a subject, plain text (e-mail), markdown (robots) and a link."""
 
@@ -74,6 +83,7 @@ class Message:
     markdown: str | None = None
     link: str | None = None
     data: dict[str, Any] = field(default_factory=dict)  # extra fields for generic JSON webhooks
+    attachments: tuple[FileAttachment, ...] = ()  # e-mail only
 
 
 class SendError(LeadhubError):
@@ -93,6 +103,9 @@ def email_message(smtp: SmtpSettings, to: str, message: Message) -> EmailMessage
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
     mail.set_content(message.text, charset="utf-8")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.mime_type.partition("/")
+        mail.add_attachment(attachment.content, maintype=maintype, subtype=subtype or "octet-stream", filename=attachment.filename)
     return mail
 
 

@@ -185,3 +185,19 @@ def test_cli_notify_test_sends_once_and_failures_lists_what_failed(smtp, hooks, 
     assert main(["--set", "notify.enabled=false", "notify", "test", "--to", "a@example.org"]) == 2  # a ConfigError
     error = capsys.readouterr().err
     assert "notify.enabled" in error and "Traceback" not in error
+
+
+def test_an_attachment_goes_with_the_email_and_not_to_webhooks(smtp, hooks, ledger):
+    from leadhub.notify import FileAttachment
+
+    xlsx = bytes(range(256)) * 40
+    message = Message(subject="周报 / Weekly briefing", text="见附件", attachments=(
+        FileAttachment("briefing-2026-W49.xlsx", xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),))  # fmt: skip
+    notifier = Notifier(_settings(smtp, [WebhookSettings(name="ops", url=f"{hooks.url}/hook")]), ledger)
+    assert [d.outcome for d in notifier.send(Notice(message, to=("lead@example.org",)))] == ["sent", "sent"]
+    [mail] = smtp.wait_for(1)
+    [part] = list(mail.message.iter_attachments())
+    assert part.get_filename() == "briefing-2026-W49.xlsx" and part.get_content() == xlsx
+    assert part.get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert mail.body.strip() == "见附件"
+    assert hooks.hits[0].json == {"subject": "周报 / Weekly briefing", "text": "见附件", "link": None}
