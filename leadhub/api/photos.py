@@ -59,7 +59,7 @@ def is_form(request: Request) -> bool:
     return request.headers.get("content-type", "").lower().startswith(("multipart/form-data", "application/x-www-form-urlencoded"))
 
 
-async def read_report(request: Request, max_files: int) -> tuple[FieldReport, list[Upload]]:
+async def read_report(request: Request, max_files: int | None) -> tuple[FieldReport, list[Upload]]:
     """The report a request carries: a JSON body, or form fields and up to ``max_files`` photos
     (multipart/form-data; url-encoded without photos). A report that does not validate is a RequestValidationError, the same
     422 as any other body."""
@@ -70,7 +70,7 @@ async def read_report(request: Request, max_files: int) -> tuple[FieldReport, li
         except ValidationError as exc:
             raise RequestValidationError(_in_body(exc)) from None
     fields, uploads = await read_form(request)
-    if len(uploads) > max_files:
+    if max_files is not None and len(uploads) > max_files:  # None: no store; a photo is then a 503
         raise HTTPException(422, detail=[{"loc": ["body", PHOTO_FIELD], "msg": f"{len(uploads)} photos; at most {max_files} per report",
                                           "type": "too_many_photos"}])  # fmt: skip
     return report_from_fields(fields), uploads

@@ -239,7 +239,7 @@ def build_router(max_page_size: int) -> APIRouter:
         request: Request, who: Principal = Depends(require(Permission.submit_reports)), ctx: ApiContext = Depends(context)
     ) -> ReportAccepted:
         photos = ctx.photos
-        report, uploads = await read_report(request, photos.settings.max_files if photos else 0)
+        report, uploads = await read_report(request, photos.settings.max_files if photos else None)
         return await run_in_threadpool(submit_report, ctx, report, who, uploads)
 
     @router.get("/stats", response_model=Stats, summary="What the dashboard shows")
