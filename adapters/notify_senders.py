@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import smtplib
 import ssl
 import time
@@ -177,9 +178,33 @@ def webhook_body(kind: str, message: Message) -> dict[str, Any]:
     return {"subject": message.subject, "text": message.text, "link": message.link, **message.data}
 
 
+class _HideQueries(logging.Filter):
+    """httpx logs every request's URL at INFO; a robot's URL carries its token (and DingTalk's its
+    signature) in the query, so for the webhooks' hosts and paths the query is logged as ``?…``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prefixes: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 2 and isinstance(args[1], httpx.URL):
+            url = args[1]
+            bare = str(url.copy_with(query=None, fragment=None))
+            if url.query and any(bare.startswith(prefix) for prefix in self.prefixes):
+                record.args = (args[0], bare + "?…", *args[2:])
+        return True
+
+
+_HIDE_QUERIES = _HideQueries()
+logging.getLogger("httpx").addFilter(_HIDE_QUERIES)
+
+
 class WebhookSender:
     def __init__(self, settings: WebhookSettings, client: httpx.Client | None = None, clock=time.time) -> None:
         self.settings = settings
+        url = httpx.URL(settings.url.get_secret_value())
+        _HIDE_QUERIES.prefixes.add(str(url.copy_with(query=None, fragment=None)))
         self._client = client or httpx.Client(timeout=settings.timeout_s, follow_redirects=False)
         self._clock = clock
 
