@@ -210,8 +210,8 @@ def test_embedded_modes_schedule_runs_the_briefing_when_the_cron_line_comes(env,
     from leadhub.briefing.schedule import start_briefing_schedule
     from tests.notify_servers import smtp_server
 
-    # The clock stands on Sunday night, then jumps past Monday 08:00: the loop must run once then.
-    times = iter([dt.datetime(2022, 3, 13, 23, tzinfo=Z)])
+    # The clock stands early on Monday (last week's run is not due yet), then jumps past 08:00.
+    times = iter([dt.datetime(2022, 3, 14, 3, tzinfo=Z)])
 
     def clock() -> dt.datetime:
         return next(times, dt.datetime(2022, 3, 14, 8, 0, 5, tzinfo=Z))
@@ -224,3 +224,21 @@ def test_embedded_modes_schedule_runs_the_briefing_when_the_cron_line_comes(env,
         finally:
             stop()
     assert (tmp_path / "briefings" / "briefing-week-2022-W10.xlsx").exists()
+
+
+def test_a_run_missed_while_the_server_was_down_is_made_at_start_once(env, briefing_cases, tmp_path):
+    from leadhub.briefing.schedule import missed, start_briefing_schedule
+    from tests.notify_servers import smtp_server
+
+    tuesday = dt.datetime(2022, 3, 15, 10, tzinfo=Z)  # Monday 08:00 came while it was down
+    with smtp_server() as inbox:
+        settings = _scheduled_settings(env, tmp_path, inbox.port)
+        assert missed(settings, tuesday)
+        assert not missed(settings, dt.datetime(2022, 3, 14, 7, tzinfo=Z))  # before Monday's run was due
+        stop = start_briefing_schedule(settings, env.context.store, now=lambda: tuesday, poll_s=0.05)
+        try:
+            assert len(inbox.wait_for(1, timeout_s=20)) == 1
+        finally:
+            stop()
+        assert not missed(settings, tuesday)  # the files are there now
+        assert "2022-W10" in inbox.mails[0].subject

@@ -99,15 +99,35 @@ def next_due(schedule: str, after: dt.datetime, zone_name: str) -> dt.datetime:
     return croniter(schedule, after.astimezone(zone(zone_name))).get_next(dt.datetime)
 
 
+def missed(settings: Any, now: dt.datetime) -> bool:
+    """Whether the last scheduled run was due after the last complete period ended and its files are
+    not there: the process was down at that time, so it runs at start (once: then the files exist)."""
+    from croniter import croniter
+
+    from leadhub.briefing.periods import last_complete
+    from schemas.timezones import zone
+
+    cfg = settings.briefing
+    tz = zone(cfg.timezone)
+    before = croniter(cfg.schedule, now.astimezone(tz)).get_prev(dt.datetime)
+    period = last_complete(cfg.period, now, tz)
+    if before < period.end:
+        return False
+    label = f"briefing-{period.kind}-{period.label}"
+    return not all((out_dir(settings) / f"{label}.{fmt}").exists() for fmt in cfg.formats)
+
+
 def start_briefing_schedule(settings: Any, store: Any, *, now: Callable[[], dt.datetime] | None = None,
                             poll_s: float = 30.0) -> Callable[[], None]:  # fmt: skip
-    """Embedded mode: run the scheduled briefing in a background thread; returns ``stop``."""
+    """Embedded mode: run the scheduled briefing in a background thread (and at once if a run was
+    missed while the process was down); returns ``stop``."""
     clock = now or (lambda: dt.datetime.now(dt.UTC))
     stopping = threading.Event()
     cfg = settings.briefing
 
     def loop() -> None:
-        due = next_due(cfg.schedule, clock(), cfg.timezone)
+        start = clock()
+        due = start if missed(settings, start) else next_due(cfg.schedule, start, cfg.timezone)
         while not stopping.wait(min(poll_s, max(0.0, (due - clock()).total_seconds()))):
             if clock() < due:
                 continue
