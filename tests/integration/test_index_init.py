@@ -16,7 +16,7 @@ def prefix(search, unique):
     yield name
     for index in search.get_alias(f"{name}-*") or {}:
         search.delete_index(index)
-    for leftover in ("leads-v1", "leads-v2", "cases-v1", "leads"):
+    for leftover in ("leads-v1", "leads-v2", "cases-v1", "hotspots-v1", "leads"):
         if search.index_exists(f"{name}-{leftover}"):
             search.delete_index(f"{name}-{leftover}")
 
@@ -26,11 +26,13 @@ def test_index_init_twice(search, prefix, capsys):
     assert capsys.readouterr().out.splitlines() == [
         f"{prefix}-leads -> {prefix}-leads-v1: created",
         f"{prefix}-cases -> {prefix}-cases-v1: created",
+        f"{prefix}-hotspots -> {prefix}-hotspots-v1: created",
     ]
     assert main(["--set", f"search.index_prefix={prefix}", "index", "init"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"{prefix}-leads -> {prefix}-leads-v1: up to date",
         f"{prefix}-cases -> {prefix}-cases-v1: up to date",
+        f"{prefix}-hotspots -> {prefix}-hotspots-v1: up to date",
     ]
     live = search.get_mapping(f"{prefix}-leads-v1")[f"{prefix}-leads-v1"]["mappings"]
     assert live["properties"]["title"]["analyzer"] == "leadhub_text"
@@ -90,7 +92,7 @@ def test_migration_keeps_every_document_and_moves_the_alias(search, prefix):
     assert search.count(f"{prefix}-leads-v1", one) == 0 and search.count(f"{prefix}-leads", one) == 250
     assert search.count(f"{prefix}-leads-v1") == 250  # the old index is kept until someone deletes it
     # and a second run finds everything in order
-    assert [o.action for o in init_indices(search, SearchSettings(index_prefix=prefix))] == ["up to date", "up to date"]
+    assert [o.action for o in init_indices(search, SearchSettings(index_prefix=prefix))] == ["up to date"] * 3
 
 
 def test_a_plain_index_in_place_of_the_alias_is_refused(search, prefix):
