@@ -10,44 +10,20 @@ from typing import Any
 
 from leadhub.briefing import sections as s
 from leadhub.briefing.periods import Period
-from leadhub.queries import MAX_WINDOW, Filters, Kind, SearchRequest, Sort, Stats, StatsRequest
+from leadhub.queries import Filters, Kind, Stats, StatsRequest
+from leadhub.readers import windows
 from leadhub.readers.contract import ReadStore
-
-PAGE = 1000
-IDS_PER_REQUEST = 500
 
 
 def fetch_all(store: ReadStore, kind: Kind, filters: Filters) -> list[dict[str, Any]]:
-    """Every matching document, whole. A search answers at most MAX_WINDOW hits, so a time range
-    holding more is read in halves."""
-    first = store.search(SearchRequest(kind=kind, filters=filters, size=0, facets=False))
-    if first.total == 0:
-        return []
-    since, until = filters.since, filters.until
-    if first.total > MAX_WINDOW and since is not None and until is not None and until - since > dt.timedelta(minutes=1):
-        middle = since + (until - since) / 2
-        return fetch_all(store, kind, filters.model_copy(update={"until": middle})) + fetch_all(
-            store, kind, filters.model_copy(update={"since": middle})
-        )
-    docs: list[dict[str, Any]] = []
-    for page in range(1, MAX_WINDOW // PAGE + 1):
-        got = store.search(
-            SearchRequest(kind=kind, filters=filters, size=PAGE, page=page, sort=Sort.oldest, facets=False, full=True)
-        )
-        docs += got.hits
-        if len(got.hits) < PAGE:
-            break
-    return docs
+    """Every matching document, whole (history included), however many: the paged reading department
+    performance uses (leadhub/readers/windows.py), so no search result window cuts a month short."""
+    return list(windows.documents(store, kind, filters))
 
 
 def cases_by_id(store: ReadStore, ids: list[str], known: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The cases named, whole; those already read are not read again."""
-    wanted = sorted(set(ids) - set(known))
-    found = dict(known)
-    for i in range(0, len(wanted), IDS_PER_REQUEST):
-        for case in fetch_all(store, "cases", Filters(ids=wanted[i : i + IDS_PER_REQUEST])):
-            found[str(case["case_id"])] = case
-    return found
+    return {**known, **windows.by_ids(store, "cases", set(ids) - set(known))}
 
 
 def _figures(stats: Stats, overdue_at_end: int) -> s.PeriodFigures:
