@@ -243,6 +243,8 @@ class StatsRequest(BaseModel):
     interval: Interval = Interval.day
     top: int = Field(10, ge=1, le=100)
     now: dt.datetime | None = Field(None, description="For 'overdue'; default: the current time.")
+    group: list[str] = Field(default_factory=list, description="Only experience officers' reports of these groups (and their cases).")
+    activity: list[str] = Field(default_factory=list, description="Only reports naming these themed activities (and their cases).")
 
     _aware = field_validator("since", "until", "now")(lambda value: _as_aware(value))
 
@@ -250,6 +252,11 @@ class StatsRequest(BaseModel):
     def _ordered(self) -> StatsRequest:
         _ordered(self.since, self.until)
         return self
+
+    @property
+    def filters(self) -> Filters:
+        """What every part of the statistics counts (both stores read it the same way)."""
+        return Filters(since=self.since, until=self.until, group=self.group, activity=self.activity)
 
 
 class CountSeries(BaseModel):

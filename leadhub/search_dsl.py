@@ -162,8 +162,8 @@ def search_page(request: SearchRequest, response: dict[str, Any]) -> SearchPage:
 
 def stats_bodies(request: StatsRequest, now: dt.datetime) -> dict[str, tuple[Kind, dict[str, Any]]]:
     """One search per part of the dashboard: name -> (kind, body)."""
-    cases_filter = filter_clauses("cases", Filters(since=request.since, until=request.until))
-    leads_filter = filter_clauses("leads", Filters(since=request.since, until=request.until))
+    cases_filter = filter_clauses("cases", request.filters)
+    leads_filter = filter_clauses("leads", request.filters)
     open_statuses = ACTIVE_STATUSES
     open_query = {"bool": {"filter": [*cases_filter, {"terms": {"status": open_statuses}}]}}
     hit_source = {"includes": ["case_id", "title", "status", "department", "category", "place", "priority", "report_count", "first_seen", "last_seen", "due_at"]}  # fmt: skip

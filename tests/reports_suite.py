@@ -221,7 +221,7 @@ def test_a_report_names_a_configured_activity_and_carries_the_officers_group(cli
         assert lead["extra"]["reporter_group"] == "education" and lead["extra"]["activity"] == _activity(env)
 
 
-def test_leads_and_cases_filter_and_facet_by_group_and_activity(client, env):
+def test_leads_cases_and_stats_filter_and_facet_by_group_and_activity(client, env):
     activity = f"facets-{env.run}"  # this test's own: other tests' reports name the run's activity
     report_id = report_case(env, "other_intake", activity=activity)
     if env.kind == "opensearch":  # api_env.write waits for the documents by id; a search needs the refresh
@@ -234,6 +234,11 @@ def test_leads_and_cases_filter_and_facet_by_group_and_activity(client, env):
         assert {"value": "health", "count": 1} in facets["group"] and {"value": activity, "count": 1} in facets["activity"]
         none = client.get(f"/api/v1/{kind}", params={"group": "education", "activity": activity}, headers=env.headers("admin"))
         assert none.json()["total"] == 0, kind
+    stats = client.get("/api/v1/stats", params={"group": "health", "activity": activity}, headers=env.headers("admin")).json()
+    assert stats["cases_total"] == 1 and stats["leads_total"] == 1 and stats["open_cases"] == 1
+    assert [h["case_id"] for h in stats["hot"]] == [report_id]
+    other = client.get("/api/v1/stats", params={"group": "education", "activity": activity}, headers=env.headers("admin")).json()
+    assert other["cases_total"] == 0 and other["leads_total"] == 0
 
 
 # --- the /my page ---------------------------------------------------------------------------------

@@ -246,10 +246,12 @@ def build_router(max_page_size: int) -> APIRouter:
     def stats(
         since: dt.datetime | None = Query(None), until: dt.datetime | None = Query(None),
         interval: Interval = Query(Interval.day), top: int = Query(10, ge=1, le=100),
+        group: list[str] = Query([], description="Only experience officers' reports of these groups (reports.groups ids)."),
+        activity: list[str] = Query([], description="Only reports naming these themed activities."),
         who: Principal = Depends(reader), ctx: ApiContext = Depends(context),
     ) -> Stats:  # fmt: skip
         try:
-            request = StatsRequest(since=since, until=until, interval=interval, top=top)
+            request = StatsRequest(since=since, until=until, interval=interval, top=top, group=group, activity=activity)
         except ValidationError as exc:
             raise HTTPException(422, detail=validation_detail(exc)) from None
         return ctx.store.stats(request)

@@ -254,8 +254,8 @@ class EmbeddedStore:
     def stats(self, request: StatsRequest) -> Stats:
         db = self.index.db
         now = (request.now or dt.datetime.now(dt.UTC)).timestamp()
-        cases_where, _ = build_where("cases", Filters(since=request.since, until=request.until), TextQuery((), ()))
-        leads_where, _ = build_where("leads", Filters(since=request.since, until=request.until), TextQuery((), ()))
+        cases_where, _ = build_where("cases", request.filters, TextQuery((), ()))
+        leads_where, _ = build_where("leads", request.filters, TextQuery((), ()))
         cases_from = f"FROM cases t WHERE {cases_where.sql()}"
         p = cases_where.params
         active = _in("t.status", ACTIVE_STATUSES)
