@@ -30,7 +30,7 @@ from enrichers.keywords import KeywordIndex
 # suffix -> kind; longest suffixes are tried first (有限公司 before 公司, 大学 before 学).
 SUFFIXES: dict[str, str] = {
     **dict.fromkeys(("小区", "花园", "苑", "家园", "新城", "之城", "国际城", "公寓", "新村", "楼盘", "华府", "山庄", "雅居", "名城", "庭院", "府邸"), "estate"),
-    **dict.fromkeys(("有限公司", "公司", "集团", "工厂", "厂", "搅拌站", "商场", "超市", "酒店", "市场", "商城"), "company"),
+    **dict.fromkeys(("有限公司", "公司", "集团", "工厂", "厂", "搅拌站", "商场", "酒店", "商城"), "company"),
     **dict.fromkeys(("学校", "学院", "大学", "中学", "小学", "幼儿园", "附中", "职校"), "school"),
     **dict.fromkeys(("医院", "卫生院", "诊所"), "hospital"),
     **dict.fromkeys(("路", "大道", "大街", "街", "大桥", "高速", "隧道"), "road"),
@@ -52,7 +52,7 @@ _KEY_PREFIX = re.compile(
 _KEY_TAIL = ("小区", "项目", "楼盘", "一期", "二期", "三期")
 
 # POS tags that may be part of a name (jieba's tag set): nouns and proper nouns, letters, numbers.
-_NAME_POS = frozenset(("n", "nr", "nrt", "nrfg", "ns", "nt", "nz", "nl", "ng", "eng", "m", "j", "b", "x"))
+_NAME_POS = frozenset(("n", "nr", "nrt", "nrfg", "ns", "nt", "nz", "nl", "ng", "j", "b"))
 # A few words of other classes that occur inside names (之 in 魅力之城, 新/老 in 新世纪花园).
 _NAME_WORDS = frozenset(("之", "新", "东", "西", "南", "北", "金", "银", "星", "华", "名", "城"))
 # Single characters that may be pieces of an unknown name, and those that never are (verbs and
@@ -71,6 +71,18 @@ GENERIC_CORES = frozenset((
     "科技", "实业", "投资", "发展", "贸易", "商贸", "网络", "信息", "技术", "文化", "传媒", "教育", "城投", "公交", "出租", "房产", "保安", "运营", "车", "停车", "加油", "充电", "收费", "检查", "服务", "部", "站", "学生",
     "农贸", "菜", "生鲜", "批发", "农村", "城市", "全市", "全省", "全国", "本地", "当地", "市", "区", "县", "镇", "乡", "村",
     "校", "院", "园", "幼儿", "工", "单位", "企业", "工作", "业主", "商家", "门面", "商铺", "门店",
+))  # fmt: skip
+# Common words that end like a name but are none (线路 is no road, 现场 no place): never a suffix.
+NOT_SUFFIX_WORDS = frozenset((
+    "线路", "道路", "马路", "公路", "铁路", "出路", "思路", "网路", "电路", "水路", "小路", "大路", "老路", "新路", "弯路", "套路",
+    "一路", "沿路", "门路", "走路", "过路", "迷路", "让路", "修路", "上路", "进路", "来路", "退路", "活路", "死路", "前路", "后路",
+    "山路", "土路", "近路", "夜路", "带路", "断路", "短路", "半路", "街", "上街", "逛街", "满街", "沿街", "临街", "当街", "站",
+    "车站", "网站", "站站", "工厂", "厂", "工程", "项目", "广场", "公园", "园区", "学院", "大学", "公司", "集团", "医院",
+))  # fmt: skip
+# Business words inside company names ("聚利人普惠投资有限公司"): part of the name, never what makes it distinctive.
+BUSINESS_WORDS = frozenset((
+    "投资", "科技", "实业", "发展", "置业", "房地产", "地产", "开发", "物业", "管理", "服务", "建设", "工程", "普惠", "文化", "传媒",
+    "贸易", "商贸", "网络", "信息", "技术", "教育", "咨询", "金融", "资产", "控股", "股份", "有限", "责任", "建筑", "装饰", "劳务",
 ))  # fmt: skip
 # Whole "names" that are common phrases ending like a name (found on the board messages' most frequent hits).
 GENERIC_NAMES = frozenset((
@@ -163,6 +175,11 @@ def _distinctive(words: list[str], kind: str, freq: dict[str, int]) -> bool:
         return True
     if len(words) == 1 and words[0] in freq:  # a dictionary word: common (高速公路, 必经之路) or a rare proper name (广铁集团)
         return freq[words[0]] < RARE_WORD_FREQ // 10
+    if kind == "road" and len("".join(words)) >= 3 and "".join(words) not in freq:
+        return True  # roads are named with common words (人民路, 月亮岛路): a made-up compound is enough
+    words = [w for w in words if w not in BUSINESS_WORDS]
+    if not words:
+        return False
     last_core = _core(words[-1])[0] if words[-1] not in freq else ""
     pieces = [*words[:-1], *([last_core] if last_core else [])]
     # Runs of single characters are one unknown word ("稠"+"江" = 稠江, not in the dictionary).
@@ -184,7 +201,7 @@ def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
     for i, (word, _) in enumerate(words):
         # The suffix may be a word of its own (小区) or end one (实验学校, 东路).
         core, kind = _core(word)
-        if kind is None:
+        if kind is None or (word in NOT_SUFFIX_WORDS and word not in SUFFIXES):
             continue
         # A name continues into an estate word ("丽发新城" + "小区"); one before an administrative unit
         # ("青山新村" + "社区") is the unit's name, a prefix.
@@ -192,11 +209,15 @@ def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
             continue
         parts = [(word, "")]
         for prev, flag in reversed(words[:i]):
+            if kind == "company" and prev in BUSINESS_WORDS:
+                parts.insert(0, (prev, "business"))
+                continue
             if _is_admin(prev) or prev in GENERIC_CORES:
                 break
             # jieba cuts a name it does not know into single characters of any class ("稠/a 江/nr 中学").
             single = len(prev) == 1 and flag in _SINGLE_POS and prev not in _NOT_IN_NAMES
-            if flag not in _NAME_POS and prev not in _NAME_WORDS and not single:
+            # A road may be named after a verbal noun (劳动东路, 建设路).
+            if flag not in _NAME_POS and prev not in _NAME_WORDS and not single and not (kind == "road" and flag == "vn"):
                 break
             if len(prev) == 1 and prev in _NOT_IN_NAMES:
                 break
@@ -207,8 +228,8 @@ def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
             if kind != "road" and _core(prev)[1] == "road" or kind not in ("road", "estate") and _core(prev)[1] == "estate":
                 break
             parts.insert(0, (prev, flag))
-        # Numbers and times in front are not part of a name ("2018年小区").
-        while len(parts) > 1 and parts[0][1] in ("m", "t", "q", "x"):
+        # Business words in front are not part of a name ("投资有限公司" alone names no company).
+        while len(parts) > 1 and parts[0][1] == "business":
             parts.pop(0)
         names = [p for p, _ in parts]
         name = "".join(names)

@@ -36,6 +36,7 @@ GENERIC_TERMS = frozenset((
     "我要", "时候", "事情", "部分", "旁边", "区内", "生活", "街道", "社区", "领导同志", "书记", "市长", "局长", "关注", "重视",
     "回复", "答复", "今年", "去年", "每天", "天天", "时间", "非常", "还是", "就是", "但是", "因为", "所以", "如果", "不是",
 ))  # fmt: skip
+BIGRAM_SHARE = 0.5
 _CODED = re.compile(r"[A-Z][0-9]{0,2}(?:市|区|县)")
 _NOT_TERM = re.compile(r"^[0-9A-Za-z.%]+$")
 
@@ -123,8 +124,15 @@ def complaint_terms(title: str, text: str, entities: Iterable[Entity], top: int)
         weights[term] = weight
         if len(weights) >= top:
             break
-    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-    return {t: w / norm for t, w in weights.items()}
+    # A term's character pairs join it at a share of its weight, so that 搅拌站 and 搅拌厂, 油烟 and
+    # 油烟味 are alike without a synonym list.
+    fuzzy: dict[str, float] = dict(weights)
+    for term, weight in weights.items():
+        pairs = [term[k : k + 2] for k in range(len(term) - 1)] if len(term) > 2 else []
+        for pair in pairs:
+            fuzzy[pair] = fuzzy.get(pair, 0.0) + BIGRAM_SHARE * weight / len(pairs)
+    norm = math.sqrt(sum(w * w for w in fuzzy.values())) or 1.0
+    return {t: w / norm for t, w in fuzzy.items()}
 
 
 def cosine(lead: dict[str, float], issue: Counter[str]) -> float:
@@ -150,6 +158,11 @@ class HotIssueClusterer:
         self._by_entity: dict[str, list[str]] = {}
         self._by_case: dict[str, str] = {}
         self.newest: float | None = None
+
+    def learn(self, title: str, text: str) -> None:
+        """Teach the entity dictionary the names in a text without placing it (an offline run reads
+        its whole input first, so that a name written with its suffix late is known early too)."""
+        self.dictionary.extract(f"{title}\n{text}")
 
     def add(self, lead: HotLead) -> Placement:
         entities = tuple(self.dictionary.extract(f"{lead.title}\n{lead.text}"))

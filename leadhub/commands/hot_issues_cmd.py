@@ -51,6 +51,8 @@ def hot_issues(
     leads.sort(key=lambda item: (item[1].published_at is None, item[1].published_at or dt.datetime.min.replace(tzinfo=dt.UTC), item[0]))
     deduplicator = Deduplicator(MemoryDedupState(), DedupConfig(window_days=settings.routing.dedup_window_days))
     clusterer = HotIssueClusterer(section)
+    for _, lead, _ in leads:  # the names of the whole input first: one written with its suffix late is known early
+        clusterer.learn(lead.title, lead.text)
     for _, lead, has_case in leads:
         if not has_case:
             case_id = deduplicator.assign(lead.lead_id, lead.title, lead.text, lead.published_at).case_id
