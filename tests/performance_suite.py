@@ -26,6 +26,7 @@ Z = zone(None)
 MON = dt.datetime(2021, 3, 1, 9, tzinfo=Z)  # a Monday
 SINCE, UNTIL = "2021-03-01", "2021-03-08"
 HOUSING, TRANSPORT = api_data.HOUSING, api_data.TRANSPORT
+OFFICER = "体验员甲"  # an experience officer who reported "fast" and "bounced" and rated the first's answer
 
 
 def _at(hours: float) -> dt.datetime:
@@ -34,7 +35,8 @@ def _at(hours: float) -> dt.datetime:
 
 # name -> (department, level1, last_seen hours, [(action, hours, fields)])
 PLAN = {
-    "fast": (HOUSING, "城乡建设", 0, [("accept", 2, {}), ("assign", 3, {"department": HOUSING}), ("start", 4, {}), ("resolve", 10, {"note": "修好了"})]),
+    "fast": (HOUSING, "城乡建设", 0, [("accept", 2, {}), ("assign", 3, {"department": HOUSING}), ("start", 4, {}), ("resolve", 10, {"note": "修好了"}),
+                                   ("rate", 11, {"rating": "satisfied", "actor": OFFICER})]),
     "late": (HOUSING, "城乡建设", 200, [("accept", 30, {}), ("assign", 31, {"department": HOUSING}), ("start", 32, {}),
                                      ("resolve", 150, {"note": "已处理"})]),
     "bounced": (TRANSPORT, "交通运输", 0, [("accept", 1, {}), ("assign", 2, {"department": HOUSING}), ("return", 3, {}),
@@ -54,8 +56,12 @@ def _models(env) -> tuple[list[Lead], list[Case], list[CaseEvent]]:
         cases.append(Case(case_id=cid, title=name, category=category, department=department, report_count=1, channels=["hotline"],
                           sources=["hotline-src"], first_seen=MON, last_seen=_at(last_seen), lead_ids=[cid],
                           due_at=MON + dt.timedelta(days=5)))  # fmt: skip
-        events += [CaseEvent(event_id=f"{cid}-{n}", case_id=cid, action=Action(action), actor="root", at=_at(hours), **fields)
+        events += [CaseEvent(event_id=f"{cid}-{n}", case_id=cid, action=Action(action), at=_at(hours), **{"actor": "root", **fields})
                    for n, (action, hours, fields) in enumerate(steps)]  # fmt: skip
+        if name in ("fast", "bounced"):
+            leads.append(Lead(lead_id=f"{cid}-o", source="officer-intake", channel="officer", external_id=f"{cid}-o", title=name,
+                              text=f"{name} 体验报告", published_at=MON, fetched_at=MON, lang="zh", author=OFFICER,
+                              reporter_group="education", case_id=cid, is_primary=False))  # fmt: skip
     return leads, cases, events
 
 
@@ -108,6 +114,7 @@ def test_department_figures_from_the_store_match_the_definitions(client, env, pe
     assert housing["median_hours_to_resolve"] == 80.0 and housing["p90_hours_to_resolve"] == 150.0
     assert housing["returned"] == 1 and transport["returned"] == 0  # housing handed "bounced" back
     assert housing["repeat_rate"] == 0.5  # "late" was reported again after its resolve
+    assert (housing["rated"], housing["satisfaction_rate"]) == (1, 1.0)
     assert (transport["received"], transport["accepted_in_time"], transport["resolved"]) == (1, 1, 0)
     assert transport["on_time_rate"] is None and transport["satisfaction_rate"] is None
     assert "case_ids" not in housing
@@ -155,6 +162,18 @@ def test_the_departments_page_links_every_figure_to_its_cases(client, env, perf_
     ascending = client.get("/departments", params={"since": SINCE, "until": UNTIL, "sort": "returned", "dir": "asc"},
                            headers={**env.headers("analyst"), "accept": "text/html"}).text  # fmt: skip
     assert ascending.index(TRANSPORT) < ascending.index(HOUSING)
+
+
+def test_the_officers_page_counts_each_officers_reports_outcomes_and_ratings(client, env, perf_cases):
+    import re
+
+    html = client.get("/officers", params={"since": SINCE, "until": UNTIL}, headers={**env.headers("admin"), "accept": "text/html"}).text
+    row = re.search(rf"<tr>\s*<th scope=\"row\">{OFFICER}</th>(.*?)</tr>", html, re.S)
+    assert row is not None, html
+    cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)]
+    # group (by its title), reports, accepted, rejected, resolved, satisfied, basically satisfied, dissatisfied
+    assert cells[1:] == ["2", "2", "0", "1", "1", "0", "0"]
+    assert cells[0] and cells[0] != "education"  # the group's title in the page's language, not its id
 
 
 def test_the_officers_page_is_for_admins(client, env):
