@@ -202,6 +202,10 @@ def test_the_scheduled_briefing_writes_the_last_week_and_mails_it_once(env, brie
         assert mail.recipients == ["leaders@example.cn"] and "2022-W10" in mail.subject
         assert "新增线索 / New leads: 5 (+3 vs 2)" in mail.body
         assert "/briefing/download?period=week&date=2022-03-07&format=xlsx" in mail.body
+        attached = {part.get_filename(): part.get_content() for part in mail.message.iter_attachments()}
+        assert set(attached) == {"简报-周报-2022-W10.xlsx", "简报-周报-2022-W10.html"}
+        mailed = load_workbook(io.BytesIO(attached["简报-周报-2022-W10.xlsx"]))
+        assert [row[0] for row in _table(mailed["超期案件"])] == [briefing_cases["a"]]
         again = run_scheduled(settings, env.context.store, monday + dt.timedelta(hours=1))  # a retried job
         assert [d.outcome for d in again.deliveries] == ["already_sent"] and len(inbox.mails) == 1
 

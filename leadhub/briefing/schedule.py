@@ -4,8 +4,8 @@ e-mail the list ``briefing.recipients`` through the notification code (leadhub.n
 Cluster: a Kubernetes CronJob runs ``leadhub report --scheduled`` (deploy/k8s/briefing-cronjob.yaml).
 Embedded: ``leadhub api serve`` runs ``start_briefing_schedule`` beside the sources' loop.
 
-The e-mail says the period's totals in Chinese and English and links to the download page; the files
-stay on disk (leadhub.notify's Message carries no attachments). A period is written and sent once:
+The e-mail says the period's totals in Chinese and English, links to the download page and carries
+the files (named in Chinese, as the page's downloads are). A period is written and sent once:
 the files are named by the period, and the notice's key is the period's (the notify ledger drops a
 second send), so a rerun or a restart repeats nothing.
 """
@@ -59,19 +59,24 @@ def download_link(settings: Any, briefing: Briefing) -> str:
     return f"{base_url(settings).rstrip('/')}/briefing/download?{query}"
 
 
-def send_briefing(settings: Any, briefing: Briefing) -> list[Any]:
-    """E-mail the briefing's summary to briefing.recipients, once per period."""
+def send_briefing(settings: Any, briefing: Briefing, files: dict[str, bytes] | None = None) -> list[Any]:
+    """E-mail the briefing's summary, with ``files`` (format -> bytes) attached, to briefing.recipients,
+    once per period."""
     recipients = tuple(settings.briefing.recipients)
     if not recipients:
         return []
-    from leadhub.notify import Message, Notice, send_notice
+    from leadhub.briefing.run import CONTENT_TYPES
+    from leadhub.notify import FileAttachment, Message, Notice, send_notice
 
     p = briefing.period
     subject = f"{i18n.translate('zh', 'briefing.title')} {p.label} / {i18n.translate('en', 'briefing.title')} {p.label}"
     text = summary_text(briefing, download_link(settings, briefing))
-    notice = Notice(
-        Message(subject=subject, text=text, markdown=text), to=recipients, webhooks=(), key=f"briefing:{p.kind}:{p.label}"
+    attached = tuple(
+        FileAttachment(file_name(briefing, fmt, settings.briefing.lang), data, CONTENT_TYPES[fmt].split(";")[0])
+        for fmt, data in (files or {}).items()
     )
+    message = Message(subject=subject, text=text, markdown=text, attachments=attached)
+    notice = Notice(message, to=recipients, webhooks=(), key=f"briefing:{p.kind}:{p.label}")
     return send_notice(settings, notice)
 
 
@@ -82,11 +87,12 @@ def run_scheduled(settings: Any, store: Any, now: dt.datetime | None = None) -> 
     folder = out_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     done = ScheduledRun(briefing)
-    for fmt in cfg.formats:
+    files = {fmt: render(briefing, fmt, cfg.lang) for fmt in cfg.formats}
+    for fmt, data in files.items():
         target = folder / file_name(briefing, fmt, "en")
-        target.write_bytes(render(briefing, fmt, cfg.lang))
+        target.write_bytes(data)
         done.written.append(target)
-    done.deliveries = send_briefing(settings, briefing)
+    done.deliveries = send_briefing(settings, briefing, files)
     return done
 
 
