@@ -180,3 +180,16 @@ def test_the_officers_page_is_for_admins(client, env):
     html = {"accept": "text/html"}
     assert client.get("/officers", headers={**env.headers("admin"), **html}).status_code == 200
     assert client.get("/officers", headers={**env.headers("analyst"), **html}).status_code == 403
+
+
+def test_the_period_is_read_whole_a_page_at_a_time(client, env, perf_cases):
+    from leadhub.queries import Filters
+    from leadhub.readers import windows
+
+    period = Filters(since=dt.datetime(2021, 3, 1, tzinfo=Z), until=dt.datetime(2021, 3, 8, tzinfo=Z))
+    paged = list(windows.documents(env.context.store, "cases", period, page_size=2))  # 4 cases: pages of 2, 2 and 0
+    assert sorted(doc["case_id"] for doc in paged) == sorted(c.case_id for c in perf_cases)
+    assert [doc["case_id"] for doc in paged] == sorted(doc["case_id"] for doc in paged)  # id order, no repeats
+    assert {d["case_id"]: len(d.get("history") or []) for d in paged} == {c.case_id: len(c.history) for c in perf_cases}  # whole
+    by_id = windows.by_ids(env.context.store, "cases", [perf_cases[0].case_id, "no-such-case"], page_size=1)
+    assert list(by_id) == [perf_cases[0].case_id]
