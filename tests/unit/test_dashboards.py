@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 
 from schemas.cases import Status
-from schemas.index_templates import CASE_FIELDS, LEAD_FIELDS, alias_name, flatten
+from schemas.index_templates import CASE_FIELDS, HOTSPOT_FIELDS, LEAD_FIELDS, alias_name, flatten
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "deploy" / "dashboards"
 FILES = ("opensearch-dashboards.ndjson", "kibana.ndjson")
 
-MAPPINGS = {alias_name("leadhub", "leads"): flatten(LEAD_FIELDS), alias_name("leadhub", "cases"): flatten(CASE_FIELDS)}
-TIME_FIELDS = {alias_name("leadhub", "leads"): "fetched_at", alias_name("leadhub", "cases"): "first_seen"}
+MAPPINGS = {alias_name("leadhub", "leads"): flatten(LEAD_FIELDS), alias_name("leadhub", "cases"): flatten(CASE_FIELDS),
+            alias_name("leadhub", "hotspots"): flatten(HOTSPOT_FIELDS)}  # fmt: skip
+TIME_FIELDS = {alias_name("leadhub", "leads"): "fetched_at", alias_name("leadhub", "cases"): "first_seen",
+               alias_name("leadhub", "hotspots"): "detected_at"}  # fmt: skip
 
 NUMERIC = {"long", "integer", "short", "byte", "double", "float", "half_float", "scaled_float", "unsigned_long"}
 AGGREGATABLE = {"keyword", "date", "boolean", "ip"} | NUMERIC
