@@ -98,7 +98,7 @@ def build_router() -> APIRouter:
     reader = require(Permission.read)
 
     @router.get("/api/v1/stats/departments", response_model=DepartmentStats, summary="Department performance",
-                description=performance.__doc__, tags=["statistics"])  # fmt: skip
+                description=performance.__doc__, tags=["api v1"])  # fmt: skip
     def departments_api(
         since: dt.datetime | None = Query(None, description="Cases first reported at or after (default: 28 days before until)."),
         until: dt.datetime | None = Query(None, description="... and before (default: the end of today, city time)."),
