@@ -154,4 +154,4 @@ def test_the_notify_run_command_notifies_and_stops_cleanly(cluster, tmp_path):
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
-    assert "Traceback" not in err
+    assert "leadhub.notify ERROR" not in err, err  # no event it could not handle
