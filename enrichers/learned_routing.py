@@ -75,9 +75,14 @@ def learn_departments(
 
 def _pipeline(seed: int) -> Pipeline:
     # Small on purpose: it only tells a class's new level-2 from "what the rules say" within one level-1.
+    # Sparse (L1): a few tens of corrected cases against thousands of base rows teach a handful of
+    # terms that set the new class apart (its subject), not a little of every gram. With an L2 penalty
+    # a long message whose subject is one word among hundreds scored below 0.5: 55-65 % of a split
+    # class's later leads were found after 50 corrected cases, 97-100 % with L1 (benchmarks.learning's
+    # pool, 20-50 cases, no false positive among 500 base rows of the family).
     return make_pipeline(
         TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1),
-        LogisticRegression(C=10.0, class_weight="balanced", max_iter=1000, random_state=seed),
+        LogisticRegression(C=10.0, l1_ratio=1.0, solver="liblinear", class_weight="balanced", random_state=seed),
     )
 
 

@@ -1,9 +1,11 @@
 """Officers' corrections as training rows: every case recategorized in the configured store (engine or
 embedded), read through its ReadStore.
 
-A correction is a case's last `recategorize` that changed its category; each of the case's leads
-becomes one row (title and text, as the route stage gave them to the model) labelled with its level-1
-class. A recategorize that left the category as it was (the department only) gives no row.
+A correction is a case's last `recategorize`; each of the case's leads becomes one row (title and text,
+as the route stage gave them to the model) labelled with the level-1 class it left. One that kept the
+category (the officer moved the department only) is a row too: a person read the case and kept its
+class, which is as much a label as a changed one, and the cases a model already gets right are what
+tells it a class's share in this city.
 Every recategorized case (a department-only one too) is also a RoutingFact: where the officer left
 its level-1, level-2 and department, which teaches the version's department map and level-2 classes
 (enrichers/learned_routing.py). Corrections are held out by case (a stable hash of its id), so a case's leads never sit on both sides,
@@ -45,11 +47,13 @@ def label_of(case: dict[str, Any]) -> tuple[str, str, str] | None:
     for entry in reversed(case.get("history") or []):
         if entry.get("action") != "recategorize":
             continue
-        after, before = entry.get("category") or {}, entry.get("from_category") or {}
-        # The entry keeps the category after and before, not the action's fields: one that left the
-        # category as it was changed the department only (or confirmed what was there): no lesson.
-        if after.get("level1") and after != before:
+        after = entry.get("category") or {}
+        # The entry keeps the category after, not the action's fields. One that left the category as
+        # it was (the officer moved the department only) is a category a person checked and kept: as
+        # much a label as one they changed. The last recategorize decides: it saw what came before.
+        if after.get("level1"):
             return str(after["level1"]), str(entry.get("actor", "")), str(entry.get("at", ""))
+        return None
     return None
 
 
@@ -95,8 +99,8 @@ def read_corrections(store: ReadStore) -> list[Correction]:
 
 def routing_of(case: dict[str, Any]) -> tuple[str, str | None, str | None, bool] | None:
     """(level1, level2, department, whether the category was set) where the case's last recategorize
-    left it, whatever it changed: a department-only correction teaches the department map (it gives
-    no level-1 row)."""
+    left it, whatever it changed: a department-only correction teaches the department map (its level-1
+    row is the class it kept; "category set" is False, so its level-2 is the rules' and teaches none)."""
     for entry in reversed(case.get("history") or []):
         if entry.get("action") != "recategorize":
             continue
@@ -110,7 +114,7 @@ def routing_of(case: dict[str, Any]) -> tuple[str, str | None, str | None, bool]
 
 def read_lessons(store: ReadStore, share: float) -> tuple[list[Correction], list[RoutingFact]]:
     """In one pass over the cases, reading each recategorized case's leads once: the corrections (a
-    row per lead of a case whose level-1 class an officer changed) and every recategorized case as a
+    row per lead of a case an officer recategorized, with the level-1 class it left) and every recategorized case as a
     RoutingFact, held out by the same case hash as hold_out()."""
     rows: list[Correction] = []
     decided: list[tuple[str, tuple[str, str | None, str | None, bool], tuple[str, ...]]] = []
