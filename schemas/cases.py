@@ -126,6 +126,8 @@ class MergedCase(Internal):
     channels: list[Channel] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     lead_ids: list[str] = Field(default_factory=list)
+    reporter_groups: list[str] = Field(default_factory=list)
+    activities: list[str] = Field(default_factory=list)
 
 
 class Feedback(Internal):

@@ -204,7 +204,8 @@ def apply_merge(source: Case, target: Case | None, event: CaseEvent) -> tuple[Ca
         return merged_source, target
     moved = MergedCase(
         case_id=source.case_id, report_count=source.report_count, channels=source.channels,
-        sources=source.sources, lead_ids=source.lead_ids,
+        sources=source.sources, lead_ids=source.lead_ids, reporter_groups=source.reporter_groups,
+        activities=source.activities,
     )  # fmt: skip
     entry = HistoryEntry(
         event_id=into_id, action=Action.merge, actor=event.actor, at=event.at, from_status=target.status,
@@ -217,7 +218,8 @@ def apply_merge(source: Case, target: Case | None, event: CaseEvent) -> tuple[Ca
 
 def target_membership(case: Case) -> dict[str, Any]:
     return {"report_count": case.report_count, "channels": list(case.channels), "sources": list(case.sources),
-            "lead_ids": list(case.lead_ids)}  # fmt: skip
+            "lead_ids": list(case.lead_ids), "reporter_groups": list(case.reporter_groups),
+            "activities": list(case.activities)}  # fmt: skip
 
 
 def with_merged(membership: dict[str, Any], merged: list[MergedCase]) -> dict[str, Any]:
@@ -226,8 +228,13 @@ def with_merged(membership: dict[str, Any], merged: list[MergedCase]) -> dict[st
     result = {
         "report_count": membership.get("report_count", 0), "channels": list(membership.get("channels") or []),
         "sources": list(membership.get("sources") or []), "lead_ids": list(membership.get("lead_ids") or []),
+        # experience officers' groups and activities: a merged report still counts for its group
+        "reporter_groups": list(membership.get("reporter_groups") or []),
+        "activities": list(membership.get("activities") or []),
     }  # fmt: skip
     for moved in merged:
+        result["reporter_groups"] += [g for g in moved.reporter_groups if g not in result["reporter_groups"]]
+        result["activities"] += [a for a in moved.activities if a not in result["activities"]]
         result["report_count"] += moved.report_count
         result["channels"] += [c for c in moved.channels if c not in result["channels"]]
         result["sources"] += [s for s in moved.sources if s not in result["sources"]]

@@ -20,7 +20,7 @@ HANDLING_FIELDS = (
 # What a recategorized case's leads take from it (leads_decision).
 DECISION_FIELDS = ("category", "department", "category_source", "decided_by", "decided_at")
 # A merge also changes the target's membership (it takes the merged case's reports), a split the case's.
-MERGED_MEMBERSHIP = ("report_count", "channels", "sources", "lead_ids")
+MERGED_MEMBERSHIP = ("report_count", "channels", "sources", "lead_ids", "reporter_groups", "activities")
 
 
 def lead_actions(lead: Lead, index: str, source: bytes | None = None) -> list[dict[str, Any] | bytes]:

@@ -241,6 +241,21 @@ def test_leads_cases_and_stats_filter_and_facet_by_group_and_activity(client, en
     assert other["cases_total"] == 0 and other["leads_total"] == 0
 
 
+def test_a_merged_report_follows_the_case_it_joined_which_counts_its_group(client, env):
+    activity = f"merge-{env.run}"
+    mine = report_case(env, activity=activity)
+    target = report_case(env, "other_intake")
+    act(client, env, mine, "merge", role="admin", target_case_id=target)
+    row = client.get(f"/api/v1/reports/{mine}", headers=env.headers("intake")).json()
+    assert row["case_id"] == target and row["status"] == "new"  # where it is handled now
+    resolve(client, env, target)
+    assert client.get(f"/api/v1/reports/{mine}", headers=env.headers("intake")).json()["rateable"] is True
+    if env.kind == "opensearch":
+        env.context.store.backend.refresh(f"i{env.run}-cases")
+    found = client.get("/api/v1/cases", params={"activity": activity, "group": "education"}, headers=env.headers("admin")).json()
+    assert target in [h["case_id"] for h in found["hits"]]
+
+
 # --- the /my page ---------------------------------------------------------------------------------
 
 def _page(client, env, role="intake", lang="zh", path="/my"):

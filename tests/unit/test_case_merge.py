@@ -46,7 +46,15 @@ def test_a_later_snapshot_of_the_target_keeps_what_merged_cases_brought():
     own = {"report_count": 2, "channels": ["officer", "news"], "sources": ["s3"], "lead_ids": ["b", "b-1"]}
     moved = MergedCase(case_id="a", report_count=2, channels=["forum", "news"], sources=["s1"], lead_ids=["a", "b"])
     assert with_merged(own, [moved]) == {"report_count": 4, "channels": ["officer", "news", "forum"],
-                                         "sources": ["s3", "s1"], "lead_ids": ["b", "b-1", "a"]}  # fmt: skip
+                                         "sources": ["s3", "s1"], "lead_ids": ["b", "b-1", "a"],
+                                         "reporter_groups": [], "activities": []}  # fmt: skip
+
+
+def test_a_merged_report_still_counts_for_its_officers_group_and_activity():
+    own = {"report_count": 1, "reporter_groups": ["health"], "activities": []}
+    moved = MergedCase(case_id="a", report_count=1, reporter_groups=["education", "health"], activities=["hall"])
+    merged = with_merged(own, [moved])
+    assert merged["reporter_groups"] == ["health", "education"] and merged["activities"] == ["hall"]
 
 
 def test_the_case_view_collects_replies_reasons_and_reports_after_close():
