@@ -256,6 +256,17 @@ def test_a_merged_report_follows_the_case_it_joined_which_counts_its_group(clien
     assert target in [h["case_id"] for h in found["hits"]]
 
 
+def test_the_search_page_names_groups_and_activities_in_the_readers_language(client, env, activities):
+    report_case(env, "other_intake", activity=_activity(env))
+    if env.kind == "opensearch":
+        env.context.store.backend.refresh(f"i{env.run}-cases")
+    params = {"activity": _activity(env)}
+    zh = client.get("/search", params=params, headers={"accept": "text/html", "accept-language": "zh-CN", **env.headers("admin")})
+    assert zh.status_code == 200 and "医疗卫生" in zh.text and "办事大厅体验" in zh.text
+    en = client.get("/search", params=params, headers={"accept": "text/html", "accept-language": "en", **env.headers("admin")})
+    assert "Health care" in en.text and "Service hall visits" in en.text
+
+
 # --- the /my page ---------------------------------------------------------------------------------
 
 def _page(client, env, role="intake", lang="zh", path="/my"):

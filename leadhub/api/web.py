@@ -117,6 +117,14 @@ def landing(who: Principal | None, target: str) -> str:
     return "/my" if who is not None and who.role == "intake" and target == "/search" else target
 
 
+def setting_names(ctx: ApiContext, lang: str) -> dict[str, dict[str, str]]:
+    """Facet values named in the settings (officers' groups, themed activities) in the page's language."""
+    reports = ctx.reports
+    title = "title_zh" if lang == "zh" else "title_en"
+    return {"group": {g.id: getattr(g, title) for g in reports.groups},
+            "activity": {a.id: getattr(a, title) for a in reports.activities}}  # fmt: skip
+
+
 def detail_text(detail: Any) -> str:
     """An HTTPException detail (a message, or validation errors) as one line for a page."""
     return detail if isinstance(detail, str) else "; ".join(str(d.get("msg", d)) for d in detail)
@@ -237,7 +245,7 @@ def build_router() -> APIRouter:
         return _render(
             request, "search.html", who, lang, kind=kind, q=q, sort=sort.value, sorts=[s.value for s in Sort], result=result,
             error=error, selected=base, facet_fields=FACETS[kind], with_filter=with_filter, page_url=page_url,
-            page=page, page_size=PAGE_SIZE, toggle=toggle,
+            page=page, page_size=PAGE_SIZE, toggle=toggle, setting_names=setting_names(ctx, lang),
         )  # fmt: skip
 
     @router.get("/cases/{case_id}")
