@@ -51,7 +51,13 @@ def handling_changes(doc: dict[str, Any], to: HotspotStatus, actor: str, at: dt.
 
 
 class HotspotStore(Protocol):
-    def list(self, *, status: str | None = None, kind: str | None = None, limit: int = 50) -> list[dict[str, Any]]: ...
+    def list(
+        self, *, status: str | None = None, kind: str | None = None, limit: int = 50,
+        since: dt.datetime | None = None, until: dt.datetime | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """Newest detection first; ``since``/``until``: detected at or after / before."""
+        ...
+
     def get(self, hotspot_id: str) -> dict[str, Any] | None: ...
     def handle(self, hotspot_id: str, to: HotspotStatus, actor: str, at: dt.datetime | None = None) -> dict[str, Any]: ...
 
@@ -61,8 +67,14 @@ class EngineHotspots:
         self.backend = backend
         self.index = alias_name(index_prefix, "hotspots")
 
-    def list(self, *, status: str | None = None, kind: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        filters = [{"term": {field: value}} for field, value in (("status", status), ("kind", kind)) if value]
+    def list(
+        self, *, status: str | None = None, kind: str | None = None, limit: int = 50,
+        since: dt.datetime | None = None, until: dt.datetime | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        filters: list[dict[str, Any]] = [{"term": {field: value}} for field, value in (("status", status), ("kind", kind)) if value]
+        bounds = {op: at.isoformat() for op, at in (("gte", since), ("lt", until)) if at is not None}
+        if bounds:
+            filters.append({"range": {"detected_at": bounds}})
         body = {"query": {"bool": {"filter": filters}}, "size": limit,
                 "sort": [{"detected_at": "desc"}, {"hotspot_id": "asc"}]}  # fmt: skip
         try:
@@ -105,8 +117,14 @@ class EmbeddedHotspots:
     def __init__(self, index: Any) -> None:  # sinks.embedded_index.EmbeddedIndex
         self.index = index
 
-    def list(self, *, status: str | None = None, kind: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        return self.index.hotspot_documents(status=status, kind=kind, limit=limit)
+    def list(
+        self, *, status: str | None = None, kind: str | None = None, limit: int = 50,
+        since: dt.datetime | None = None, until: dt.datetime | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        return self.index.hotspot_documents(
+            status=status, kind=kind, limit=limit, since=since.timestamp() if since else None,
+            until=until.timestamp() if until else None,
+        )  # fmt: skip
 
     def get(self, hotspot_id: str) -> dict[str, Any] | None:
         return self.index.hotspot_document(hotspot_id)

@@ -324,12 +324,16 @@ class EmbeddedIndex:
                 self._store_hotspot(db, doc)
             return doc
 
-    def hotspot_documents(self, *, status: str | None = None, kind: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Newest detection first."""
-        where, args = [], []
-        for column, value in (("status", status), ("kind", kind)):
+    def hotspot_documents(
+        self, *, status: str | None = None, kind: str | None = None, limit: int = 100,
+        since: float | None = None, until: float | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """Newest detection first; ``since``/``until``: POSIX times, detected at or after / before."""
+        where: list[str] = []
+        args: list[Any] = []
+        for clause, value in (("status = ?", status), ("kind = ?", kind), ("detected >= ?", since), ("detected < ?", until)):
             if value is not None:
-                where.append(f"{column} = ?")
+                where.append(clause)
                 args.append(value)
         clause = f"WHERE {' AND '.join(where)} " if where else ""
         rows = self.db.execute(

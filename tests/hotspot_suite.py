@@ -101,6 +101,11 @@ def test_hotspots_come_newest_first_and_filter_by_status_and_kind(client, env):
     assert older.hotspot_id not in {h["hotspot_id"] for h in new} and newer.hotspot_id in {h["hotspot_id"] for h in new}
     assert older.hotspot_id in {h["hotspot_id"] for h in acknowledged["hotspots"]}
     assert client.get("/api/v1/hotspots", params={"status": "bogus"}, headers=env.headers("analyst")).status_code == 422
+    window = {"since": (T0 + dt.timedelta(days=400, hours=12)).isoformat(), "until": (T0 + dt.timedelta(days=402)).isoformat()}
+    ranged = client.get("/api/v1/hotspots", params=window, headers=env.headers("analyst")).json()["hotspots"]
+    assert [h["hotspot_id"] for h in ranged] == [newer.hotspot_id]  # since inclusive, until exclusive
+    naive = client.get("/api/v1/hotspots", params={"since": "2024-05-01T00:00:00"}, headers=env.headers("analyst"))
+    assert naive.status_code == 422 and "time zone" in naive.text
 
 
 def test_a_closed_hotspot_cannot_be_acknowledged_and_an_unknown_one_is_404(client, env):

@@ -3,6 +3,7 @@ API and as the dashboard panel's form posts (`/hotspots/{id}/acknowledge|close`,
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -48,10 +49,15 @@ def build_router(max_page_size: int = 200) -> APIRouter:
     @router.get("/api/v1/hotspots", tags=["api v1"], summary="Hotspots, newest first")
     def list_hotspots(
         status_: HotspotStatus | None = Query(None, alias="status"), kind: HotspotKind | None = None,
+        since: dt.datetime | None = Query(None, description="Detected at or after (ISO 8601, with a zone)."),
+        until: dt.datetime | None = Query(None, description="Detected before."),
         size: int = Query(50, ge=1, le=max_page_size), who: Principal = Depends(reader), ctx: ApiContext = Depends(context),
     ) -> dict[str, Any]:  # fmt: skip
+        for name, at in (("since", since), ("until", until)):
+            if at is not None and at.tzinfo is None:
+                raise HTTPException(422, detail=f"{name} needs a time zone (e.g. 2024-05-01T00:00:00+08:00)")
         found = hotspot_store(ctx.store).list(
-            status=status_.value if status_ else None, kind=kind.value if kind else None, limit=size
+            status=status_.value if status_ else None, kind=kind.value if kind else None, limit=size, since=since, until=until
         )
         return {"hotspots": found, "count": len(found)}
 
