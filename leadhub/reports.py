@@ -20,8 +20,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from leadhub.case_actions import CaseLedger, Publisher, act
 from leadhub.intake import INTAKE_SOURCE
-from leadhub.queries import Filters, SearchRequest, Sort
+from leadhub.queries import CITY_ZONE, Filters, SearchRequest, Sort
 from leadhub.readers.contract import ReadStore
+from leadhub.reports_settings import ReportsSettings
 from schemas.cases import SATISFIED, Action, Case, CaseEvent, Rating, Status
 from schemas.errors import LeadhubError
 from schemas.status_machine import IllegalTransition, rated_since_resolution
@@ -153,6 +154,25 @@ def find_report(store: ReadStore, report_id: str, officer: str | None) -> tuple[
     if lead is None or lead.get("source") != INTAKE_SOURCE or (officer is not None and lead.get("author") != officer):
         return None
     return _rows(store, [lead])[0], lead
+
+
+def activity_problem(
+    settings: ReportsSettings, activity_id: str | None, visited_at: dt.datetime, group: str | None
+) -> str | None:
+    """Why a report may not name this activity (None if it may): it must be configured, the visit on
+    one of its days (city time), and an activity for one group is that group's officers'. Pure."""
+    if activity_id is None:
+        return None
+    activity = settings.activity(activity_id)
+    if activity is None:
+        known = ", ".join(a.id for a in settings.activities) or "none are configured (reports.activities)"
+        return f"unknown activity {activity_id!r}; activities: {known}"
+    day = visited_at.astimezone(CITY_ZONE).date()
+    if not activity.starts <= day <= activity.ends:
+        return f"activity {activity_id!r} runs from {activity.starts} to {activity.ends}; the visit was on {day}"
+    if activity.group is not None and group != activity.group:
+        return f"activity {activity_id!r} is for the {activity.group} group; you are in {group or 'no group'}"
+    return None
 
 
 class NotRateable(LeadhubError):

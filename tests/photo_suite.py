@@ -230,14 +230,17 @@ def test_the_form_offers_today_s_themed_activities_and_files_the_one_chosen(clie
     from leadhub.reports_settings import ActivitySpec, ReportsSettings
 
     assert 'name="activity"' not in client.get("/report", headers=html(env, "intake")).text  # none configured
-    today = dt.date.today()
+    from leadhub.queries import CITY_ZONE
+
+    now = dt.datetime.now(CITY_ZONE)
+    today = now.date()  # the city's day: an activity's days are the city's, and the visit must fall on one
     running = ActivitySpec(id=f"hall-{env.run}", title_zh="办事大厅体验", title_en="Service hall visits", starts=today, ends=today)
     over = ActivitySpec(id=f"old-{env.run}", title_zh="去年的活动", title_en="Last year", starts=today.replace(year=today.year - 1),
                         ends=today.replace(year=today.year - 1))  # fmt: skip
     monkeypatch.setattr(env.context, "reports", ReportsSettings(activities=[running, over]))
     page = client.get("/report", headers=html(env, "intake", "en")).text
     assert f'<option value="{running.id}">Service hall visits</option>' in page and over.id not in page
-    form = {**fields(), "visited_at": "2024-05-02T10:00", "activity": running.id}
+    form = {**fields(), "visited_at": now.strftime("%Y-%m-%dT%H:%M"), "activity": running.id}
     sent = client.post("/report", data=form, headers=html(env, "intake"), follow_redirects=False)
     assert sent.status_code == 303
     assert env.submitted_lead(sent.headers["location"].rsplit("/", 1)[1])["extra"]["activity"] == running.id

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from leadhub.queries import CITY_ZONE
 from leadhub.reports_settings import ActivitySpec, ReportsSettings
 from schemas.cases import Case
 from schemas.leads import Category, Lead, Place
@@ -25,9 +26,11 @@ def _activity(env) -> str:
 @pytest.fixture
 def activities(env, monkeypatch):
     """This run's themed activity configured (reports.activities), as an admin would in leadhub.yaml."""
-    today = dt.date.today()
-    spec = ActivitySpec(id=_activity(env), title_zh="办事大厅体验", title_en="Service hall visits", starts=today, ends=today)
-    monkeypatch.setattr(env.context, "reports", ReportsSettings(activities=[spec]))
+    today = dt.datetime.now(CITY_ZONE).date()
+    week = dict(starts=today - dt.timedelta(days=3), ends=today + dt.timedelta(days=3))
+    spec = ActivitySpec(id=_activity(env), title_zh="办事大厅体验", title_en="Service hall visits", **week)
+    clinics = ActivitySpec(id=f"clinics-{env.run}", title_zh="社区卫生服务体验", title_en="Clinics", group="health", **week)
+    monkeypatch.setattr(env.context, "reports", ReportsSettings(activities=[spec, clinics]))
     return spec
 
 
@@ -207,11 +210,17 @@ def test_a_rating_is_checked(client, env):
 # --- groups and activities -----------------------------------------------------------------------
 
 def test_a_report_names_a_configured_activity_and_carries_the_officers_group(client, env, activities):
-    report = {"title": "窗口无人", "place": "义乌市行政服务中心", "visited_at": "2024-05-02T10:00:00+08:00",
+    visited = (dt.datetime.now(CITY_ZONE) - dt.timedelta(minutes=5)).isoformat()
+    report = {"title": "窗口无人", "place": "义乌市行政服务中心", "visited_at": visited,
               "tried": "办理居住证", "went_wrong": "窗口无人", "report_id": uuid.uuid4().hex}  # fmt: skip
     unknown = client.post("/api/v1/reports", json={**report, "activity": "no-such-activity"}, headers=env.headers("intake"))
     assert unknown.status_code == 422 and "unknown activity 'no-such-activity'" in unknown.json()["detail"]
     assert _activity(env) in unknown.json()["detail"]
+    old = {**report, "visited_at": "2024-05-02T10:00:00+08:00", "activity": _activity(env)}
+    late = client.post("/api/v1/reports", json=old, headers=env.headers("intake"))
+    assert late.status_code == 422 and "the visit was on 2024-05-02" in late.json()["detail"]
+    other_group = client.post("/api/v1/reports", json={**report, "activity": f"clinics-{env.run}"}, headers=env.headers("intake"))
+    assert other_group.status_code == 422 and "is for the health group; you are in education" in other_group.json()["detail"]
     sent = client.post("/api/v1/reports", json={**report, "activity": _activity(env)}, headers=env.headers("intake"))
     assert sent.status_code == 201, sent.text
     lead = env.submitted_lead(sent.json()["lead_id"])

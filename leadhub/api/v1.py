@@ -19,6 +19,7 @@ from leadhub.case_actions import CaseNotFound, UnknownCategory, UnknownDepartmen
 from leadhub.contacts import visible_leads
 from leadhub.intake import FieldReport, report_to_raw_lead
 from leadhub.queries import Filters, Interval, SearchPage, SearchRequest, Sort, Stats, StatsRequest
+from leadhub.reports import activity_problem
 from schemas.cases import Action, CaseEvent, Status
 from schemas.status_machine import ACTIVE, IllegalTransition, MergeRefused, allowed_actions
 
@@ -161,9 +162,8 @@ def submit_report(ctx: ApiContext, report: FieldReport, who: Principal, uploads:
     """A field report and its photos, from the API or the /report page (one path for both): every
     photo is checked before any is stored, so a bad one refuses the report with nothing kept; then
     the photos are stored and the lead is published."""
-    if report.activity is not None and ctx.reports.activity(report.activity) is None:
-        known = ", ".join(a.id for a in ctx.reports.activities) or "none are configured (reports.activities)"
-        raise HTTPException(422, detail=f"unknown activity {report.activity!r}; activities: {known}")
+    if (problem := activity_problem(ctx.reports, report.activity, report.visited_at, who.group)) is not None:
+        raise HTTPException(422, detail=problem)
     uploads = list(uploads)
     checked = checked_photos(ctx.photos, uploads)
     lead = report_to_raw_lead(report, who.name, who.group)

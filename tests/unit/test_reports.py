@@ -11,7 +11,7 @@ import yaml
 from enrichers.normalize import normalize_lead
 from leadhub.cli import main
 from leadhub.intake import FieldReport, report_digest, report_to_raw_lead
-from leadhub.reports import NotRateable, rating_events, report_row
+from leadhub.reports import NotRateable, activity_problem, rating_events, report_row
 from leadhub.reports_settings import ActivitySpec, ReportsSettings
 from leadhub.settings import build_settings
 from schemas.cases import Action, Case, CaseEvent, Rating, Status
@@ -123,6 +123,24 @@ def test_key_create_gives_an_officer_a_group_and_refuses_an_unknown_one(tmp_path
     assert main([*base, "--group", "health", "--email", "li@example.cn"]) == 0
     entry = yaml.safe_load(capsys.readouterr().out.split("api.keys:\n", 1)[1])[0]
     assert entry["group"] == "health" and entry["email"] == "li@example.cn" and entry["role"] == "intake"
+
+
+def test_a_report_names_an_activity_on_its_days_and_of_its_group():
+    day = dt.date(2026, 5, 1)
+    settings = ReportsSettings(activities=[
+        ActivitySpec(id="hall", title_zh="大厅", title_en="Hall", starts=day, ends=day + dt.timedelta(days=6)),
+        ActivitySpec(id="clinics", title_zh="诊所", title_en="Clinics", starts=day, ends=day, group="health"),
+    ])  # fmt: skip
+    at = dt.datetime(2026, 5, 7, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))  # the last day, city time
+    assert activity_problem(settings, None, at, None) is None
+    assert activity_problem(settings, "hall", at, "education") is None
+    assert "unknown activity 'x'; activities: hall, clinics" == activity_problem(settings, "x", at, None)
+    late = dt.datetime(2026, 5, 7, 16, 30, tzinfo=dt.UTC)  # 00:30 on 8 May in the city
+    assert "runs from 2026-05-01 to 2026-05-07; the visit was on 2026-05-08" in activity_problem(settings, "hall", late, None)
+    first = dt.datetime(2026, 5, 1, 10, tzinfo=dt.UTC)
+    assert activity_problem(settings, "clinics", first, "health") is None
+    assert "is for the health group; you are in education" in activity_problem(settings, "clinics", first, "education")
+    assert "you are in no group" in activity_problem(settings, "clinics", first, None)
 
 
 # --- the lead a report becomes ----------------------------------------------------------------------
