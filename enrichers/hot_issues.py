@@ -75,8 +75,8 @@ class HotIssue:
         return max(self.times) if self.times else None
 
     def entity(self) -> str:
-        """The name its leads use most, an estate/company/school before a road (a road is often an address)."""
-        ranked = sorted(self.names.items(), key=lambda kv: (self.kinds.get(kv[0]) == "road", -kv[1], len(kv[0])))
+        """The name its leads use most, a road counting half (a road is often only an address)."""
+        ranked = sorted(self.names.items(), key=lambda kv: (-kv[1] * (0.5 if self.kinds.get(kv[0]) == "road" else 1.0), len(kv[0])))
         return ranked[0][0] if ranked else ""
 
     def title(self, n_terms: int = 3) -> str:

@@ -25,9 +25,9 @@ class HotIssueSettings(Section):
     keyword weights ≥ ``min_term_similarity``); a lead whose case is already in a hot issue joins that
     one. Otherwise it starts a new hot issue. A lead without a named entity belongs to none."""
 
-    window_days: float = Field(30.0, gt=0, description="Most days between a lead and its hot issue's nearest lead.")
+    window_days: float = Field(45.0, gt=0, description="Most days between a lead and its hot issue's nearest lead.")
     min_term_similarity: float = Field(
-        0.1, ge=0, le=1, description="Least cosine similarity of a lead's complaint terms to the hot issue's (summed) terms."
+        0.15, ge=0, le=1, description="Least cosine similarity of a lead's complaint terms to the hot issue's (summed) terms."
     )
     terms_per_lead: int = Field(12, ge=1, le=100, description="Complaint terms (TF-IDF keywords) taken from each lead.")
     terms_per_issue: int = Field(60, ge=1, le=1000, description="Terms a hot issue keeps (its heaviest) to compare leads with.")
