@@ -119,3 +119,23 @@ def test_ids_are_stable_and_warm_rebuilds_the_state_without_reporting():
     rest = restarted.observe_many(leads[-3:])
     assert [d.new for d in rest] == [False] * 3
     assert rest[-1].hotspot == first[-1].hotspot
+
+
+def test_the_stage_sends_each_hotspot_once_per_batch_announces_new_ones_and_skips_what_is_not_a_lead():
+    from schemas.hotspots import Hotspot
+    from schemas.serialization import decode, encode
+    from streams.hotspot_stage import HotspotStage
+    from streams.records import Record
+
+    announced = []
+    stage = HotspotStage(CONFIG, announced.append)
+    channels = ["hotline", "forum", "hotline", "news", "forum"]
+    records = [Record(b"\xff not json", b"k", [("schema", b"Lead/1")], "leads.routed")]
+    for k, channel in enumerate(channels):
+        value, headers = encode(lead(k, k, case_id="lift", channel=channel, category=None, town=None))
+        records.append(Record(value, b"k", headers, "leads.routed"))
+    outputs = stage.handle_many(records)
+    assert [out.topic for out in outputs] == ["hotspots"]  # opened at the fourth report, updated by the fifth: one record
+    hotspot = decode(outputs[0].value, outputs[0].headers, Hotspot)
+    assert hotspot.count == 5 and outputs[0].key == hotspot.hotspot_id.encode()
+    assert [h.hotspot_id for h in announced] == [hotspot.hotspot_id]

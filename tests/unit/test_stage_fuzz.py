@@ -18,6 +18,7 @@ from enrichers.normalize import PLAIN_TEXT_CHANNELS
 from leadhub.settings import RoutingSettings
 from schemas.cases import Action, Case, CaseEvent
 from schemas.dead_letters import DeadLetter
+from schemas.hotspots import Hotspot, HotspotWindow
 from schemas.leads import CHANNELS, Lead, RawLead
 from schemas.serialization import MODELS, DecodeError, decode, encode, schema_tag
 from streams.local_runner import LocalRunner
@@ -123,6 +124,11 @@ SAMPLES = {
     "Case": Case(case_id="c1", title="电梯", report_count=2, channels=["forum"], lead_ids=["l1", "l2"]),
     "CaseEvent": CaseEvent(case_id="c1", action="assign", actor="o", department="住建局"),
     "DeadLetter": DeadLetter(stage="normalize", error_type="DecodeError", error="x", payload=b"\xff\x00", key=b"k"),
+    "Hotspot": Hotspot(
+        hotspot_id="surge-1", kind="surge", category="城乡建设", place="稠城街道", count=6, baseline=0.5,
+        window=HotspotWindow(start="2024-05-01T00:00:00+08:00", end="2024-05-02T00:00:00+08:00", hours=24),
+        first_seen="2024-05-01T09:00:00+08:00", last_seen="2024-05-01T20:00:00+08:00", detected_at="2024-05-01T18:00:00+08:00",
+    ),
 }
 assert set(SAMPLES) == set(MODELS)
 
