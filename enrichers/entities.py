@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from enrichers.keywords import KeywordIndex
 
@@ -141,9 +142,9 @@ def _is_admin(word: str) -> bool:
 
 
 @cache
-def _jieba():  # imported on first use: jieba loads its dictionary (a second) when first asked
-    import jieba
-    import jieba.posseg
+def _jieba() -> tuple[Any, dict[str, int]]:  # imported on first use: jieba loads its dictionary (a second) when first asked
+    import jieba  # type: ignore[import-untyped]
+    import jieba.posseg  # type: ignore[import-untyped]
 
     jieba.setLogLevel(60)
     jieba.initialize()

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from enrichers.entities import Entity, EntityDictionary
 from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
@@ -102,9 +103,9 @@ def heat(issue: HotIssue, weights: HeatWeights, as_of: float | None, growth_days
 
 
 @cache
-def _tfidf():  # imported on first use: jieba loads its dictionary and IDF table then
-    import jieba
-    import jieba.analyse
+def _tfidf() -> Any:  # imported on first use: jieba loads its dictionary and IDF table then
+    import jieba  # type: ignore[import-untyped]
+    import jieba.analyse  # type: ignore[import-untyped]
 
     jieba.setLogLevel(60)
     return jieba.analyse.TFIDF()
