@@ -46,8 +46,16 @@ COLUMNS: dict[str, dict[str, str]] = {
 }  # fmt: skip
 LISTS = {"cases": {"channels": "$.channels", "sources": "$.sources", "reporter_groups": "$.reporter_groups",
                    "activities": "$.activities"}}
-# Fields kept only in the lead's document (few leads have them: experience officers' reports).
+# Fields kept only in the lead's document. Group and activity are only on experience officers'
+# reports (channel officer): reading them from other leads' documents would parse every document a
+# search counts facets over (three times the time of a plain search of 100,000 leads).
 DOC_FIELDS = {"leads": {"reporter_group": "$.reporter_group", "activity": "$.activity", "author": "$.author"}}
+OFFICER_ONLY = {"reporter_group", "activity"}
+
+
+def _doc_field(kind: Kind, field: str) -> str:
+    read = f"json_extract(t.doc, '{DOC_FIELDS[kind][field]}')"
+    return f"CASE WHEN t.channel = 'officer' THEN {read} END" if field in OFFICER_ONLY else read
 DATE_COLUMN = {"leads": "reported", "cases": "first_seen"}
 ID = {"leads": "lead_id", "cases": "case_id"}
 
@@ -88,7 +96,7 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
     if kind == "leads":
         for field, values in (("reporter_group", filters.group), ("activity", filters.activity), ("author", filters.author)):
             if values:
-                where.add(_in(f"json_extract(t.doc, '{DOC_FIELDS['leads'][field]}')", values), *values)
+                where.add(_in(_doc_field("leads", field), values), *values)
     if kind == "cases":
         for field, values in (("channels", filters.channel), ("sources", filters.source),
                               ("reporter_groups", filters.group), ("activities", filters.activity)):
@@ -130,7 +138,7 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
 # facet field -> the SQL that reads it (lists as their JSON text)
 _FACET_SQL = {kind: {**{field: f"t.{column}" for field, column in COLUMNS[kind].items()},
                      **{field: f"json_extract(t.doc, '{path}')" for field, path in LISTS.get(kind, {}).items()},
-                     **{field: f"json_extract(t.doc, '{path}')" for field, path in DOC_FIELDS.get(kind, {}).items()}}
+                     **{field: _doc_field(kind, field) for field in DOC_FIELDS.get(kind, {})}}
               for kind in ("leads", "cases")}  # fmt: skip
 
 
