@@ -212,7 +212,6 @@ def rate(
 ) -> Rated:  # fmt: skip
     """Record the rating on the report's case (and reopen it, when dissatisfied). Raises NotRateable,
     AlreadyRated (this result is rated already), IllegalTransition (the case changed meanwhile)."""
-    assert row.case_id is not None or row.status is None
     events = rating_events(row.case_id or "", row.status, officer, rating, comment, reopen_on_dissatisfied=reopen_on_dissatisfied)
     result = act(ledger, publisher, events[0])
     reopened = False
