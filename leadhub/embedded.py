@@ -85,7 +85,10 @@ class EmbeddedPipeline:
             return None, None
         alerts = hotspot_alerts(settings)
         config = settings.hotspots.config()
-        stage = HotspotStage(config, alerts.new_hotspot if alerts is not None else None)
+        stage = HotspotStage(
+            config, alerts.new_hotspot if alerts is not None else None,
+            announce_within_hours=settings.hotspots.notify_max_age_hours,
+        )  # fmt: skip
         latest = self.index.latest_reported()
         if latest is not None:
             stage.warm(self.index.leads_reported_since(latest - config.history_hours * 3600))

@@ -200,7 +200,7 @@ def warmed_hotspot_stage(settings: WorkerSettings, routed_topic: str, on_new: Ne
     if not settings.hotspots.enabled:
         return None
     config = settings.hotspots.config()
-    stage = HotspotStage(config, on_new)
+    stage = HotspotStage(config, on_new, announce_within_hours=settings.hotspots.notify_max_age_hours)
     since_ms = int((time.time() - config.history_hours * 3600) * 1000)
     started = time.monotonic()
     read = stage.warm(routed_leads_since(settings.kafka, routed_topic, since_ms))

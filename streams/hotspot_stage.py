@@ -14,6 +14,7 @@ announced again.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 
 from enrichers.hotspots import HotspotConfig, HotspotDetector
@@ -31,9 +32,16 @@ NewHotspot = Callable[[Hotspot], None]
 class HotspotStage:
     name = "hotspots"
 
-    def __init__(self, config: HotspotConfig, on_new: NewHotspot | None = None) -> None:
+    def __init__(
+        self, config: HotspotConfig, on_new: NewHotspot | None = None, *, announce_within_hours: float = 48.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:  # fmt: skip
         self.detector = HotspotDetector(config)
         self.on_new = on_new
+        # The detector counts by the leads' own times; a source that delivers last year's posts today (a
+        # first crawl, a backfill) makes last year's surges. They are recorded, but nobody is called about them.
+        self.announce_within = announce_within_hours * 3600
+        self.clock = clock
 
     def warm(self, leads: Iterable[Lead]) -> int:
         return self.detector.warm(leads)
@@ -62,7 +70,7 @@ class HotspotStage:
         return [self._out(hotspot) for hotspot in latest.values()]
 
     def _announce(self, hotspot: Hotspot) -> None:
-        if self.on_new is None:
+        if self.on_new is None or hotspot.detected_at.timestamp() < self.clock() - self.announce_within:
             return
         try:
             self.on_new(hotspot)

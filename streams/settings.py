@@ -76,6 +76,9 @@ class HotspotSettings(Section):
     case_hours: float = Field(48.0, gt=0, le=24 * 31, description="A growing case: reports within this many hours ...")
     case_min_reports: int = Field(5, ge=2, description="... at least this many ...")
     case_min_channels: int = Field(2, ge=1, description="... from at least this many channels.")
+    notify_max_age_hours: float = Field(
+        48.0, gt=0, description="A hotspot detected longer ago than this (leads of the past arriving late, a backfill) is recorded, not announced."
+    )
     notify_to: list[str] = Field(
         default_factory=list, description="E-mail addresses told of each new hotspot (with notify.smtp); every notify webhook is told too."
     )

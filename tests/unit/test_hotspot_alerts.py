@@ -3,6 +3,7 @@ receiver — once: its growth and a restarted pipeline that rebuilds it send not
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from adapters.notify_senders import WebhookSettings
@@ -34,12 +35,15 @@ def _wait(check, timeout_s=20.0):
     raise AssertionError("timed out")
 
 
+RECENT = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=8)  # a surge of today: announced
+
+
 def test_a_new_hotspot_is_sent_by_mail_and_webhook_once(tmp_path):
     with smtp_server() as smtp, webhook_server() as hooks:
         settings = _settings(tmp_path, smtp, hooks)
         pipeline = EmbeddedPipeline(settings)
         try:
-            pipeline.submit_raw([street_light(i) for i in range(5)])
+            pipeline.submit_raw([street_light(i, start=RECENT) for i in range(5)])
             (mail,) = smtp.wait_for(1)
             assert mail.recipients == ["leaders@example.org"]
             assert "热点预警" in mail.subject and "Surge" in mail.subject and "城乡建设" in mail.subject
@@ -47,12 +51,12 @@ def test_a_new_hotspot_is_sent_by_mail_and_webhook_once(tmp_path):
             _wait(lambda: len(hooks.hits) == 1)
             (surge,) = pipeline.index.hotspot_documents()
             assert hooks.hits[0].json["hotspot"]["hotspot_id"] == surge["hotspot_id"]
-            pipeline.submit_raw([street_light(5)])  # the surge grows: an update, no new notice
+            pipeline.submit_raw([street_light(5, start=RECENT)])  # the surge grows: an update, no new notice
         finally:
             pipeline.close()  # waits for the alerts' queue
         again = EmbeddedPipeline(settings)
         try:
-            again.submit_raw([street_light(6)])
+            again.submit_raw([street_light(6, start=RECENT)])
         finally:
             again.close()
         time.sleep(0.5)

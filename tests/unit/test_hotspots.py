@@ -128,7 +128,7 @@ def test_the_stage_sends_each_hotspot_once_per_batch_announces_new_ones_and_skip
     from streams.records import Record
 
     announced = []
-    stage = HotspotStage(CONFIG, announced.append)
+    stage = HotspotStage(CONFIG, announced.append, clock=lambda: T0.timestamp() + 3600 * 10)
     channels = ["hotline", "forum", "hotline", "news", "forum"]
     records = [Record(b"\xff not json", b"k", [("schema", b"Lead/1")], "leads.routed")]
     for k, channel in enumerate(channels):
@@ -139,3 +139,18 @@ def test_the_stage_sends_each_hotspot_once_per_batch_announces_new_ones_and_skip
     hotspot = decode(outputs[0].value, outputs[0].headers, Hotspot)
     assert hotspot.count == 5 and outputs[0].key == hotspot.hotspot_id.encode()
     assert [h.hotspot_id for h in announced] == [hotspot.hotspot_id]
+
+
+def test_a_hotspot_of_the_past_is_recorded_but_not_announced():
+    from schemas.serialization import encode
+    from streams.hotspot_stage import HotspotStage
+    from streams.records import Record
+
+    announced = []
+    stage = HotspotStage(CONFIG, announced.append, announce_within_hours=48, clock=lambda: T0.timestamp() + 3600 * 24 * 30)
+    records = []
+    for k, channel in enumerate(["hotline", "forum", "hotline", "news"]):  # a backfill: a month-old growing case
+        value, headers = encode(lead(k, k, case_id="lift", channel=channel, category=None, town=None))
+        records.append(Record(value, b"k", headers, "leads.routed"))
+    assert [out.topic for out in stage.handle_many(records)] == ["hotspots"]
+    assert announced == []

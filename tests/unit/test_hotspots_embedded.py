@@ -19,12 +19,12 @@ def _settings(path):
     return build_settings(overrides=parse_overrides(overrides))
 
 
-def street_light(i: int, channel: str = "hotline") -> RawLead:
+def street_light(i: int, channel: str = "hotline", start: dt.datetime = T) -> RawLead:
     road = ROADS[i]
     return RawLead(
         source=f"{channel}-x", channel=channel, external_id=f"light-{i}", title=f"{road}路灯不亮",
         body=f"稠城街道{road}第{i + 3}段的路灯已经坏了{i + 2}天，晚上一片漆黑，行人走路很不安全，请尽快派人维修。",
-        published_at=T + dt.timedelta(hours=i),
+        published_at=start + dt.timedelta(hours=i),
     )  # fmt: skip
 
 
@@ -65,8 +65,9 @@ def test_a_case_reported_on_two_channels_grows_into_a_hotspot(tmp_path):
 
 def test_a_restarted_pipeline_rebuilds_the_detector_from_the_index_and_goes_on_with_the_same_hotspot(tmp_path):
     settings = _settings(tmp_path / "e.sqlite")
+    recent = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=8)  # young enough to announce
     first = EmbeddedPipeline(settings)
-    first.submit_raw([street_light(i) for i in range(5)])
+    first.submit_raw([street_light(i, start=recent) for i in range(5)])
     (before,) = first.index.hotspot_documents(kind="surge")
     first.close()
     announced = []
@@ -74,9 +75,9 @@ def test_a_restarted_pipeline_rebuilds_the_detector_from_the_index_and_goes_on_w
     try:
         assert again.hotspots is not None
         again.hotspots.on_new = announced.append
-        again.submit_raw([street_light(5)])
+        again.submit_raw([street_light(5, start=recent)])
         (after,) = again.index.hotspot_documents(kind="surge")
         assert after["hotspot_id"] == before["hotspot_id"] and after["count"] == before["count"] + 1
-        assert announced == []  # the same surge: not announced again
+        assert announced == []  # the same surge, recent enough to announce: not announced again
     finally:
         again.close()
