@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 import typer
 
 from enrichers.dedup import DedupConfig, Deduplicator, MemoryDedupState
-from enrichers.hot_issues import HotIssue, HotIssueClusterer, HotLead
+from enrichers.hot_issues import HotIssueClusterer, HotLead
 from leadhub.commands.jsonl import read_jsonl, write_jsonl
 from leadhub.commands.offline_cmd import ENCODING_HELP, INPUT_HELP, _input, _report, _text
+from leadhub.hot_issues_view import issue_json
 from schemas.errors import RecordError
 from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
 
@@ -79,22 +80,3 @@ def _lead(item: dict[str, Any], number: int, timezone: str) -> HotLead:
         case_id=str(case_id) if case_id not in (None, "") else None, author=str(author) if author not in (None, "") else None,
         likes=max(0, int(likes)),
     )  # fmt: skip
-
-
-def issue_json(issue: HotIssue, heat: float, zone: ZoneInfo) -> dict[str, Any]:
-    def when(ts: float | None) -> str | None:
-        return None if ts is None else dt.datetime.fromtimestamp(ts, zone).isoformat()
-
-    return {
-        "issue_id": issue.issue_id,
-        "title": issue.title(),
-        "entities": [name for name, _ in issue.names.most_common()],
-        "lead_ids": issue.lead_ids,
-        "case_ids": issue.case_ids,
-        "first_seen": when(issue.first_seen),
-        "last_seen": when(issue.last_seen),
-        "heat": round(heat, 3),
-        "leads": len(issue.lead_ids),
-        "reporters": len(issue.reporters),
-        "likes": issue.likes,
-    }
