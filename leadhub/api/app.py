@@ -16,7 +16,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from adapters.search_backend import NotFound, SearchUnavailable
 from leadhub.api import briefing_routes
 from leadhub.api import docs as api_docs
-from leadhub.api import hotspots_routes
+from leadhub.api import hot_issues_routes, hotspots_routes
 from leadhub.api import performance_routes
 from leadhub.api import my_page, open311_routes, reports_routes, v1, web
 from leadhub.api import photos as photo_routes
@@ -50,6 +50,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app.include_router(open311_routes.build_router())
     app.include_router(web.build_router())
     app.include_router(hotspots_routes.build_router(context.settings.max_page_size))
+    app.include_router(hot_issues_routes.build_router())
     app.include_router(briefing_routes.build_router())
     app.include_router(performance_routes.build_router())
     app.include_router(photo_routes.build_router())

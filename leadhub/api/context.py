@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from enrichers.hot_issues_settings import HotIssueSettings
 from enrichers.places import Gazetteer, load_gazetteer
 from enrichers.taxonomy import Taxonomy
 from leadhub.access import KeyRing
@@ -60,6 +61,8 @@ class ApiContext:
     reports: ReportsSettings = field(default_factory=ReportsSettings)
     # The briefing's zone and length of its lists (the ``briefing`` section).
     briefing: BriefingSettings = field(default_factory=BriefingSettings)
+    # How leads cluster into hot issues and how heat is weighed (the ``hot_issues`` section).
+    hot_issues: HotIssueSettings = field(default_factory=HotIssueSettings)
 
 
 def build_sessions(settings: Settings) -> SessionManager:
@@ -105,5 +108,5 @@ def build_context(settings: Settings, pipeline: EmbeddedPipeline | None = None, 
     photos = Photos(AttachmentStore(settings.attachments.folder(settings.local_dir)), settings.attachments)
     return ApiContext(
         settings.api, runtime.store, runtime.publisher, taxonomy, keys, gazetteer=gazetteer, sessions=build_sessions(settings), performance=settings.performance,
-        reports=settings.reports, briefing=settings.briefing, photos=photos,
+        reports=settings.reports, briefing=settings.briefing, photos=photos, hot_issues=settings.hot_issues,
     )
