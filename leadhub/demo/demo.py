@@ -29,6 +29,7 @@ from ingestors.sources import build_kind, load_sources
 from ingestors.state import IngestState
 from leadhub.access import key_digest, new_key
 from leadhub.demo.dates import render_samples
+from leadhub.demo.officer_report import OFFICER_GROUP, file_officer_report
 from leadhub.embedded import EmbeddedPipeline
 from leadhub.queries import SearchRequest
 from leadhub.settings import DEFAULT_CONFIG_FILE, ApiKeySpec, Settings
@@ -78,7 +79,8 @@ def demo_keys(configured: list[ApiKeySpec]) -> DemoKeys:
     ours = {demo_key_name(role) for role in ROLES}
     kept = [spec for spec in configured if spec.name not in ours]
     made = [ApiKeySpec(name=demo_key_name(role), sha256=key_digest(key), role=role,
-                       departments=["*"] if role == "officer" else [])
+                       departments=["*"] if role == "officer" else [],
+                       group=OFFICER_GROUP if role == "intake" else None)
             for role, key in fresh.items()]  # fmt: skip
     return DemoKeys(fresh, kept + made, kept)
 
@@ -194,7 +196,7 @@ def settings_document(settings: Settings) -> dict:
         "mode": "embedded",
         "embedded": {"path": str(settings.embedded.path)},
         "ingest": {"sources": str(settings.ingest.sources), "state_db": str(settings.ingest.state_db)},
-        "api": {"keys": [spec.model_dump(mode="json") for spec in settings.api.keys]},
+        "api": {"keys": [spec.model_dump(mode="json", exclude_defaults=True) for spec in settings.api.keys]},
         # Whoever ran the demo owns its data: their terminal is its administrator (contacts and dead letters'
         # original bytes show). Drop this to see what an analyst's terminal shows.
         "cli": {"role": "admin"},
@@ -247,6 +249,9 @@ def process(settings: Settings, pipeline: EmbeddedPipeline, progress=None, now: 
         store.close()
     now = now or dt.datetime.now(dt.UTC)
     actions = 0
+    if progress:
+        progress("the demo's experience officer files a report with a photo …")
+    file_officer_report(settings, pipeline, now)
     if all(r.ok for r in reports):  # a failed source left the plan's cases out; the run fails anyway
         actions = apply_plan(pipeline.store, EmbeddedPublisher(pipeline), handling_departments(settings), now, progress=progress)
     stats = pipeline.store.stats(StatsRequest(now=now))
