@@ -76,10 +76,10 @@ def _print_keys(keys, workdir: Path) -> None:
     typer.echo(f"\nthe folder is set up (its leadhub.yaml): cd {workdir} and run e.g. `leadhub search 道路`, "
                "`leadhub dlq list`, `leadhub ingest run --all`, `leadhub api serve`")  # fmt: skip
     typer.echo("keys, one per role (shown once; leadhub.yaml keeps only their SHA-256):")
-    # What each key opens first: the experience officer's key is the door for field reports.
-    lands = {"intake": "  -> /my: the officer's own report, resolved, waiting for a rating; /report files a new one"}
     for role, key in keys.fresh.items():
-        typer.echo(f"  {role:<8} {key}{lands.get(role, '')}")
+        typer.echo(f"  {role:<8} {key}")
+    typer.echo("  (intake is an experience officer: it opens /my, where their own report waits for a rating, "
+               "and /report files a new one)")  # fmt: skip
     if keys.kept:
         typer.echo("configured keys, kept as they are: " + ", ".join(f"{spec.name} ({spec.role})" for spec in keys.kept))
 
