@@ -134,7 +134,7 @@ def _cases(store: ReadStore, case_ids: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _rows(store: ReadStore, leads: list[dict[str, Any]]) -> list[ReportRow]:
-    cases = _cases(store, [lead.get("case_id") for lead in leads if lead.get("case_id")])
+    cases = _cases(store, [case_id for lead in leads if (case_id := lead.get("case_id"))])
     return [report_row(lead, cases.get(lead.get("case_id") or "")) for lead in leads]
 
 

@@ -14,13 +14,20 @@ from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from adapters.search_backend import NotFound, SearchUnavailable
-from leadhub.api import briefing_routes
+from leadhub.api import (
+    briefing_routes,
+    hot_issues_routes,
+    hotspots_routes,
+    my_page,
+    open311_routes,
+    performance_routes,
+    report_page,
+    reports_routes,
+    v1,
+    web,
+)
 from leadhub.api import docs as api_docs
-from leadhub.api import hot_issues_routes, hotspots_routes
-from leadhub.api import performance_routes
-from leadhub.api import my_page, open311_routes, reports_routes, v1, web
 from leadhub.api import photos as photo_routes
-from leadhub.api import report_page
 from leadhub.api.auth import identify
 from leadhub.api.context import ApiContext
 from leadhub.api.guards import BodyLimit, SecurityHeaders, validation_errors
