@@ -76,12 +76,14 @@ def report_digest(report: FieldReport) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def report_to_raw_lead(report: FieldReport, officer: str, group: str | None = None) -> RawLead:
-    """The lead an officer's report becomes; ``group`` is the officer's (their key's) group."""
+def report_to_raw_lead(report: FieldReport, officer: str, group: str | None = None,
+                       received_at: dt.datetime | None = None) -> RawLead:  # fmt: skip
+    """The lead an officer's report becomes; ``group`` is the officer's (their key's) group;
+    ``received_at`` when it reached leadhub (default now; the demo files one dated in its past)."""
     labels = _LABELS["en" if report.lang == "en" else "zh"]
     body = "\n\n".join(
         f"{label}: {value}"
-        for label, value in zip(labels, (report.place, report.visited_at.isoformat(), report.tried, report.went_wrong), strict=True)
+        for label, value in zip(labels, (report.place, report.visited_at.isoformat(sep=" ", timespec="minutes"), report.tried, report.went_wrong), strict=True)
     )
     return RawLead(
         source=INTAKE_SOURCE,
@@ -94,6 +96,7 @@ def report_to_raw_lead(report: FieldReport, officer: str, group: str | None = No
         published_at=report.visited_at,
         lang=report.lang,
         attachments=[Attachment(url=link) for link in report.evidence],
+        **({"fetched_at": received_at} if received_at else {}),
         extra={"tried": report.tried, "went_wrong": report.went_wrong, "report_id": report.report_id,
                "report_digest": report_digest(report),
                **({"reporter_group": group} if group else {}),

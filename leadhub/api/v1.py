@@ -158,7 +158,8 @@ def submit_event(ctx: ApiContext, case_id: str, request: EventRequest, who: Prin
     return EventAccepted(event=result.event, status=result.case.status.value, visible=result.visible)
 
 
-def submit_report(ctx: ApiContext, report: FieldReport, who: Principal, uploads: Sequence[Upload] = ()) -> ReportAccepted:
+def submit_report(ctx: ApiContext, report: FieldReport, who: Principal, uploads: Sequence[Upload] = (),
+                  received_at: dt.datetime | None = None) -> ReportAccepted:  # fmt: skip
     """A field report and its photos, from the API or the /report page (one path for both): every
     photo is checked before any is stored, so a bad one refuses the report with nothing kept; then
     the photos are stored and the lead is published."""
@@ -166,7 +167,7 @@ def submit_report(ctx: ApiContext, report: FieldReport, who: Principal, uploads:
         raise HTTPException(422, detail=problem)
     uploads = list(uploads)
     checked = checked_photos(ctx.photos, uploads)
-    lead = report_to_raw_lead(report, who.name, who.group)
+    lead = report_to_raw_lead(report, who.name, who.group, received_at)
     digest = digest_with_photos(lead.extra["report_digest"], lead.lead_id, uploads)
     earlier = ctx.store.get("leads", lead.lead_id)
     sent = (earlier or {}).get("extra", {}).get("report_digest")
