@@ -1,14 +1,18 @@
-"""An experience officer files a report with a photo from the /report form in a real browser (desktop
-and a 390-pixel phone, Chinese and English), a refused form keeps what was typed, and an officer sees
-the photo on the case page (the thumbnail really loads: served bytes, allowed by the page's policy)."""
+"""The experience officers' loop in a real browser (desktop and a 390-pixel phone, Chinese and English):
+an experience officer files a report with a photo from the /report form (a refused form keeps what was
+typed); an officer of the department sees the photo on the case page (the thumbnail really loads:
+served bytes, allowed by the page's policy) and resolves the case there; the experience officer reads
+the result on /my, rates it dissatisfied, and the case is open again."""
 
 from __future__ import annotations
 
 import io
 
+import httpx
 import pytest
 from PIL import Image
 
+from tests import api_data
 from tests.e2e import test_browser
 from tests.e2e.test_browser import SCREENSHOTS
 from tests.e2e.test_languages import browser_for  # noqa: F401 - the fixture, found by this module's names
@@ -35,7 +39,7 @@ def _photo(path):
 
 
 @pytest.mark.parametrize("locale,width", [("zh-CN", 1280), ("en-US", 390)])
-def test_an_officer_files_a_report_with_a_photo_from_the_form(site, browser_for, tmp_path, locale, width):  # noqa: F811
+def test_an_officer_files_a_report_with_a_photo_hears_back_and_rates_it(site, browser_for, tmp_path, locale, width):  # noqa: F811
     env, base = site
     page = browser_for(locale, width=width, height=900)
     _login(page, base, env.keys["intake"], "/report")
@@ -82,3 +86,31 @@ def test_an_officer_files_a_report_with_a_photo_from_the_form(site, browser_for,
     officer.wait_for_function("img => img.complete", arg=thumb.element_handle())
     assert thumb.evaluate("img => img.naturalWidth") > 0  # the bytes came, and the page's policy let them in
     officer.screenshot(path=str(SCREENSHOTS / f"case-photos-{tag}.png"), full_page=True)
+
+    # The department's officer takes it through to resolved; the last step on the case page.
+    officer_key = {"Authorization": f"Bearer {env.keys['officer']}"}
+    for body in ({"action": "accept"}, {"action": "assign", "department": api_data.HOUSING}, {"action": "start"}):
+        answer = httpx.post(f"{base}/api/v1/cases/{case_id}/events", json=body, headers=officer_key)
+        assert answer.status_code in (201, 202), answer.text
+    officer.goto(f"{base}/cases/{case_id}")
+    officer.locator('details:has(form[data-action="resolve"]) summary').click()
+    officer.fill('form[data-action="resolve"] textarea[name=note]', "自助机主板已更换，三台均恢复使用")
+    officer.click("#do-resolve")
+    officer.wait_for_url(f"{base}/cases/{case_id}?*")
+    assert officer.locator("#case-status").get_attribute("data-status") == "resolved"
+
+    # The experience officer hears back on /my and says the answer is not good enough.
+    page.goto(f"{base}/my")
+    card = page.locator(f"#report-{lead['lead_id']}")
+    assert "自助机主板已更换" in card.inner_text() and card.locator('.status[data-status="resolved"]').count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.screenshot(path=str(SCREENSHOTS / f"loop-my-{tag}.png"), full_page=True)
+    card.locator('input[name=rating][value="dissatisfied"]').check()
+    card.locator("textarea[name=comment]").fill("第二天又黑屏了")
+    card.locator("button[type=submit]").click()
+    page.wait_for_url(f"{base}/my?*")
+    assert page.locator(f"#report-{lead['lead_id']}").locator('.status[data-status="accepted"]').count() == 1
+    page.screenshot(path=str(SCREENSHOTS / f"loop-rated-{tag}.png"), full_page=True)
+    case = httpx.get(f"{base}/api/v1/cases/{case_id}", headers={"Authorization": f"Bearer {env.keys['admin']}"}).json()
+    assert case["status"] == "accepted" and [h["action"] for h in case["history"][-2:]] == ["rate", "reopen"]
+    assert case["ratings"][-1]["rating"] == "dissatisfied" and case["ratings"][-1]["comment"] == "第二天又黑屏了"
