@@ -12,8 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from enrichers.calibration import choose_threshold
@@ -82,7 +84,8 @@ def _pipeline(seed: int) -> Pipeline:
     # pool, 20-50 cases, no false positive among 500 base rows of the family).
     return make_pipeline(
         TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1),
-        LogisticRegression(C=10.0, l1_ratio=1.0, solver="liblinear", class_weight="balanced", random_state=seed),
+        # One against the rest: liblinear (the solver for L1) fits two classes at a time.
+        OneVsRestClassifier(LogisticRegression(C=10.0, l1_ratio=1.0, solver="liblinear", class_weight="balanced", random_state=seed)),
     )
 
 
@@ -106,16 +109,31 @@ class LearnedRouting:
         return {label.split("/", 1)[0] for label in self.level2_classes}
 
     def level2_many(self, texts: Sequence[str]) -> list[tuple[str, str | None, float]]:
-        """(level1, level2 or None for "keep the rules'", probability) of the surest label of each text."""
+        """(level1, level2, probability) of the surest learned class of each text, by that class's own
+        one-against-the-rest model (not normalised over the other labels: with two families' classes
+        learned, a sure class would read as unsure)."""
         if self.level2_model is None or not texts:
             return [("", None, 0.0)] * len(texts)
-        proba = self.level2_model.predict_proba(list(texts))
+        features = self.level2_model[:-1].transform(list(texts))
         classes = [str(c) for c in self.level2_model.classes_]
+        ovr = self.level2_model[-1]
+        columns = []
+        for k, label in enumerate(classes):
+            if label.endswith(f"/{KEEP}"):
+                continue
+            if len(classes) == 2:  # two classes: one model, of the second class
+                positive = ovr.estimators_[0].predict_proba(features)[:, 1]
+                columns.append((label, positive if k == 1 else 1 - positive))
+            else:
+                columns.append((label, ovr.estimators_[k].predict_proba(features)[:, 1]))
+        if not columns:
+            return [("", None, 0.0)] * len(texts)
+        proba = np.column_stack([p for _, p in columns])
         out: list[tuple[str, str | None, float]] = []
         for row in proba:
             best = int(row.argmax())
-            level1, level2 = classes[best].split("/", 1)
-            out.append((level1, None if level2 == KEEP else level2, float(row[best])))
+            level1, level2 = columns[best][0].split("/", 1)
+            out.append((level1, level2, float(row[best])))
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -144,7 +162,9 @@ def learn(
     A level-2 class is learned when at least ``min_support`` trained-on cases name it. Its model is
     trained on those cases' leads ("level1/level2") against the base rows of the same level-1
     ("level1/<rules>", at most ``max_base_rows`` per class, taken in order), so it learns what sets
-    the new class apart from the rest of its family, not the level-1 (the main model's job).
+    the new class apart from the rest of its family, not the level-1 (the main model's job: trained
+    against every class, a learned class took leads of other classes, 交通运输 leads fell from 88 to
+    73 % right in benchmarks.learning).
     """
     trained = [f for f in facts if not f.held_out]
     departments, support = learn_departments(trained, min_support, default_department)

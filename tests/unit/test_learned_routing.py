@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from enrichers.learned_routing import TAXONOMY, RoutingFact, learn_departments
+from enrichers.learned_routing import TAXONOMY, RoutingFact, learn, learn_departments
 from enrichers.model_card import card_path, read_card
 from enrichers.model_versions import promote, rollback
 from enrichers.taxonomy import DEFAULT_TAXONOMY
@@ -167,3 +167,18 @@ def test_department_map_needs_a_clear_majority():
     assert learn_departments(split, 3, default)[0] == {}
     clear = [fact(POLICE, "出租车管理")] * 4 + [fact("市交通运输局", "出租车管理")]
     assert learn_departments(clear, 3, default)[0] == {"交通运输": POLICE, "交通运输/出租车管理": POLICE}
+
+
+def test_level2_classes_of_two_families_are_each_found_by_their_subject_among_long_texts():
+    """A sparse model per learned class: the subject word decides, however much else a message says."""
+    filler = "，".join(["我们小区门口的情况已经持续很久了", "希望有关部门尽快处理", "多次反映没有结果"] * 4)
+    facts = [RoutingFact(f"p{i}", (f"物业公司第{i}次乱收费{filler}",), "城乡建设", "物业管理", None) for i in range(4)]
+    facts += [RoutingFact(f"t{i}", (f"出租车第{i}次拒载{filler}",), "交通运输", "出租车管理", None) for i in range(4)]
+    base_texts = [f"道路第{i}处破损{filler}" for i in range(20)] + [f"公交第{i}次晚点{filler}" for i in range(20)]
+    base_labels = ["城乡建设"] * 20 + ["交通运输"] * 20
+    learned = learn(facts, base_texts, base_labels, default_department=lambda *_: None, min_support=3)
+    assert set(learned.level2_classes) == {"城乡建设/物业管理", "交通运输/出租车管理"}
+    found = learned.level2_many([f"物业又乱收费{filler}", f"出租车又拒载{filler}", f"道路又破损{filler}"])
+    assert found[0][:2] == ("城乡建设", "物业管理") and found[0][2] >= learned.level2_threshold
+    assert found[1][:2] == ("交通运输", "出租车管理") and found[1][2] >= learned.level2_threshold
+    assert found[2][2] < learned.level2_threshold  # a road lead is neither
