@@ -172,6 +172,14 @@ class Case(Internal):
     history: list[HistoryEntry] = Field(default_factory=list)
     feedback: list[Feedback] = Field(default_factory=list)
     ratings: list[CaseRating] = Field(default_factory=list, description="The reporters' ratings, oldest first.")
+    # Worked out from the history after every event (schemas/handling_figures.py): for dashboards and filters.
+    accepted_at: AwareDatetime | None = Field(None, description="When the case was first accepted.")
+    resolved_at: AwareDatetime | None = Field(None, description="When it was last resolved, while it is resolved or closed.")
+    hours_to_resolve: float | None = Field(None, ge=0, description="Hours from the first report to resolved_at.")
+    resolved_on_time: bool | None = Field(None, description="resolved_at at or before due_at (None: not resolved, or no due date).")
+    returns: int = Field(0, ge=0, description="How often a department handed it back (退单).")
+    reopens: int = Field(0, ge=0, description="How often it was reopened.")
+    last_rating: Rating | None = Field(None, description="The reporter's latest verdict on the answer.")
     category_source: CategorySource | None = Field(
         None, description="human: an officer set category/department (recategorize); no later stage or replay changes them."
     )

@@ -126,6 +126,14 @@ CASE_FIELDS: dict[str, Any] = {
         },
     },
     "feedback": {"type": "nested", "properties": {"actor": KEYWORD, "at": DATE, "note": CJK_TEXT}},
+    # Handling figures worked out from the history (schemas/handling_figures.py), for dashboards.
+    "accepted_at": DATE,
+    "resolved_at": DATE,
+    "hours_to_resolve": {"type": "float"},
+    "resolved_on_time": {"type": "boolean"},
+    "returns": {"type": "integer"},
+    "reopens": {"type": "integer"},
+    "last_rating": KEYWORD,
     "ratings": {
         "type": "nested",
         "properties": {"actor": KEYWORD, "at": DATE, "rating": KEYWORD, "comment": CJK_TEXT, "resolution": CJK_TEXT},

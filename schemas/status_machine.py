@@ -16,6 +16,7 @@ from schemas.cases import (
     Status,
 )
 from schemas.errors import RecordError
+from schemas.handling_figures import handling_figures
 from schemas.leads import Category
 
 S = Status
@@ -149,7 +150,11 @@ def apply_event(case: Case, event: CaseEvent) -> Case:
         assignee=event.assignee, note=event.note, **extra,
     )  # fmt: skip
     changes["history"] = [*case.history, entry]
-    return case.model_copy(update=changes)
+    return with_figures(case.model_copy(update=changes))
+
+
+def with_figures(case: Case) -> Case:
+    return case.model_copy(update=handling_figures(case))
 
 
 def recategorized(case: Case, event: CaseEvent) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.cases import Case, MergedCase
+from schemas.handling_figures import FIELDS as HANDLING_FIGURES
 from schemas.leads import Lead
 from schemas.status_machine import with_merged
 
@@ -16,6 +17,7 @@ MEMBERSHIP_FIELDS = (
 HANDLING_FIELDS = (
     "status", "assignee", "department", "resolution", "merged_into", "merged", "history", "feedback", "ratings",
     "category", "category_source", "decided_by", "decided_at",  # a recategorize sets these
+    *HANDLING_FIGURES,  # worked out from the history after every event
 )  # fmt: skip
 # What a recategorized case's leads take from it (leads_decision).
 DECISION_FIELDS = ("category", "department", "category_source", "decided_by", "decided_at")
