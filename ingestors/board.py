@@ -48,7 +48,9 @@ _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class BoardOptions(KindOptions):
-    site: str = Field("leader_board", description="A bundled site (leader_board, discuz_forum) or a site YAML file.")
+    site: str = Field(
+        "leader_board", description="A bundled site (leader_board, discuz_forum, tieba, article) or a site YAML file."
+    )
     start_urls: list[str] | None = Field(None, description="The board's first list page(s); replaces the site's.")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Other SiteConfig fields, e.g. max_pages.")
     allow_private_network: bool = Field(False, description="Allow loopback/private addresses (tests, intranets).")
@@ -75,7 +77,9 @@ class BoardOptions(KindOptions):
 
 
 class ForumOptions(BoardOptions):
-    site: str = Field("discuz_forum", description="A bundled site (discuz_forum, leader_board) or a site YAML file.")
+    site: str = Field(
+        "discuz_forum", description="A bundled site (discuz_forum, tieba, leader_board, article) or a site YAML file."
+    )
 
 
 def _problem(item: dict[str, Any], exc: ValueError) -> Problem:
@@ -84,6 +88,11 @@ def _problem(item: dict[str, Any], exc: ValueError) -> Problem:
         reason = describe_errors(exc, limit=1, root="item")
     payload = json.dumps(item, ensure_ascii=False, default=str).encode("utf-8")
     return Problem(f"{item.get('url') or item.get('external_id')}: {reason}", payload, url=item.get("url"))
+
+
+def _worth_retrying(fetch_error: str | None) -> bool:
+    """A thread that failed for a passing reason (5xx, a timeout), not one that is gone (404, 410)."""
+    return bool(fetch_error) and not fetch_error.startswith("HTTP 4")
 
 
 class BoardKind(SourceKind):
@@ -110,14 +119,19 @@ class BoardKind(SourceKind):
             (folder / "seen.json").write_text(json.dumps(ctx.state.get("seen", [])), encoding="utf-8")
             self._crawl(folder, ctx)
             summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-            if summary["list_pages"] == 0:
+            if config.list_item is not None and summary["list_pages"] == 0:
                 reasons = "; ".join(summary["errors"]) or "no response"
                 raise SourceUnavailable(f"{config.start_urls[0]}: no list page read ({reasons})")
+            if summary.get("details_failed"):  # said first: the table's problem column shows the first few
+                ctx.warnings.append(f"{summary['details_failed']} thread(s) could not be read")
             ctx.warnings.extend(summary["errors"][:5])
             lines = (folder / "items.jsonl").read_text(encoding="utf-8").splitlines()
         for line in lines:
             item = json.loads(line)
-            self._fetched.append(item["external_id"])  # a Problem too is sent (to dead letters), so it counts as seen
+            # A Problem too is sent (to dead letters), so it counts as seen; a thread that failed for a
+            # passing reason (5xx, a timeout) is not remembered, so the next run tries it again.
+            if not _worth_retrying(item.get("fetch_error")):
+                self._fetched.append(item["external_id"])
             try:
                 yield item_to_lead(item, config, source=ctx.source, channel=ctx.channel, timezone=ctx.timezone)
             except ValueError as exc:
@@ -171,7 +185,7 @@ class BoardKind(SourceKind):
     def parse_document(self, data: bytes, ctx: FetchContext) -> Iterator[RawLead | Problem]:
         """A saved list page gives a lead per listed item (list-level fields); a detail page one lead."""
         config = self._config()
-        html = decode_html(data)
+        html = decode_html(data, None, config.encoding)
         own_url = ctx.state.get("url") or canonical_url(html)
         base = own_url or (config.start_urls[0] if config.start_urls else "")
         fetched = ctx.now.isoformat()
@@ -179,7 +193,7 @@ class BoardKind(SourceKind):
         items: list[dict[str, Any]]
         if listing.entries:
             items = [
-                entry.fields | {"url": entry.url, "external_id": entry.external_id, "fetched_at": fetched}
+                entry.fields | {"url": entry.url or own_url, "external_id": entry.external_id, "fetched_at": fetched}
                 for entry in listing.entries
             ]
         else:

@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import TextResponse
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 
-from ingestors.spiders.parse import parse_detail, parse_list
+from ingestors.spiders.parse import decode_html, external_id_for, parse_detail, parse_list
 from ingestors.spiders.site_config import SiteConfig, load_site
 
 
@@ -51,6 +52,7 @@ class GenericBoardSpider(scrapy.Spider):
         # Next-page links that wander to another site are dropped by Scrapy's offsite filter.
         self.allowed_domains = sorted({host for u in config.start_urls if (host := urlsplit(u).hostname)})
         self.list_pages = 0
+        self.detail_failed_count = 0
         self.errors: list[str] = []
 
     @classmethod
@@ -71,13 +73,33 @@ class GenericBoardSpider(scrapy.Spider):
 
     def start_requests(self):  # older Scrapy
         for url in self.config.start_urls:
-            yield scrapy.Request(url, callback=self.parse_list_page, errback=self.list_failed, cb_kwargs={"page": 1})
+            if self.config.list_item is None:  # a thread-only site: each start URL is a thread
+                yield self._detail_request(url, external_id_for(url, self.config), {})
+            else:
+                yield scrapy.Request(url, callback=self.parse_list_page, errback=self.list_failed, cb_kwargs={"page": 1})
+
+    def _detail_request(self, url: str, external_id: str, fields: dict[str, str]) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=self.parse_detail_page, errback=self.detail_failed,
+            cb_kwargs={"external_id": external_id, "list_fields": fields},
+        )  # fmt: skip
+
+    def _text(self, response: Response) -> str | None:
+        """The page as text, decoded as the site's pages are (see decode_html); None if it is no page."""
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        if content_type and not any(t in content_type for t in ("html", "xml", "text")):
+            self.errors.append(f"{response.url}: not an HTML page ({content_type})")
+            return None
+        return decode_html(response.body, content_type or None, self.config.encoding)
+
+    def _now(self) -> str:
+        return dt.datetime.now(dt.UTC).isoformat()
 
     def parse_list_page(self, response, page: int):
-        if not isinstance(response, TextResponse):
-            self.errors.append(f"{response.url}: not an HTML page")
+        html = self._text(response)
+        if html is None:
             return
-        listing = parse_list(response.text, response.url, self.config)
+        listing = parse_list(html, response.url, self.config)
         self.list_pages += 1
         if not listing.entries:
             self.errors.append(f"{response.url}: no items on the list page (is list_item still right?)")
@@ -85,10 +107,11 @@ class GenericBoardSpider(scrapy.Spider):
         fresh = [entry for entry in listing.entries if entry.external_id not in self.seen]
         for entry in fresh:
             self.seen.add(entry.external_id)  # the same message on two list pages is fetched once
-            yield scrapy.Request(
-                entry.url, callback=self.parse_detail_page, errback=self.detail_failed,
-                cb_kwargs={"external_id": entry.external_id, "list_fields": entry.fields},
-            )  # fmt: skip
+            if self.config.detail_link is None:  # a list-only site: the list's fields are the lead
+                yield entry.fields | {"url": entry.url or response.url, "external_id": entry.external_id,
+                                      "fetched_at": self._now()}  # fmt: skip
+            else:
+                yield self._detail_request(entry.url, entry.external_id, entry.fields)
         if not fresh:
             self.logger.info("%s: every item already seen; not reading older pages", response.url)
             return
@@ -98,22 +121,37 @@ class GenericBoardSpider(scrapy.Spider):
             )
 
     def parse_detail_page(self, response, external_id: str, list_fields: dict[str, str]):
-        if not isinstance(response, TextResponse):
-            self.errors.append(f"{response.url}: not an HTML page")
+        html = self._text(response)
+        if html is None:
+            yield self._failed_item(response.url, external_id, list_fields, "not an HTML page")
             return
-        record: dict[str, Any] = parse_detail(response.text, response.url, self.config)
+        record: dict[str, Any] = parse_detail(html, response.url, self.config)
         for name, value in list_fields.items():  # the list knows what the detail page left out
             record[name] = record.get(name) or value
-        yield record | {
-            "url": response.url, "external_id": external_id,
-            "fetched_at": dt.datetime.now(dt.UTC).isoformat(),
-        }  # fmt: skip
+        yield record | {"url": response.url, "external_id": external_id, "fetched_at": self._now()}
+
+    def _failed_item(self, url: str, external_id: str, list_fields: dict[str, str], reason: str) -> dict[str, Any]:
+        # Handed on, not dropped: the parent counts it as a failure (a dead letter), or keeps the list's
+        # fields as a lead when the site says so (keep_list_on_error).
+        self.detail_failed_count += 1
+        return list_fields | {"url": url, "external_id": external_id, "fetched_at": self._now(), "fetch_error": reason}
 
     def list_failed(self, failure):
+        if failure.check(HttpError):
+            self.errors.append(f"{failure.request.url}: HTTP {failure.value.response.status}")
+            return
         self.errors.append(f"{failure.request.url}: {failure.getErrorMessage() or failure.type.__name__}")
 
     def detail_failed(self, failure):
-        if failure.check(IgnoreRequest):  # robots.txt said no: not an error, just not ours to read
-            self.logger.info("skipped %s: %s", failure.request.url, failure.getErrorMessage())
-            return
-        self.errors.append(f"{failure.request.url}: {failure.getErrorMessage() or failure.type.__name__}")
+        request = failure.request
+        # HttpError is a subclass of IgnoreRequest: it must be told apart before robots.txt's refusal.
+        if failure.check(HttpError):
+            reason = f"HTTP {failure.value.response.status}"
+        elif failure.check(IgnoreRequest):  # robots.txt (or the address guard) said no: not ours to read
+            self.logger.info("skipped %s: %s", request.url, failure.getErrorMessage())
+            return None
+        else:
+            reason = failure.getErrorMessage() or failure.type.__name__
+        self.errors.append(f"{request.url}: {reason}")
+        kwargs = request.cb_kwargs
+        return [self._failed_item(request.url, kwargs["external_id"], kwargs["list_fields"], reason)]

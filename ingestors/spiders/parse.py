@@ -15,10 +15,11 @@ from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
 
 import parsel
-from w3lib.encoding import html_to_unicode
+from charset_normalizer import from_bytes
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding, read_bom
 from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
-from ingestors.spiders.site_config import Selector, SiteConfig, parse_board_time, split_selector
+from ingestors.spiders.site_config import AUTO, Selector, SiteConfig, parse_board_time, split_selector
 from schemas.leads import RawLead
 
 # Where a block ends in HTML, a line ends in the text: paragraphs stay paragraphs.
@@ -29,7 +30,7 @@ MULTILINE_FIELDS = ("body", "reply_body")
 
 @dataclass
 class ListEntry:
-    url: str  # the detail page, absolute when the page's own URL is known
+    url: str | None  # the detail page, absolute when the page's own URL is known; None on a list-only site
     external_id: str
     fields: dict[str, str] = field(default_factory=dict)  # list-level title/author/published
 
@@ -40,8 +41,35 @@ class ListPage:
     next_url: str | None
 
 
-def decode_html(data: bytes, content_type: str | None = None) -> str:
-    """Text of a saved page: BOM, then Content-Type, then <meta charset>, then a guess (GBK boards abound)."""
+def decode_html(data: bytes, content_type: str | None = None, forced: str | None = None) -> str:
+    """Text of a page, as the feed kind reads feeds: a forced encoding (the site's ``encoding:``); else
+    the BOM; else the declared charset (Content-Type, then <meta>) strictly; else UTF-8; else a guess.
+
+    One exception to "declared first": bytes that are valid UTF-8 throughout, with multi-byte text in
+    them, are UTF-8 whatever the page declares. People's Daily serves UTF-8 under a GB2312 <meta>, and
+    GB18030 accepts many UTF-8 byte runs as (wrong) characters, so a strict GB decode alone would
+    often "succeed" into mojibake; Chinese text in GBK is practically never valid UTF-8 at page length.
+    """
+    if forced:
+        return data.decode(forced, errors="replace")
+    bom = read_bom(data)
+    if bom[0]:
+        return data[len(bom[1]) :].decode(bom[0], errors="replace")
+    if not data.isascii():
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    declared = http_content_type_encoding(content_type) if content_type else None
+    declared = declared or html_body_declared_encoding(data)  # w3lib maps gb2312/gbk to gb18030
+    for encoding in [declared] if declared else []:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    best = from_bytes(data[:200_000]).best()
+    if best is not None and best.encoding:
+        return data.decode(best.encoding, errors="replace")
     return html_to_unicode(content_type, data)[1]
 
 
@@ -103,16 +131,29 @@ def external_id_for(url: str, config: SiteConfig) -> str:
     return bare if len(bare) <= 512 else "url-sha256:" + hashlib.sha256(bare.encode()).hexdigest()
 
 
+def _list_only_id(fields: dict[str, str], index: int) -> str:
+    # A list-only site links nowhere: its item is known by what it says (stable across runs).
+    text = "\n".join(fields.get(name, "") for name in ("title", "author", "published")) or str(index)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def parse_list(html: str, url: str, config: SiteConfig) -> ListPage:
+    if config.list_item is None:  # a thread-only site: no list pages
+        return ListPage([], None)
     page = parsel.Selector(text=html)
     base = _base_url(page, url)
     entries: list[ListEntry] = []
     for spec in [config.list_item] if isinstance(config.list_item, str) else config.list_item:
-        for item in select(page, spec):
+        for index, item in enumerate(select(page, spec)):
+            fields: dict[str, str] = {name: text for name, sel in config.list_fields.items() if (text := text_of(item, sel))}
+            if config.detail_link is None:
+                if fields.get("title"):
+                    link = _link(item, "css:a::attr(href)", base)
+                    entries.append(ListEntry(link, external_id_for(link, config) if link else _list_only_id(fields, index), fields))
+                continue
             link = _link(item, config.detail_link, base)
             if not link:
                 continue  # a separator row or an advert
-            fields: dict[str, str] = {name: text for name, sel in config.list_fields.items() if (text := text_of(item, sel))}
             entries.append(ListEntry(link, external_id_for(link, config), fields))
         if entries:
             break
@@ -120,14 +161,72 @@ def parse_list(html: str, url: str, config: SiteConfig) -> ListPage:
     return ListPage(entries, next_url if next_url != url else None)
 
 
+_FULL_TIME = re.compile(r"\d{4}\s*[-/年.]\s*\d{1,2}\s*[-/月.]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}(?::\d{2})?")
+
+
+def _uses_extractor(config: SiteConfig) -> bool:
+    return config.body is None or config.body == AUTO
+
+
+def extract_main(html: str, url: str | None = None) -> dict[str, str | None]:
+    """Title, author, published and body of an article or thread page found without selectors
+    (trafilatura's main-content extraction); each None when it finds none."""
+    from trafilatura import bare_extraction  # loaded only by sites that use it (it takes ~0.5 s)
+
+    doc = bare_extraction(html, url=url, with_metadata=True, include_comments=False, include_tables=True)
+    if doc is None:
+        return {"title": None, "author": None, "published": None, "body": None}
+    found = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    published = found.get("date")
+    if published:
+        # trafilatura gives the day only; the page usually says the minute too (发布时间：2024-05-06 09:30).
+        day = published.replace("-", "")
+        for match in _FULL_TIME.finditer(html_to_text(html)):
+            digits = re.findall(r"\d+", match.group(0))
+            if f"{digits[0]}{int(digits[1]):02d}{int(digits[2]):02d}" == day:
+                published = match.group(0)
+                break
+    body = found.get("text") or None
+    title = found.get("title") or None
+    if body and title:  # the headline repeated as the text's first line is not the body
+        lines = body.split("\n")
+        body = "\n".join(lines[1:]).strip() or body if lines[0].strip() == title.strip() else body
+    return {"title": title, "author": found.get("author") or None, "published": published, "body": body}
+
+
+def _selected(page: parsel.Selector, config: SiteConfig) -> dict[str, str | None]:
+    record: dict[str, str | None] = {}
+    for name in DETAIL_FIELDS:
+        selector = getattr(config, name)
+        record[name] = None if selector == AUTO else text_of(page, selector)
+    for name in MULTILINE_FIELDS:
+        selector = getattr(config, name)
+        record[name] = None if selector == AUTO else text_of(page, selector, every=True)
+    return record
+
+
 def parse_detail(html: str, url: str, config: SiteConfig) -> dict[str, str | None]:
+    return explain_detail(html, url, config)[0]
+
+
+def explain_detail(html: str, url: str, config: SiteConfig) -> tuple[dict[str, str | None], dict[str, str]]:
+    """The detail record and, per field, what found it: the selector, ``trafilatura``, or nothing."""
     page = parsel.Selector(text=html)
     for spec in config.drop:
         select(page, spec).drop()
-    record: dict[str, str | None] = {name: text_of(page, getattr(config, name)) for name in DETAIL_FIELDS}
-    for name in MULTILINE_FIELDS:
-        record[name] = text_of(page, getattr(config, name), every=True)
-    return record
+    record = _selected(page, config)
+    how = {name: f"selector {getattr(config, name)!r}" for name, value in record.items() if value}
+    if _uses_extractor(config):
+        # Selectors given override; trafilatura fills the fields they leave empty (drop applied first).
+        extracted = extract_main(page.get() if config.drop else html, url or None)
+        for name in ("title", "author", "published", "body"):
+            auto_allowed = getattr(config, name) in (None, AUTO) or name == "body"
+            if not record.get(name) and extracted.get(name) and auto_allowed:
+                record[name] = extracted[name]
+                how[name] = "trafilatura"
+    for name in record:
+        how.setdefault(name, "not found" if getattr(config, name) is not None else "no selector")
+    return record, how
 
 
 def canonical_url(html: str) -> str | None:
@@ -140,15 +239,26 @@ def canonical_url(html: str) -> str | None:
 def item_to_lead(item: dict[str, Any], config: SiteConfig, *, source: str, channel: str, timezone: str) -> RawLead:
     """The RawLead of one crawled item; ValueError (incl. ValidationError) when it cannot be one.
 
-    Relative times count back from the item's ``fetched_at``, when the page was read.
+    Relative times count back from the item's ``fetched_at``, when the page was read. A time that
+    cannot be read keeps its text in ``extra['published_text']`` and leaves published_at unset: the
+    complaint matters more than its date. A thread that could not be fetched (``fetch_error``) is a
+    failure, unless the site keeps list-level leads (``keep_list_on_error``).
     """
     fetched = dt.datetime.fromisoformat(item["fetched_at"]) if item.get("fetched_at") else dt.datetime.now(dt.UTC)
-    published = parse_board_time(item.get("published"), fetched, config.date_formats, timezone)
     extra: dict[str, Any] = {"site": config.name}
+    if item.get("fetch_error"):
+        if not config.keep_list_on_error:
+            raise ValueError(f"thread not read: {item['fetch_error']}")
+        extra["detail_error"] = item["fetch_error"]
+    formats = config.all_date_formats
+    try:
+        published = parse_board_time(item.get("published"), fetched, formats, timezone)
+    except ValueError:
+        published, extra["published_text"] = None, item.get("published")
     if item.get("reply_body"):
         extra["reply"] = item["reply_body"]
         try:
-            reply_time = parse_board_time(item.get("reply_time"), fetched, config.date_formats, timezone)
+            reply_time = parse_board_time(item.get("reply_time"), fetched, formats, timezone)
             extra["reply_time"] = reply_time.isoformat() if reply_time else None
         except ValueError:
             # A reply with an odd time is still the reply: keep the words, lose the time.

@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "list_pages": spider.list_pages,
         "errors": spider.errors,
+        "details_failed": spider.detail_failed_count,
         "finish_reason": stats.get("finish_reason"),
         "robots_forbidden": stats.get("robotstxt/forbidden", 0),
         "ssrf_blocked": stats.get("leadhub/ssrf_blocked", 0),

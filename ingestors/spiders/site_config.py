@@ -6,18 +6,24 @@ a recent post's exact time only in a ``title`` attribute, an older one's in the 
 A selector that picks elements yields their text (line breaks kept for <br>, </p>, …); one that
 picks an attribute or text nodes (``::attr(href)``, ``::text``, ``@href``, ``text()``) yields that.
 Detail fields use the first element found; ``body`` and ``reply_body`` join every element found.
+
+A site needs no selectors at all: without ``body`` (or with ``body: auto``) a thread or article page
+is read by trafilatura's main-content extraction, and each selector given overrides its field.
+Without ``list_item`` the start URLs are thread pages; without ``detail_link`` a list is read alone
+(its list_fields are the leads).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from pathlib import Path
 from typing import Literal
 
 import parsel
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from schemas.timezones import zone
 from schemas.validation import describe_errors
@@ -30,6 +36,7 @@ DEFAULT_DATE_FORMATS = [
 ]  # fmt: skip
 
 Selector = str | list[str]
+AUTO = "auto"  # body: auto — the page's main content, found without selectors
 ListField = Literal["title", "author", "published"]
 
 
@@ -43,7 +50,7 @@ def split_selector(spec: str) -> tuple[str, str]:
 
 def _check_selector(value: Selector | None) -> Selector | None:
     # Compiled once against an empty page, so a typo fails when the config loads, not mid-crawl.
-    if value is None:
+    if value is None or value == AUTO:
         return value
     specs = [value] if isinstance(value, str) else value
     if not specs:
@@ -65,14 +72,14 @@ class SiteConfig(BaseModel):
 
     name: str = Field("site", description="For logs and RawLead.extra['site'].")
     start_urls: list[str] = Field(default_factory=list, description="First list page(s); a source usually sets these.")
-    list_item: Selector = Field(..., description="One element per message/thread on a list page.")
-    detail_link: Selector = Field(..., description="Within a list item: the link to its detail page.")
+    list_item: Selector | None = Field(None, description="One element per message/thread on a list page; none: start_urls are threads.")
+    detail_link: Selector | None = Field(None, description="Within a list item: the link to its detail page; none: the list alone.")
     list_fields: dict[ListField, Selector] = Field(
         default_factory=dict, description="Within a list item: title/author/published, used when the detail lacks them."
     )
     next_page: Selector | None = Field(None, description="On a list page: the link to the next (older) page.")
     title: Selector | None = None
-    body: Selector = Field(..., description="The message or first post.")
+    body: Selector | None = Field(None, description="The message or first post; none or 'auto': trafilatura finds it.")
     author: Selector | None = None
     published: Selector | None = Field(None, description="When the message was posted.")
     reply_body: Selector | None = Field(None, description="The official reply (goes to RawLead.extra, not body).")
@@ -82,10 +89,43 @@ class SiteConfig(BaseModel):
     id_pattern: str | None = Field(None, description="Regex on the detail URL; group 1 (or the match) is the external id.")
     id_params: list[str] = Field(default_factory=lambda: ["tid", "id"], description="Query parameters holding the id.")
     date_formats: list[str] = Field(default_factory=lambda: list(DEFAULT_DATE_FORMATS))
+    extra_date_formats: list[str] = Field(default_factory=list, description="Tried after date_formats, e.g. '%Y-%m'.")
+    encoding: str | None = Field(None, description="Force the pages' encoding when a site lies about its own.")
+    keep_list_on_error: bool = Field(
+        False, description="A thread that cannot be read (HTTP 404, …) is still a lead from its list fields."
+    )
     download_delay_s: float = Field(2.0, ge=0, description="At least this long between requests to the site.")
     concurrency: int = Field(1, ge=1, le=8, description="Requests in flight to the site at once.")
     max_pages: int = Field(5, ge=1, description="List pages followed per run.")
     allow_private_network: bool = Field(False, description="Allow loopback/private addresses (tests, intranets).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields(cls, data):
+        # Say which field a typo meant (titel → title) rather than pydantic's bare "extra inputs".
+        if isinstance(data, dict):
+            for key in data:
+                if isinstance(key, str) and key not in cls.model_fields:
+                    close = difflib.get_close_matches(key, list(cls.model_fields), n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else f"; fields: {', '.join(cls.model_fields)}"
+                    raise ValueError(f"unknown field {key!r}{hint}")
+        return data
+
+    @field_validator("encoding")
+    @classmethod
+    def _codec(cls, value: str | None) -> str | None:
+        if value is not None:
+            import codecs
+
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"encoding {value!r} is not a known codec (e.g. gb18030, utf-8)") from None
+        return value
+
+    @property
+    def all_date_formats(self) -> list[str]:
+        return [*self.date_formats, *self.extra_date_formats]
 
     @field_validator(
         "list_item", "detail_link", "next_page", "title", "body", "author", "published", "reply_body", "reply_time",

@@ -81,8 +81,10 @@ def test_site_configs_are_checked_when_they_load(tmp_path):
         SiteConfig(list_item="css:li[[", detail_link="a::attr(href)", body="div")
     with pytest.raises(ValidationError, match="not a valid xpath selector"):
         SiteConfig(list_item="li", detail_link="a::attr(href)", body="xpath://div[")
-    with pytest.raises(ValidationError, match="Extra inputs"):
+    with pytest.raises(ValidationError, match="unknown field 'colour'; fields: name, "):
         SiteConfig(list_item="li", detail_link="a::attr(href)", body="div", colour="red")
+    with pytest.raises(ValidationError, match="unknown field 'titel'; did you mean 'title'"):
+        SiteConfig(list_item="li", detail_link="a::attr(href)", titel="h1")
     with pytest.raises(ValueError, match="neither a bundled site"):
         load_site("no_such_board")
     (tmp_path / "mine.yaml").write_text("list_item: li\ndetail_link: 'a::attr(href)'\nbody: div\nmax_pages: 0\n")
@@ -209,22 +211,44 @@ def test_a_run_yields_leads_and_problems_and_remembers_ids_once_acknowledged(mon
          "body": "电梯停运一周", "published": "2019/2/28 11:25:05", "fetched_at": NOW.isoformat()},
         {"external_id": "5769499", "url": "http://liuyan.example.cn/board/content?tid=5769499", "title": "路灯",
          "body": "路灯不亮", "published": "很久以前", "fetched_at": NOW.isoformat()},
+        {"external_id": "5769404", "url": "http://liuyan.example.cn/board/content?tid=5769404", "title": "噪音",
+         "fetched_at": NOW.isoformat(), "fetch_error": "HTTP 404"},
+        {"external_id": "5769503", "url": "http://liuyan.example.cn/board/content?tid=5769503", "title": "积水",
+         "fetched_at": NOW.isoformat(), "fetch_error": "HTTP 503"},
     ]  # fmt: skip
-    monkeypatch.setattr(BoardKind, "_crawl", _fake_crawl(items, {"list_pages": 1, "errors": ["http://x/2: HTTP 500"]}))
+    summary = {"list_pages": 1, "details_failed": 2, "errors": ["http://x/2: HTTP 500"]}
+    monkeypatch.setattr(BoardKind, "_crawl", _fake_crawl(items, summary))
     kind = BoardKind(BoardOptions(start_urls=["http://127.0.0.1:9/board/list?page=1"], allow_private_network=True))
     context = ctx(seen=["old-1", "5769435"])
     out = list(kind.fetch(context))
     assert isinstance(out[0], RawLead) and out[0].external_id == "5769435"
-    assert isinstance(out[1], Problem) and "很久以前" in str(out[1]) and json.loads(out[1].payload)["external_id"] == "5769499"
-    assert context.warnings == ["http://x/2: HTTP 500"]
+    # An unreadable date keeps the lead, its text kept and published_at unset.
+    assert isinstance(out[1], RawLead) and out[1].published_at is None and out[1].extra["published_text"] == "很久以前"
+    # A thread that answered 404 or 503 is a failure with its list fields as the dead letter's payload.
+    assert isinstance(out[2], Problem) and "thread not read: HTTP 404" in str(out[2])
+    assert json.loads(out[2].payload)["title"] == "噪音"
+    assert isinstance(out[3], Problem) and "HTTP 503" in str(out[3])
+    assert context.warnings == ["2 thread(s) could not be read", "http://x/2: HTTP 500"]
     assert context.state["seen"] == ["old-1", "5769435"]  # not before Kafka has them
     kind.acknowledge(context)
-    assert context.state["seen"] == ["old-1", "5769435", "5769499"]
+    # The 404 is gone for good; the 503 is tried again next run.
+    assert context.state["seen"] == ["old-1", "5769435", "5769499", "5769404"]
 
     many = ctx(seen=[str(i) for i in range(SEEN_LIMIT)])
     list(kind.fetch(many))
     kind.acknowledge(many)
-    assert len(many.state["seen"]) == SEEN_LIMIT and many.state["seen"][-2:] == ["5769435", "5769499"]
+    assert len(many.state["seen"]) == SEEN_LIMIT and many.state["seen"][-2:] == ["5769499", "5769404"]
+
+
+def test_keep_list_on_error_makes_an_unread_thread_a_lead_from_its_list_fields(monkeypatch):
+    items = [{"external_id": "7", "url": "http://bbs.example.cn/thread-7-1-1.html", "title": "工地夜间施工扰民",
+              "author": "网友甲", "published": "昨天 21:26", "fetched_at": NOW.isoformat(), "fetch_error": "HTTP 404"}]  # fmt: skip
+    monkeypatch.setattr(BoardKind, "_crawl", _fake_crawl(items, {"list_pages": 1, "details_failed": 1, "errors": []}))
+    options = BoardOptions(site="discuz_forum", start_urls=["http://127.0.0.1:9/f.html"], allow_private_network=True,
+                           overrides={"keep_list_on_error": True})  # fmt: skip
+    [lead] = list(BoardKind(options).fetch(ctx()))
+    assert isinstance(lead, RawLead) and lead.title == "工地夜间施工扰民" and lead.body == ""
+    assert lead.extra["detail_error"] == "HTTP 404" and lead.published_at == at(2019, 8, 25, 21, 26)
 
 
 def test_a_run_that_reads_no_list_page_is_unavailable(monkeypatch):
