@@ -12,7 +12,7 @@ import time
 import uuid
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from adapters.kafka_clients import kafka_python_options
 from adapters.search_backend import SearchBackend
@@ -53,8 +53,17 @@ def test_leads_through_the_worker_make_a_hotspot_in_the_topic_and_the_index_and_
     thread = threading.Thread(target=sink.run, daemon=True)
     thread.start()
     producer = KafkaProducer(**kafka_python_options(kafka_settings), acks="all")
-    hotspots = KafkaConsumer(f"h{run}.hotspots", **kafka_python_options(kafka_settings), group_id=f"r-{run}",
-                             auto_offset_reset="earliest")  # fmt: skip
+    # Assigned, not subscribed: a group joined before the client knows the new topic's partitions gets an
+    # empty assignment until its next metadata refresh (minutes), and the test saw nothing.
+    hotspots = KafkaConsumer(**kafka_python_options(kafka_settings), group_id=None, enable_auto_commit=False)
+    deadline = time.monotonic() + 30
+    while not hotspots.partitions_for_topic(f"h{run}.hotspots") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    hotspots.assign([TopicPartition(f"h{run}.hotspots", 0)])
+    hotspots.seek_to_beginning()
+    routed = KafkaConsumer(**kafka_python_options(kafka_settings), group_id=None, enable_auto_commit=False)
+    routed.assign([TopicPartition(f"h{run}.leads.routed", p) for p in range(6)])
+    routed.seek_to_beginning()
     backend = SearchBackend.from_settings(settings.search)
 
     def send(*leads: RawLead) -> None:
@@ -69,7 +78,8 @@ def test_leads_through_the_worker_make_a_hotspot_in_the_topic_and_the_index_and_
             for records in hotspots.poll(timeout_ms=500).values():
                 for record in records:
                     return decode(record.value, record.headers, Hotspot)
-        raise AssertionError("no hotspot record: " + (tmp_path / "worker.log").read_text(errors="replace")[-3000:])
+        seen = sum(len(records) for records in routed.poll(timeout_ms=2000, max_records=1000).values())
+        raise AssertionError(f"no hotspot record ({seen} leads routed): " + (tmp_path / "worker.log").read_text(errors="replace")[-3000:])
 
     def indexed(hotspot_id: str, count: int, timeout: float = 60) -> dict:
         deadline = time.monotonic() + timeout
@@ -99,6 +109,7 @@ def test_leads_through_the_worker_make_a_hotspot_in_the_topic_and_the_index_and_
         thread.join(timeout=30)
         producer.close()
         hotspots.close()
+        routed.close()
         for kind in ("leads", "cases", "hotspots"):
             for index in backend.get_alias(f"h{run}-{kind}"):
                 backend.delete_index(index)
