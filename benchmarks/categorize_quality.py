@@ -14,7 +14,10 @@ Triage and calibration (issue 21; targets: leads routed without triage >= 98 % r
 routed without triage, expected calibration error <= 0.05): the model chooses its triage threshold on
 a validation split of its own training rows, as `leadhub model train` does; each seed's validation rows
 only measure coverage and precision at that threshold, and the reliability of the confidence (pooled
-over the seeds in the reliability table).
+over the seeds in the reliability table). Two diagnostics on the rules + model row: `ceiling`, the
+widest coverage at 98 % precision any threshold could reach on the validation rows themselves (not a
+threshold one could choose: it is what the ranking allows), and `ceiling_rules_agree`, the same when
+a lead whose rules-alone category differs counts 0.9 of its confidence.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
 from benchmarks.common import RESULTS, print_table, read_csv, write_json
-from enrichers.calibration import reliability
+from enrichers.calibration import at_threshold, choose_threshold, reliability
 from enrichers.categorize import Categorizer
 from enrichers.classifier import near_copies, train
 from enrichers.taxonomy import load_taxonomy
@@ -92,6 +95,16 @@ def evaluate(
             calibration = reliability(confidence, correct)
             row["ece"] = calibration["ece"]
             shipped = list(zip(confidence, correct, strict=True))
+            shipped_results, shipped_correct = results, correct
+        if name == "rules alone":
+            # Diagnostics, not results: the best coverage at the target precision any threshold could
+            # give on these very rows (the ceiling of the confidence's ranking), and the same when a
+            # lead the rules file elsewhere counts 0.9 of its confidence (a second view's agreement).
+            agreed = [c * (1.0 if r.category == m.category else 0.9) for c, r, m in zip(confidence, results, shipped_results, strict=True)]
+            rows[-1] |= {  # the rules + model row
+                f"ceiling{suffix}": at_threshold(view, shipped_correct, choose_threshold(view, shipped_correct))["coverage"]
+                for suffix, view in (("", confidence), ("_rules_agree", agreed))
+            }
         rows.append(row)
     summary = {
         "seed": seed,
@@ -122,7 +135,7 @@ def over_seeds(rows: list[dict]) -> list[dict]:
                 "per_s_mean": round(statistics.fmean(r["per_s"] for r in mine)),
             }
         )
-        for key in ("coverage", "precision", "ece"):
+        for key in ("coverage", "precision", "ece", "ceiling", "ceiling_rules_agree"):
             if key in mine[0]:
                 values = [r[key] for r in mine]
                 table[-1] |= {f"{key}_mean": round(statistics.fmean(values), 4), f"{key}_min": min(values), f"{key}_max": max(values)}
