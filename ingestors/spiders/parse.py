@@ -131,6 +131,9 @@ def external_id_for(url: str, config: SiteConfig) -> str:
     return bare if len(bare) <= 512 else "url-sha256:" + hashlib.sha256(bare.encode()).hexdigest()
 
 
+_COMMENT = re.compile(r"<!--(.*?)-->", re.DOTALL)
+
+
 def _list_only_id(fields: dict[str, str], index: int) -> str:
     # A list-only site links nowhere: its item is known by what it says (stable across runs).
     text = "\n".join(fields.get(name, "") for name in ("title", "author", "published")) or str(index)
@@ -140,6 +143,8 @@ def _list_only_id(fields: dict[str, str], index: int) -> str:
 def parse_list(html: str, url: str, config: SiteConfig) -> ListPage:
     if config.list_item is None:  # a thread-only site: no list pages
         return ListPage([], None)
+    if config.unwrap_comments:
+        html = _COMMENT.sub(lambda m: m.group(1) if "<" in m.group(1) else m.group(0), html)  # markup, not notes
     page = parsel.Selector(text=html)
     base = _base_url(page, url)
     entries: list[ListEntry] = []

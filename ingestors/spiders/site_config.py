@@ -91,6 +91,9 @@ class SiteConfig(BaseModel):
     date_formats: list[str] = Field(default_factory=lambda: list(DEFAULT_DATE_FORMATS))
     extra_date_formats: list[str] = Field(default_factory=list, description="Tried after date_formats, e.g. '%Y-%m'.")
     encoding: str | None = Field(None, description="Force the pages' encoding when a site lies about its own.")
+    unwrap_comments: bool = Field(
+        False, description="Read markup inside HTML comments too (Tieba ships its thread list in one)."
+    )
     keep_list_on_error: bool = Field(
         False, description="A thread that cannot be read (HTTP 404, …) is still a lead from its list fields."
     )
