@@ -372,7 +372,7 @@ def test_open311_services_and_requests(client, env):
     noise = [r for r in requests if r["service_request_id"] == env.case_id("noise")]
     assert noise and noise[0]["status"] == "open" and noise[0]["agency_responsible"] == "金华市生态环境局义乌分局"
     assert noise[0]["lat"] == pytest.approx(29.31)
-    assert all(r["service_code"] == "环境保护/噪声污染" for r in requests)
+    assert all(r["service_code"] == "环境保护.噪声污染" for r in requests)
 
     one = get(client, env, "/open311/v2/requests.json", role="analyst",
               service_request_id=f"{env.case_id('lift')},{env.case_id('bus')}").json()  # fmt: skip

@@ -44,6 +44,12 @@ class ApiSettings(Section):
     public_url: str | None = Field(
         None, description="Base URL printed and used in Open311 links; https here marks the session cookie Secure."
     )
+    open311_anonymous_read: bool = Field(
+        False, description="Open311 GET without a key (the spec needs none for reading): services and requests."
+    )
+    open311_anonymous_media: bool = Field(
+        False, description="With open311_anonymous_read: the requests' photos (media_url) without a key too."
+    )
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body accepted (a bigger one gets 413)."
     )

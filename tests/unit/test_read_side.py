@@ -173,13 +173,14 @@ def test_a_case_as_an_open311_request():
         "place": {"town": "后宅街道", "geo": {"lat": 29.3, "lon": 120.1}},
         "history": [{"action": "note", "note": "已派人查看", "at": "2024-05-02T09:00:00+08:00"}],
     }  # fmt: skip
-    request = open311.service_request(case, base_url="https://leads.example.org/")
+    request = open311.service_request(case, media_url="https://leads.example.org/open311/v2/media/ab")
     assert request["status"] == "open"  # resolved still waits for feedback
     assert request["status_notes"] == "已派人查看" and request["updated_datetime"] == "2024-05-02T09:00:00+08:00"
-    assert request["service_code"] == "城乡建设/城市建设和市政管理" and request["lat"] == 29.3 and request["long"] == 120.1
-    assert request["media_url"] == "https://leads.example.org/cases/c1"
+    assert request["service_code"] == "城乡建设.城市建设和市政管理" and request["lat"] == 29.3 and request["long"] == 120.1
+    assert request["media_url"] == "https://leads.example.org/open311/v2/media/ab"
     closed = open311.service_request({"case_id": "c2", "status": "rejected"})
     assert closed["status"] == "closed" and closed["status_notes"] == "Not accepted." and closed["service_code"] is None
+    assert closed["media_url"] is None  # no photo: no link (never a page behind a login)
 
 
 # --- charts and CLI ------------------------------------------------------------------------------
