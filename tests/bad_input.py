@@ -425,7 +425,7 @@ NESTED: list[tuple[str, dict[str, Any], str]] = [
     ("attachments.0.url=number", {"attachments": [{"url": 5}]}, "attachments.0.url: Input should be a valid string"),
     ("attachments.1.media_type=long", {"attachments": [{"url": "https://x.org/a"}, {"url": "https://x.org/b", "media_type": "m" * 101}]},
      "attachments.1.media_type: String should have at most 100"),
-    ("attachments.0.unknown", {"attachments": [{"url": "https://x.org/a", "size": 1024}]}, "attachments.0.size: Extra inputs are not permitted"),
+    ("attachments.0.unknown", {"attachments": [{"url": "https://x.org/a", "bytes": 1024}]}, "attachments.0.bytes: Extra inputs are not permitted"),
     ("attachments=101", {"attachments": [{"url": f"https://x.org/{i}.jpg"} for i in range(101)]}, "attachments: List should have at most 100 items"),
     ("extra=list", {"extra": [1, 2]}, "extra: Input should be an object"),
     ("extra=string", {"extra": "views=10"}, "extra: Input should be an object"),
