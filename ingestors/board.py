@@ -34,6 +34,8 @@ from ingestors.base import (
 from ingestors.spiders.parse import (
     canonical_url,
     decode_html,
+    decode_html_explained,
+    explain_detail,
     external_id_for,
     item_to_lead,
     parse_detail,
@@ -92,7 +94,7 @@ def _problem(item: dict[str, Any], exc: ValueError) -> Problem:
 
 def _worth_retrying(fetch_error: str | None) -> bool:
     """A thread that failed for a passing reason (5xx, a timeout), not one that is gone (404, 410)."""
-    return bool(fetch_error) and not fetch_error.startswith("HTTP 4")
+    return fetch_error is not None and not fetch_error.startswith("HTTP 4")
 
 
 class BoardKind(SourceKind):
@@ -208,6 +210,32 @@ class BoardKind(SourceKind):
                 yield item_to_lead(item, config, source=ctx.source, channel=ctx.channel, timezone=ctx.timezone)
             except ValueError as exc:
                 yield _problem(item, exc)
+
+    def explain_document(self, data: bytes, ctx: FetchContext) -> Iterator[str]:
+        """What ``parse_document`` would read from a saved page and why, a line per finding (--explain)."""
+        config = self._config()
+        html, how = decode_html_explained(data, None, config.encoding)
+        yield f"site {config.name}; decoded as {how}"
+        own_url = ctx.state.get("url") or canonical_url(html)
+        base = own_url or (config.start_urls[0] if config.start_urls else "")
+        yield f"page URL: {own_url or '(unknown: pass --url for relative links)'}"
+        listing = parse_list(html, base, config)
+        if config.list_item is None:
+            yield "list_item: none (a thread-only site): the page is read as a thread"
+        else:
+            yield f"list_item {config.list_item!r}: {len(listing.entries)} item(s)"
+        if listing.entries:
+            first = listing.entries[0]
+            yield f"first item: link {first.url!r} → id {first.external_id!r} (detail_link {config.detail_link!r})"
+            for field_name, selector in config.list_fields.items():
+                yield f"  {field_name} ({selector!r}): {first.fields.get(field_name)!r}"
+            yield f"next_page ({config.next_page!r}): {listing.next_url!r}"
+            return
+        record, found_by = explain_detail(html, base, config)
+        for name in ("title", "author", "published", "body", "reply_body", "reply_time", "reply_unit"):
+            value = record.get(name)
+            shown = (value[:60] + "…") if value and len(value) > 60 else value
+            yield f"{name}: {found_by.get(name)} → {shown!r}"
 
 
 class ForumKind(BoardKind):

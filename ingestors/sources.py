@@ -94,6 +94,16 @@ def build_kind(config: SourceConfig, environ: Mapping[str, str] | None = None) -
         raise ConfigError(f"source {config.name} ({config.kind}) options: {describe_errors(exc)}") from None
 
 
+_SITE_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _resolve_site_file(source: SourceConfig, folder: Path) -> None:
+    """A board's ``site: my_board.yaml`` names a file beside sources.yaml, wherever leadhub is started."""
+    site = source.options.get("site")
+    if isinstance(site, str) and site.endswith(_SITE_FILE_SUFFIXES) and not Path(site).is_absolute():
+        source.options["site"] = str((folder / site).resolve())
+
+
 def load_sources(path: Path) -> list[SourceConfig]:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
@@ -111,5 +121,6 @@ def load_sources(path: Path) -> list[SourceConfig]:
     if duplicates:
         raise ConfigError(f"sources file {path}: names used twice: {', '.join(duplicates)}")
     for source in parsed.sources:
+        _resolve_site_file(source, Path(path).parent)
         build_kind(source)  # every source's options are checked at start-up, not at its first run
     return parsed.sources

@@ -86,7 +86,7 @@ class GenericBoardSpider(scrapy.Spider):
 
     def _text(self, response: Response) -> str | None:
         """The page as text, decoded as the site's pages are (see decode_html); None if it is no page."""
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
         if content_type and not any(t in content_type for t in ("html", "xml", "text")):
             self.errors.append(f"{response.url}: not an HTML page ({content_type})")
             return None
@@ -110,7 +110,7 @@ class GenericBoardSpider(scrapy.Spider):
             if self.config.detail_link is None:  # a list-only site: the list's fields are the lead
                 yield entry.fields | {"url": entry.url or response.url, "external_id": entry.external_id,
                                       "fetched_at": self._now()}  # fmt: skip
-            else:
+            elif entry.url:
                 yield self._detail_request(entry.url, entry.external_id, entry.fields)
         if not fresh:
             self.logger.info("%s: every item already seen; not reading older pages", response.url)

@@ -50,27 +50,35 @@ def decode_html(data: bytes, content_type: str | None = None, forced: str | None
     GB18030 accepts many UTF-8 byte runs as (wrong) characters, so a strict GB decode alone would
     often "succeed" into mojibake; Chinese text in GBK is practically never valid UTF-8 at page length.
     """
+    return decode_html_explained(data, content_type, forced)[0]
+
+
+def decode_html_explained(data: bytes, content_type: str | None = None, forced: str | None = None) -> tuple[str, str]:
+    """decode_html's text and how it was decoded (for --explain)."""
     if forced:
-        return data.decode(forced, errors="replace")
+        return data.decode(forced, errors="replace"), f"{forced} (the site's encoding:)"
     bom = read_bom(data)
     if bom[0]:
-        return data[len(bom[1]) :].decode(bom[0], errors="replace")
-    if not data.isascii():
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
+        return data[len(bom[1]) :].decode(bom[0], errors="replace"), f"{bom[0]} (byte order mark)"
     declared = http_content_type_encoding(content_type) if content_type else None
     declared = declared or html_body_declared_encoding(data)  # w3lib maps gb2312/gbk to gb18030
-    for encoding in [declared] if declared else []:
+    if not data.isascii():
         try:
-            return data.decode(encoding)
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            said = f"; the page declares {declared}" if declared and declared != "utf-8" else ""
+            return text, f"utf-8 (the bytes are valid UTF-8{said})"
+    if declared:
+        try:
+            return data.decode(declared), f"{declared} (declared)"
         except (UnicodeDecodeError, LookupError):
-            continue
+            pass
     best = from_bytes(data[:200_000]).best()
     if best is not None and best.encoding:
-        return data.decode(best.encoding, errors="replace")
-    return html_to_unicode(content_type, data)[1]
+        return data.decode(best.encoding, errors="replace"), f"{best.encoding} (detected)"
+    return html_to_unicode(content_type, data)[1], "w3lib's guess"
 
 
 def html_to_text(html: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -154,20 +156,71 @@ def _problem(error) -> str:
     return f"{where}: {what}" if where else what
 
 
+def _read_document(file: Path, flag: str) -> bytes:
+    """The saved document's bytes; a .gz file (or gzip bytes) is unpacked."""
+    check_readable(file, flag)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{flag} {file} cannot be read: {exc.strerror or exc}") from None
+    if file.suffix == ".gz" or data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise ConfigError(f"{flag} {file} is not a readable gzip file ({exc}); give the page itself or a whole .gz") from None
+    return data
+
+
+def _preview_now(now: str | None, timezone: str) -> dt.datetime:
+    """--now as an aware time (naive: in --timezone); the time a saved page's relative dates count from."""
+    if now is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        when = dt.datetime.fromisoformat(now)
+    except ValueError:
+        raise ConfigError(f"--now {now!r} is not an ISO time; give when the page was saved, e.g. 2024-07-04T09:00") from None
+    return when if when.tzinfo else when.replace(tzinfo=zone(timezone))
+
+
+def _suggest(file: Path, url: str | None) -> None:
+    import yaml
+
+    from ingestors.spiders.parse import decode_html
+    from ingestors.spiders.suggest import suggest_site
+
+    suggestion = suggest_site(decode_html(_read_document(file, "--suggest")), url or "")
+    for note in suggestion.notes:
+        typer.echo(f"# {note}", err=True)
+    typer.echo(f"# a draft site config for {file.name}: save it, check it with --file and --explain, then set site: to its path")
+    sys.stdout.write(yaml.safe_dump(suggestion.config, allow_unicode=True, sort_keys=False))
+
+
 @app.command("preview", cls=_PreviewCommand)
 def preview(
     kind: str = typer.Option(..., "--kind", help="The source kind (listed by --help)."),
-    file: Path = typer.Option(..., "--file", readable=False, help="A saved document (feed XML, CSV/XLSX/JSON export, …)."),
+    file: Path | None = typer.Option(None, "--file", readable=False, help="A saved document (feed XML, CSV/XLSX/JSON export, board page; .gz too)."),
     options: str = typer.Option("{}", "--options", help="The kind's options as JSON (as in sources.yaml); a URL or inbox may be left out."),
     channel: str | None = typer.Option(
         None, "--channel", help="Default by kind: " + ", ".join(f"{k} → {v}" for k, v in DEFAULT_CHANNELS.items()) + "."
     ),
     timezone: str = typer.Option("Asia/Shanghai", "--timezone", help="IANA time zone of naive times in the document."),
+    url: str | None = typer.Option(None, "--url", help="Board/forum: the page's own URL, for its relative links and ids."),
+    now: str | None = typer.Option(None, "--now", help="When the page was saved (ISO); relative dates (昨天 21:26, 16:02, 7-3) count from it."),
+    suggest: Path | None = typer.Option(None, "--suggest", readable=False, help="Board/forum: print a draft site YAML for this saved list page."),
+    explain: bool = typer.Option(False, "--explain", help="Board/forum: say per field what matched (selector or trafilatura)."),
 ) -> None:
     """Parse a saved document offline and print its RawLeads as JSONL (no network, no Kafka)."""
     kinds = load_kinds()
     if kind not in kinds:
         raise ConfigError(f"unknown kind {kind!r}; kinds: {', '.join(sorted(kinds))}")
+    board_like = kind in ("board", "forum")
+    if (suggest or explain or url) and not board_like:
+        raise ConfigError(f"--suggest, --explain and --url are for the board and forum kinds, not {kind}")
+    if suggest is not None:
+        _suggest(suggest, url)
+        return
+    if file is None:
+        raise ConfigError("give the saved document with --file PATH (or a list page with --suggest PATH)")
     cls = kinds[kind]
     parsed = preview_options(cls, kind, options)
     channel = channel or getattr(cls, "default_channel", None) or DEFAULT_CHANNELS.get(kind)
@@ -179,15 +232,21 @@ def preview(
         zone(timezone or "-")  # zone() reads an empty name as the default; here it is a mistake
     except ValueError:
         raise ConfigError(f"--timezone {timezone!r} is not a known IANA time zone (e.g. Asia/Shanghai, UTC)") from None
-    check_readable(file, "--file")
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"--file {file} cannot be read: {exc.strerror or exc}") from None
-    ctx = FetchContext("preview", channel, timezone, {"file_name": file.name})
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"--url {url!r} must be an http(s) URL, the page's own address")
+    data = _read_document(file, "--file")
+    state: dict = {"file_name": file.name} | ({"url": url} if url else {})
+    ctx = FetchContext("preview", channel, timezone, state, now=_preview_now(now, timezone))
+    kind_obj = cls(parsed)
+    if explain:
+        try:
+            for line in kind_obj.explain_document(data, ctx):  # type: ignore[attr-defined]  # board/forum only
+                typer.echo(f"explain: {line}", err=True)
+        except SourceUnavailable as exc:
+            raise ConfigError(f"{file} cannot be parsed as {kind}: {exc}") from None
     count = problems = 0
     try:
-        for item in cls(parsed).parse_document(data, ctx):
+        for item in kind_obj.parse_document(data, ctx):
             if isinstance(item, Problem):
                 problems += 1
                 typer.echo(f"problem: {item}", err=True)
