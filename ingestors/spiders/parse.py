@@ -53,6 +53,24 @@ def decode_html(data: bytes, content_type: str | None = None, forced: str | None
     return decode_html_explained(data, content_type, forced)[0]
 
 
+# A server's default charset (latin-1) decodes any bytes, so a GBK page under it never fails to decode.
+_WESTERN = {"iso-8859-1", "latin-1", "latin1", "cp1252", "windows-1252", "ascii", "us-ascii"}
+_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
+
+
+def _gb_in_disguise(data: bytes) -> bool:
+    """GB18030 bytes under a Western label: they decode as GB18030 and their high bytes come in pairs
+    (Chinese characters), not one by one between ASCII letters as accented Western letters do."""
+    runs = [len(run) for run in _HIGH_RUN.findall(data)]
+    if not runs or sum(n for n in runs if n % 2 == 0) < 0.9 * sum(runs):
+        return False
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode_html_explained(data: bytes, content_type: str | None = None, forced: str | None = None) -> tuple[str, str]:
     """decode_html's text and how it was decoded (for --explain)."""
     if forced:
@@ -70,12 +88,14 @@ def decode_html_explained(data: bytes, content_type: str | None = None, forced: 
         else:
             said = f"; the page declares {declared}" if declared and declared != "utf-8" else ""
             return text, f"utf-8 (the bytes are valid UTF-8{said})"
+    if declared and declared.lower() in _WESTERN and _gb_in_disguise(data):
+        return data.decode("gb18030"), f"gb18030 (declared {declared}, but the bytes are Chinese)"
     if declared:
         try:
             return data.decode(declared), f"{declared} (declared)"
         except (UnicodeDecodeError, LookupError):
             pass
-    best = from_bytes(data[:200_000]).best()
+    best = from_bytes(data[:200_000], cp_isolation=["utf_8", "gb18030", "big5"]).best()
     if best is not None and best.encoding:
         return data.decode(best.encoding, errors="replace"), f"{best.encoding} (detected)"
     return html_to_unicode(content_type, data)[1], "w3lib's guess"

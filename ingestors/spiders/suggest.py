@@ -26,6 +26,7 @@ _TIME = re.compile(
 )
 _USER_LINK = re.compile(r"space-uid|uid=|/home|un=|/user|member|profile", re.IGNORECASE)
 _USER_CLASS = re.compile(r"author|user|name|nick|poster|by\b", re.IGNORECASE)
+_PINNED = re.compile(r"top|stick|pin", re.IGNORECASE)
 _NEXT = re.compile(r"^(?:下一页|下页|后页|next|›|»|>)", re.IGNORECASE)
 
 
@@ -107,7 +108,9 @@ def _selector_of(elements) -> str:
     for element in elements[1:]:
         shared &= set(_classes(element))
     ordered = [c for c in _classes(elements[0]) if c in shared]
-    return tag + "".join(f".{c}" for c in ordered[:2])
+    # Pinned threads (Tieba's thread_top, a "sticky" class) are rules and notices, not complaints.
+    pinned = {c for e in elements for c in _classes(e) if c not in shared and _PINNED.search(c)}
+    return tag + "".join(f".{c}" for c in ordered[:2]) + "".join(f":not(.{c})" for c in sorted(pinned))
 
 
 def _relative(element, block) -> str:
