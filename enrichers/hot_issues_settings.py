@@ -34,3 +34,9 @@ class HotIssueSettings(Section):
     min_leads: int = Field(2, ge=1, description="Fewest leads a hot issue needs to be listed.")
     growth_days: float = Field(7.0, gt=0, description="The recent period whose leads count as growth.")
     heat: HeatWeights = HeatWeights()
+    enabled: bool = Field(True, description="Maintain hot issues as leads are routed (worker and embedded mode).")
+    history_days: float = Field(
+        60.0, gt=0,
+        description="At start, the clusterer is rebuilt from the leads of this many days (the worker: routed in them, at most"
+        " leads.routed's 30-day retention; embedded mode: reported in them before the latest lead stored).",
+    )

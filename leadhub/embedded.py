@@ -29,6 +29,7 @@ from sinks.embedded_index import (
     PersistentDedupState,
 )
 from sinks.embedded_sink import EmbeddedSink
+from streams.hot_issue_stage import HotIssueStage
 from streams.hotspot_stage import HotspotStage
 from streams.local_runner import LocalRunner
 from streams.records import Output, Record
@@ -68,6 +69,7 @@ class EmbeddedPipeline:
         self.sink = EmbeddedSink(self.index)
         self._lock = threading.RLock()  # the stages' state is not shared between threads
         self.hotspots, self.alerts = self._hotspot_stage(settings)
+        self.hot_issues = self._hot_issue_stage(settings)
         self.runner = LocalRunner(
             settings.routing,
             dedup_state=PersistentDedupState(self.index, DedupConfig().max_postings),
@@ -75,6 +77,7 @@ class EmbeddedPipeline:
             statuses=IndexStatuses(self.index),
             on_output=self.sink.handle,
             hotspots=self.hotspots,
+            hot_issues=self.hot_issues,
         )
         self.store = EmbeddedStore(self.index)
 
@@ -93,6 +96,17 @@ class EmbeddedPipeline:
         if latest is not None:
             stage.warm(self.index.leads_reported_since(latest - config.history_hours * 3600))
         return stage, alerts
+
+    def _hot_issue_stage(self, settings: Settings) -> HotIssueStage | None:
+        """The hot-issue clusterer, its state rebuilt from the index's leads of the last history_days
+        before the latest lead stored."""
+        if not settings.hot_issues.enabled:
+            return None
+        stage = HotIssueStage(settings.hot_issues)
+        latest = self.index.latest_reported()
+        if latest is not None:
+            stage.warm(self.index.leads_reported_since(latest - settings.hot_issues.history_days * 86400))
+        return stage
 
     def submit(self, records: Sequence[Record], topic: str = "leads.raw") -> None:
         with self._lock:

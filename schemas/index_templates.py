@@ -17,7 +17,7 @@ MAPPING_VERSION = 7  # 3: official replies on leads; merged cases and merge/spli
 # 6: the model version that routed a lead (model_version)
 # 7: reporters' ratings of a case's answers (ratings, history.rating); experience officers' group and
 #    themed activity on leads (reporter_group, activity) and their cases (reporter_groups, activities)
-INDEX_KINDS = ("leads", "cases", "hotspots")
+INDEX_KINDS = ("leads", "cases", "hotspots", "hot_issues")
 
 KEYWORD = {"type": "keyword"}
 DATE = {"type": "date"}
@@ -78,6 +78,7 @@ LEAD_FIELDS: dict[str, Any] = {
     "model_version": KEYWORD,
     "reporter_group": KEYWORD,
     "activity": KEYWORD,
+    "entities": KEYWORD,  # named estates, companies, roads, ... (their join keys): a facet
 }
 
 CASE_FIELDS: dict[str, Any] = {
@@ -165,7 +166,23 @@ HOTSPOT_FIELDS: dict[str, Any] = {
     "closed_at": DATE,
 }
 
-_FIELDS = {"leads": LEAD_FIELDS, "cases": CASE_FIELDS, "hotspots": HOTSPOT_FIELDS}
+# Hot issues (schemas/hot_issues.py): the clusterer's record, as the route stage last saw the issue.
+HOT_ISSUE_FIELDS: dict[str, Any] = {
+    "issue_id": KEYWORD,
+    "title": CJK_TEXT_KW,
+    "entities": KEYWORD,
+    "entity_keys": KEYWORD,
+    "lead_ids": KEYWORD,
+    "case_ids": KEYWORD,
+    "first_seen": DATE,
+    "last_seen": DATE,
+    "heat": {"type": "float"},
+    "leads": {"type": "integer"},
+    "reporters": {"type": "integer"},
+    "likes": {"type": "integer"},
+}
+
+_FIELDS = {"leads": LEAD_FIELDS, "cases": CASE_FIELDS, "hotspots": HOTSPOT_FIELDS, "hot_issues": HOT_ISSUE_FIELDS}
 
 
 def alias_name(prefix: str, kind: str) -> str:

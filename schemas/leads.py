@@ -208,6 +208,9 @@ class Lead(Internal):
     decided_at: AwareDatetime | None = Field(None, description="When the lead's case was recategorized.")
     reporter_group: str | None = Field(None, description="Experience officers' reports: the officer's group (reports.groups).")
     activity: str | None = Field(None, description="Experience officers' reports: the themed activity named (reports.activities).")
+    entities: list[str] = Field(
+        default_factory=list, description="Named estates, companies, schools, roads, projects in the text (their join keys; hot issues)."
+    )
     model_version: str | None = Field(
         None, max_length=200,
         description="The category model that routed the lead: a version of routing.model_dir (v0003), `default`, a model"

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter
 from schemas.errors import RecordError
+from schemas.hot_issues import HotIssue
 from schemas.hotspots import Hotspot
 from schemas.leads import Lead, RawLead
 from schemas.validation import describe_errors
@@ -28,6 +29,7 @@ MODELS: dict[str, tuple[type[BaseModel], int]] = {
     "CaseEvent": (CaseEvent, 1),
     "DeadLetter": (DeadLetter, 1),
     "Hotspot": (Hotspot, 1),
+    "HotIssue": (HotIssue, 1),
 }
 _NAMES = {model: name for name, (model, _) in MODELS.items()}
 

@@ -49,6 +49,9 @@ TOPICS: tuple[TopicSpec, ...] = (
     # Hotspots as the route stage's detector sees them: the whole record per message (count grows), so the
     # latest per hotspot is all that matters. People's handling (acknowledged, closed) is in the index only.
     TopicSpec("hotspots", 1, "hotspot_id", "Hotspot", {"cleanup.policy": "compact"}),
+    # Hot issues as the route stage's clusterer sees them: the whole record per message (it grows), so
+    # the latest per issue is all that matters.
+    TopicSpec("hot_issues", 1, "issue_id", "HotIssue", {"cleanup.policy": "compact"}),
 )
 
 

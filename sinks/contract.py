@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter
+from schemas.hot_issues import HotIssue
 from schemas.hotspots import Hotspot
 from schemas.leads import Lead
 from schemas.serialization import DecodeError, decode
@@ -67,6 +68,9 @@ class Sink(Protocol):
     def add_hotspot(self, hotspot: Hotspot, origin: Origin) -> None:
         """A hotspot record of the detector (sinks/hotspot_documents.py: people's handling is kept)."""
 
+    def add_hot_issue(self, issue: HotIssue, origin: Origin) -> None:
+        """A hot-issue record of the clusterer (sinks/hot_issue_documents.py: an older one never shrinks it)."""
+
     def flush(self) -> None:
         """Return once everything added is written or dead-lettered; raise if it could not be."""
 
@@ -85,5 +89,7 @@ def deliver(sink: Sink, topic: str, origin: Origin, headers: Any = None) -> None
             sink.add_dead_letter(decode(origin.value, headers, DeadLetter))
         elif topic == "hotspots":
             sink.add_hotspot(decode(origin.value, headers, Hotspot), origin)
+        elif topic == "hot_issues":
+            sink.add_hot_issue(decode(origin.value, headers, HotIssue), origin)
     except DecodeError as exc:
         sink.add_dead_letter(origin.letter(exc))

@@ -25,11 +25,13 @@ from typing import Any
 from enrichers.dedup import MemoryDedupState, Sketch
 from schemas.cases import Action, Case, CaseEvent, Status
 from schemas.dead_letters import DeadLetter
+from schemas.hot_issues import HotIssue
 from schemas.hotspots import Hotspot
 from schemas.leads import Lead
 from schemas.private_files import private_file
 from schemas.status_machine import apply_event, apply_merge
 from sinks.documents import apply_case_routing, apply_case_state, case_handling_doc, decided_lead_ids, leads_decision
+from sinks.hot_issue_documents import apply_hot_issue
 from sinks.hotspot_documents import apply_hotspot
 from sinks.short_terms import tokens
 
@@ -61,6 +63,15 @@ CREATE TABLE IF NOT EXISTS hotspots (
     detected REAL  -- POSIX time the detector fired (newest first)
 );
 CREATE INDEX IF NOT EXISTS hotspots_detected ON hotspots(detected);
+CREATE TABLE IF NOT EXISTS hot_issues (
+    issue_id TEXT PRIMARY KEY, doc TEXT NOT NULL, heat REAL, leads INTEGER,
+    last_seen REAL  -- POSIX time of its latest lead
+);
+CREATE INDEX IF NOT EXISTS hot_issues_last_seen ON hot_issues(last_seen);
+-- A lead's named entities (Lead.entities), one row each: the entity filter and facet. Leads stored
+-- before entities existed have none, so a file made before needs no migration.
+CREATE TABLE IF NOT EXISTS lead_entities (entity TEXT NOT NULL, lead_id TEXT NOT NULL, PRIMARY KEY (entity, lead_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lead_entities_lead ON lead_entities(lead_id);
 CREATE TABLE IF NOT EXISTS dedup_sketches (
     seq INTEGER PRIMARY KEY, lead_id TEXT NOT NULL UNIQUE, case_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
     anchors BLOB NOT NULL, at REAL
@@ -192,6 +203,9 @@ class EmbeddedIndex:
         )  # fmt: skip
         _upsert(db, "leads", "lead_id", LEAD_COLUMNS, row,
                 (lead.title, lead.text, lead.location_text or "", (place.address if place else None) or ""))  # fmt: skip
+        entities = [e for e in dict.fromkeys(doc.get("entities") or ()) if isinstance(e, str)]
+        db.execute("DELETE FROM lead_entities WHERE lead_id = ?", (lead.lead_id,))
+        db.executemany("INSERT INTO lead_entities VALUES (?, ?)", [(entity, lead.lead_id) for entity in entities])
 
     def write_rerouted(self, leads: list[tuple[Lead, dict[str, Any]]], cases: dict[str, dict[str, Any]]) -> tuple[int, int]:
         """A replay's writes (leadhub replay), in one transaction: each lead's routing (``leads``: the
@@ -338,6 +352,35 @@ class EmbeddedIndex:
         clause = f"WHERE {' AND '.join(where)} " if where else ""
         rows = self.db.execute(
             f"SELECT doc FROM hotspots {clause}ORDER BY detected DESC, hotspot_id LIMIT ?", (*args, limit)  # noqa: S608 - fixed columns
+        ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    # --- hot issues (sinks/hot_issue_documents.py; read by leadhub/hot_issues_store.py) -------------
+
+    def write_hot_issue(self, issue: HotIssue) -> None:
+        with self.transaction() as db:
+            found = db.execute("SELECT doc FROM hot_issues WHERE issue_id = ?", (issue.issue_id,)).fetchone()
+            doc = json.loads(found[0]) if found else None
+            new = apply_hot_issue(doc, issue)
+            if new != doc:
+                db.execute(
+                    "INSERT INTO hot_issues VALUES (?, ?, ?, ?, ?) ON CONFLICT(issue_id) DO UPDATE SET doc = excluded.doc,"
+                    " heat = excluded.heat, leads = excluded.leads, last_seen = excluded.last_seen",
+                    (issue.issue_id, json.dumps(new, ensure_ascii=False), issue.heat, issue.leads, _epoch(issue.last_seen)),
+                )
+
+    def hot_issue_documents(self, *, since: float | None = None, until: float | None = None, limit: int = 10) -> list[dict[str, Any]]:
+        """Hottest first (then the latest lead newest first); ``since``/``until``: POSIX times, the latest
+        lead at or after / before."""
+        where: list[str] = []
+        args: list[Any] = []
+        for clause, value in (("last_seen >= ?", since), ("last_seen < ?", until)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        rows = self.db.execute(
+            f"SELECT doc FROM hot_issues {clause}ORDER BY heat DESC, last_seen DESC, issue_id LIMIT ?", (*args, limit)  # noqa: S608
         ).fetchall()
         return [json.loads(row[0]) for row in rows]
 

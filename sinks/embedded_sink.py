@@ -12,6 +12,7 @@ import logging
 from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter
 from schemas.errors import RecordError
+from schemas.hot_issues import HotIssue
 from schemas.hotspots import Hotspot
 from schemas.leads import Lead
 from schemas.records import Output
@@ -24,7 +25,7 @@ log = logging.getLogger("leadhub.embedded")
 class EmbeddedSink:
     def __init__(self, index: EmbeddedIndex) -> None:
         self.index = index
-        self.written = {"leads": 0, "cases": 0, "events": 0, "dead_letters": 0, "hotspots": 0}
+        self.written = {"leads": 0, "cases": 0, "events": 0, "dead_letters": 0, "hotspots": 0, "hot_issues": 0}
 
     def handle(self, output: Output) -> None:
         origin = Origin(output.topic, output.value or b"", output.key)
@@ -61,6 +62,10 @@ class EmbeddedSink:
     def add_hotspot(self, hotspot: Hotspot, origin: Origin) -> None:
         self.index.write_hotspot(hotspot)
         self.written["hotspots"] += 1
+
+    def add_hot_issue(self, issue: HotIssue, origin: Origin) -> None:
+        self.index.write_hot_issue(issue)
+        self.written["hot_issues"] += 1
 
     def flush(self) -> None:
         """Nothing to do: every add was written in its own transaction."""

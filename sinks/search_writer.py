@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from adapters.search_backend import SearchBackend
 from schemas.cases import Case, CaseEvent
 from schemas.dead_letters import DeadLetter
+from schemas.hot_issues import HotIssue
 from schemas.hotspots import Hotspot
 from schemas.leads import Lead
 from schemas.serialization import encode
@@ -24,6 +25,7 @@ from sinks.bulk import Part, call_until_available, send_until_acknowledged
 from sinks.case_events import MAX_CONFLICT_RETRIES, apply_case_events
 from sinks.contract import Origin, StoppedWhileRetrying
 from sinks.documents import apply_case_state, guarded_case_action, lead_actions
+from sinks.hot_issue_documents import hot_issue_actions
 from sinks.hotspot_documents import hotspot_actions
 from sinks.metrics import SinkMetrics
 
@@ -47,21 +49,24 @@ class _Batch:
     events: list[tuple[CaseEvent, Origin]] = field(default_factory=list)
     letters: list[DeadLetter] = field(default_factory=list)
     hotspots: list[tuple[list[Part], Origin]] = field(default_factory=list)
+    hot_issues: list[tuple[list[Part], Origin]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.leads or self.states or self.events or self.letters or self.hotspots)
+        return bool(self.leads or self.states or self.events or self.letters or self.hotspots or self.hot_issues)
 
 
 class SearchWriter:
     def __init__(
         self, backend: SearchBackend, leads_index: str, cases_index: str, letters: LetterOutlet, *,
         metrics: SinkMetrics | None = None, stopping: threading.Event | None = None, hotspots_index: str | None = None,
+        hot_issues_index: str | None = None,
     ) -> None:  # fmt: skip
         self.backend = backend
         self.leads_index = leads_index
         self.cases_index = cases_index
         # <prefix>-hotspots beside <prefix>-cases unless named
         self.hotspots_index = hotspots_index or cases_index.removesuffix("cases") + "hotspots"
+        self.hot_issues_index = hot_issues_index or cases_index.removesuffix("cases") + "hot_issues"
         self.letters = letters
         self.metrics = metrics or SinkMetrics()
         self.stopping = stopping or threading.Event()
@@ -93,6 +98,11 @@ class SearchWriter:
         with self._lock:
             self._batch.hotspots.append((actions, origin))
 
+    def add_hot_issue(self, issue: HotIssue, origin: Origin) -> None:
+        actions = hot_issue_actions(issue, self.hot_issues_index)
+        with self._lock:
+            self._batch.hot_issues.append((actions, origin))
+
     def flush(self) -> None:
         with self._lock:
             batch, self._batch = self._batch, _Batch()
@@ -115,16 +125,22 @@ class SearchWriter:
         found = self._mget(list(by_case)) if by_case else {}
         lead_parts = [actions for actions, _ in batch.leads]
         case_ids, case_parts = self._case_actions(by_case, found)
-        # Hotspots go at the end, so a position past the leads and cases is one of theirs.
+        # Hotspots, then hot issues go at the end, so a position past the leads and cases is one of theirs.
         hotspot_parts = [actions for actions, _ in batch.hotspots]
         first_hotspot = len(lead_parts) + len(case_parts)
+        first_hot_issue = first_hotspot + len(hotspot_parts)
         refused = send_until_acknowledged(
-            self.backend, lead_parts + case_parts + hotspot_parts, wait=self._backoff, on_retry=self._retrying
-        )
+            self.backend, lead_parts + case_parts + hotspot_parts + [actions for actions, _ in batch.hot_issues],
+            wait=self._backoff, on_retry=self._retrying,
+        )  # fmt: skip
         conflicts = []
         refused_records = 0
         for item in refused:
-            if item.position >= first_hotspot:
+            if item.position >= first_hot_issue:
+                if item.status != 409:  # 409: the index holds a newer record of the issue (more leads)
+                    letters.append(self._refused_letter(batch.hot_issues[item.position - first_hot_issue][1], item))
+                    refused_records += 1
+            elif item.position >= first_hotspot:
                 letters.append(self._refused_letter(batch.hotspots[item.position - first_hotspot][1], item))
                 refused_records += 1
             elif item.position < len(lead_parts):
@@ -147,7 +163,7 @@ class SearchWriter:
             value, headers = encode(letter)
             self.letters.send("leads.dlq", value, letter.key, headers)
         self.letters.flush()
-        self.metrics.documents += len(batch.leads) + len(batch.states) + len(batch.hotspots) - refused_records
+        self.metrics.documents += len(batch.leads) + len(batch.states) + len(batch.hotspots) + len(batch.hot_issues) - refused_records
         self.metrics.case_events += len(batch.events)
         self.metrics.dead_letters += len(letters)
         self.metrics.batches += 1

@@ -28,7 +28,7 @@ from sinks.search_writer import SearchWriter
 
 __all__ = ["STAGE", "TOPICS", "SearchSink", "SinkMetrics", "SinkSettings", "StoppedWhileRetrying"]
 
-TOPICS = ("leads.routed", "cases.state", "cases.events", "hotspots")
+TOPICS = ("leads.routed", "cases.state", "cases.events", "hotspots", "hot_issues")
 
 
 class SinkSettings(Protocol):
@@ -51,13 +51,14 @@ class SearchSink:
         self.leads_index = alias_name(settings.search.index_prefix, "leads")
         self.cases_index = alias_name(settings.search.index_prefix, "cases")
         self.hotspots_index = alias_name(settings.search.index_prefix, "hotspots")
+        self.hot_issues_index = alias_name(settings.search.index_prefix, "hot_issues")
         self.metrics = SinkMetrics()
         self.stopping = threading.Event()
         backend = SearchBackend.from_settings(settings.search)
         consumer = open_consumer(kafka, group_id, [self.prefix + t for t in TOPICS])
         self.writer = SearchWriter(
             backend, self.leads_index, self.cases_index, CheckedProducer(kafka), metrics=self.metrics, stopping=self.stopping,
-            hotspots_index=self.hotspots_index,
+            hotspots_index=self.hotspots_index, hot_issues_index=self.hot_issues_index,
         )
         self.loop = ConsumerLoop(
             consumer, self.writer, prefix=self.prefix, clock=BatchClock(limits or BatchLimits()),

@@ -18,7 +18,9 @@ import faust
 
 from adapters.kafka_clients import KafkaSettings, ssl_context
 from enrichers.dedup import DedupConfig
+from enrichers.hot_issues_settings import HotIssueSettings
 from schemas.topics import DLQ_MAX_BYTES, RAW_MAX_BYTES, TOPICS
+from streams.hot_issue_stage import HotIssueStage
 from streams.hotspot_history import routed_leads_since
 from streams.hotspot_stage import HotspotStage, NewHotspot
 from streams.pipeline import ModelWatch, build_router
@@ -46,6 +48,9 @@ class WorkerSettings(Protocol):
 
     @property
     def hotspots(self) -> HotspotSettings: ...
+
+    @property
+    def hot_issues(self) -> HotIssueSettings: ...
 
 
 def _credentials(kafka: KafkaSettings):
@@ -139,6 +144,7 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
     route = RouteStage(router)
     tracker = CaseStatusTracker(statuses.load, statuses.store)
     hotspots = warmed_hotspot_stage(settings, names["leads.routed"], on_new_hotspot)
+    hot_issues = warmed_hot_issue_stage(settings, names["leads.routed"])
     # Batches: per-record costs (a model's predict call, a case's state and changelog write) are paid
     # once per batch. take_events acks a batch's offsets only after the body has handled it.
     batch, wait = settings.streams.batch_size, settings.streams.batch_wait_ms / 1000
@@ -152,6 +158,8 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
     async def route_agent(stream):
         async for events in stream.take_events(batch, within=wait):
             outputs = route.handle_many([record(event) for event in events])
+            if hot_issues is not None:  # the routed leads get their entities, the hot issues they change follow
+                outputs = hot_issues.process(outputs)
             if hotspots is not None:  # the routed leads of the batch, as the one detector that sees them all
                 outputs += hotspots.handle_many([Record(o.value, o.key, o.headers, o.topic) for o in outputs if o.topic == "leads.routed"])
             case_book.flush()
@@ -205,6 +213,21 @@ def warmed_hotspot_stage(settings: WorkerSettings, routed_topic: str, on_new: Ne
     started = time.monotonic()
     read = stage.warm(routed_leads_since(settings.kafka, routed_topic, since_ms))
     logging.getLogger("leadhub.streams").info("hotspots: state rebuilt from %d routed leads in %.1f s", read, time.monotonic() - started)
+    return stage
+
+
+def warmed_hot_issue_stage(settings: WorkerSettings, routed_topic: str) -> HotIssueStage | None:
+    """The hot-issue clusterer with its state rebuilt from the leads routed in the last history_days
+    (leads.routed keeps 30), before the app starts, as the hotspot detector's."""
+    if not settings.hot_issues.enabled:
+        return None
+    stage = HotIssueStage(settings.hot_issues)
+    since_ms = int((time.time() - settings.hot_issues.history_days * 86400) * 1000)
+    started = time.monotonic()
+    read = stage.warm(routed_leads_since(settings.kafka, routed_topic, since_ms))
+    logging.getLogger("leadhub.streams").info(
+        "hot issues: state rebuilt from %d routed leads in %.1f s", read, time.monotonic() - started
+    )
     return stage
 
 

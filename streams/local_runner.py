@@ -10,6 +10,7 @@ from enrichers.route import CaseBook, CaseStatusView, MemoryCaseBook
 from schemas.cases import Case, Status
 from schemas.leads import RawLead
 from schemas.serialization import encode
+from streams.hot_issue_stage import HotIssueStage, RouteWithHotIssues
 from streams.hotspot_stage import HotspotStage
 from streams.pipeline import ModelWatch, build_router
 from streams.records import Output, Record
@@ -46,6 +47,7 @@ class LocalRunner:
         statuses: CaseStatusView | None = None,
         on_output: Callable[[Output], None] | None = None,
         hotspots: HotspotStage | None = None,
+        hot_issues: HotIssueStage | None = None,
     ) -> None:
         self.statuses = statuses or MemoryStatuses()
         self.dedup_state = dedup_state if dedup_state is not None else MemoryDedupState()
@@ -57,6 +59,8 @@ class LocalRunner:
             "leads.raw": NormalizeStage(routing.source_timezone),
             "leads.clean": RouteStage(router),
         }
+        if hot_issues is not None:  # on the route stage's outputs: its routed leads get their entities there
+            self.consumers["leads.clean"] = RouteWithHotIssues(self.consumers["leads.clean"], hot_issues)
         if isinstance(self.statuses, MemoryStatuses):
             # Statuses kept elsewhere (the embedded index) follow the events there.
             self.consumers["cases.events"] = CaseStatusTracker(self.statuses.cases.get, self.statuses.store)

@@ -1,5 +1,6 @@
-"""Hot issues: `GET /api/v1/hot-issues` (analyst, officer, admin): the hottest problems among a period's
-stored leads, each with its entity, leads, cases and heat (leadhub/hot_issues_view.py)."""
+"""Hot issues: `GET /api/v1/hot-issues` (analyst, officer, admin): the hottest problems whose latest lead
+falls in a period, as the streams maintain them (leadhub/hot_issues_store.py), each with its entity,
+leads, cases and heat."""
 
 from __future__ import annotations
 
@@ -12,16 +13,16 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from leadhub.access import Permission, Principal
 from leadhub.api.auth import context, require
 from leadhub.api.context import ApiContext
-from leadhub.hot_issues_view import stored_hot_issues
+from leadhub.hot_issues_store import hot_issue_store
 
 
 def build_router() -> APIRouter:
     router = APIRouter()
     reader = require(Permission.read)
 
-    @router.get("/api/v1/hot-issues", tags=["api v1"], summary="Hot issues of a period, hottest first")
+    @router.get("/api/v1/hot-issues", tags=["api v1"], summary="Hot issues active in a period, hottest first")
     def list_hot_issues(
-        days: float = Query(30.0, gt=0, le=366, description="The period: this many days before `until`."),
+        days: float = Query(30.0, gt=0, le=366, description="The period: this many days before `until`; an issue is listed when its latest lead falls in it."),
         until: dt.datetime | None = Query(None, description="End of the period (ISO 8601, with a zone); default: now."),
         top: int = Query(10, ge=1, le=100, description="How many hot issues."),
         who: Principal = Depends(reader), ctx: ApiContext = Depends(context),
@@ -31,10 +32,7 @@ def build_router() -> APIRouter:
         zone = ZoneInfo(ctx.briefing.timezone)
         end = until or dt.datetime.now(zone)
         since = end - dt.timedelta(days=days)
-        found = stored_hot_issues(ctx.store, ctx.hot_issues, since, end, top, zone)
-        return {
-            "since": since.isoformat(), "until": end.isoformat(), "leads_read": found.leads_read, "truncated": found.truncated,
-            "count": len(found.issues), "hot_issues": found.issues,
-        }  # fmt: skip
+        issues = hot_issue_store(ctx.store).list(since=since, until=end, limit=top)
+        return {"since": since.isoformat(), "until": end.isoformat(), "count": len(issues), "hot_issues": issues}
 
     return router

@@ -12,7 +12,7 @@ def test_generated_schema_files_are_current():
 
 def test_topic_specs():
     names = [t.name for t in TOPICS]
-    assert names == ["leads.raw", "leads.clean", "leads.routed", "cases.events", "cases.state", "leads.dlq", "hotspots"]
+    assert names == ["leads.raw", "leads.clean", "leads.routed", "cases.events", "cases.state", "leads.dlq", "hotspots", "hot_issues"]
     assert {t.name: t.partitions for t in TOPICS}["leads.clean"] == 1  # dedup is global
     assert [t.name for t in topic_specs("test.")][0] == "test.leads.raw"
 

@@ -18,6 +18,7 @@ from enrichers.normalize import PLAIN_TEXT_CHANNELS
 from leadhub.settings import RoutingSettings
 from schemas.cases import Action, Case, CaseEvent
 from schemas.dead_letters import DeadLetter
+from schemas.hot_issues import HotIssue
 from schemas.hotspots import Hotspot, HotspotWindow
 from schemas.leads import CHANNELS, Lead, RawLead
 from schemas.serialization import MODELS, DecodeError, decode, encode, schema_tag
@@ -128,6 +129,11 @@ SAMPLES = {
         hotspot_id="surge-1", kind="surge", category="城乡建设", place="稠城街道", count=6, baseline=0.5,
         window=HotspotWindow(start="2024-05-01T00:00:00+08:00", end="2024-05-02T00:00:00+08:00", hours=24),
         first_seen="2024-05-01T09:00:00+08:00", last_seen="2024-05-01T20:00:00+08:00", detected_at="2024-05-01T18:00:00+08:00",
+    ),
+    "HotIssue": HotIssue(
+        issue_id="l1", title="丽发新城：搅拌站 噪音", entities=["丽发新城小区"], entity_keys=["丽发新城"], lead_ids=["l1", "l2"],
+        case_ids=["l1", "l2"], first_seen="2024-05-01T09:00:00+08:00", last_seen="2024-05-03T20:00:00+08:00", heat=3.2, leads=2,
+        reporters=2,
     ),
 }
 assert set(SAMPLES) == set(MODELS)

@@ -1,0 +1,29 @@
+"""HotIssue: the leads about one concrete problem (the same named estate, company, school, road or
+project and the same complaint), above the cases that group re-posts. The clusterer is
+enrichers/hot_issues.py; the streams maintain it as leads arrive (streams/hot_issue_stage.py), and the
+record goes to the compacted `hot_issues` topic and the `hot_issues` index."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from schemas.leads import Internal
+from schemas.timezones import AwareDatetime
+
+LEAD_IDS_CAP = 500  # a record names its first leads and cases; `leads` counts them all
+CASE_IDS_CAP = 500
+
+
+class HotIssue(Internal):
+    issue_id: str = Field(..., description="Stable: the id of the hot issue's first lead.")
+    title: str = Field("", description="Readable summary: the entity its leads name most, and the problem's heaviest terms.")
+    entities: list[str] = Field(default_factory=list, description="Entity names as written, the most named first.")
+    entity_keys: list[str] = Field(default_factory=list, description="The join keys it is found under (a lead's `entities` facet).")
+    lead_ids: list[str] = Field(default_factory=list, description=f"Its leads (first {LEAD_IDS_CAP}).")
+    case_ids: list[str] = Field(default_factory=list, description=f"Its cases (first {CASE_IDS_CAP}).")
+    first_seen: AwareDatetime | None = Field(None, description="The earliest lead's time.")
+    last_seen: AwareDatetime | None = Field(None, description="The latest lead's time.")
+    heat: float = Field(0.0, ge=0, description="hot_issues.heat, as of its latest lead (enrichers/hot_issues_settings.py).")
+    leads: int = Field(0, ge=0, description="Leads in it, all of them.")
+    reporters: int = Field(0, ge=0, description="Distinct reporters (a lead without an author counts as one).")
+    likes: int = Field(0, ge=0, description="Agreement (点赞数) summed over its leads.")

@@ -1,0 +1,133 @@
+"""leads.routed -> hot_issues: the hot-issue clusterer (enrichers/hot_issues.py) as a stage.
+
+It runs on the route stage's outputs, in both runtimes (the worker's route agent; the local runner's
+leads.clean consumer, ``RouteWithHotIssues``): leads.clean has one partition, so one clusterer sees
+every lead, as grouping them needs. Each routed lead leaves with its named entities (``Lead.entities``,
+the join keys: a search facet), so the clusterer's one extraction serves both. Each hot issue a batch
+changes goes out once, as it stands after the batch, as a HotIssue record keyed by its id; an issue
+of fewer than ``min_leads`` leads is not listed, so it is not sent either.
+
+The clusterer's state is in memory and rebuilt at start from the leads of the last ``history_days``
+(``warm``): the worker reads them back from leads.routed, embedded mode from its index. An issue's id is
+its first lead's, so the same history rebuilds the same issues; what is rebuilt is not sent again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from enrichers.hot_issues import HotIssue as Cluster
+from enrichers.hot_issues import HotIssueClusterer, HotLead
+from enrichers.hot_issues_settings import HotIssueSettings
+from schemas.errors import RecordError
+from schemas.hot_issues import CASE_IDS_CAP, LEAD_IDS_CAP, HotIssue
+from schemas.leads import Lead
+from schemas.serialization import decode, encode
+from streams.records import Output, Record
+
+log = logging.getLogger("leadhub.streams")
+
+
+def likes_of(extra: dict[str, Any]) -> int:
+    """Agreement a source records with a lead (点赞数): extra's likes, else 点赞数; 0 when absent or not a number."""
+    value = extra.get("likes", extra.get("点赞数", 0))
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+def hot_lead(lead: Lead) -> HotLead:
+    return HotLead(
+        lead_id=lead.lead_id, title=lead.title, text=lead.text, published_at=lead.published_at or lead.fetched_at,
+        case_id=lead.case_id, author=lead.author, likes=likes_of(lead.extra),
+    )  # fmt: skip
+
+
+def issue_record(issue: Cluster, heat: float) -> HotIssue:
+    def when(ts: float | None) -> dt.datetime | None:
+        return None if ts is None else dt.datetime.fromtimestamp(ts, dt.UTC)
+
+    return HotIssue(
+        issue_id=issue.issue_id, title=issue.title(), entities=[name for name, _ in issue.names.most_common()],
+        entity_keys=list(issue.entity_keys), lead_ids=issue.lead_ids[:LEAD_IDS_CAP], case_ids=issue.case_ids[:CASE_IDS_CAP],
+        first_seen=when(issue.first_seen), last_seen=when(issue.last_seen), heat=round(heat, 3), leads=len(issue.lead_ids),
+        reporters=len(issue.reporters), likes=issue.likes,
+    )  # fmt: skip
+
+
+class HotIssueStage:
+    name = "hot_issues"
+
+    def __init__(self, settings: HotIssueSettings) -> None:
+        self.settings = settings
+        self.clusterer = HotIssueClusterer(settings)
+
+    def warm(self, leads: Iterable[Lead]) -> int:
+        """Rebuild the clusterer from stored leads (any order): their names first, as an offline run
+        reads them, then each placed in time order. Sends nothing."""
+        found = sorted((hot_lead(lead) for lead in leads), key=_arrival)
+        for lead in found:
+            self.clusterer.learn(lead.title, lead.text)
+        for lead in found:
+            self.clusterer.add(lead)
+        return len(found)
+
+    def process(self, outputs: Sequence[Output]) -> list[Output]:
+        """The route stage's outputs, its routed leads carrying their entities, then the hot issues they
+        changed. A lead the clusterer fails on goes on without entities (the lead matters more)."""
+        changed: dict[str, None] = {}
+        result: list[Output] = []
+        for out in outputs:
+            if out.topic != "leads.routed":
+                result.append(out)
+                continue
+            try:
+                lead = decode(out.value, out.headers, Lead)
+            except RecordError:
+                result.append(out)
+                continue
+            try:
+                placed = self.clusterer.add(hot_lead(lead))
+            except Exception:  # noqa: BLE001 - logged; the lead is routed all the same
+                log.exception("hot issues: placing lead %s failed", lead.lead_id)
+                result.append(out)
+                continue
+            keys = list(dict.fromkeys(e.key for e in placed.entities))
+            if keys != lead.entities:
+                value, headers = encode(lead.model_copy(update={"entities": keys}))
+                out = Output(out.topic, out.key, value, headers)
+            result.append(out)
+            if placed.issue_id is not None:
+                changed.pop(placed.issue_id, None)
+                changed[placed.issue_id] = None
+        for issue_id in changed:
+            issue = self.clusterer.issues[issue_id]
+            if len(issue.lead_ids) >= self.settings.min_leads:
+                value, headers = encode(issue_record(issue, self.clusterer.heat(issue)))
+                result.append(Output("hot_issues", issue_id.encode("utf-8"), value, headers))
+        return result
+
+
+def _arrival(lead: HotLead) -> tuple[bool, float, str]:
+    return (lead.published_at is None, lead.published_at.timestamp() if lead.published_at else 0.0, lead.lead_id)
+
+
+class RouteWithHotIssues:
+    """The route stage followed by the hot-issue stage on its outputs (the local runner's leads.clean
+    consumer; the worker's route agent does the same with its batches)."""
+
+    def __init__(self, route: Any, hot_issues: HotIssueStage) -> None:  # route: streams.stages.RouteStage
+        self.route = route
+        self.hot_issues = hot_issues
+        self.name = route.name
+
+    def handle(self, record: Record) -> list[Output]:
+        return self.hot_issues.process(self.route.handle(record))
+
+    def handle_many(self, records: Sequence[Record]) -> list[Output]:
+        return self.hot_issues.process(self.route.handle_many(records))
+
