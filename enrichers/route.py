@@ -109,7 +109,7 @@ class CaseRouter:
                 update={
                     "category": Category(level1=category.category, level2=category.subcategory),
                     "department": category.department,
-                    "place": _place(where),
+                    "place": _place(where, lead.extra),
                 }
             )
         self.cases.put(case)
@@ -120,7 +120,7 @@ class CaseRouter:
                 "department": category.department,
                 "confidence": round(category.confidence, 4),
                 "needs_triage": category.needs_triage,
-                "place": _place(where),
+                "place": _place(where, lead.extra),
                 "priority": priority.priority,
                 "priority_reasons": list(priority.reasons),
                 "case_id": joined.case_id,
@@ -139,11 +139,25 @@ class CaseRouter:
         return case.first_seen + dt.timedelta(days=days)
 
 
-def _place(where: PlaceMatch) -> Place | None:
-    if where.empty:
+def _place(where: PlaceMatch, extra: dict | None = None) -> Place | None:
+    """The gazetteer's place; a position the source gave itself (``extra.geo``, e.g. an Open311
+    request's lat/long) is more exact than a town's centre and wins."""
+    given = _source_geo(extra or {})
+    if where.empty and given is None:
         return None
-    geo = GeoPoint(lat=where.lat, lon=where.lon) if where.lat is not None and where.lon is not None else None
+    geo = given or (GeoPoint(lat=where.lat, lon=where.lon) if where.lat is not None and where.lon is not None else None)
     return Place(town=where.town, community=where.community, address=where.address, geo=geo)
+
+
+def _source_geo(extra: dict) -> GeoPoint | None:
+    given = extra.get("geo")
+    if not isinstance(given, dict):
+        return None
+    try:
+        point = GeoPoint(lat=given.get("lat"), lon=given.get("lon"))
+    except ValueError:  # out of range or not numbers: the source's mistake, the gazetteer's place stands
+        return None
+    return None if point.lat == 0 and point.lon == 0 else point
 
 
 def _with_member(case: Case | None, case_id: str, lead: Lead, seen_at: dt.datetime) -> Case:
@@ -186,7 +200,7 @@ def reroute(lead: Lead, category: CategoryResult, gazetteer: Gazetteer) -> Lead:
             "confidence": round(category.confidence, 4),
             "needs_triage": category.needs_triage,
             "model_version": category.model_version,
-            "place": _place(where),
+            "place": _place(where, lead.extra),
             "priority": priority.priority,
             "priority_reasons": list(priority.reasons),
         }
