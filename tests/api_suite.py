@@ -59,19 +59,6 @@ def test_every_endpoint_answers_each_role_as_its_permissions_say(client, env, me
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-def test_hot_issues_read_the_periods_stored_leads(client, env):
-    response = get(client, env, "/api/v1/hot-issues", days=60, top=5)
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["leads_read"] >= 10 and body["truncated"] is False  # the seed's ten leads are all in the last 60 days
-    assert body["count"] == len(body["hot_issues"]) <= 5
-    heats = [issue["heat"] for issue in body["hot_issues"]]
-    assert heats == sorted(heats, reverse=True)
-    before = get(client, env, "/api/v1/hot-issues", days=1, until="2000-01-02T00:00:00+08:00")
-    assert before.json()["leads_read"] == 0 and before.json()["hot_issues"] == []
-    assert get(client, env, "/api/v1/hot-issues", until="2024-05-01T00:00:00").status_code == 422  # no zone
-
-
 PAGE = {"none": 303, "bad_key": 303, "analyst": 200, "officer": 200, "other_officer": 200, "intake": 403, "admin": 200}
 PAGES = ["/search?q=电梯", "/search?kind=leads&channel=hotline", "/cases/{lift}", "/dashboard"]
 
