@@ -1,0 +1,108 @@
+"""Hot issues through the API, one suite for both stores: the real Kafka + sink + OpenSearch
+(tests/integration/test_hot_issues_api.py) and embedded mode's SQLite index
+(tests/unit/test_hot_issues_api_embedded.py). Records are written the way the clusterer's stage sends
+them (the hot_issues topic; embedded: the pipeline's writer); this module is not collected on its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+
+import pytest
+from kafka import KafkaProducer
+
+from adapters.kafka_clients import kafka_python_options
+from leadhub.hot_issues_store import hot_issue_store
+from schemas.hot_issues import HotIssue
+from schemas.serialization import encode
+from streams.records import Output
+
+T0 = dt.datetime(2024, 5, 1, 8, tzinfo=dt.UTC)
+
+
+def make(env, *, heat: float, leads: int = 3, last_seen: dt.datetime = T0, entity: str = "丽发新城") -> HotIssue:
+    issue_id = f"{env.run}-{uuid.uuid4().hex[:8]}"
+    lead_ids = [f"{issue_id}-{n}" for n in range(leads)]
+    return HotIssue(
+        issue_id=issue_id, title=f"{entity}：搅拌站 噪音", entities=[f"{entity}小区"], entity_keys=[entity], lead_ids=lead_ids,
+        case_ids=[env.case_id("lift"), *lead_ids[1:]], first_seen=last_seen - dt.timedelta(days=3), last_seen=last_seen,
+        heat=heat, leads=leads, reporters=leads,
+    )  # fmt: skip
+
+
+def write(env, *issues: HotIssue, wait_for: tuple[HotIssue, ...] | None = None, timeout_s: float = 60.0) -> None:
+    """Records into the store as the stage sends them; returns once the store shows ``wait_for``
+    (default: all of them) with their lead counts. The topic has one partition: applied in order."""
+    if env.kind == "embedded":
+        for issue in issues:
+            value, headers = encode(issue)
+            env.pipeline.write(Output("hot_issues", issue.issue_id.encode(), value, headers))
+        return
+    producer = KafkaProducer(**kafka_python_options(env.settings.kafka), acks="all")
+    for issue in issues:
+        value, headers = encode(issue)
+        producer.send(f"k{env.run}.hot_issues", value=value, key=issue.issue_id.encode(), headers=headers)
+    producer.flush()
+    producer.close()
+    backend = env.context.store.backend
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        backend.refresh(f"i{env.run}-hot_issues")
+        stored = {doc["issue_id"]: doc for doc in hot_issue_store(env.context.store).list(limit=100)}
+        if all(stored.get(i.issue_id, {}).get("leads") == i.leads for i in (wait_for or issues)):
+            return
+        time.sleep(0.3)
+    raise AssertionError("the hot issues written did not reach the index")
+
+
+def get(client, env, **params):
+    return client.get("/api/v1/hot-issues", params=params, headers=env.headers("analyst"))
+
+
+ROLES = ("none", "bad_key", "analyst", "officer", "other_officer", "intake", "admin")
+READ = {"none": 401, "bad_key": 401, "analyst": 200, "officer": 200, "other_officer": 200, "intake": 403, "admin": 200}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_listing_hot_issues_answers_each_role_as_its_permissions_say(client, env, role):
+    special = {"none": {}, "bad_key": {"Authorization": "Bearer not-a-key"}}
+    headers = special[role] if role in special else env.headers(role)
+    assert client.get("/api/v1/hot-issues", headers=headers).status_code == READ[role]
+
+
+def test_hot_issues_of_a_period_come_hottest_first_with_their_fields(client, env):
+    at = T0 + dt.timedelta(days=400)  # a period of this test's own
+    warm, hot, hottest = make(env, heat=2.5, last_seen=at), make(env, heat=4.0, last_seen=at - dt.timedelta(days=2)), make(env, heat=6.0, leads=5, last_seen=at - dt.timedelta(days=5))
+    old = make(env, heat=9.0, last_seen=at - dt.timedelta(days=40))  # hottest of all, but its latest lead is before the period
+    write(env, warm, hot, hottest, old)
+    until = (at + dt.timedelta(hours=1)).isoformat()
+    body = get(client, env, days=30, until=until, top=10).json()
+    assert [i["issue_id"] for i in body["hot_issues"]] == [hottest.issue_id, hot.issue_id, warm.issue_id]
+    assert body["count"] == 3
+    first = body["hot_issues"][0]
+    assert first["title"] == "丽发新城：搅拌站 噪音" and first["entities"] == ["丽发新城小区"] and first["entity_keys"] == ["丽发新城"]
+    assert first["leads"] == 5 and len(first["lead_ids"]) == 5 and first["case_ids"][0] == env.case_id("lift")
+    assert first["heat"] == 6.0 and first["reporters"] == 5
+    assert dt.datetime.fromisoformat(first["last_seen"]) == hottest.last_seen
+    assert [i["issue_id"] for i in get(client, env, days=30, until=until, top=2).json()["hot_issues"]] == [hottest.issue_id, hot.issue_id]
+    assert old.issue_id in [i["issue_id"] for i in get(client, env, days=60, until=until, top=10).json()["hot_issues"]]
+
+
+def test_an_older_record_of_a_hot_issue_never_shrinks_it(client, env):
+    at = T0 + dt.timedelta(days=800)
+    grown = make(env, heat=5.0, leads=4, last_seen=at)
+    earlier = grown.model_copy(update={"leads": 2, "lead_ids": grown.lead_ids[:2], "heat": 3.0, "last_seen": at - dt.timedelta(days=1)})
+    write(env, grown, earlier, wait_for=(grown,))
+    time.sleep(0.5 if env.kind != "embedded" else 0)
+    if env.kind != "embedded":
+        env.context.store.backend.refresh(f"i{env.run}-hot_issues")
+    body = get(client, env, days=3, until=(at + dt.timedelta(hours=1)).isoformat()).json()
+    found = [i for i in body["hot_issues"] if i["issue_id"] == grown.issue_id]
+    assert len(found) == 1 and found[0]["leads"] == 4 and found[0]["heat"] == 5.0
+
+
+def test_a_period_without_hot_issues_is_empty_and_until_needs_a_zone(client, env):
+    body = get(client, env, days=1, until="2000-01-02T00:00:00+08:00").json()
+    assert body["count"] == 0 and body["hot_issues"] == []
+    assert get(client, env, until="2024-05-01T00:00:00").status_code == 422
