@@ -205,3 +205,28 @@ def test_api_key_in_the_query_is_for_open311_only(client, env):
     assert client.get("/api/v1/cases", params={"api_key": env.keys["analyst"]}).status_code == 401
     assert client.get("/open311/v2/services.json", headers=env.headers("analyst")).status_code == 200  # Bearer works too
     assert json.loads(client.get("/open311/v2/services.json", params={"api_key": env.keys["analyst"]}).content)
+
+
+def test_leadhubs_own_open311_client_reads_leadhub(client, env, cases):
+    """The json_api kind's ``preset: open311`` (XML, api_key) polling this server: the round trip."""
+    import httpx
+
+    from ingestors.base import FetchContext
+    from ingestors.http import HttpClients
+    from ingestors.json_api import JsonApiKind, JsonApiOptions
+
+    public = "http://93.184.215.14"  # a literal public address: the guard allows it, the transport answers it
+
+    def forward(request: httpx.Request) -> httpx.Response:
+        answer = client.get(request.url.raw_path.decode())
+        return httpx.Response(answer.status_code, headers={"content-type": answer.headers["content-type"]}, content=answer.content)
+
+    options = JsonApiOptions.model_validate({"url": f"{public}/open311/v2/requests.xml", "preset": "open311",
+                                             "open311": {"api_key": env.keys["analyst"]}})  # fmt: skip
+    context = FetchContext("peer-311", "department", "Asia/Shanghai", {}, http=HttpClients(transport=httpx.MockTransport(forward)))
+    leads = {lead.external_id: lead for lead in JsonApiKind(options).fetch(context)}
+    assert {env.case_id("lift"), cases["photo"]} <= set(leads)
+    photo = leads[cases["photo"]]
+    assert photo.attachments[0].url.endswith(urlsplit(photo.extra["media_url"]).path) and "/open311/v2/media/" in photo.attachments[0].url
+    assert photo.extra["geo"] == {"lat": 29.31, "lon": 120.07} and photo.extra["service_code"] == "城乡建设.城市建设和市政管理"
+    assert photo.location_text == "工人北路88号, 幸福社区, 稠城街道" and context.state["since"]
