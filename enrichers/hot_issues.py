@@ -9,7 +9,13 @@ forty cases (none is a re-post of another) and one hot issue. A lead joins a hot
   the entity's own words and generic complaint words left out) with the issue's summed keywords is at
   least ``min_term_similarity``; of several issues the most alike wins;
 - it is within ``window_days`` of the issue's nearest lead (a sliding window: a problem raised every
-  few weeks for a year stays one issue).
+  few weeks for a year stays one issue);
+- or, when the lead's title names the issue's main entity (the one its leads' titles name most), it
+  is within ``anchor_window_days`` and at least ``anchor_similarity`` alike: a problem raised again
+  months later about the same place is the same hot issue (anchored).
+
+Only the ``max_issues_per_entity`` most recent issues of an entity are compared, so the cost of a
+lead does not grow with the history of a much-named place.
 
 A lead whose case is already in a hot issue joins it (a case is never split between hot issues); a
 lead without a named entity joins none. Heat is documented on ``HeatWeights``.
@@ -66,6 +72,11 @@ class HotIssue:
     times: list[float] = field(default_factory=list)
     reporters: set[str] = field(default_factory=set)
     likes: int = 0
+    title_keys: Counter[str] = field(default_factory=Counter)  # entity key -> leads whose title names it
+
+    def anchor(self) -> str | None:
+        """The entity its leads' titles name most (ties: the first named), or None."""
+        return self.title_keys.most_common(1)[0][0] if self.title_keys else None
 
     @property
     def first_seen(self) -> float | None:
@@ -174,32 +185,47 @@ class HotIssueClusterer:
         if issue_id is None and not entities:
             return Placement(None, entities, 0.0)
         terms = complaint_terms(lead.title, lead.text, entities, self.settings.terms_per_lead)
+        titled = _title_keys(lead.title, entities)
         similarity = 1.0
         if issue_id is None:
-            issue_id, similarity = self._best(entities, terms, at)
+            issue_id, similarity = self._best(entities, terms, at, titled)
         if issue_id is None:
             issue_id, similarity = lead.lead_id, 1.0
             self.issues[issue_id] = HotIssue(issue_id, tuple(e.key for e in entities))
             for e in entities:
                 self._by_entity.setdefault(e.key, []).append(issue_id)
-        self._join(self.issues[issue_id], lead, entities, terms, at)
+        self._join(self.issues[issue_id], lead, entities, terms, at, titled)
         return Placement(issue_id, entities, similarity)
 
-    def _best(self, entities: tuple[Entity, ...], terms: dict[str, float], at: float | None) -> tuple[str | None, float]:
-        window = self.settings.window_days * 86400
-        best, best_score = None, self.settings.min_term_similarity
+    def _best(
+        self, entities: tuple[Entity, ...], terms: dict[str, float], at: float | None, title_keys: frozenset[str] = frozenset()
+    ) -> tuple[str | None, float]:
+        """The most alike issue the lead may join (see the module's rules), and how alike; (None, 0) when none."""
+        s = self.settings
+        window, anchor_window = s.window_days * 86400, max(s.window_days, s.anchor_window_days) * 86400
+        best, best_score, seen = None, -1.0, set()
         for entity in entities:
-            for issue_id in self._by_entity.get(entity.key, ()):
+            for issue_id in self._by_entity.get(entity.key, ())[-s.max_issues_per_entity :]:
+                if issue_id in seen:
+                    continue
+                seen.add(issue_id)
                 issue = self.issues[issue_id]
-                if at is not None and issue.times and _gap(at, min(issue.times), max(issue.times)) > window:
+                gap = _gap(at, min(issue.times), max(issue.times)) if at is not None and issue.times else 0.0
+                anchored = bool(title_keys) and issue.anchor() in title_keys
+                if gap > (anchor_window if anchored else window):
                     continue
                 score = cosine(terms, issue.terms)
-                if score >= best_score:
+                least = min(s.min_term_similarity, s.anchor_similarity) if anchored else s.min_term_similarity
+                if score >= least and score >= best_score:
                     best, best_score = issue_id, score
-        return best, best_score
+        return best, max(best_score, 0.0)
 
-    def _join(self, issue: HotIssue, lead: HotLead, entities: tuple[Entity, ...], terms: dict[str, float], at: float | None) -> None:
+    def _join(
+        self, issue: HotIssue, lead: HotLead, entities: tuple[Entity, ...], terms: dict[str, float], at: float | None,
+        titled: frozenset[str] = frozenset(),
+    ) -> None:  # fmt: skip
         issue.lead_ids.append(lead.lead_id)
+        issue.title_keys.update(titled)
         case_id = lead.case_id or lead.lead_id
         if case_id not in issue.case_ids:
             issue.case_ids.append(case_id)
@@ -229,6 +255,12 @@ class HotIssueClusterer:
         listed = [i for i in self.issues.values() if len(i.lead_ids) >= self.settings.min_leads]
         listed.sort(key=lambda i: (-self.heat(i), -len(i.lead_ids), i.first_seen or 0.0, i.issue_id))
         return listed if n is None else listed[:n]
+
+
+def _title_keys(title: str, entities: Iterable[Entity]) -> frozenset[str]:
+    """The keys of the entities the title names (as written, or by key): what the lead is about."""
+    title = title.upper()
+    return frozenset(e.key for e in entities if e.key in title or e.name.upper() in title)
 
 
 def _gap(at: float, first: float, last: float) -> float:

@@ -23,7 +23,12 @@ class HotIssueSettings(Section):
     """A lead joins the hot issue that shares one of its named entities (same join key), whose last
     lead is at most ``window_days`` away, and whose complaint terms are the most alike (cosine of TF-IDF
     keyword weights ≥ ``min_term_similarity``); a lead whose case is already in a hot issue joins that
-    one. Otherwise it starts a new hot issue. A lead without a named entity belongs to none."""
+    one. Otherwise it starts a new hot issue. A lead without a named entity belongs to none.
+
+    An **anchored** lead, one whose title names the hot issue's main entity (the one its leads' titles
+    name most), is about that place, not merely near it: it may join the issue up to
+    ``anchor_window_days`` after its last lead (a dormant problem raised again months later is the
+    same hot issue, as 12345 practice counts repeat complaints) and needs only ``anchor_similarity``."""
 
     window_days: float = Field(45.0, gt=0, description="Most days between a lead and its hot issue's nearest lead.")
     min_term_similarity: float = Field(
@@ -31,6 +36,15 @@ class HotIssueSettings(Section):
     )
     terms_per_lead: int = Field(12, ge=1, le=100, description="Complaint terms (TF-IDF keywords) taken from each lead.")
     terms_per_issue: int = Field(60, ge=1, le=1000, description="Terms a hot issue keeps (its heaviest) to compare leads with.")
+    anchor_window_days: float = Field(
+        365.0, gt=0, description="Most days between a lead and a hot issue when both are about the same entity (its title names the issue's main entity)."
+    )
+    anchor_similarity: float = Field(
+        0.08, ge=0, le=1, description="Least complaint-term similarity when a lead's title names the hot issue's main entity."
+    )
+    max_issues_per_entity: int = Field(
+        32, ge=1, le=10_000, description="Most recent hot issues of one entity a lead is compared with: bounded cost per lead."
+    )
     min_leads: int = Field(2, ge=1, description="Fewest leads a hot issue needs to be listed.")
     growth_days: float = Field(7.0, gt=0, description="The recent period whose leads count as growth.")
     heat: HeatWeights = HeatWeights()

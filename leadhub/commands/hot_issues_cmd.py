@@ -23,7 +23,9 @@ def hot_issues(
     input: Path | None = typer.Argument(None, help=INPUT_HELP, readable=False),
     top: int = typer.Option(10, "--top", min=1, help="How many hot issues to print, hottest first."),
     window: float | None = typer.Option(
-        None, "--window", min=0.001, help="Most days between a lead and its hot issue's nearest lead (default: hot_issues.window_days)."
+        None, "--window", min=0.001,
+        help="Most days between a lead and its hot issue's nearest lead, also for a lead naming the issue's entity in its title "
+        "(default: hot_issues.window_days, and anchor_window_days for those).",
     ),
     encoding: str = typer.Option("auto", "--encoding", help=ENCODING_HELP),
 ) -> None:
@@ -34,7 +36,8 @@ def hot_issues(
     N issues, one JSON per line: issue_id, title, entities, lead_ids, case_ids, first_seen, last_seen, heat."""
     input = _input(input, encoding)
     settings = ctx.obj.settings
-    section = settings.hot_issues if window is None else settings.hot_issues.model_copy(update={"window_days": window})
+    # A window asked for bounds every join, the anchored ones too.
+    section = settings.hot_issues if window is None else settings.hot_issues.model_copy(update={"window_days": window, "anchor_window_days": window})
     zone = ZoneInfo(settings.routing.source_timezone)
     leads: list[tuple[int, HotLead, bool]] = []
     errors = total = 0

@@ -46,7 +46,7 @@ def test_other_estate_same_words_is_another_hot_issue():
 
 
 def test_outside_the_window_starts_a_new_hot_issue():
-    clusterer = HotIssueClusterer(HotIssueSettings(window_days=10))
+    clusterer = HotIssueClusterer(HotIssueSettings(window_days=10, anchor_window_days=10))
     clusterer.add(lead("a", *MIXING[0]))
     assert clusterer.add(lead("b", *MIXING[1], days=5)).issue_id == "a"
     assert clusterer.add(lead("c", *MIXING[2], days=14)).issue_id == "a"  # sliding: 9 days after b
@@ -119,3 +119,41 @@ def test_complaint_terms_leave_out_the_entity_and_generic_words():
     assert "搅拌站" in terms and "噪音" in terms
     assert not {"问题", "小区", "A2"} & set(terms)
     assert abs(sum(w * w for w in terms.values()) - 1.0) < 1e-9
+
+
+def test_a_title_naming_the_issues_entity_reopens_it_months_later():
+    settings = HotIssueSettings(window_days=10, anchor_window_days=200)
+    clusterer = HotIssueClusterer(settings)
+    clusterer.add(lead("a", *MIXING[0]))
+    clusterer.add(lead("b", *MIXING[1], days=3))
+    # 120 days later, the estate named in the title, the same complaint: the same hot issue.
+    assert clusterer.add(lead("c", *MIXING[2], days=123)).issue_id == "a"
+    # Past anchor_window_days it is a new one.
+    assert clusterer.add(lead("d", *MIXING[3], days=400)).issue_id == "d"
+
+
+def test_a_lead_naming_the_entity_only_in_its_text_keeps_the_short_window():
+    clusterer = HotIssueClusterer(HotIssueSettings(window_days=10, anchor_window_days=200))
+    clusterer.add(lead("a", *MIXING[0]))
+    untitled = ("搅拌站噪音粉尘扰民", "翠湖新城小区旁边的搅拌站凌晨还在作业，噪音和粉尘严重，请环保部门查一查。")
+    assert clusterer.add(lead("b", *untitled, days=60)).issue_id == "b"
+
+
+def test_an_anchored_lead_needs_only_the_anchor_similarity():
+    near = ("翠湖新城搅拌站的审批", "请问翠湖新城旁边那个站的环评和规划许可是谁批的，运渣车扬尘。")
+    strict = HotIssueSettings(min_term_similarity=0.99, anchor_similarity=0.99)
+    lenient = HotIssueSettings(min_term_similarity=0.99, anchor_similarity=0.01)
+    results = []
+    for settings in (strict, lenient):
+        clusterer = HotIssueClusterer(settings)
+        clusterer.add(lead("a", *MIXING[0]))
+        results.append(clusterer.add(lead("b", *near, days=1)).issue_id)
+    assert results == ["b", "a"]
+
+
+def test_only_the_most_recent_issues_of_an_entity_are_compared():
+    clusterer = HotIssueClusterer(HotIssueSettings(window_days=1, anchor_window_days=1, max_issues_per_entity=2))
+    for k in range(3):  # three issues of 翠湖新城, far apart
+        clusterer.add(lead(f"old{k}", *MIXING[0], days=10 * k))
+    # A lead at the time of the first issue can no longer reach it: only the two most recent are compared.
+    assert clusterer.add(lead("late", *MIXING[1], days=0.5)).issue_id == "late"
