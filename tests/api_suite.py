@@ -42,6 +42,8 @@ ENDPOINTS = [
     ("GET", "/open311/v2/services.json", None, READ),
     ("GET", "/open311/v2/requests.json", None, READ),
     ("GET", "/open311/v2/requests/{lift}.json", None, READ),
+    ("GET", "/open311/v2/requests.xml", None, READ),
+    ("GET", "/open311/v2/services/城乡建设.其他.xml", None, READ),
     ("GET", "/healthz", None, PUBLIC),
     ("GET", "/metrics", None, PUBLIC),
 ]
