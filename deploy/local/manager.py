@@ -9,6 +9,7 @@ from typing import Protocol
 
 from adapters.kafka_clients import KafkaSettings
 from adapters.search_backend import SearchSettings
+from deploy.local.elasticsearch import ElasticsearchService
 from deploy.local.kafka import KafkaService
 from deploy.local.opensearch import OpenSearchService
 from deploy.local.runtime import (
@@ -40,12 +41,28 @@ def services_home(settings: ServicesSettings) -> Path:
     return settings.services.resolved_home()
 
 
-def local_services(settings: ServicesSettings) -> list[LocalService]:
+ENGINES = ("opensearch", "elasticsearch")
+
+
+def engines_of(choice: str) -> list[str]:
+    """`--engine opensearch|elasticsearch|both` as the list services.engines holds."""
+    if choice == "both":
+        return list(ENGINES)
+    if choice not in ENGINES:
+        raise ServiceError(f"unknown engine {choice!r}", hint="use --engine opensearch, elasticsearch or both")
+    return [choice]
+
+
+def local_services(settings: ServicesSettings, engines: list[str] | None = None) -> list[LocalService]:
+    """Kafka and the search engines ``engines`` (default services.engines), in start order."""
     home = services_home(settings)
-    return [
-        KafkaService(home, settings.kafka, settings.services),
-        OpenSearchService(home, settings.search, settings.services),
-    ]
+    chosen = engines if engines is not None else list(settings.services.engines)
+    services: list[LocalService] = [KafkaService(home, settings.kafka, settings.services)]
+    if "opensearch" in chosen:
+        services.append(OpenSearchService(home, settings.search, settings.services))
+    if "elasticsearch" in chosen:
+        services.append(ElasticsearchService(home, settings.search, settings.services))
+    return services
 
 
 @dataclass
@@ -103,7 +120,9 @@ def up(services: list[LocalService], java_setting: str | None, timeout_s: float,
         service.prepare(java)
         service.logs.mkdir(parents=True, exist_ok=True)
         service.stdout_log.write_bytes(b"")
-        pid = start_background(service.command(java), service.stdout_log, service.dir)
+        pid = start_background(
+            service.command(java), service.stdout_log, service.dir, env=service.environment(), run_as=service.run_as()
+        )
         ProcessRecord(
             pid=pid, port=service.port, started_at=time.time(), log=str(service.main_log), marker=service.marker
         ).save(service.state_file)

@@ -27,11 +27,12 @@ class OpenSearchService(LocalService):
     label = "OpenSearch"
 
     def __init__(self, home: Path, search: SearchSettings, local: LocalServicesSettings) -> None:
-        parts = urlsplit(search.url)
-        if search.backend != "opensearch" or parts.scheme != "http":
+        # leadhub may talk to the local Elasticsearch (services.engines both); this node keeps 9200 then.
+        parts = urlsplit(search.url if search.backend == "opensearch" else "http://127.0.0.1:9200")
+        if parts.scheme != "http":
             raise ServiceError(
                 f"local services run plain-HTTP OpenSearch, but search is {search.backend} at {search.url}",
-                hint="use search.backend=opensearch and search.url=http://127.0.0.1:9200 for local services",
+                hint="use search.url=http://127.0.0.1:9200 for local services",
             )
         super().__init__(home, parts.hostname or "127.0.0.1", parts.port or 9200)
         self.local = local

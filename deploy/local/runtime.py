@@ -134,7 +134,10 @@ class ProcessRecord:
             time.sleep(0.1)
 
 
-def start_background(command: list[str], stdout_log: Path, cwd: Path) -> int:
+def start_background(
+    command: list[str], stdout_log: Path, cwd: Path, env: dict[str, str] | None = None, run_as: tuple[int, int] | None = None
+) -> int:
+    """Start ``command`` detached; ``run_as`` (uid, gid) for a service that refuses root."""
     stdout_log.parent.mkdir(parents=True, exist_ok=True)
     with stdout_log.open("ab") as out:
         process = subprocess.Popen(
@@ -143,7 +146,11 @@ def start_background(command: list[str], stdout_log: Path, cwd: Path) -> int:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=cwd,
+            env=env,
             start_new_session=True,  # its own process group: not killed with the CLI, stoppable as a group
+            user=run_as[0] if run_as else None,
+            group=run_as[1] if run_as else None,
+            extra_groups=[] if run_as else None,  # drop root's supplementary groups too
         )
     return process.pid
 

@@ -56,6 +56,14 @@ class LocalService(ABC):
     def check_started(self) -> None:  # noqa: B027
         """Raise ServiceError if the service came up, but not as asked (e.g. on another port)."""
 
+    def environment(self) -> dict[str, str] | None:
+        """The process's environment; None inherits ours."""
+        return None
+
+    def run_as(self) -> tuple[int, int] | None:
+        """(uid, gid) to run as; None runs as we do."""
+        return None
+
     @property
     def marker(self) -> str:
         return str(self.dir)
