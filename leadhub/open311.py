@@ -9,6 +9,7 @@ without a lookup table. The older ``level1/level2`` form is still understood in 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -21,6 +22,8 @@ SEPARATOR = "."
 MAX_SPAN = dt.timedelta(days=90)  # GeoReport v2: at most 90 days between start_date and end_date
 MAX_ROWS = 1000  # GeoReport v2: up to 1,000 requests unless a server says otherwise
 MAX_CODES = 50  # service_code values in one query (each is one search)
+# A "+08:00" a client left unencoded in the query arrives as " 08:00".
+_DECODED_PLUS = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 
 STATUS_NOTES = {
     Status.new: "Received, waiting to be accepted.",
@@ -102,7 +105,7 @@ def parse_date(name: str, text: str | None, tz: dt.tzinfo) -> dt.datetime | None
     if text is None or not text.strip():
         return None
     try:
-        value = dt.datetime.fromisoformat(text.strip())
+        value = dt.datetime.fromisoformat(_DECODED_PLUS.sub(r"\1+\2", text.strip()))
     except ValueError:
         raise BadParameter(f"{name}: not a W3C date-time (e.g. 2024-05-01T00:00:00+08:00): {text[:40]!r}") from None
     return value if value.tzinfo is not None else value.replace(tzinfo=tz)

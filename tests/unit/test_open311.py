@@ -29,6 +29,8 @@ def test_dates_an_empty_parameter_is_absent_and_a_naive_time_is_local():
     assert open311.parse_date("start_date", "", TZ) is None and open311.parse_date("start_date", None, TZ) is None
     assert open311.parse_date("end_date", "2024-05-01T08:00:00", TZ) == dt.datetime(2024, 5, 1, 8, tzinfo=TZ)
     assert open311.parse_date("end_date", "2024-05-01T00:00:00Z", TZ).utcoffset() == dt.timedelta(0)
+    # a "+" the client did not encode arrives as a space
+    assert open311.parse_date("start_date", "2024-05-01T08:00:00 08:00", dt.UTC) == dt.datetime(2024, 5, 1, 8, tzinfo=TZ)
     with pytest.raises(open311.BadParameter, match="start_date"):
         open311.parse_date("start_date", "last tuesday", TZ)
 
