@@ -205,3 +205,42 @@ def test_the_article_site_makes_a_saved_page_one_lead():
     context = FetchContext("t", "forum", "Asia/Shanghai", {}, now=SAVED)
     out = list(kind.parse_document((ARTICLES / "xinhua_2024.html").read_bytes(), context))
     assert len(out) == 1 and not isinstance(out[0], Problem) and out[0].title == EXPECTED["xinhua_2024.html"]["title"]
+
+
+def test_the_spider_on_list_only_and_thread_only_sites_and_on_an_http_error():
+    from scrapy.http import HtmlResponse, Request, Response
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.python.failure import Failure
+
+    from ingestors.spiders.generic import GenericBoardSpider
+
+    body = (FIXTURES / "tieba_list.html").read_bytes()
+    response = HtmlResponse(TIEBA, body=body, headers={"Content-Type": "text/html"}, request=Request(TIEBA))
+    list_only = load_site("tieba").model_copy(update={"start_urls": [TIEBA], "detail_link": None, "max_pages": 1})
+    items = list(GenericBoardSpider(config=list_only).parse_list_page(response, page=1))
+    assert [i["external_id"] for i in items] == ["9012345678", "9012301234", "9011187654", "9009876543"]
+    assert items[1]["published"] == "昨天 21:26" and items[1]["url"] == "https://tieba.baidu.com/p/9012301234"
+
+    article = "https://zj.people.com.cn/n2/2024/0506/c186330-40835123.html"
+    thread_only = load_site("article").model_copy(update={"start_urls": [article]})
+    spider = GenericBoardSpider(config=thread_only)
+    [request] = list(spider.start_requests())
+    assert request.callback == spider.parse_detail_page and request.cb_kwargs["external_id"] == article
+    # The header and the page both say GB2312; the bytes are UTF-8.
+    page = HtmlResponse(article, body=(ARTICLES / "people_2024.html").read_bytes(),
+                        headers={"Content-Type": "text/html; charset=gb2312"}, request=request)  # fmt: skip
+    [item] = list(spider.parse_detail_page(page, **request.cb_kwargs))
+    assert item["title"] == EXPECTED["people_2024.html"]["title"] and "加装电梯" in item["body"]
+
+    # A thread answering 404: handed on as a failed item (with the list's fields), not skipped as robots.txt's refusal is.
+    thread = Request("https://tieba.baidu.com/p/1", cb_kwargs={"external_id": "1", "list_fields": {"title": "噪音"}})
+    failure = Failure(HttpError(Response(thread.url, status=404, request=thread), "Ignoring non-200 response"))
+    failure.request = thread
+    [failed] = spider.detail_failed(failure)
+    assert failed["fetch_error"] == "HTTP 404" and failed["title"] == "噪音" and spider.detail_failed_count == 1
+    assert spider.errors == ["https://tieba.baidu.com/p/1: HTTP 404"]
+    from scrapy.exceptions import IgnoreRequest
+
+    refused = Failure(IgnoreRequest("Forbidden by robots.txt"))
+    refused.request = thread
+    assert spider.detail_failed(refused) is None and spider.detail_failed_count == 1  # robots.txt: not a failure
