@@ -244,3 +244,18 @@ def test_the_spider_on_list_only_and_thread_only_sites_and_on_an_http_error():
     refused = Failure(IgnoreRequest("Forbidden by robots.txt"))
     refused.request = thread
     assert spider.detail_failed(refused) is None and spider.detail_failed_count == 1  # robots.txt: not a failure
+
+
+def test_discuz_list_with_a_relative_date_against_the_saved_time(capsys):
+    argv = ["ingest", "preview", "--kind", "forum", "--file", str(FIXTURES / "discuz_list_1.html"),
+            "--url", "http://bbs.example.cn/forum/forum-2-1.html", "--now", "2019-08-26T10:00"]  # fmt: skip
+    assert main(argv) == 0
+    leads = {lead.external_id: lead for lead in map(RawLead.model_validate_json, capsys.readouterr().out.splitlines())}
+    assert "100" not in leads  # the sticky rules thread
+    # Discuz puts the day in a title attribute (<span title="2019-8-25">昨天&nbsp;21:40</span>): the site prefers it.
+    assert leads["12339"].published_at == at(2019, 8, 25)
+    # Read from the text instead, 昨天 21:40 is the day before the page was saved, at 21:40.
+    text_only = json.dumps({"overrides": {"list_fields": {"title": "css:a.xst", "published": "css:td.by em"}}})
+    assert main([*argv, "--options", text_only]) == 0
+    leads = {lead.external_id: lead for lead in map(RawLead.model_validate_json, capsys.readouterr().out.splitlines())}
+    assert leads["12339"].published_at == at(2019, 8, 25, 21, 40)
