@@ -19,6 +19,7 @@ from leadhub.readers.embedded import EmbeddedStore
 from leadhub.settings import Settings
 from schemas.cases import CaseEvent
 from schemas.errors import ConfigError, StartupError
+from schemas.hot_issues import HotIssue
 from schemas.leads import RawLead
 from schemas.serialization import encode
 from sinks.embedded_index import (
@@ -99,13 +100,14 @@ class EmbeddedPipeline:
 
     def _hot_issue_stage(self, settings: Settings) -> HotIssueStage | None:
         """The hot-issue clusterer, its state rebuilt from the index's leads of the last history_days
-        before the latest lead stored."""
+        before the latest lead stored, going on under the ids of the hot issues stored."""
         if not settings.hot_issues.enabled:
             return None
         stage = HotIssueStage(settings.hot_issues)
         latest = self.index.latest_reported()
         if latest is not None:
             stage.warm(self.index.leads_reported_since(latest - settings.hot_issues.history_days * 86400))
+            stage.adopt(HotIssue.model_validate(doc) for doc in self.index.hot_issue_documents(limit=None))
         return stage
 
     def submit(self, records: Sequence[Record], topic: str = "leads.raw") -> None:

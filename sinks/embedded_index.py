@@ -369,9 +369,11 @@ class EmbeddedIndex:
                     (issue.issue_id, json.dumps(new, ensure_ascii=False), issue.heat, issue.leads, _epoch(issue.last_seen)),
                 )
 
-    def hot_issue_documents(self, *, since: float | None = None, until: float | None = None, limit: int = 10) -> list[dict[str, Any]]:
+    def hot_issue_documents(
+        self, *, since: float | None = None, until: float | None = None, limit: int | None = 10
+    ) -> list[dict[str, Any]]:
         """Hottest first (then the latest lead newest first); ``since``/``until``: POSIX times, the latest
-        lead at or after / before."""
+        lead at or after / before; ``limit`` None: all."""
         where: list[str] = []
         args: list[Any] = []
         for clause, value in (("last_seen >= ?", since), ("last_seen < ?", until)):
@@ -380,7 +382,7 @@ class EmbeddedIndex:
                 args.append(value)
         clause = f"WHERE {' AND '.join(where)} " if where else ""
         rows = self.db.execute(
-            f"SELECT doc FROM hot_issues {clause}ORDER BY heat DESC, last_seen DESC, issue_id LIMIT ?", (*args, limit)  # noqa: S608
+            f"SELECT doc FROM hot_issues {clause}ORDER BY heat DESC, last_seen DESC, issue_id LIMIT ?", (*args, -1 if limit is None else limit)  # noqa: S608
         ).fetchall()
         return [json.loads(row[0]) for row in rows]
 

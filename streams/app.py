@@ -20,6 +20,7 @@ from adapters.kafka_clients import KafkaSettings, ssl_context
 from enrichers.dedup import DedupConfig
 from enrichers.hot_issues_settings import HotIssueSettings
 from schemas.topics import DLQ_MAX_BYTES, RAW_MAX_BYTES, TOPICS
+from streams.hot_issue_history import stored_hot_issues
 from streams.hot_issue_stage import HotIssueStage
 from streams.hotspot_history import routed_leads_since
 from streams.hotspot_stage import HotspotStage, NewHotspot
@@ -144,7 +145,7 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
     route = RouteStage(router)
     tracker = CaseStatusTracker(statuses.load, statuses.store)
     hotspots = warmed_hotspot_stage(settings, names["leads.routed"], on_new_hotspot)
-    hot_issues = warmed_hot_issue_stage(settings, names["leads.routed"])
+    hot_issues = warmed_hot_issue_stage(settings, names["leads.routed"], names["hot_issues"])
     # Batches: per-record costs (a model's predict call, a case's state and changelog write) are paid
     # once per batch. take_events acks a batch's offsets only after the body has handled it.
     batch, wait = settings.streams.batch_size, settings.streams.batch_wait_ms / 1000
@@ -216,17 +217,19 @@ def warmed_hotspot_stage(settings: WorkerSettings, routed_topic: str, on_new: Ne
     return stage
 
 
-def warmed_hot_issue_stage(settings: WorkerSettings, routed_topic: str) -> HotIssueStage | None:
+def warmed_hot_issue_stage(settings: WorkerSettings, routed_topic: str, issues_topic: str) -> HotIssueStage | None:
     """The hot-issue clusterer with its state rebuilt from the leads routed in the last history_days
-    (leads.routed keeps 30), before the app starts, as the hotspot detector's."""
+    (leads.routed keeps 30), going on under the ids of the hot issues it sent before; before the app
+    starts, as the hotspot detector's."""
     if not settings.hot_issues.enabled:
         return None
     stage = HotIssueStage(settings.hot_issues)
     since_ms = int((time.time() - settings.hot_issues.history_days * 86400) * 1000)
     started = time.monotonic()
     read = stage.warm(routed_leads_since(settings.kafka, routed_topic, since_ms))
+    adopted = stage.adopt(stored_hot_issues(settings.kafka, issues_topic))
     logging.getLogger("leadhub.streams").info(
-        "hot issues: state rebuilt from %d routed leads in %.1f s", read, time.monotonic() - started
+        "hot issues: state rebuilt from %d routed leads (%d hot issues go on) in %.1f s", read, adopted, time.monotonic() - started
     )
     return stage
 

@@ -8,8 +8,11 @@ changes goes out once, as it stands after the batch, as a HotIssue record keyed 
 of fewer than ``min_leads`` leads is not listed, so it is not sent either.
 
 The clusterer's state is in memory and rebuilt at start from the leads of the last ``history_days``
-(``warm``): the worker reads them back from leads.routed, embedded mode from its index. An issue's id is
-its first lead's, so the same history rebuilds the same issues; what is rebuilt is not sent again.
+(``warm``): the worker reads them back from leads.routed, embedded mode from its index. What is rebuilt
+is not sent again. A rebuilt issue may start from another lead than the stored one did (the history
+is cut, or read in another order than the leads arrived), so ``adopt`` takes the stored records: a
+rebuilt issue goes on under the id of the stored issue that holds most of its leads, and keeps the
+stored leads and cases the history no longer reaches.
 """
 
 from __future__ import annotations
@@ -47,15 +50,27 @@ def hot_lead(lead: Lead) -> HotLead:
     )  # fmt: skip
 
 
-def issue_record(issue: Cluster, heat: float) -> HotIssue:
+def issue_record(issue: Cluster, heat: float, stored: HotIssue | None = None) -> HotIssue:
+    """The record of a cluster; ``stored``: the record it goes on from (its id, and the leads and cases
+    the rebuilt state no longer holds)."""
+
     def when(ts: float | None) -> dt.datetime | None:
         return None if ts is None else dt.datetime.fromtimestamp(ts, dt.UTC)
 
+    lead_ids, case_ids = issue.lead_ids, issue.case_ids
+    first_seen, leads = when(issue.first_seen), len(issue.lead_ids)
+    if stored is not None:
+        lead_ids = list(dict.fromkeys([*stored.lead_ids, *lead_ids]))
+        case_ids = list(dict.fromkeys([*stored.case_ids, *case_ids]))
+        # the leads the record counted beyond those it named (capped) are still its leads
+        leads = len(lead_ids) + max(0, stored.leads - len(stored.lead_ids))
+        if stored.first_seen is not None and (first_seen is None or stored.first_seen < first_seen):
+            first_seen = stored.first_seen
     return HotIssue(
-        issue_id=issue.issue_id, title=issue.title(), entities=[name for name, _ in issue.names.most_common()],
-        entity_keys=list(issue.entity_keys), lead_ids=issue.lead_ids[:LEAD_IDS_CAP], case_ids=issue.case_ids[:CASE_IDS_CAP],
-        first_seen=when(issue.first_seen), last_seen=when(issue.last_seen), heat=round(heat, 3), leads=len(issue.lead_ids),
-        reporters=len(issue.reporters), likes=issue.likes,
+        issue_id=stored.issue_id if stored is not None else issue.issue_id, title=issue.title(),
+        entities=[name for name, _ in issue.names.most_common()], entity_keys=list(issue.entity_keys),
+        lead_ids=lead_ids[:LEAD_IDS_CAP], case_ids=case_ids[:CASE_IDS_CAP], first_seen=first_seen,
+        last_seen=when(issue.last_seen), heat=round(heat, 3), leads=leads, reporters=len(issue.reporters), likes=issue.likes,
     )  # fmt: skip
 
 
@@ -65,6 +80,7 @@ class HotIssueStage:
     def __init__(self, settings: HotIssueSettings) -> None:
         self.settings = settings
         self.clusterer = HotIssueClusterer(settings)
+        self.stored: dict[str, HotIssue] = {}  # cluster id -> the stored record it goes on from (adopt)
 
     def warm(self, leads: Iterable[Lead]) -> int:
         """Rebuild the clusterer from stored leads (any order): their names first, as an offline run
@@ -75,6 +91,23 @@ class HotIssueStage:
         for lead in found:
             self.clusterer.add(lead)
         return len(found)
+
+    def adopt(self, stored: Iterable[HotIssue]) -> int:
+        """After ``warm``: each rebuilt issue goes on from the stored record holding most of its leads
+        (ties: the record with more leads); a stored record is adopted once. Returns how many were."""
+        records = {record.issue_id: record for record in stored}
+        holder = {lead_id: record.issue_id for record in records.values() for lead_id in record.lead_ids}
+        taken: set[str] = set()
+        for cluster_id, issue in self.clusterer.issues.items():
+            votes: dict[str, int] = {}
+            for lead_id in issue.lead_ids:
+                if (found := holder.get(lead_id)) is not None and found not in taken:
+                    votes[found] = votes.get(found, 0) + 1
+            if votes:
+                best = max(votes, key=lambda i: (votes[i], records[i].leads, i))
+                taken.add(best)
+                self.stored[cluster_id] = records[best]
+        return len(taken)
 
     def process(self, outputs: Sequence[Output]) -> list[Output]:
         """The route stage's outputs, its routed leads carrying their entities, then the hot issues they
@@ -106,9 +139,10 @@ class HotIssueStage:
                 changed[placed.issue_id] = None
         for issue_id in changed:
             issue = self.clusterer.issues[issue_id]
-            if len(issue.lead_ids) >= self.settings.min_leads:
-                value, headers = encode(issue_record(issue, self.clusterer.heat(issue)))
-                result.append(Output("hot_issues", issue_id.encode("utf-8"), value, headers))
+            if len(issue.lead_ids) >= self.settings.min_leads or issue_id in self.stored:
+                record = issue_record(issue, self.clusterer.heat(issue), self.stored.get(issue_id))
+                value, headers = encode(record)
+                result.append(Output("hot_issues", record.issue_id.encode("utf-8"), value, headers))
         return result
 
 
