@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from enrichers.categorize import Categorizer, CategoryResult
 from enrichers.dedup import Deduplicator
@@ -139,7 +139,7 @@ class CaseRouter:
         return case.first_seen + dt.timedelta(days=days)
 
 
-def _place(where: PlaceMatch, extra: dict | None = None) -> Place | None:
+def _place(where: PlaceMatch, extra: dict[str, Any] | None = None) -> Place | None:
     """The gazetteer's place; a position the source gave itself (``extra.geo``, e.g. an Open311
     request's lat/long) is more exact than a town's centre and wins."""
     given = _source_geo(extra or {})
@@ -149,7 +149,7 @@ def _place(where: PlaceMatch, extra: dict | None = None) -> Place | None:
     return Place(town=where.town, community=where.community, address=where.address, geo=geo)
 
 
-def _source_geo(extra: dict) -> GeoPoint | None:
+def _source_geo(extra: dict[str, Any]) -> GeoPoint | None:
     given = extra.get("geo")
     if not isinstance(given, dict):
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
@@ -113,7 +113,7 @@ def searches(params: Any, ctx: Any) -> list[dict[str, Any]]:
     return [{**base, "category": [level1], "subcategory": [level2] if level2 else []} for level1, level2 in codes] or [base]
 
 
-def _search(ctx: Any, kind: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
+def _search(ctx: Any, kind: Literal["leads", "cases"], filters: dict[str, Any]) -> list[dict[str, Any]]:
     try:
         request = build_search(kind, "", filters, "newest", 1, open311.MAX_ROWS, False)
     except HTTPException as exc:  # the query's own validation (e.g. since after until)
@@ -230,7 +230,9 @@ def build_router() -> APIRouter:
             ctx = context(request)
             who = reader(request, ctx, media=True)
             photos = getattr(ctx, "photos", None)
-            meta = photos.store.metadata(attachment_id) if photos else None
+            if photos is None:
+                raise Refused(404, f"no media {attachment_id}")
+            meta = photos.store.metadata(attachment_id)
             # Only photos of leads in the store: a photo sent with a report not yet routed is nobody's media.
             known = meta is not None and ctx.store.get("leads", meta.lead_id) is not None
             if meta is None or not known or (who is not None and not may_see(who, meta, known)):
