@@ -158,7 +158,17 @@ class SearchBackend:
         return self._call(self.client.cluster.health, **params)
 
     def info(self) -> dict[str, Any]:
-        return self._call(self.client.info)
+        """Cluster name, status and version, in GET /'s shape, asked without GET /: the integration build
+        of Elasticsearch lacks rest-root (a 405). elasticsearch-py checks the product header
+        (X-elastic-product) on every answer, so this also fails if backend=elasticsearch meets another engine."""
+        health = self.health()
+        nodes = self._call(self.client.nodes.info, node_id="_local", filter_path="nodes.*.version")
+        versions = [node.get("version", "?") for node in nodes.get("nodes", {}).values()]
+        return {
+            "cluster_name": health.get("cluster_name"),
+            "status": health.get("status"),
+            "version": {"number": versions[0] if versions else "?"},
+        }
 
     # templates, indices and aliases
     def put_index_template(self, name: str, body: Mapping[str, Any]) -> None:
@@ -210,6 +220,23 @@ class SearchBackend:
         except SearchRequestError:
             return False
         return True
+
+    def rollover(
+        self, alias: str, conditions: Mapping[str, Any] | None = None, *, new_index: str | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Roll ``alias`` (its write index) over to a new index when ``conditions`` hold (always, without).
+
+        The core _rollover API of both engines: time-based indices where ILM (Elasticsearch) or ISM
+        (OpenSearch) is missing, as in the local Elasticsearch; the caller runs it on its own schedule.
+        """
+        request = dict(body or {})
+        if conditions:
+            request["conditions"] = dict(conditions)
+        params: dict[str, Any] = {"alias": alias, "body": request}
+        if new_index:
+            params["new_index"] = new_index
+        return self._call(self.client.indices.rollover, **params)
 
     def refresh(self, index: str) -> None:
         self._call(self.client.indices.refresh, index=index)

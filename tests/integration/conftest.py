@@ -1,16 +1,19 @@
-"""Integration tests use the real Kafka and OpenSearch that `leadhub services up` started.
+"""Integration tests use the real Kafka and OpenSearch (and Elasticsearch) that `leadhub services up` started.
 
 Outside CI a missing service skips these tests with the command to run; in CI (CI=true) it fails them.
+The engine-facing suites take `engine` (or `engine_search`) and run once per engine: OpenSearch and the
+local Elasticsearch 9 (`leadhub services up --engine both`).
 """
 
 import os
 import uuid
 import warnings
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
 
-from adapters.search_backend import SearchBackend
+from adapters.search_backend import SearchBackend, SearchSettings
 from deploy.local.runtime import port_in_use
 
 pytestmark = pytest.mark.integration
@@ -26,10 +29,10 @@ def _search_address(settings) -> tuple[str, int]:
     return url.hostname, url.port or 9200
 
 
-def _require(name: str, host: str, port: int) -> None:
+def _require(name: str, host: str, port: int, command: str = "leadhub services up") -> None:
     if port_in_use(host, port):
         return
-    message = f"{name} is not reachable on {host}:{port}; run `leadhub services up` first"
+    message = f"{name} is not reachable on {host}:{port}; run `{command}` first"
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message)
     pytest.skip(message)
@@ -49,6 +52,55 @@ def search(settings):
     backend.close()
 
 
+ENGINES = ("opensearch", "elasticsearch")
+ENGINE_LABELS = {"opensearch": "OpenSearch", "elasticsearch": "Elasticsearch"}
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One search engine the engine-facing suites run on: its name and how leadhub reaches it."""
+
+    name: str  # opensearch | elasticsearch (search.backend)
+    url: str
+
+    @property
+    def overrides(self) -> list[str]:
+        """`--set` values that point leadhub at this engine."""
+        return [f"search.backend={self.name}", f"search.url={self.url}"]
+
+    @property
+    def cli_args(self) -> list[str]:
+        return [arg for value in self.overrides for arg in ("--set", value)]
+
+    def search_settings(self, **changes) -> SearchSettings:
+        return SearchSettings(backend=self.name, url=self.url, **changes)
+
+
+def engine_url(settings, name: str) -> str:
+    """The engine's URL: search.url for the configured backend, the local services' port for the other."""
+    if settings.search.backend == name:
+        return settings.search.url
+    if name == "elasticsearch":
+        return f"http://127.0.0.1:{settings.services.elasticsearch_port}"
+    return "http://127.0.0.1:9200"
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine(request, settings) -> Engine:
+    """Each engine in turn (session scope: pytest runs every test of one engine, then the other's)."""
+    chosen = Engine(request.param, engine_url(settings, request.param))
+    parts = urlsplit(chosen.url)
+    _require(ENGINE_LABELS[chosen.name], parts.hostname, parts.port or 9200, "leadhub services up --engine both")
+    return chosen
+
+
+@pytest.fixture(scope="session")
+def engine_search(engine):
+    backend = SearchBackend.from_settings(engine.search_settings())
+    yield backend
+    backend.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def leave_no_test_topics_or_indices(settings):
     """Deletes, when the session ends, the topics and indices its tests created on the shared services.
@@ -63,27 +115,32 @@ def leave_no_test_topics_or_indices(settings):
     from leadhub.topics_admin import delete_topics
     from schemas.topics import TOPICS
 
-    kafka_up, search_up = port_in_use(*_kafka_address(settings)), port_in_use(*_search_address(settings))
+    kafka_up = port_in_use(*_kafka_address(settings))
     admin = KafkaAdminClient(**kafka_python_options(settings.kafka)) if kafka_up else None
-    search = SearchBackend.from_settings(settings.search) if search_up else None
+    engines = []  # each engine that runs, with the indices it had before the session
+    for name in ENGINES:
+        parts = urlsplit(engine_url(settings, name))
+        if port_in_use(parts.hostname, parts.port or 9200):
+            backend = SearchBackend.from_settings(Engine(name, engine_url(settings, name)).search_settings())
+            engines.append((backend, set(backend.index_names())))
     topics_before = set(admin.list_topics()) if admin else set()
-    indices_before = set(search.index_names()) if search else set()
     yield
     keep = {spec.name for spec in TOPICS}
     try:
         if admin:
             created = sorted(set(admin.list_topics()) - topics_before - keep)
             delete_topics(admin, [topic for topic in created if not topic.startswith("__")])
-        if search:
+        for search, indices_before in engines:
             for index in set(search.index_names()) - indices_before:
                 if not index.startswith("."):
                     search.delete_index(index)
     except Exception as exc:  # tidying up is not a test: say what is left, never fail the run for it
         warnings.warn(f"could not delete every topic and index the tests created: {exc!r}", stacklevel=1)
     finally:
-        for client in (admin, search):
-            if client:
-                client.close()
+        if admin:
+            admin.close()
+        for search, _ in engines:
+            search.close()
 
 
 @pytest.fixture
