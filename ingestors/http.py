@@ -179,7 +179,7 @@ class HttpFetcher:
                         if len(body) > self.max_bytes:
                             raise SourceUnavailable(f"{redact(url)}: larger than {self.max_bytes} bytes")
                     if response.status_code >= 400:
-                        raise SourceUnavailable(f"{redact(url)}: HTTP {response.status_code}")
+                        raise SourceUnavailable(f"{redact(url)}: HTTP {response.status_code}{error_excerpt(bytes(body))}")
                     return Fetched(url, response.status_code, bytes(body), dict(response.headers))
             except BlockedAddress as exc:  # from the connection itself: the name now resolves elsewhere
                 raise BlockedAddress(f"{redact(url)}: {exc}") from None
@@ -189,6 +189,15 @@ class HttpFetcher:
 
     def close(self) -> None:
         self._client.close()
+
+
+def error_excerpt(body: bytes, limit: int = 200) -> str:
+    """The start of an error response's body, on one line: a server's own reason (an Open311 error
+    list, a JSON API's message) says more than the status code alone."""
+    text = " ".join(body[: limit * 4].decode("utf-8", errors="replace").split())
+    if not text:
+        return ""
+    return ": " + redact(text[:limit] + ("…" if len(text) > limit else ""))
 
 
 TransportFactory = Callable[[bool], httpx.BaseTransport]  # allow_private -> a transport for one client
