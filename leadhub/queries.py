@@ -149,6 +149,9 @@ class Filters(BaseModel):
     group: list[str] = Field(default_factory=list, description="Experience officers' groups (reports.groups ids).")
     activity: list[str] = Field(default_factory=list, description="Themed activities (reports.activities ids).")
     author: list[str] = Field(default_factory=list, description="Leads only: the author (an experience officer's name).")
+    entity: list[str] = Field(
+        default_factory=list, description="Named estates, companies, schools, roads, projects (their keys, as the entity facet lists them)."
+    )
     ids: list[str] = Field(default_factory=list, description="Document ids (lead or case ids).")
     needs_triage: bool | None = Field(
         None, description="Leads: routed with low confidence or no category. Cases: not routed to a department yet."
@@ -219,12 +222,12 @@ FACETS: dict[str, dict[str, str]] = {
     "leads": {
         "category": "category.level1", "department": "department", "channel": "channel",
         "source": "source", "place": "place.town", "lang": "lang",
-        "group": "reporter_group", "activity": "activity",
+        "group": "reporter_group", "activity": "activity", "entity": "entities",
     },
     "cases": {
         "category": "category.level1", "department": "department", "status": "status",
         "channel": "channels", "source": "sources", "place": "place.town",
-        "group": "reporter_groups", "activity": "activities",
+        "group": "reporter_groups", "activity": "activities", "entity": "entities",
     },
 }  # fmt: skip
 

@@ -70,6 +70,7 @@ def filter_clauses(kind: Kind, filters: Filters, now: dt.datetime | None = None)
         "reporter_group" if kind == "leads" else "reporter_groups": filters.group,
         "activity" if kind == "leads" else "activities": filters.activity,
         "author": filters.author,
+        "entities": filters.entity,
     }
     clauses += [_terms(field, values) for field, values in plain.items() if values]
     if filters.ids:

@@ -162,6 +162,9 @@ class Case(Internal):
     sources: list[str] = Field(default_factory=list)
     reporter_groups: list[str] = Field(default_factory=list, description="Groups of the experience officers who reported it.")
     activities: list[str] = Field(default_factory=list, description="Themed activities its officers' reports named.")
+    entities: list[str] = Field(
+        default_factory=list, description="Named estates, companies, roads, ... its leads name (their join keys; hot issues)."
+    )
     first_seen: AwareDatetime | None = None
     last_seen: AwareDatetime | None = None
     lead_ids: list[str] = Field(default_factory=list, max_length=LEAD_IDS_CAP)

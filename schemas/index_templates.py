@@ -96,6 +96,7 @@ CASE_FIELDS: dict[str, Any] = {
     "sources": KEYWORD,
     "reporter_groups": KEYWORD,
     "activities": KEYWORD,
+    "entities": KEYWORD,
     "first_seen": DATE,
     "last_seen": DATE,
     "lead_ids": KEYWORD,

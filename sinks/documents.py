@@ -13,6 +13,7 @@ from schemas.status_machine import with_merged
 MEMBERSHIP_FIELDS = (
     "title", "summary", "category", "department", "place", "priority", "report_count",
     "channels", "sources", "first_seen", "last_seen", "lead_ids", "due_at", "reporter_groups", "activities",
+    "entities",  # the hot-issue stage's, on the route stage's snapshots
 )  # fmt: skip
 HANDLING_FIELDS = (
     "status", "assignee", "department", "resolution", "merged_into", "merged", "history", "feedback", "ratings",

@@ -25,6 +25,7 @@ from typing import Any
 from enrichers.hot_issues import HotIssue as Cluster
 from enrichers.hot_issues import HotIssueClusterer, HotLead
 from enrichers.hot_issues_settings import HotIssueSettings
+from schemas.cases import Case
 from schemas.errors import RecordError
 from schemas.hot_issues import CASE_IDS_CAP, LEAD_IDS_CAP, HotIssue
 from schemas.leads import Lead
@@ -32,6 +33,8 @@ from schemas.serialization import decode, encode
 from streams.records import Output, Record
 
 log = logging.getLogger("leadhub.streams")
+
+CASE_ENTITIES_CAP = 20  # a case names few places; a cap keeps its snapshot small
 
 
 def likes_of(extra: dict[str, Any]) -> int:
@@ -81,6 +84,7 @@ class HotIssueStage:
         self.settings = settings
         self.clusterer = HotIssueClusterer(settings)
         self.stored: dict[str, HotIssue] = {}  # cluster id -> the stored record it goes on from (adopt)
+        self.case_entities: dict[str, list[str]] = {}  # case id -> the entity keys its leads name
 
     def warm(self, leads: Iterable[Lead]) -> int:
         """Rebuild the clusterer from stored leads (any order): their names first, as an offline run
@@ -89,8 +93,13 @@ class HotIssueStage:
         for lead in found:
             self.clusterer.learn(lead.title, lead.text)
         for lead in found:
-            self.clusterer.add(lead)
+            self._case_named(lead.case_id, [e.key for e in self.clusterer.add(lead).entities])
         return len(found)
+
+    def _case_named(self, case_id: str | None, keys: list[str]) -> None:
+        if case_id and keys:
+            known = self.case_entities.setdefault(case_id, [])
+            known += [k for k in keys if k not in known and len(known) < CASE_ENTITIES_CAP]
 
     def adopt(self, stored: Iterable[HotIssue]) -> int:
         """After ``warm``: each rebuilt issue goes on from the stored record holding most of its leads
@@ -110,11 +119,15 @@ class HotIssueStage:
         return len(taken)
 
     def process(self, outputs: Sequence[Output]) -> list[Output]:
-        """The route stage's outputs, its routed leads carrying their entities, then the hot issues they
-        changed. A lead the clusterer fails on goes on without entities (the lead matters more)."""
+        """The route stage's outputs, its routed leads and case snapshots carrying their entities, then
+        the hot issues they changed. A lead the clusterer fails on goes on without entities (the lead
+        matters more). The route stage sends a batch's leads before its case snapshots."""
         changed: dict[str, None] = {}
         result: list[Output] = []
         for out in outputs:
+            if out.topic == "cases.state":
+                result.append(self._case_with_entities(out))
+                continue
             if out.topic != "leads.routed":
                 result.append(out)
                 continue
@@ -130,6 +143,7 @@ class HotIssueStage:
                 result.append(out)
                 continue
             keys = list(dict.fromkeys(e.key for e in placed.entities))
+            self._case_named(lead.case_id, keys)
             if keys != lead.entities:
                 value, headers = encode(lead.model_copy(update={"entities": keys}))
                 out = Output(out.topic, out.key, value, headers)
@@ -144,6 +158,18 @@ class HotIssueStage:
                 value, headers = encode(record)
                 result.append(Output("hot_issues", record.issue_id.encode("utf-8"), value, headers))
         return result
+
+
+    def _case_with_entities(self, out: Output) -> Output:
+        try:
+            case = decode(out.value, out.headers, Case)
+        except RecordError:
+            return out
+        keys = self.case_entities.get(case.case_id, [])
+        if keys == case.entities:
+            return out
+        value, headers = encode(case.model_copy(update={"entities": list(keys)}))
+        return Output(out.topic, out.key, value, headers)
 
 
 def _arrival(lead: HotLead) -> tuple[bool, float, str]:

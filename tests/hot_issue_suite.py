@@ -106,3 +106,75 @@ def test_a_period_without_hot_issues_is_empty_and_until_needs_a_zone(client, env
     body = get(client, env, days=1, until="2000-01-02T00:00:00+08:00").json()
     assert body["count"] == 0 and body["hot_issues"] == []
     assert get(client, env, until="2024-05-01T00:00:00").status_code == 422
+
+
+# --- entities as a filter and facet of lead and case search -------------------------------------
+
+
+def _write_routed(env, leads, cases, timeout_s: float = 60.0) -> None:
+    """Leads and case snapshots as the stages send them, then wait until the store shows them."""
+    outputs = [("leads.routed", x.lead_id, x) for x in leads] + [("cases.state", c.case_id, c) for c in cases]
+    if env.kind == "embedded":
+        for topic, key, model in outputs:
+            value, headers = encode(model)
+            env.pipeline.write(Output(topic, key.encode(), value, headers))
+        return
+    producer = KafkaProducer(**kafka_python_options(env.settings.kafka), acks="all")
+    for topic, key, model in outputs:
+        value, headers = encode(model)
+        producer.send(f"k{env.run}.{topic}", value=value, key=key.encode(), headers=headers)
+    producer.flush()
+    producer.close()
+    backend = env.context.store.backend
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        backend.refresh(f"i{env.run}-leads"), backend.refresh(f"i{env.run}-cases")
+        if all(backend.get(f"i{env.run}-leads", x.lead_id) for x in leads) and all(
+            (backend.get(f"i{env.run}-cases", c.case_id) or {}).get("_source", {}).get("entities") == c.entities for c in cases
+        ):
+            return
+        time.sleep(0.3)
+    raise AssertionError("the leads and cases written did not reach the index")
+
+
+def test_entities_filter_and_facet_lead_and_case_search(client, env):
+    from schemas.cases import Case
+    from schemas.leads import Lead
+
+    a, b = f"丽发新城{env.run}", f"伊景园滨河苑{env.run}"
+    at = T0 + dt.timedelta(days=1200)
+    c1, c2 = f"{env.run}-ent-c1", f"{env.run}-ent-c2"
+
+    def lead(n: int, case_id: str, entities: list[str]) -> Lead:
+        return Lead(lead_id=f"{env.run}-ent-{n}", source="forum-ent", channel="forum", external_id=f"ent-{n}", title=f"搅拌站噪音{n}",
+                    text="小区旁边搅拌站噪音扰民", published_at=at, fetched_at=at, case_id=case_id, entities=entities)  # fmt: skip
+
+    leads = [lead(1, c1, [a]), lead(2, c1, [a, b]), lead(3, c2, [b])]
+    cases = [Case(case_id=c1, title="搅拌站噪音", report_count=2, lead_ids=[x.lead_id for x in leads[:2]], first_seen=at,
+                  last_seen=at, entities=[a, b]),
+             Case(case_id=c2, title="搅拌站噪音", report_count=1, lead_ids=[leads[2].lead_id], first_seen=at, last_seen=at,
+                  entities=[b])]  # fmt: skip
+    _write_routed(env, leads, cases)
+    headers = env.headers("admin")
+
+    def search(kind: str, *entities: str) -> dict:
+        params = [("entity", e) for e in entities] + [("source", "forum-ent")] * (kind == "leads") + [("size", "50")]
+        response = client.get(f"/api/v1/{kind}", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def ids(page: dict, field: str) -> list[str]:
+        return sorted(hit[field] for hit in page["hits"])
+
+    def facet(page: dict) -> dict[str, int]:
+        return {bucket["value"]: bucket["count"] for bucket in page["facets"]["entity"] if bucket["value"] in (a, b)}
+
+    only_a = search("leads", a)
+    assert ids(only_a, "lead_id") == [leads[0].lead_id, leads[1].lead_id]
+    assert facet(only_a) == {a: 2, b: 1}
+    assert ids(search("leads", a, b), "lead_id") == sorted(x.lead_id for x in leads)  # several values: any of them
+    assert facet(search("leads")) == {a: 2, b: 2}
+    only_b = search("cases", b)
+    assert ids(only_b, "case_id") == [c1, c2]
+    assert facet(only_b) == {a: 1, b: 2}
+    assert ids(search("cases", a), "case_id") == [c1]

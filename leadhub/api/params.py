@@ -85,6 +85,7 @@ class FilterParams:
         ids: list[str] = Query([], description="Document ids (case ids for cases, lead ids for leads)."),
         group: list[str] = Query([], description="Experience officers' group (reports.groups id)."),
         activity: list[str] = Query([], description="Themed activity (reports.activities id)."),
+        entity: list[str] = Query([], description="Named estate, company, school, road or project (as the entity facet lists it)."),
         needs_triage: bool | None = Query(None),
         overdue: bool = Query(False, description="Cases only: active cases past their due time."),
         since: dt.datetime | None = Query(None, description="ISO date or time; naive = Asia/Shanghai."),
@@ -92,7 +93,7 @@ class FilterParams:
     ) -> None:
         self.values = dict(
             category=category, subcategory=subcategory, department=department, status=status_, place=place,
-            channel=channel, source=source, case_id=case_id, ids=ids, group=group, activity=activity,
+            channel=channel, source=source, case_id=case_id, ids=ids, group=group, activity=activity, entity=entity,
             needs_triage=needs_triage, overdue=overdue,
             since=since, until=until,
         )  # fmt: skip

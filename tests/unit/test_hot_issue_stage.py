@@ -112,3 +112,14 @@ def test_embedded_mode_without_hot_issues_keeps_none(tmp_path):
         assert pipeline.hot_issues is None and pipeline.index.hot_issue_documents() == []
     finally:
         pipeline.close()
+
+
+def test_a_case_snapshot_carries_the_entities_its_leads_name():
+    from schemas.cases import Case
+
+    stage = HotIssueStage(HotIssueSettings())
+    first, second = lead(0, *PLANT[0]), lead(1, *PLANT[1]).model_copy(update={"case_id": "c0"})
+    value, headers = encode(Case(case_id="c0", title="x", report_count=2, lead_ids=["l0", "l1"]))
+    outputs = stage.process([*routed(first, second), Output("cases.state", b"c0", value, headers)])
+    [case] = [decode(o.value, o.headers, Case) for o in outputs if o.topic == "cases.state"]
+    assert case.entities == ["丽发新城"]
