@@ -293,8 +293,38 @@ class SearchBackend:
         return int(self._call(self.client.count, index=index, body=dict(body or {}))["count"])
 
     def reindex(self, source: str, dest: str, *, refresh: bool = True) -> dict[str, Any]:
+        """Copy every document of ``source`` into ``dest``: the engine's _reindex, else (the local
+        Elasticsearch has no reindex module: a 405) scroll and bulk from here."""
         body = {"source": {"index": source}, "dest": {"index": dest}}
-        return self._call(self.client.reindex, body=body, refresh=refresh, wait_for_completion=True)
+        try:
+            return self._call(self.client.reindex, body=body, refresh=refresh, wait_for_completion=True)
+        except SearchRequestError as exc:
+            if exc.status not in (404, 405):  # not "no such endpoint": a real refusal
+                raise
+        return self._copy(source, dest, refresh=refresh)
+
+    def _copy(self, source: str, dest: str, *, refresh: bool) -> dict[str, Any]:
+        """_reindex's result shape (total, created, failures) from the client's scan and bulk helpers."""
+        if self.backend == "elasticsearch":
+            from elasticsearch import helpers
+        else:
+            from opensearchpy import helpers  # type: ignore[no-redef]
+        # Not helpers.reindex: elasticsearch-py's asks GET _data_stream/<dest>, which this build lacks too.
+        actions = (
+            {"_op_type": "index", "_index": dest, "_id": hit["_id"], "_source": hit["_source"]}
+            for hit in helpers.scan(self.client, index=source, size=500, scroll="5m")
+        )
+        try:
+            created, errors = helpers.bulk(self.client, actions, chunk_size=500, max_retries=3, raise_on_error=False)
+        except Exception as exc:
+            translated = _translate(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+        failures = errors if isinstance(errors, list) else []
+        if refresh:
+            self.refresh(dest)
+        return {"total": created + len(failures), "created": created, "failures": failures}
 
 
 _CLIENT_MODULES = ("opensearchpy", "elasticsearch", "elastic_transport")

@@ -5,6 +5,7 @@ The engine-facing suites take `engine` (or `engine_search`) and run once per eng
 local Elasticsearch 9 (`leadhub services up --engine both`).
 """
 
+import contextlib
 import os
 import uuid
 import warnings
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from adapters.search_backend import SearchBackend, SearchSettings
+from adapters.search_backend import NotFound, SearchBackend, SearchSettings
 from deploy.local.runtime import port_in_use
 
 pytestmark = pytest.mark.integration
@@ -133,7 +134,8 @@ def leave_no_test_topics_or_indices(settings):
         for search, indices_before in engines:
             for index in set(search.index_names()) - indices_before:
                 if not index.startswith("."):
-                    search.delete_index(index)
+                    with contextlib.suppress(NotFound):  # deleted meanwhile (by its test, or a concurrent run)
+                        search.delete_index(index)
     except Exception as exc:  # tidying up is not a test: say what is left, never fail the run for it
         warnings.warn(f"could not delete every topic and index the tests created: {exc!r}", stacklevel=1)
     finally:
