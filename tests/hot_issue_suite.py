@@ -178,3 +178,15 @@ def test_entities_filter_and_facet_lead_and_case_search(client, env):
     assert ids(only_b, "case_id") == [c1, c2]
     assert facet(only_b) == {a: 1, b: 2}
     assert ids(search("cases", a), "case_id") == [c1]
+
+
+def test_the_dashboard_lists_the_hottest_recent_issues_with_links_to_their_cases_and_leads(client, env):
+    issue = make(env, heat=999.0, last_seen=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1), entity=f"魅力之城{env.run}")
+    write(env, issue)
+    page = client.get("/dashboard", headers={"accept": "text/html", **env.headers("analyst")})
+    assert page.status_code == 200
+    assert 'id="hot-issues"' in page.text and "热点问题" in page.text and issue.title in page.text
+    assert f'href="/cases/{env.case_id("lift")}"' in page.text
+    assert f"/search?kind=leads&amp;entity=%E9%AD%85%E5%8A%9B%E4%B9%8B%E5%9F%8E{env.run}" in page.text  # its leads, by entity
+    english = client.get("/dashboard", headers={"accept": "text/html", "accept-language": "en", **env.headers("analyst")})
+    assert "Hot issues (last 30 days)" in english.text and "Reporters" in english.text

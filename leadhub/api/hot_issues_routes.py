@@ -15,6 +15,15 @@ from leadhub.api.auth import context, require
 from leadhub.api.context import ApiContext
 from leadhub.hot_issues_store import hot_issue_store
 
+PANEL_DAYS = 30  # the dashboard panel: hot issues with a lead in the last 30 days
+PANEL_LIMIT = 10
+
+
+def panel_hot_issues(ctx: ApiContext, limit: int = PANEL_LIMIT) -> list[dict[str, Any]]:
+    """The dashboard panel's rows: the hottest issues with a lead in the last PANEL_DAYS days."""
+    now = dt.datetime.now(ZoneInfo(ctx.briefing.timezone))
+    return hot_issue_store(ctx.store).list(since=now - dt.timedelta(days=PANEL_DAYS), until=now, limit=limit)
+
 
 def build_router() -> APIRouter:
     router = APIRouter()

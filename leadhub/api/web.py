@@ -24,6 +24,7 @@ from leadhub.api import charts, i18n, outcomes
 from leadhub.api.auth import COOKIE, context, identify, require, session_cookie
 from leadhub.api.context import ApiContext
 from leadhub.api.guards import page_policy
+from leadhub.api.hot_issues_routes import panel_hot_issues
 from leadhub.api.hotspots_routes import new_hotspots
 from leadhub.api.params import FilterParams, build_search, given_filters
 from leadhub.api.v1 import EventRequest, case_with_leads, departments, merge_targets, submit_event
@@ -307,7 +308,8 @@ def build_router() -> APIRouter:
             "funnel": charts.status_funnel(stats.status_funnel, lang),
         }
         response = _render(request, "dashboard.html", who, lang, stats=stats, figures=figures, interval=interval.value,
-                           hotspots=new_hotspots(ctx), hotspot_outcome=request.query_params.get("hotspot"))
+                           hotspots=new_hotspots(ctx), hotspot_outcome=request.query_params.get("hotspot"),
+                           hot_issues=panel_hot_issues(ctx))
         # The charts' inline <style> elements, allowed by hash (the CSP forbids inline styles otherwise).
         response.headers["content-security-policy"] = page_policy(bytes(response.body).decode("utf-8"))
         return response
