@@ -190,3 +190,28 @@ def test_the_dashboard_lists_the_hottest_recent_issues_with_links_to_their_cases
     assert f"/search?kind=leads&amp;entity=%E9%AD%85%E5%8A%9B%E4%B9%8B%E5%9F%8E{env.run}" in page.text  # its leads, by entity
     english = client.get("/dashboard", headers={"accept": "text/html", "accept-language": "en", **env.headers("analyst")})
     assert "Hot issues (last 30 days)" in english.text and "Reporters" in english.text
+
+
+def test_the_briefing_lists_the_weeks_hot_issues_in_a_sheet_and_its_html(env, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    from leadhub.cli import main
+
+    z = dt.timezone(dt.timedelta(hours=8))
+    in_week = make(env, heat=7.5, leads=4, last_seen=dt.datetime(2021, 6, 9, 15, tzinfo=z), entity=f"伊景园{env.run}")
+    next_week = make(env, heat=8.0, last_seen=dt.datetime(2021, 6, 15, 9, tzinfo=z))
+    write(env, in_week, next_week)
+
+    def report(*args: str) -> bytes:
+        out = tmp_path / "out.bin"
+        assert main([*env.cli_args, "report", "--period", "week", "--date", "2021-06-09", *args, "--out", str(out)]) == 0
+        return out.read_bytes()
+
+    sheet = load_workbook(io.BytesIO(report("--format", "xlsx")))["热点问题"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=3)]
+    assert [row[0] for row in rows] == [in_week.title]
+    assert rows[0][1:6] == [f"伊景园{env.run}小区", 4, 4, 0, 7.5]
+    html = report("--format", "html", "--lang", "en").decode("utf-8")
+    assert "Hot issues" in html and in_week.title in html and next_week.title not in html

@@ -70,6 +70,23 @@ def hotspots_reader(store: Any) -> gather.ExtraSection | None:
     return make
 
 
+HOT_ISSUES_READ = 5000  # the hottest issues read, then those with a lead in the period kept
+
+
+def hot_issues_reader(store: Any, top: int) -> gather.ExtraSection | None:
+    """The hot-issues section from the hot_issues index beside the store (leadhub.hot_issues_store)."""
+    hot_issue_store = _optional("leadhub.hot_issues_store", "hot_issue_store")
+    if hot_issue_store is None:
+        return None
+    from leadhub.briefing.sections import hot_issues_section
+
+    def make(period: periods.Period, cases: list[dict[str, Any]], now: dt.datetime) -> Section:
+        found = hot_issue_store(store).list(since=period.start, until=period.end, limit=HOT_ISSUES_READ)
+        return hot_issues_section(found, period, top)
+
+    return make
+
+
 def make_briefing(
     store: Any, settings: BriefingSettings, period: str, day: dt.date | None, now: dt.datetime | None = None,
     *, performance: Any = None,
@@ -79,7 +96,8 @@ def make_briefing(
     now = now or dt.datetime.now(dt.UTC)
     chosen = periods.choose(period, day, now, zone(settings.timezone))  # type: ignore[arg-type]
     return gather.build(
-        store, chosen, now=now, top=settings.top, departments=departments_section(performance), hotspots=hotspots_reader(store)
+        store, chosen, now=now, top=settings.top, departments=departments_section(performance), hotspots=hotspots_reader(store),
+        hot_issues=hot_issues_reader(store, settings.top),
     )
 
 

@@ -230,6 +230,23 @@ def hotspots_section(hotspots: Iterable[Mapping[str, Any]], period: Period) -> S
     return Section("hotspots", columns, rows)
 
 
+def hot_issues_section(issues: Iterable[Mapping[str, Any]], period: Period, top: int) -> Section:
+    """The hot issues (热点问题, enrichers/hot_issues.py as the streams maintain them) with a lead in the
+    period, hottest first: what people raised most strongly, in their own words, above the cases."""
+    found = [i for i in issues if (at := moment(i.get("last_seen"))) is not None and period.contains(at)]
+    found.sort(key=lambda i: (-float(i.get("heat") or 0.0), str(i.get("issue_id"))))
+    rows = []
+    for i in found[:top]:
+        cases = list(i.get("case_ids") or [])
+        rows.append([i.get("title") or "", "、".join(i.get("entities") or []), i.get("leads") or 0, i.get("reporters") or 0,
+                     i.get("likes") or 0, round(float(i.get("heat") or 0.0), 2), moment(i.get("first_seen")),
+                     moment(i.get("last_seen")), len(cases), " ".join(cases[:5])])  # fmt: skip
+    columns = [Column("hot_issue"), Column("entities"), Column("leads", "int"), Column("reporters", "int"), Column("likes", "int"),
+               Column("heat", "number"), Column("first_seen", "datetime"), Column("last_seen", "datetime"), Column("cases", "int"),
+               Column("case_ids")]  # fmt: skip
+    return Section("hot_issues", columns, rows)
+
+
 def missing_section(key: str, note: str) -> Section:
     """A section whose code has not landed: said so in the output, never made up."""
     return Section(key, [], [], note=note)
