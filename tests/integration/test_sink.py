@@ -1,4 +1,4 @@
-"""The search sink against the real Kafka and OpenSearch."""
+"""The search sink against the real Kafka and each search engine (OpenSearch, the local Elasticsearch 9)."""
 
 import os
 import signal
@@ -35,9 +35,10 @@ def lead(i: int, run: str, **changes) -> Lead:
 
 
 @pytest.fixture
-def env(kafka_settings, search, tmp_path):
+def env(kafka_settings, engine, engine_search, tmp_path):
+    search = engine_search
     run = uuid.uuid4().hex[:8]
-    overrides = [f"kafka.topic_prefix=k{run}.", f"search.index_prefix=i{run}", "search.request_timeout=3"]
+    overrides = [*engine.overrides, f"kafka.topic_prefix=k{run}.", f"search.index_prefix=i{run}", "search.request_timeout=3"]
     args = [a for o in overrides for a in ("--set", o)]
     assert main([*args, "topics", "create"]) == 0
     assert main([*args, "index", "init"]) == 0
@@ -48,7 +49,7 @@ def env(kafka_settings, search, tmp_path):
         pass
 
     e = Env()
-    e.run, e.args, e.settings, e.search, e.tmp = run, args, settings, search, tmp_path
+    e.run, e.args, e.settings, e.search, e.tmp, e.engine = run, args, settings, search, tmp_path, engine
     e.leads_index, e.cases_index = f"i{run}-leads", f"i{run}-cases"
 
     def send(topic, model, key):
@@ -201,30 +202,33 @@ def test_a_lone_lead_is_searchable_within_about_a_second(env):
     assert elapsed < 3.0, f"searchable after {elapsed:.2f} s"
 
 
-def _opensearch_pid():
+def _engine_pid(engine):
+    """The engine's process group leader as `leadhub services up` started it (Elasticsearch's is its
+    launcher, the node its child: the signals go to the whole group)."""
     from deploy.local.manager import local_services
 
-    record = local_services(build_settings())[1].record()
-    assert record and record.alive(), "the test needs the OpenSearch that `leadhub services up` started"
+    service = next(s for s in local_services(build_settings(), [engine.name]) if s.name == engine.name)
+    record = service.record()
+    assert record and record.alive(), f"the test needs the {service.label} that `leadhub services up` started"
     return record.pid
 
 
 def test_search_engine_unavailable_mid_run_loses_and_duplicates_nothing(env):
     sink, thread = start_sink(env, max_items=200)
-    pid = _opensearch_pid()
+    pid = _engine_pid(env.engine)
     try:
         for i in range(500):
             env.send("leads.routed", lead(i, env.run), f"{env.run}-lead-{i}")
         env.flush()
         assert env.wait_count(env.leads_index, 100) >= 100
-        os.kill(pid, signal.SIGSTOP)  # the engine stops answering, connections hang
+        os.killpg(pid, signal.SIGSTOP)  # the engine stops answering, connections hang
         try:
             for i in range(500, 1000):
                 env.send("leads.routed", lead(i, env.run), f"{env.run}-lead-{i}")
             env.flush()
             time.sleep(8)
         finally:
-            os.kill(pid, signal.SIGCONT)
+            os.killpg(pid, signal.SIGCONT)
         assert env.wait_count(env.leads_index, 1000, timeout=90) == 1000
     finally:
         stop_sink(sink, thread)

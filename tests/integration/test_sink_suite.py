@@ -1,6 +1,6 @@
-"""The sink suite (tests/sink_suite.py) on the search writer, against the real OpenSearch (and Kafka
-for its dead letters): each scenario's rules hold, and its documents equal the embedded index's for
-the same inputs."""
+"""The sink suite (tests/sink_suite.py) on the search writer, against each real engine (OpenSearch, the
+local Elasticsearch 9 without painless) and Kafka for its dead letters: each scenario's rules hold, and
+its documents equal the embedded index's for the same inputs."""
 
 import json
 import uuid
@@ -25,15 +25,17 @@ RUN = uuid.uuid4().hex[:8]
 
 
 @pytest.fixture(scope="module")
-def engine(kafka_settings, search):
-    overrides = [f"kafka.topic_prefix=k{RUN}.", f"search.index_prefix=i{RUN}", "search.request_timeout=5"]
+def writer_env(kafka_settings, engine, engine_search):
+    search = engine_search
+    topics = f"k{RUN}{engine.name[0]}."  # each engine's run its own dead-letter topic
+    overrides = [*engine.overrides, f"kafka.topic_prefix={topics}", f"search.index_prefix=i{RUN}", "search.request_timeout=5"]
     args = [a for o in overrides for a in ("--set", o)]
     assert main([*args, "topics", "create"]) == 0
     assert main([*args, "index", "init"]) == 0
     settings = build_settings(overrides=parse_overrides(overrides))
     backend = SearchBackend.from_settings(settings.search)
     writer = SearchWriter(backend, f"i{RUN}-leads", f"i{RUN}-cases", CheckedProducer(settings.kafka))
-    yield writer, settings
+    yield writer, settings, topics
     writer.close()
     for kind in ("leads", "cases"):
         for index in search.get_alias(f"i{RUN}-{kind}"):
@@ -41,8 +43,8 @@ def engine(kafka_settings, search):
 
 
 class EngineView:
-    def __init__(self, writer: SearchWriter, settings, scenario) -> None:
-        self.writer, self.settings, self.scenario = writer, settings, scenario
+    def __init__(self, writer: SearchWriter, settings, scenario, topics: str) -> None:
+        self.writer, self.settings, self.scenario, self.topics = writer, settings, scenario, topics
 
     def lead(self, lead_id: str) -> dict:
         found = self.writer.backend.get(self.writer.leads_index, lead_id)
@@ -57,7 +59,7 @@ class EngineView:
     @property
     def letters(self) -> list[DeadLetter]:
         consumer = KafkaConsumer(
-            f"k{RUN}.leads.dlq", **kafka_python_options(self.settings.kafka), group_id=f"dlq-{uuid.uuid4().hex[:6]}",
+            f"{self.topics}leads.dlq", **kafka_python_options(self.settings.kafka), group_id=f"dlq-{uuid.uuid4().hex[:6]}",
             auto_offset_reset="earliest", consumer_timeout_ms=5000,
         )  # fmt: skip
         try:
@@ -71,10 +73,10 @@ def _documents(view, scenario) -> list[dict]:
 
 
 @pytest.mark.parametrize("scenario", scenarios(RUN), ids=lambda s: s.name)
-def test_search_writer_keeps_the_rules_and_writes_what_the_embedded_index_writes(engine, scenario, tmp_path):
-    writer, settings = engine
-    feed(writer, scenario.batches, prefix=f"k{RUN}.")
-    view = EngineView(writer, settings, scenario)
+def test_search_writer_keeps_the_rules_and_writes_what_the_embedded_index_writes(writer_env, scenario, tmp_path):
+    writer, settings, topics = writer_env
+    feed(writer, scenario.batches, prefix=topics)
+    view = EngineView(writer, settings, scenario, topics)
     scenario.check(view)
 
     index = EmbeddedIndex(tmp_path / "index.sqlite")
@@ -87,5 +89,5 @@ def test_search_writer_keeps_the_rules_and_writes_what_the_embedded_index_writes
     assert _documents(view, scenario) == embedded
 
     # A replay (a crash before the commit) changes nothing.
-    feed(writer, scenario.batches, prefix=f"k{RUN}.")
+    feed(writer, scenario.batches, prefix=topics)
     assert _documents(view, scenario) == embedded
