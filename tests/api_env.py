@@ -51,7 +51,7 @@ GROUPS = {"intake": "education", "other_intake": "health"}  # experience officer
 
 @dataclass
 class ApiEnv:
-    kind: str  # opensearch | embedded
+    kind: str  # opensearch | elasticsearch | embedded
     run: str
     settings: Settings
     context: ApiContext
@@ -119,11 +119,13 @@ def start_embedded(folder: Path) -> ApiEnv:
     return ApiEnv("embedded", run, settings, context, keys, args, leads, cases, [pipeline.close], pipeline)
 
 
-def start(search_settings_url: str, *, event_wait_s: float = 10.0) -> ApiEnv:
+def start(search_settings_url: str, *, backend: str = "opensearch", event_wait_s: float = 10.0) -> ApiEnv:
+    """The API on the search engine ``backend`` (opensearch | elasticsearch) at ``search_settings_url``."""
     run = uuid.uuid4().hex[:8]
     keys, specs = _keys(run)
-    overrides = [f"kafka.topic_prefix=k{run}.", f"search.index_prefix=i{run}", "search.request_timeout=5",
-                 f"search.url={search_settings_url}"]  # fmt: skip
+    kind = backend  # (`backend` is the SearchBackend below)
+    engine = [f"search.backend={kind}", f"search.url={search_settings_url}"]
+    overrides = [f"kafka.topic_prefix=k{run}.", f"search.index_prefix=i{run}", "search.request_timeout=5", *engine]
     args = [a for o in overrides for a in ("--set", o)]
     assert main([*args, "topics", "create"]) == 0
     assert main([*args, "index", "init"]) == 0
@@ -173,7 +175,8 @@ def start(search_settings_url: str, *, event_wait_s: float = 10.0) -> ApiEnv:
         backend.close()
         shutil.rmtree(context.photos.store.folder, ignore_errors=True)
 
-    return ApiEnv("opensearch", run, settings, context, keys, ["--set", f"search.index_prefix=i{run}"], leads, cases, [drop])
+    cli_args = [a for o in [*engine, f"search.index_prefix=i{run}"] for a in ("--set", o)]
+    return ApiEnv(kind, run, settings, context, keys, cli_args, leads, cases, [drop])
 
 
 # --- fresh cases for tests that change them ------------------------------------------------------

@@ -1,8 +1,18 @@
-"""The API suite (tests/api_suite.py) on the real Kafka + search sink + OpenSearch; its embedded half
-is tests/unit/test_api_embedded.py."""
+"""The API suite (tests/api_suite.py) on the real Kafka + search sink + each engine (OpenSearch, the local
+Elasticsearch 9); its embedded half is tests/unit/test_api_embedded.py."""
 
 import pytest
 
 from tests.api_suite import *  # noqa: F403 - the suite's tests, collected here with this directory's `env`
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def env(settings, kafka_settings, engine):
+    """The API parity suite once per engine (tests/integration/conftest.py `engine`)."""
+    from tests import api_env
+
+    environment = api_env.start(engine.url, backend=engine.name)
+    yield environment
+    environment.close()
