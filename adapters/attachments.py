@@ -65,6 +65,17 @@ class AttachmentStore:
     def thumbnail(self, attachment_id: str) -> bytes | None:
         return self._read(attachment_id, "thumb")
 
+    def delete(self, attachment_id: str) -> bool:
+        """Remove a photo, its thumbnail and its metadata (retention: the lead it belongs to is gone).
+        The metadata goes first: a photo without it no longer exists for readers."""
+        paths = [self._path(attachment_id, s) for s in ("json", "photo", "thumb")]
+        if any(p is None for p in paths) or not any(p.exists() for p in paths if p is not None):
+            return False
+        for path in paths:
+            if path is not None:
+                path.unlink(missing_ok=True)
+        return True
+
     def _read(self, attachment_id: str, suffix: str) -> bytes | None:
         if self.metadata(attachment_id) is None:
             return None

@@ -21,6 +21,7 @@ from leadhub.commands import (
     offline_cmd,
     replay_cmd,
     report_cmd,
+    retention_cmd,
     search_cmd,
     services_cmd,
     sink_cmd,
@@ -56,6 +57,7 @@ app.add_typer(dlq_cmd.app, name="dlq")
 app.add_typer(notify_cmd.app, name="notify")
 app.add_typer(config_cmd.app, name="config")
 app.command("report")(report_cmd.report)
+app.add_typer(retention_cmd.app, name="retention")
 
 
 @app.callback()

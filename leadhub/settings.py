@@ -32,6 +32,7 @@ from leadhub.embedded_settings import EmbeddedSettings
 from leadhub.notify.settings import NotifySettings
 from leadhub.performance_settings import PerformanceSettings
 from leadhub.reports_settings import ReportsSettings
+from leadhub.retention.settings import RetentionSettings
 from schemas.dead_letters import DeadLetterSettings, set_payload_limit
 from schemas.errors import ConfigError
 from schemas.redaction import redact_data
@@ -76,6 +77,7 @@ class Settings(BaseSettings):
     briefing: BriefingSettings = BriefingSettings()
     performance: PerformanceSettings = PerformanceSettings()
     hot_issues: HotIssueSettings = HotIssueSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @classmethod
     def settings_customise_sources(

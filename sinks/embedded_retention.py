@@ -1,0 +1,172 @@
+"""Retention on the embedded index (leadhub retention run; the rules are schemas/retention.py).
+
+Everything a removed contact or lead left in the file goes too: the document (leads.doc, the only
+copy of the contact: normalize masks the reporter's own details in the text, so the full-text tables
+never hold them), the trigram and short-term index rows, entities and dedup sketches of deleted leads,
+case documents and the route stage's case book, and dead letters (their original bytes come from
+before masking). The run zeroes what it frees (secure_delete); ``vacuum`` then rewrites the file, so
+no old page or copy made before the run (a document rewritten by a replay or recategorize) keeps a
+contact, and truncates the write-ahead log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas.retention import FINISHED, Cutoffs, case_expired, stored_photos
+from sinks.embedded_index import FTS_COLUMNS, EmbeddedIndex
+from sinks.short_terms import tokens
+
+Archive = Callable[[str, dict[str, Any]], None]  # (kind, document) before it is deleted
+CHUNK = 500
+
+
+@dataclass
+class EmbeddedOutcome:
+    contacts: int = 0
+    dead_letters: int = 0
+    cases: int = 0
+    leads: int = 0
+    photos: list[str] = field(default_factory=list)  # stored photo ids of deleted leads (the caller removes the files)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.contacts or self.dead_letters or self.cases or self.leads)
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _delete_row(db: sqlite3.Connection, table: str, key: str, value: str) -> bool:
+    """A document row and its rows in both full-text indexes (as sinks/embedded_index._upsert keeps them)."""
+    found = db.execute(f"SELECT rowid FROM {table} WHERE {key} = ?", (value,)).fetchone()  # noqa: S608 - fixed names
+    if found is None:
+        return False
+    rowid = found[0]
+    fts = FTS_COLUMNS[table]
+    old = db.execute(f"SELECT {', '.join(fts)} FROM {table}_fts WHERE rowid = ?", (rowid,)).fetchone()  # noqa: S608
+    if old is not None:
+        db.execute(f"DELETE FROM {table}_fts WHERE rowid = ?", (rowid,))  # noqa: S608
+        db.execute(f"INSERT INTO {table}_short ({table}_short, rowid, tokens) VALUES ('delete', ?, ?)", (rowid, tokens(old)))  # noqa: S608
+    db.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))  # noqa: S608
+    return True
+
+
+def _contacts(db: sqlite3.Connection, before: float, apply: bool, skip: set[str] | None = None) -> int:
+    where = "reported < ? AND json_extract(doc, '$.contact') IS NOT NULL"
+    if not apply:
+        rows = db.execute(f"SELECT lead_id FROM leads WHERE {where}", (before,))  # noqa: S608
+        return sum(1 for (lead_id,) in rows if lead_id not in (skip or ()))
+    return db.execute(f"UPDATE leads SET doc = json_set(doc, '$.contact', NULL) WHERE {where}", (before,)).rowcount  # noqa: S608
+
+
+def _dead_letters(db: sqlite3.Connection, before: dt.datetime, apply: bool) -> int:
+    # `at` is the letter's ISO time with its own offset: compared as instants, not as text.
+    old = [row_id for row_id, at in db.execute("SELECT id, at FROM dead_letters")
+           if at and dt.datetime.fromisoformat(at).astimezone(dt.UTC) < before]  # fmt: skip
+    if apply:
+        for chunk in _chunks([str(i) for i in old]):
+            db.execute(f"DELETE FROM dead_letters WHERE id IN ({','.join('?' * len(chunk))})", [int(i) for i in chunk])  # noqa: S608
+    return len(old)
+
+
+def _expired_cases(db: sqlite3.Connection, before: dt.datetime) -> list[str]:
+    # Pre-selected by columns (finished, first seen before the cutoff); the rule itself reads the document.
+    rows = db.execute(
+        f"SELECT case_id, doc FROM cases WHERE status IN ({','.join('?' * len(FINISHED))}) AND first_seen < ?",  # noqa: S608
+        (*FINISHED, before.timestamp()),
+    )
+    return [case_id for case_id, doc in rows if case_expired(json.loads(doc), before)]
+
+
+def _orphan_leads(db: sqlite3.Connection, before: float) -> list[str]:
+    rows = db.execute(
+        "SELECT lead_id FROM leads WHERE reported < ? AND (case_id IS NULL"
+        " OR NOT EXISTS (SELECT 1 FROM cases WHERE cases.case_id = leads.case_id))",
+        (before,),
+    )
+    return [row[0] for row in rows]
+
+
+def _delete_leads(db: sqlite3.Connection, lead_ids: list[str], archive: Archive | None, out: EmbeddedOutcome) -> None:
+    for chunk in _chunks(lead_ids):
+        marks = ",".join("?" * len(chunk))
+        for lead_id, text in db.execute(f"SELECT lead_id, doc FROM leads WHERE lead_id IN ({marks})", chunk).fetchall():  # noqa: S608
+            doc = json.loads(text)
+            if archive is not None:
+                archive("lead", doc)
+            out.photos.extend(stored_photos(doc))
+            if _delete_row(db, "leads", "lead_id", lead_id):
+                out.leads += 1
+        db.execute(f"DELETE FROM lead_entities WHERE lead_id IN ({marks})", chunk)  # noqa: S608
+        db.execute(f"DELETE FROM dedup_sketches WHERE lead_id IN ({marks})", chunk)  # noqa: S608
+
+
+def apply_retention(
+    index: EmbeddedIndex, cutoffs: Cutoffs, *, apply: bool, archive: Archive | None = None, vacuum: bool = True
+) -> EmbeddedOutcome:
+    """One run: contacts and dead letters before ``cutoffs.contact``, finished cases and unkept leads
+    before ``cutoffs.lead``. ``apply`` False counts the same without changing anything (--dry-run)."""
+    out = EmbeddedOutcome()
+    with index.write_lock:
+        index.db.execute("PRAGMA secure_delete = ON")  # what this run frees is zeroed, not left in free pages
+        try:
+            _run(index, cutoffs, apply, archive, out)
+        finally:
+            index.db.execute("PRAGMA secure_delete = OFF")
+    if apply and out.changed:
+        _compact(index, vacuum=vacuum, deleted=bool(out.leads or out.cases))
+    return out
+
+
+def _run(index: EmbeddedIndex, cutoffs: Cutoffs, apply: bool, archive: Archive | None, out: EmbeddedOutcome) -> None:
+    doomed: set[str] = set()
+    with index.transaction() as db:
+        if cutoffs.lead is not None:
+            cases = _expired_cases(db, cutoffs.lead)
+            case_leads: list[str] = []
+            for chunk in _chunks(cases):
+                case_leads += [row[0] for row in db.execute(
+                    f"SELECT lead_id FROM leads WHERE case_id IN ({','.join('?' * len(chunk))})", chunk)]  # noqa: S608  # fmt: skip
+            if apply:
+                for case_id in cases:
+                    if archive is not None and (doc := index.case_document(case_id, db)) is not None:
+                        archive("case", doc)
+                    out.cases += _delete_row(db, "cases", "case_id", case_id)
+                    db.execute("DELETE FROM case_book WHERE case_id = ?", (case_id,))
+                _delete_leads(db, case_leads, archive, out)
+                _delete_leads(db, _orphan_leads(db, cutoffs.lead.timestamp()), archive, out)
+            else:
+                out.cases = len(cases)
+                orphans = set(_orphan_leads(db, cutoffs.lead.timestamp()))
+                doomed = set(case_leads) | orphans
+                out.leads = len(doomed)
+                for chunk in _chunks(sorted(doomed)):
+                    for (text,) in db.execute(f"SELECT doc FROM leads WHERE lead_id IN ({','.join('?' * len(chunk))})", chunk):  # noqa: S608
+                        out.photos.extend(stored_photos(json.loads(text)))
+        # After the deletions, so the counts say what stays without a contact (a dry run counts the
+        # deleted leads out the same way).
+        if cutoffs.contact is not None:
+            out.contacts = _contacts(db, cutoffs.contact.timestamp(), apply, skip=None if apply else doomed)
+            out.dead_letters = _dead_letters(db, cutoffs.contact, apply)
+
+
+def _compact(index: EmbeddedIndex, *, vacuum: bool, deleted: bool) -> None:
+    """Leave no byte of what was removed: merge the full-text indexes (their segments keep deleted rows'
+    postings until merged), rewrite the file, empty the write-ahead log."""
+    with index.write_lock:
+        db = index.db
+        if deleted:
+            for table in FTS_COLUMNS:
+                db.execute(f"INSERT INTO {table}_fts ({table}_fts) VALUES ('optimize')")  # noqa: S608 - fixed names
+                db.execute(f"INSERT INTO {table}_short ({table}_short) VALUES ('optimize')")  # noqa: S608
+        if vacuum:
+            db.execute("VACUUM")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
