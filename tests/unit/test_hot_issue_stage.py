@@ -123,3 +123,15 @@ def test_a_case_snapshot_carries_the_entities_its_leads_name():
     outputs = stage.process([*routed(first, second), Output("cases.state", b"c0", value, headers)])
     [case] = [decode(o.value, o.headers, Case) for o in outputs if o.topic == "cases.state"]
     assert case.entities == ["丽发新城"]
+
+
+def test_both_sinks_rule_a_record_with_fewer_leads_never_shrinks_the_stored_issue():
+    from sinks.hot_issue_documents import apply_hot_issue, hot_issue_actions
+
+    grown = HotIssue(issue_id="l0", leads=4, lead_ids=["l0", "l1", "l2", "l3"], heat=4.0)
+    older = grown.model_copy(update={"leads": 2, "lead_ids": ["l0", "l1"], "heat": 2.0})
+    stored = apply_hot_issue(None, grown)
+    assert apply_hot_issue(stored, older) == stored
+    assert apply_hot_issue(stored, grown.model_copy(update={"heat": 4.5}))["heat"] == 4.5  # the same count again is written
+    meta = hot_issue_actions(older, "i-hot_issues")[0]["index"]
+    assert (meta["_id"], meta["version"], meta["version_type"]) == ("l0", 2, "external_gte")
