@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,9 +84,3 @@ def without_contact(doc: Mapping[str, Any]) -> dict[str, Any]:
 def archive_line(kind: str, doc: Mapping[str, Any]) -> dict[str, Any]:
     return {"kind": kind, "doc": without_contact(doc)}
 
-
-def count_by(items: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item] = counts.get(item, 0) + 1
-    return counts

@@ -24,7 +24,7 @@ def serve(
 
     settings = ctx.obj.settings
     runtime = open_runtime(settings)
-    stop_ingestion = stop_briefing = None
+    stop_ingestion = stop_briefing = stop_retention = None
     try:
         if runtime.serves_schedule and settings.ingest.sources.exists():
             stop_ingestion = start_scheduled_ingestion(settings, runtime)
@@ -35,6 +35,10 @@ def serve(
             from leadhub.briefing.schedule import start_briefing_schedule
 
             stop_briefing = start_briefing_schedule(settings, runtime.store)
+        if runtime.mode == "embedded" and settings.retention.scheduled:  # cluster: the CronJob (deploy/k8s)
+            from leadhub.retention.schedule import start_retention_schedule
+
+            stop_retention = start_retention_schedule(settings, runtime.store.index)
         context = build_context(settings, runtime=runtime)
         if not len(context.keys):
             typer.echo("warning: no API keys configured (api.keys); every request will get 401. "
@@ -47,6 +51,8 @@ def serve(
             stop_ingestion()
         if stop_briefing:
             stop_briefing()
+        if stop_retention:
+            stop_retention()
         runtime.close()
 
 

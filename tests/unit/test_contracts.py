@@ -20,10 +20,14 @@ def test_topic_specs():
 def test_topic_differences():
     spec = TOPICS[0]
     assert differences(spec, spec.partitions, dict(spec.config)) == []
-    assert differences(spec, 2, {**spec.config, "retention.ms": "1"}) == [
+    longer = str(int(spec.config["retention.ms"]) * 2)
+    assert differences(spec, 2, {**spec.config, "retention.ms": longer}) == [
         "2 partitions, spec says 6",
-        f"retention.ms=1, spec says {spec.config['retention.ms']}",
+        f"retention.ms={longer}, spec says {spec.config['retention.ms']}",
     ]
+    # Shorter is what `leadhub retention run` sets (retention.contact_days): no mismatch; forever is one.
+    assert differences(spec, spec.partitions, {**spec.config, "retention.ms": "86400000"}) == []
+    assert differences(spec, spec.partitions, {**spec.config, "retention.ms": "-1"}) != []
 
 
 def test_templates_use_cjk_keywords_dates_geo_and_nested_history():

@@ -210,6 +210,7 @@ def test_each_process_runs_where_expected(resources):
         ("Job", "leadhub-init"): [["topics", "create"], ["index", "init"]],
         ("CronJob", "leadhub-ingest"): [["ingest", "run", "--all"]],
         ("CronJob", "leadhub-briefing"): [["report", "--scheduled"]],
+        ("CronJob", "leadhub-retention"): [["retention", "run"]],
     }
 
 
@@ -319,6 +320,7 @@ def test_secrets_are_optional_and_given_only_where_needed(resources):
     }  # fmt: skip
     needs["api"] = needs["sink"] | {"LEADHUB_API__KEYS"}
     needs["notify"] = needs["api"] | {"LEADHUB_NOTIFY__SMTP", "LEADHUB_NOTIFY__WEBHOOKS"}
+    needs["retention"] = needs["sink"]
     needs["briefing"] = {"LEADHUB_SEARCH__USERNAME", "LEADHUB_SEARCH__PASSWORD", "LEADHUB_SEARCH__API_KEY", "LEADHUB_NOTIFY__SMTP"}
     for _, _, container in _all_containers(resources):
         refs = {item["name"]: item["valueFrom"]["secretKeyRef"] for item in container.get("env", [])
@@ -491,6 +493,22 @@ def test_briefing_cronjob_weekly_in_city_time_writing_to_its_volume(resources, c
         assert path is not None and mounts.get(str(path.parent)) in claims, f"{path} must be on the volume"
     assert settings.briefing.schedule == cron["spec"]["schedule"]  # embedded mode's default runs it at the same time
 
+
+
+def test_retention_cronjob_daily_in_city_time_deleting_photos_on_the_shared_claim(resources, config_maps, example_secrets, clean_env, monkeypatch):
+    (cron,) = [doc for doc in resources if doc["kind"] == "CronJob" and doc["metadata"]["name"] == "leadhub-retention"]
+    assert (cron["spec"]["timeZone"], cron["spec"]["concurrencyPolicy"]) == ("Asia/Shanghai", "Forbid")
+    pod = _pod_spec(cron)
+    (container,) = pod["containers"]
+    settings = _build_settings_from(_container_env(container, config_maps, example_secrets), monkeypatch)
+    assert settings.retention.schedule == cron["spec"]["schedule"]  # embedded mode's default runs it at the same time
+    assert settings.briefing.timezone == cron["spec"]["timeZone"]  # the zone embedded mode reads the schedule in
+    assert settings.retention.contact_days == 180  # the ConfigMap leaves the documented default
+    # The photos of deleted leads are the API's: the same claim, at the path the settings name.
+    folder = settings.attachments.folder(settings.local_dir)
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
+    assert claims.get(mounts.get(str(folder))) == "leadhub-attachments"
 
 
 def test_every_api_replica_keeps_photos_on_the_shared_claim(resources, config_maps, example_secrets, clean_env, monkeypatch):
