@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.hot_issues import HotIssue
+from sinks.bulk import Part
 
 
 def apply_hot_issue(doc: dict[str, Any] | None, issue: HotIssue) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def apply_hot_issue(doc: dict[str, Any] | None, issue: HotIssue) -> dict[str, An
     return issue.model_dump(mode="json")
 
 
-def hot_issue_actions(issue: HotIssue, index: str) -> list[dict[str, Any]]:
+def hot_issue_actions(issue: HotIssue, index: str) -> list[Part]:
     """One bulk index action, versioned by the lead count (the engine's side of apply_hot_issue)."""
     meta = {"_index": index, "_id": issue.issue_id, "version": issue.leads, "version_type": "external_gte"}
     return [{"index": meta}, issue.model_dump(mode="json")]
