@@ -179,6 +179,8 @@ def _distinctive(words: list[str], kind: str, freq: dict[str, int]) -> bool:
         return freq[words[0]] < RARE_WORD_FREQ // 10
     if kind == "road" and len("".join(words)) >= 3 and "".join(words) not in freq:
         return True  # roads are named with common words (人民路, 月亮岛路): a made-up compound is enough
+    if kind == "estate" and len(words) >= 3 and len(core := "".join(words[:-1])) >= 4 and core not in freq:
+        return True  # so are estates (绿地 + 海外 + 滩 + 小区): two words or more, four characters, not a dictionary word
     words = [w for w in words if w not in BUSINESS_WORDS]
     if not words:
         return False
@@ -219,7 +221,9 @@ def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
             # jieba cuts a name it does not know into single characters of any class ("稠/a 江/nr 中学").
             single = len(prev) == 1 and flag in _SINGLE_POS and prev not in _NOT_IN_NAMES
             # A road may be named after a verbal noun (劳动东路, 建设路).
-            if flag not in _NAME_POS and prev not in _NAME_WORDS and not single and not (kind == "road" and flag == "vn"):
+            # A place word (s: 海外, 江南) may stand inside an estate's name (绿地海外滩), never first (楼下小区).
+            place_word = flag == "s" and kind == "estate"
+            if flag not in _NAME_POS and prev not in _NAME_WORDS and not single and not place_word and not (kind == "road" and flag == "vn"):
                 break
             if len(prev) == 1 and prev in _NOT_IN_NAMES:
                 break
@@ -230,8 +234,8 @@ def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
             if kind != "road" and _core(prev)[1] == "road" or kind not in ("road", "estate") and _core(prev)[1] == "estate":
                 break
             parts.insert(0, (prev, flag))
-        # Business words in front are not part of a name ("投资有限公司" alone names no company).
-        while len(parts) > 1 and parts[0][1] == "business":
+        # Business words in front are not part of a name ("投资有限公司" alone names no company), nor is a place word.
+        while len(parts) > 1 and parts[0][1] in ("business", "s"):
             parts.pop(0)
         names = [p for p, _ in parts]
         name = "".join(names)

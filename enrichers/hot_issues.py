@@ -17,8 +17,9 @@ forty cases (none is a re-post of another) and one hot issue. A lead joins a hot
 Only the ``max_issues_per_entity`` most recent issues of an entity are compared, so the cost of a
 lead does not grow with the history of a much-named place.
 
-A lead whose case is already in a hot issue joins it (a case is never split between hot issues); a
-lead without a named entity joins none. Heat is documented on ``HeatWeights``.
+A lead whose case is already in a hot issue joins it, unless it names places and none of them is
+one of that issue's (``split_cases_by_entity``: dedup groups a template complaint sent about two
+estates into one case, and those are two problems); a lead without a named entity joins none. Heat is documented on ``HeatWeights``.
 """
 
 from __future__ import annotations
@@ -73,10 +74,14 @@ class HotIssue:
     reporters: set[str] = field(default_factory=set)
     likes: int = 0
     title_keys: Counter[str] = field(default_factory=Counter)  # entity key -> leads whose title names it
+    key_kinds: dict[str, str] = field(default_factory=dict)
 
     def anchor(self) -> str | None:
-        """The entity its leads' titles name most (ties: the first named), or None."""
-        return self.title_keys.most_common(1)[0][0] if self.title_keys else None
+        """The entity its leads' titles name most, a road counting half as in ``entity`` (ties: the
+        first named), or None."""
+        if not self.title_keys:
+            return None
+        return max(self.title_keys, key=lambda k: self.title_keys[k] * (0.5 if self.key_kinds.get(k) == "road" else 1.0))
 
     @property
     def first_seen(self) -> float | None:
@@ -182,6 +187,12 @@ class HotIssueClusterer:
         if at is not None:
             self.newest = at if self.newest is None else max(self.newest, at)
         issue_id = self._by_case.get(lead.case_id or "")
+        if issue_id is not None and entities and self.settings.split_cases_by_entity:
+            # Dedup groups one text posted about two estates into one case; the lead naming the other
+            # estate is the other estate's problem, so it follows its case only when it names a place
+            # of the case's issue.
+            if not any(e.key in self.issues[issue_id].keys for e in entities):
+                issue_id = None
         if issue_id is None and not entities:
             return Placement(None, entities, 0.0)
         terms = complaint_terms(lead.title, lead.text, entities, self.settings.terms_per_lead)
@@ -238,6 +249,7 @@ class HotIssueClusterer:
             issue.names[e.name] += 1
             issue.kinds.setdefault(e.name, e.kind)
             issue.keys[e.key] += 1
+            issue.key_kinds.setdefault(e.key, e.kind)
             # An entity named in two of its leads is one of its own ("武广新城" next to "伊景园滨河苑"):
             # a later lead naming only that one can find the issue too.
             if issue.keys[e.key] == 2 and e.key not in issue.entity_keys:

@@ -45,6 +45,11 @@ class HotIssueSettings(Section):
     max_issues_per_entity: int = Field(
         32, ge=1, le=10_000, description="Most recent hot issues of one entity a lead is compared with: bounded cost per lead."
     )
+    split_cases_by_entity: bool = Field(
+        True,
+        description="A lead whose case is in a hot issue joins it only if it names none of the places or one of that issue's "
+        "(dedup groups one text posted about two estates into one case).",
+    )
     min_leads: int = Field(2, ge=1, description="Fewest leads a hot issue needs to be listed.")
     growth_days: float = Field(7.0, gt=0, description="The recent period whose leads count as growth.")
     heat: HeatWeights = HeatWeights()

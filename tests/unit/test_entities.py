@@ -68,3 +68,16 @@ def test_dictionary_maps_a_known_name_with_a_word_in_front():
 def test_dictionary_ignores_short_keys():
     dictionary = EntityDictionary([Entity("华苑", "华苑", "estate")])
     assert len(dictionary) == 0
+
+
+def test_a_place_word_inside_an_estate_name_but_not_first():
+    # 海外 is a place word (jieba: s); inside a name it belongs to it, in front of 小区 alone it names nothing.
+    assert keys("A4区绿地海外滩小区离高铁太近，噪音很大") == ["绿地海外滩"]
+    assert keys("我家楼下小区的路灯坏了") == []
+
+
+def test_an_estate_named_with_common_words_is_a_name_when_the_compound_is_no_word():
+    # 金色 + 港湾 + 花园: each word common, the compound no dictionary word.
+    assert keys("金色港湾花园的电梯又坏了") == ["金色港湾花园"]
+    # One common word before the suffix is no name.
+    assert keys("城市花园需要更多绿化") == []

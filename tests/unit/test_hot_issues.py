@@ -157,3 +157,15 @@ def test_only_the_most_recent_issues_of_an_entity_are_compared():
         clusterer.add(lead(f"old{k}", *MIXING[0], days=10 * k))
     # A lead at the time of the first issue can no longer reach it: only the two most recent are compared.
     assert clusterer.add(lead("late", *MIXING[1], days=0.5)).issue_id == "late"
+
+
+def test_a_case_grouping_one_text_about_two_estates_is_split_by_estate():
+    template = "小区底层有几家餐馆，油烟严重影响居民生活，晚上营业到凌晨三点，炒菜噪声大。"
+    split, kept = HotIssueClusterer(), HotIssueClusterer(HotIssueSettings(split_cases_by_entity=False))
+    for clusterer in (split, kept):
+        clusterer.add(lead("a", "森林家园餐馆油烟扰民", "森林家园" + template, case_id="c1"))
+        clusterer.add(lead("b", "翠湖新城餐馆油烟扰民", "翠湖新城" + template, days=0.1, case_id="c1"))  # dedup: same case
+    assert split.issues["a"].lead_ids == ["a"] and split.issues["b"].lead_ids == ["b"]
+    assert kept.issues["a"].lead_ids == ["a", "b"]
+    # A lead of the case naming the first estate (or none) still follows the case.
+    assert split.add(lead("c", "森林家园餐馆油烟", "森林家园" + template, days=0.2, case_id="c1")).issue_id == "a"
