@@ -174,6 +174,7 @@ class HotIssueClusterer:
         self.issues: dict[str, HotIssue] = {}
         self._by_entity: dict[str, list[str]] = {}
         self._by_case: dict[str, str] = {}
+        self._span: dict[str, tuple[float, float]] = {}  # issue id -> (first, last) time: no pass over a big issue's times per lead
         self.newest: float | None = None
 
     def learn(self, title: str, text: str) -> None:
@@ -221,7 +222,8 @@ class HotIssueClusterer:
                     continue
                 seen.add(issue_id)
                 issue = self.issues[issue_id]
-                gap = _gap(at, min(issue.times), max(issue.times)) if at is not None and issue.times else 0.0
+                span = self._span.get(issue_id)
+                gap = _gap(at, *span) if at is not None and span else 0.0
                 anchored = bool(title_keys) and issue.anchor() in title_keys
                 if gap > (anchor_window if anchored else window):
                     continue
@@ -243,6 +245,8 @@ class HotIssueClusterer:
         self._by_case[case_id] = issue.issue_id
         if at is not None:
             issue.times.append(at)
+            first, last = self._span.get(issue.issue_id, (at, at))
+            self._span[issue.issue_id] = (min(first, at), max(last, at))
         issue.reporters.add(f"author:{lead.author}" if lead.author else f"lead:{lead.lead_id}")
         issue.likes += max(0, lead.likes)
         for e in entities:
