@@ -238,6 +238,12 @@ class SearchBackend:
             params["new_index"] = new_index
         return self._call(self.client.indices.rollover, **params)
 
+    def expunge_deletes(self, index: str) -> None:
+        """Merge away the segments' deleted documents (a document deleted or updated stays on disk until
+        its segment is merged): retention's removed contacts and leads. Segments with few deletions may
+        be left for the engine's own merges (index.merge.policy.expunge_deletes_allowed)."""
+        self._call(self.client.indices.forcemerge, index=index, only_expunge_deletes=True)
+
     def refresh(self, index: str) -> None:
         self._call(self.client.indices.refresh, index=index)
 

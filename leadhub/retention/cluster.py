@@ -187,4 +187,7 @@ def apply_retention(backend: SearchBackend, prefix: str, cutoffs: Cutoffs, *, ap
     if apply:
         backend.refresh(leads)
         backend.refresh(cases)
+        if out.contacts or out.leads or out.cases:
+            for index in (leads, cases):
+                backend.expunge_deletes(index)
     return out
