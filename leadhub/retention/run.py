@@ -78,6 +78,23 @@ def _photos(settings: Any, ids: list[str], apply: bool, report: RetentionReport)
     report.rows.append(Row("attachments", "photos of deleted leads", len(present)))
 
 
+def _exports(settings: Any, report: RetentionReport) -> None:
+    from leadhub.retention.inbox import inbox_folders, old_exports
+
+    try:
+        folders = inbox_folders(settings)
+        if not folders:  # no hotline_files source here: nothing to say
+            return
+        found = old_exports(folders, report.cutoffs.contact)  # type: ignore[arg-type]
+        if not report.dry_run:
+            for path in found:
+                path.unlink(missing_ok=True)
+    except Exception as exc:
+        _error(report, "hotline exports", exc)
+        return
+    report.rows.append(Row("inbox", "hotline exports deleted", len(found)))
+
+
 def _error(report: RetentionReport, where: str, exc: Exception) -> None:
     message = exc.message if isinstance(exc, LeadhubError) else f"{type(exc).__name__}: {exc}"
     report.errors.append(f"{where}: {' '.join(str(message).split())}")
@@ -95,6 +112,8 @@ def run_retention(settings: Any, *, dry_run: bool = False, now: dt.datetime | No
             _embedded(settings, report, archive, index)
         else:
             _cluster(settings, report, archive)
+        if report.cutoffs.contact is not None:
+            _exports(settings, report)
     finally:
         if archive is not None:
             archive.close()

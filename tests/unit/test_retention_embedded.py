@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -50,10 +51,29 @@ LEADS = {
 OLD_LETTER_PHONE, NEW_LETTER_PHONE = "13944440004", "13955550005"
 
 
+def hotline_inbox(tmp_path: Path) -> Path:
+    """A hotline_files source whose done/ holds an export read 60 days ago and one read yesterday."""
+    inbox = tmp_path / "inbox"
+    (inbox / "done").mkdir(parents=True, exist_ok=True)
+    for name, days in (("old.csv", 60), ("new.csv", 1)):
+        export = inbox / "done" / name
+        export.write_text("工单编号,诉求内容,来电号码\nWO-1,路灯坏了,13912340000\n", encoding="utf-8")
+        at = (NOW - dt.timedelta(days=days)).timestamp()
+        os.utime(export, (at, at))
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "sources:\n  - name: hotline-12345\n    kind: hotline_files\n    channel: hotline\n"
+        f"    options:\n      inbox: {inbox}\n      columns: {{external_id: 工单编号, body: 诉求内容, contact_phone: 来电号码}}\n",
+        encoding="utf-8",
+    )
+    return sources
+
+
 def settings_for(tmp_path: Path, *extra: str):
+    sources = hotline_inbox(tmp_path)
     return build_settings(overrides=parse_overrides([
         "mode=embedded", f"embedded.path={tmp_path / 'e.sqlite'}", f"attachments.path={tmp_path / 'photos'}",
-        "retention.contact_days=30", "retention.lead_years=2", "hotspots.enabled=false", *extra,
+        "retention.contact_days=30", "retention.lead_years=2", "hotspots.enabled=false", f"ingest.sources={sources}", *extra,
     ]))  # fmt: skip
 
 
@@ -136,7 +156,9 @@ def test_a_run_leaves_no_old_contact_in_the_file_and_keeps_newer_ones(tmp_path):
         ("embedded", "closed cases deleted"): 2,
         ("embedded", "leads deleted"): 2,
         ("attachments", "photos of deleted leads"): 1,
+        ("inbox", "hotline exports deleted"): 1,
     }
+    assert sorted(p.name for p in (tmp_path / "inbox" / "done").iterdir()) == ["new.csv"]
     after = file_bytes(tmp_path)
     for name in ("month_old", "old_open", "old_closed", "old_rejected"):
         for trace in traces(name):
@@ -174,8 +196,9 @@ def test_a_dry_run_changes_nothing_and_reports_what_the_run_then_does(tmp_path):
     dry = run_retention(settings, dry_run=True, now=NOW)
     assert file_bytes(tmp_path) == before
     assert AttachmentStore(tmp_path / "photos").metadata(PHOTO_ID) is not None
+    assert len(list((tmp_path / "inbox" / "done").iterdir())) == 2
     real = run_retention(settings, now=NOW)
-    assert counts(dry) == counts(real) and sum(c or 0 for c in counts(real).values()) == 8
+    assert counts(dry) == counts(real) and sum(c or 0 for c in counts(real).values()) == 9
 
 
 def test_deleted_documents_are_archived_without_contacts(tmp_path):
@@ -196,7 +219,11 @@ def test_nothing_is_removed_by_default_but_contacts_after_180_days(tmp_path):
     assert (settings.retention.contact_days, settings.retention.lead_years, settings.retention.archive_dir) == (180, None, None)
     settings, pipeline = build(tmp_path, "retention.contact_days=180", "retention.lead_years=none")
     report = run_retention(settings, now=NOW, index=pipeline.index)
-    assert counts(report) == {("embedded", "lead contacts removed"): 3, ("embedded", "dead letters deleted"): 0}
+    assert counts(report) == {
+        ("embedded", "lead contacts removed"): 3,
+        ("embedded", "dead letters deleted"): 0,
+        ("inbox", "hotline exports deleted"): 0,
+    }
     assert lead(pipeline, "month_old")["contact"]["phone"] == "13911110001"
     assert case(pipeline, "old_closed") is not None
     pipeline.close()
@@ -206,7 +233,7 @@ def test_the_cli_prints_counts_and_a_dry_run_as_json(tmp_path, capsys):
     settings, pipeline = build(tmp_path)
     pipeline.close()
     args = ["--set", "mode=embedded", "--set", f"embedded.path={tmp_path / 'e.sqlite'}", "--set", f"attachments.path={tmp_path / 'photos'}",
-            "--set", "retention.contact_days=30", "--set", "retention.lead_years=2", "--set", "hotspots.enabled=false"]  # fmt: skip
+            "--set", "retention.contact_days=30", "--set", "retention.lead_years=2", "--set", "hotspots.enabled=false", "--set", f"ingest.sources={tmp_path / 'sources.yaml'}"]  # fmt: skip
     assert main([*args, "retention", "run", "--dry-run", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["dry_run"] is True and {r["part"]: r["count"] for r in shown["rows"]}["dead letters deleted"] == 1
