@@ -4,6 +4,8 @@ The detector owns what it measured (count, cases, window, ...); people own the h
 (status, who acknowledged or closed it and when, schemas.hotspots.HANDLING_FIELDS). A later record of
 the same hotspot (more leads) updates the first and never the second, so an acknowledged hotspot stays
 acknowledged while it grows. A record replayed after a newer one (at least once) never shrinks it.
+Both sinks apply this one function: the search writer reads the stored hotspot and writes the result
+back guarded by its sequence number (no painless script: the local Elasticsearch has none).
 """
 
 from __future__ import annotations
@@ -24,20 +26,3 @@ def apply_hotspot(doc: dict[str, Any] | None, hotspot: Hotspot) -> dict[str, Any
     if int(doc.get("count") or 0) > hotspot.count:
         return dict(doc)  # an older record of it, replayed
     return {**doc, **detection_fields(hotspot)}
-
-
-def hotspot_actions(hotspot: Hotspot, index: str) -> list[dict[str, Any] | bytes]:
-    """One bulk update: insert the whole record, or merge the detection fields into the stored one
-    unless it already counts more leads (the engine's side of apply_hotspot)."""
-    return [
-        {"update": {"_index": index, "_id": hotspot.hotspot_id, "retry_on_conflict": 3}},
-        {
-            "upsert": hotspot.model_dump(mode="json"),
-            "script": {
-                "lang": "painless",
-                "source": "if (ctx._source.count != null && ctx._source.count > params.fields.count) { ctx.op = 'none' }"
-                " else { ctx._source.putAll(params.fields) }",
-                "params": {"fields": detection_fields(hotspot)},
-            },
-        },
-    ]

@@ -5,10 +5,13 @@ cannot take writes. Knows nothing of Kafka but the dead-letter producer; sinks/c
 Case snapshots are written by the one rule of documents.apply_case_state: the documents are read
 (one mget), the snapshots applied in Python, and written back guarded by their sequence number; a
 concurrent change (an officer's event, the API) makes an item a 409, and that case is read again.
+Hotspots the same way (hotspot_documents.apply_hotspot): no script anywhere, so any Elasticsearch 9 takes
+these writes, the local one without painless included.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -26,7 +29,7 @@ from sinks.case_events import MAX_CONFLICT_RETRIES, apply_case_events
 from sinks.contract import Origin, StoppedWhileRetrying
 from sinks.documents import apply_case_state, guarded_case_action, lead_actions
 from sinks.hot_issue_documents import hot_issue_actions
-from sinks.hotspot_documents import hotspot_actions
+from sinks.hotspot_documents import apply_hotspot
 from sinks.metrics import SinkMetrics
 
 log = logging.getLogger("leadhub.sink")
@@ -48,7 +51,7 @@ class _Batch:
     states: list[tuple[Case, Origin]] = field(default_factory=list)
     events: list[tuple[CaseEvent, Origin]] = field(default_factory=list)
     letters: list[DeadLetter] = field(default_factory=list)
-    hotspots: list[tuple[list[Part], Origin]] = field(default_factory=list)
+    hotspots: list[tuple[Hotspot, Origin]] = field(default_factory=list)
     hot_issues: list[tuple[list[Part], Origin]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
@@ -94,9 +97,8 @@ class SearchWriter:
             self._batch.letters.append(letter)
 
     def add_hotspot(self, hotspot: Hotspot, origin: Origin) -> None:
-        actions = hotspot_actions(hotspot, self.hotspots_index)
         with self._lock:
-            self._batch.hotspots.append((actions, origin))
+            self._batch.hotspots.append((hotspot, origin))
 
     def add_hot_issue(self, issue: HotIssue, origin: Origin) -> None:
         actions = hot_issue_actions(issue, self.hot_issues_index)
@@ -125,12 +127,10 @@ class SearchWriter:
         found = self._mget(list(by_case)) if by_case else {}
         lead_parts = [actions for actions, _ in batch.leads]
         case_ids, case_parts = self._case_actions(by_case, found)
-        # Hotspots, then hot issues go at the end, so a position past the leads and cases is one of theirs.
-        hotspot_parts = [actions for actions, _ in batch.hotspots]
-        first_hotspot = len(lead_parts) + len(case_parts)
-        first_hot_issue = first_hotspot + len(hotspot_parts)
+        # Hot issues go at the end, so a position past the leads and cases is one of theirs.
+        first_hot_issue = len(lead_parts) + len(case_parts)
         refused = send_until_acknowledged(
-            self.backend, lead_parts + case_parts + hotspot_parts + [actions for actions, _ in batch.hot_issues],
+            self.backend, lead_parts + case_parts + [actions for actions, _ in batch.hot_issues],
             wait=self._backoff, on_retry=self._retrying,
         )  # fmt: skip
         conflicts = []
@@ -140,9 +140,6 @@ class SearchWriter:
                 if item.status != 409:  # 409: the index holds a newer record of the issue (more leads)
                     letters.append(self._refused_letter(batch.hot_issues[item.position - first_hot_issue][1], item))
                     refused_records += 1
-            elif item.position >= first_hotspot:
-                letters.append(self._refused_letter(batch.hotspots[item.position - first_hotspot][1], item))
-                refused_records += 1
             elif item.position < len(lead_parts):
                 letters.append(self._refused_letter(batch.leads[item.position][1], item))
                 refused_records += 1
@@ -156,6 +153,10 @@ class SearchWriter:
             for _, origin in by_case[case_id]:
                 letters.append(self._refused_letter(origin, item))
                 refused_records += 1
+        if batch.hotspots:
+            hotspot_letters = self._write_hotspots(batch.hotspots)
+            letters += hotspot_letters
+            refused_records += len(hotspot_letters)
         for rejected in apply_case_events(self.backend, self.cases_index, batch.events, self.leads_index):
             assert isinstance(rejected.token, Origin)
             letters.append(rejected.token.letter(rejected.error))
@@ -203,6 +204,40 @@ class SearchWriter:
                 else:
                     failed.append((ids[item.position], item))
         return failed + [(case_id, _KeptChanging()) for case_id in conflicts]
+
+    def _write_hotspots(self, hotspots: list[tuple[Hotspot, Origin]]) -> list[DeadLetter]:
+        """Each hotspot read (one mget), its records applied by apply_hotspot and written back guarded;
+        one that changed meanwhile (a person acknowledged it) is read again. The refused' letters."""
+        by_id: dict[str, list[tuple[Hotspot, Origin]]] = {}
+        for hotspot, origin in hotspots:
+            by_id.setdefault(hotspot.hotspot_id, []).append((hotspot, origin))
+        pending = list(by_id)
+        failed: list[tuple[str, Any]] = []
+        for _ in range(MAX_CONFLICT_RETRIES + 1):
+            if not pending:
+                break
+            found = call_until_available(
+                functools.partial(self.backend.mget, self.hotspots_index, pending), wait=self._backoff, on_retry=self._retrying
+            )
+            ids: list[str] = []
+            parts: list[list[Part]] = []
+            for hotspot_id in pending:
+                hit = found.get(hotspot_id)
+                before: dict[str, Any] | None = hit["_source"] if hit else None
+                doc = before
+                for hotspot, _ in by_id[hotspot_id]:
+                    doc = apply_hotspot(doc, hotspot)
+                if doc is not None and doc != before:  # an older record replayed changes nothing
+                    ids.append(hotspot_id)
+                    parts.append(list(guarded_case_action(self.hotspots_index, hotspot_id, doc, hit)))
+            pending = []
+            for item in send_until_acknowledged(self.backend, parts, wait=self._backoff, on_retry=self._retrying):
+                if item.status == 409:
+                    pending.append(ids[item.position])
+                else:
+                    failed.append((ids[item.position], item))
+        failed += [(hotspot_id, _KeptChanging(error="the hotspot kept changing under the sink")) for hotspot_id in pending]
+        return [self._refused_letter(origin, item) for hotspot_id, item in failed for _, origin in by_id[hotspot_id]]
 
     def _mget(self, case_ids: list[str]) -> dict[str, dict[str, Any]]:
         return call_until_available(lambda: self.backend.mget(self.cases_index, case_ids), wait=self._backoff, on_retry=self._retrying)
