@@ -69,7 +69,7 @@ def a_case(env, key: str, level1: str, level2: str, days_ago: float, *, raw: dic
                 place=place, report_count=1, channels=[lead.channel], sources=[lead.source], first_seen=at, last_seen=at,
                 lead_ids=[lead.lead_id])  # fmt: skip
     api_env.write(env, leads=[lead], cases=[case])
-    if env.kind == "opensearch":  # write() makes the leads searchable; these tests search cases too
+    if env.kind != "embedded":  # write() makes the leads searchable; these tests search cases too
         env.context.store.backend.refresh(f"i{env.run}-cases")
     return case_id
 

@@ -118,7 +118,7 @@ def test_a_retry_with_the_same_photos_is_the_same_report_and_other_photos_are_a_
     first = send(client, env, files, report_id=report_id)
     assert first.status_code == 201
     lead = env.submitted_lead(first.json()["lead_id"])
-    if env.kind == "opensearch":  # the pipeline is not running here: put the lead where the 409 check reads
+    if env.kind != "embedded":  # the pipeline is not running here: put the lead where the 409 check reads
         into_a_case(env, lead, f"retry-{report_id[:6]}")
     again = send(client, env, files, report_id=report_id)
     assert again.status_code == 201 and again.json()["lead_id"] == first.json()["lead_id"]

@@ -151,15 +151,16 @@ def unique():
     return uuid.uuid4().hex[:10]
 
 
-# --- the API suites (tests/api_suite.py, tests/api_security_suite.py) on OpenSearch: fresh topics and
+# --- the API suites (tests/api_suite.py, tests/api_security_suite.py, ...) on each engine: fresh topics and
 # indices, the seed through Kafka and the search sink, one key per role. Their embedded half runs in
 # tests/unit (tests/unit/conftest.py gives it its `env`); the `client` is in tests/conftest.py.
 
 
-@pytest.fixture(scope="module", params=["opensearch"])
-def env(settings, kafka_settings, search):
+@pytest.fixture(scope="module")
+def env(settings, kafka_settings, engine):
+    """Each API suite once per engine (`engine`: OpenSearch, then the local Elasticsearch)."""
     from tests import api_env
 
-    environment = api_env.start(settings.search.url)
+    environment = api_env.start(engine.url, backend=engine.name)
     yield environment
     environment.close()

@@ -7,12 +7,3 @@ from tests.api_suite import *  # noqa: F403 - the suite's tests, collected here 
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture(scope="module")
-def env(settings, kafka_settings, engine):
-    """The API parity suite once per engine (tests/integration/conftest.py `engine`)."""
-    from tests import api_env
-
-    environment = api_env.start(engine.url, backend=engine.name)
-    yield environment
-    environment.close()
