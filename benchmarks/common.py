@@ -70,3 +70,39 @@ def delete_topics(kafka_settings: Any, prefixes: tuple[str, ...]) -> None:
         delete(admin, [topic for topic in admin.list_topics() if topic.startswith(prefixes)])
     finally:
         admin.close()
+
+
+ENGINES = ("opensearch", "elasticsearch")
+
+
+def add_engine_option(parser: Any) -> None:
+    parser.add_argument(
+        "--engine", choices=ENGINES, default=None,
+        help="the search engine to run on (default: search.backend); the local Elasticsearch listens on "
+        "services.elasticsearch_port (`leadhub services up --engine elasticsearch`)",
+    )  # fmt: skip
+
+
+def engine_overrides(engine: str | None) -> list[str]:
+    """`--set` values pointing leadhub at ``engine`` (none: the configured search engine)."""
+    from leadhub.settings import build_settings
+
+    settings = build_settings()
+    if engine is None or engine == settings.search.backend:
+        return []
+    port = settings.services.elasticsearch_port if engine == "elasticsearch" else 9200
+    return [f"search.backend={engine}", f"search.url=http://127.0.0.1:{port}"]
+
+
+def result_name(name: str, backend: str) -> str:
+    """The JSON file's name: OpenSearch keeps the benchmark's own, another engine's run is beside it."""
+    return name if backend == "opensearch" else f"{name}_{backend}"
+
+
+def client_helpers(backend: Any) -> Any:
+    """The bulk/scan helpers of the client ``backend`` (adapters.search_backend.SearchBackend) wraps."""
+    if backend.backend == "elasticsearch":
+        from elasticsearch import helpers
+    else:
+        from opensearchpy import helpers  # type: ignore[no-redef]
+    return helpers

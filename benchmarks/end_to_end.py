@@ -2,6 +2,7 @@
 worker and sink (subprocesses), with the physical limits measured in the same run.
 
     leadhub services up && python -m benchmarks.end_to_end [--leads 50000] [--rate 200] [--seconds 30] [--warmup 30]
+        [--engine elasticsearch]
 
 1. Throughput: N RawLeads (the real board and labelled messages, then generated re-posts of them:
    hotline transcripts, prefixed reposts, previews, edits, summaries) produced as fast as Kafka takes
@@ -36,11 +37,20 @@ from pathlib import Path
 
 import confluent_kafka
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from opensearchpy import helpers
 
 from adapters.kafka_clients import kafka_python_options
 from adapters.search_backend import SearchBackend
-from benchmarks.common import RESULTS, delete_topics, print_table, read_csv, write_json
+from benchmarks.common import (
+    RESULTS,
+    add_engine_option,
+    client_helpers,
+    delete_topics,
+    engine_overrides,
+    print_table,
+    read_csv,
+    result_name,
+    write_json,
+)
 from benchmarks.repost_set import REPOST_KINDS, _variant
 from leadhub.cli import main as leadhub
 from leadhub.settings import build_settings, parse_overrides
@@ -165,14 +175,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="Length of the freshness phase.")
     parser.add_argument("--warmup", type=float, default=30.0, help="Seconds at the steady rate before the freshness phase, not measured.")
     parser.add_argument("--workers", type=int, default=1, help="Streams worker processes.")
+    add_engine_option(parser)
     args = parser.parse_args()
 
     run = uuid.uuid4().hex[:8]
-    overrides = [f"kafka.topic_prefix=e{run}.", f"search.index_prefix=e{run}", f"streams.app_id=e2e-{run}"]
+    overrides = [*engine_overrides(args.engine), f"kafka.topic_prefix=e{run}.", f"search.index_prefix=e{run}", f"streams.app_id=e2e-{run}"]
     cli = [a for o in overrides for a in ("--set", o)]
     assert leadhub([*cli, "topics", "create"]) == 0 and leadhub([*cli, "index", "init"]) == 0
     settings = build_settings(overrides=parse_overrides(overrides))
     backend = SearchBackend.from_settings(settings.search)
+    helpers = client_helpers(backend)
     leads_index = f"e{run}-leads"
     texts = corpus()
     leads = make_leads(args.leads, run, texts)
@@ -281,9 +293,9 @@ def main() -> None:
     ratio = (n / e2e_s) / (len(docs) / bulk_s)
     summary = {"e2e_over_raw_bulk": ratio, "target_ratio": 0.5, "p99_s": fresh["p99_s"], "target_p99_s": 1.5,
                "cases": cases, "cpu_ms_per_lead": cpu_ms_per_lead, "steady_cpu_ms_per_lead": steady_cpu_ms_per_lead, "peak_rss_mb": rss}  # fmt: skip
-    print_table("Summary", [summary])
+    print_table(f"Summary ({backend.backend})", [summary])
     # freshness.csv's times are seconds after freshness_t0 (Unix time): to line them up with the logs.
-    write_json("end_to_end", {"throughput": rows, "freshness": fresh, "freshness_hops": hops, **summary, "logs": str(logs),
+    write_json(result_name("end_to_end", backend.backend), {"engine": backend.backend, "throughput": rows, "freshness": fresh, "freshness_hops": hops, **summary, "logs": str(logs),
                               "freshness_t0": t0})  # fmt: skip
     for kind in ("leads", "cases"):
         for index in backend.get_alias(f"e{run}-{kind}"):

@@ -1,8 +1,8 @@
 """Sink throughput against raw bulk indexing of the same documents, in the same run.
 
-    leadhub services up && python -m benchmarks.sink_throughput [--leads 20000]
+    leadhub services up && python -m benchmarks.sink_throughput [--leads 20000] [--engine elasticsearch]
 
-Raw: opensearch-py's own helpers.bulk over the lead documents, chunks of 2,000 (the physical limit
+Raw: the client's own helpers.bulk (opensearch-py's or elasticsearch-py's) over the lead documents, chunks of 2,000 (the physical limit
 here), after a warm-up, measured before and after the sink; the sink is compared with their mean. Sink: the same leads, already on a fresh leads.routed topic, consumed by SearchSink until
 every one is acknowledged and its offset committed. Target (issue 6): sink >= 80 % of raw.
 """
@@ -15,11 +15,19 @@ import time
 import uuid
 
 from kafka import KafkaProducer
-from opensearchpy import helpers
 
 from adapters.kafka_clients import kafka_python_options
 from adapters.search_backend import SearchBackend
-from benchmarks.common import delete_topics, print_table, read_csv, write_json
+from benchmarks.common import (
+    add_engine_option,
+    client_helpers,
+    delete_topics,
+    engine_overrides,
+    print_table,
+    read_csv,
+    result_name,
+    write_json,
+)
 from leadhub.index_admin import init_indices
 from leadhub.settings import build_settings, parse_overrides
 from leadhub.topics_admin import ensure_topics
@@ -44,10 +52,13 @@ def make_leads(n: int, run: str) -> list[Lead]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=20_000)
+    add_engine_option(parser)
     args = parser.parse_args()
     run = uuid.uuid4().hex[:8]
-    settings = build_settings(overrides=parse_overrides([f"kafka.topic_prefix=b{run}.", f"search.index_prefix=b{run}"]))
+    overrides = [*engine_overrides(args.engine), f"kafka.topic_prefix=b{run}.", f"search.index_prefix=b{run}"]
+    settings = build_settings(overrides=parse_overrides(overrides))
     backend = SearchBackend.from_settings(settings.search)
+    helpers = client_helpers(backend)
     init_indices(backend, settings.search)
     from kafka.admin import KafkaAdminClient
 
@@ -101,8 +112,8 @@ def main() -> None:
         {"writer": "leadhub sink (Kafka -> bulk, committed)", "documents": sink.metrics.documents, "seconds": round(sink_s, 2), "docs_per_s": round(sink.metrics.documents / sink_s)},
     ]
     ratio = (sink.metrics.documents / sink_s) / (len(docs) / raw_s)
-    print_table(f"sink throughput vs the mean raw rate (target: >= 80 %); ratio {ratio:.2f}", rows)
-    write_json("sink_throughput", {"args": vars(args), "results": rows, "ratio": round(ratio, 3), "sink_startup_s": round(startup_s, 2)})
+    print_table(f"{backend.backend}: sink throughput vs the mean raw rate (target: >= 80 %); ratio {ratio:.2f}", rows)
+    write_json(result_name("sink_throughput", backend.backend), {"args": vars(args), "engine": backend.backend, "results": rows, "ratio": round(ratio, 3), "sink_startup_s": round(startup_s, 2)})
     for kind in ("leads", "cases"):
         for index in backend.get_alias(f"b{run}-{kind}"):
             backend.delete_index(index)
