@@ -132,7 +132,7 @@ def test_retention_on_the_cluster(engine, engine_search, kafka_settings, unique,
     assert AttachmentStore(tmp_path / "photos").metadata(PHOTO_ID) is not None
 
     code, done = run_json(args, capsys)
-    assert code == 0 and done["errors"] == []
+    assert code == 0 and done["errors"] == [], done["errors"]
     counted = lambda report: {(r["store"], r["part"]): r["count"] for r in report["rows"] if r["count"] is not None}  # noqa: E731
     assert (
         counted(done)
