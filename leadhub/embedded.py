@@ -8,6 +8,7 @@ same file, so a restart resumes where the last run stopped.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -34,6 +35,8 @@ from streams.hot_issue_stage import HotIssueStage
 from streams.hotspot_stage import HotspotStage
 from streams.local_runner import LocalRunner
 from streams.records import Output, Record
+
+log = logging.getLogger("leadhub.embedded")
 
 
 def embedded_path(settings: Settings) -> Path:
@@ -70,6 +73,7 @@ class EmbeddedPipeline:
         self.sink = EmbeddedSink(self.index)
         self._lock = threading.RLock()  # the stages' state is not shared between threads
         self.hotspots, self.alerts = self._hotspot_stage(settings)
+        self._warming: threading.Thread | None = None
         self.hot_issues = self._hot_issue_stage(settings)
         self.runner = LocalRunner(
             settings.routing,
@@ -106,9 +110,26 @@ class EmbeddedPipeline:
         stage = HotIssueStage(settings.hot_issues)
         latest = self.index.latest_reported()
         if latest is not None:
-            stage.warm(self.index.leads_reported_since(latest - settings.hot_issues.history_days * 86400))
-            stage.adopt(HotIssue.model_validate(doc) for doc in self.index.hot_issue_documents(limit=None))
+            # Placing each lead of the history again takes milliseconds a lead (minutes for a large
+            # index): done in the background holding the stages' lock, so reads are served at once and
+            # the first lead submitted waits until the state is whole.
+            holding = threading.Event()
+            since = latest - settings.hot_issues.history_days * 86400
+            self._warming = threading.Thread(target=self._warm, args=(stage, since, holding), name="hot-issues-warm", daemon=True)
+            self._warming.start()
+            holding.wait()
         return stage
+
+    def _warm(self, stage: HotIssueStage, since: float, holding: threading.Event) -> None:
+        with self._lock:
+            holding.set()
+            try:
+                stage.warm(self.index.leads_reported_since(since))
+                stage.adopt(HotIssue.model_validate(doc) for doc in self.index.hot_issue_documents(limit=None))
+            except Exception:  # noqa: BLE001 - the pipeline goes on; hot issues start from what was rebuilt
+                log.exception("hot issues: rebuilding the state from the index failed")
+            finally:
+                self.index.close()  # this thread's connection
 
     def submit(self, records: Sequence[Record], topic: str = "leads.raw") -> None:
         with self._lock:
@@ -135,6 +156,8 @@ class EmbeddedPipeline:
         return RunnerOutlet(self)
 
     def close(self) -> None:
+        if self._warming is not None:
+            self._warming.join()
         if self.alerts is not None:
             self.alerts.close()
         self.index.close()

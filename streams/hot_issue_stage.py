@@ -87,11 +87,9 @@ class HotIssueStage:
         self.case_entities: dict[str, list[str]] = {}  # case id -> the entity keys its leads name
 
     def warm(self, leads: Iterable[Lead]) -> int:
-        """Rebuild the clusterer from stored leads (any order): their names first, as an offline run
-        reads them, then each placed in time order. Sends nothing."""
+        """Rebuild the clusterer from stored leads (any order), each placed in time order as the live
+        clusterer placed them (it, too, knew only the names of the leads before). Sends nothing."""
         found = sorted((hot_lead(lead) for lead in leads), key=_arrival)
-        for lead in found:
-            self.clusterer.learn(lead.title, lead.text)
         for lead in found:
             self._case_named(lead.case_id, [e.key for e in self.clusterer.add(lead).entities])
         return len(found)
