@@ -7,9 +7,7 @@ input returns results.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import json
-import math
 from typing import Any
 
 from leadhub.queries import (
@@ -36,7 +34,7 @@ from sinks.short_terms import match_expression
 
 MIN_FTS = 3  # the trigram tokenizer needs three characters; shorter terms use the short-term index
 
-# facet / filter name -> column; lists kept only in the document are read with json_each.
+# facet / filter name -> column of {kind}_facets (sinks/embedded_facets.py); lists are JSON there.
 COLUMNS: dict[str, dict[str, str]] = {
     "leads": {"category.level1": "category1", "category.level2": "category2", "department": "department",
               "channel": "channel", "source": "source", "place.town": "town", "place.community": "community",
@@ -44,19 +42,18 @@ COLUMNS: dict[str, dict[str, str]] = {
     "cases": {"category.level1": "category1", "category.level2": "category2", "department": "department",
               "status": "status", "place.town": "town", "place.community": "community", "case_id": "case_id"},
 }  # fmt: skip
-LISTS = {"cases": {"channels": "$.channels", "sources": "$.sources", "reporter_groups": "$.reporter_groups",
-                   "activities": "$.activities", "entities": "$.entities"}}
-# A lead's entities are rows of lead_entities (an index look-up, not a parse of the document).
-LEAD_ENTITIES = "(SELECT json_group_array(e.entity) FROM lead_entities e WHERE e.lead_id = t.lead_id)"
-# Fields kept only in the lead's document. Group and activity are only on experience officers'
-# reports (channel officer): reading them from other leads' documents would parse every document a
-# search counts facets over (three times the time of a plain search of 100,000 leads).
-DOC_FIELDS = {"leads": {"reporter_group": "$.reporter_group", "activity": "$.activity", "author": "$.author"}}
+LISTS = {"cases": {"channels": "t.channels", "sources": "t.sources", "reporter_groups": "t.reporter_groups",
+                   "activities": "t.activities", "entities": "t.entities"}}
+# A lead's entities: the filter reads lead_entities (an index look-up), the facet the JSON column.
+LEAD_ENTITIES = "t.entities"
+# Fields of the lead's document, copied to columns of leads_facets. Group and activity count only on
+# experience officers' reports (channel officer).
+DOC_FIELDS = {"leads": {"reporter_group": "t.reporter_group", "activity": "t.activity", "author": "t.author"}}
 OFFICER_ONLY = {"reporter_group", "activity"}
 
 
 def _doc_field(kind: Kind, field: str) -> str:
-    read = f"json_extract(t.doc, '{DOC_FIELDS[kind][field]}')"
+    read = DOC_FIELDS[kind][field]
     return f"CASE WHEN t.channel = 'officer' THEN {read} END" if field in OFFICER_ONLY else read
 DATE_COLUMN = {"leads": "reported", "cases": "first_seen"}
 ID = {"leads": "lead_id", "cases": "case_id"}
@@ -106,7 +103,7 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
                               ("reporter_groups", filters.group), ("activities", filters.activity),
                               ("entities", filters.entity)):
             if values:
-                where.add(f"EXISTS (SELECT 1 FROM json_each(t.doc, '{LISTS['cases'][field]}') j WHERE {_in('j.value', values)})", *values)
+                where.add(f"EXISTS (SELECT 1 FROM json_each({LISTS['cases'][field]}) j WHERE {_in('j.value', values)})", *values)
     if filters.ids:
         where.add(_in(f"t.{ID[kind]}", filters.ids), *filters.ids)
     if filters.place:
@@ -142,44 +139,45 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
 
 # facet field -> the SQL that reads it (lists as their JSON text)
 _FACET_SQL = {kind: {**{field: f"t.{column}" for field, column in COLUMNS[kind].items()},
-                     **{field: f"json_extract(t.doc, '{path}')" for field, path in LISTS.get(kind, {}).items()},
+                     **dict(LISTS.get(kind, {})),
                      **{field: _doc_field(kind, field) for field in DOC_FIELDS.get(kind, {})}}
               for kind in ("leads", "cases")}  # fmt: skip
 _FACET_SQL["leads"]["entities"] = LEAD_ENTITIES
 
 
-def _sort_key(sort: Sort, kind: Kind, ranked: bool):
-    """A key over (rowid, date, priority, report_count, id, rank, ...) rows in the order SQL would give:
-    missing dates last, ties broken by id."""
-
-    def newest(row: tuple) -> tuple:
-        return (row[1] is None, -(row[1] or 0.0))
-
-    def high(value: Any) -> float:
-        return -value if value is not None else math.inf
-
+def _order(sort: Sort, kind: Kind, ranked: bool) -> str:
+    """ORDER BY for a sort: missing values last, then newest first, ties broken by id (the orders
+    sinks/embedded_facets.py indexes, so a page without a text query is an index walk)."""
+    date = f"t.{DATE_COLUMN[kind]}"
+    newest = f"{date} IS NULL, {date} DESC"
+    priority = f"t.priority IS NULL, t.priority DESC, {newest}"
     by = {
-        Sort.relevance: (lambda r: (r[5], *newest(r))) if ranked else newest,
+        Sort.relevance: f"f.rank, {newest}" if ranked else newest,
         Sort.newest: newest,
-        Sort.oldest: lambda r: (r[1] is None, r[1] or 0.0),
-        Sort.priority: lambda r: (high(r[2]), *newest(r)),
-        Sort.reports: (lambda r: (high(r[3]), *newest(r))) if kind == "cases" else (lambda r: (high(r[2]), *newest(r))),
+        Sort.oldest: f"{date} IS NULL, {date}",
+        Sort.priority: priority,
+        Sort.reports: f"t.report_count IS NULL, t.report_count DESC, {newest}" if kind == "cases" else priority,
     }[sort]
-    return lambda row: (*by(row), row[4])
+    return f"{by}, t.{ID[kind]}"
 
 
 def _is_list(kind: Kind, field: str) -> bool:
     return field in LISTS.get(kind, {}) or (kind == "leads" and field == "entities")
 
 
-def _count(rows: list[tuple], position: int, is_list: bool) -> list[FacetBucket]:
+def _buckets(groups: list[tuple[Any, int]], is_list: bool, distinct: bool) -> list[FacetBucket]:
+    """The top buckets from (value, rows) groups; a list facet's groups are its JSON lists, each of
+    their values counted with the group's rows (``distinct``: a value once per list, strings only,
+    as lead_entities holds them)."""
     counts: dict[str, int] = {}
-    for row in rows:
-        value = row[position]
+    for value, rows in groups:
         if value is None:
             continue
-        for v in json.loads(value) if is_list else (value,):
-            counts[str(v)] = counts.get(str(v), 0) + 1
+        values = json.loads(value) if is_list else (value,)
+        if distinct:
+            values = [v for v in dict.fromkeys(values) if isinstance(v, str)]
+        for v in values:
+            counts[str(v)] = counts.get(str(v), 0) + rows
     top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:FACET_SIZE]
     return [FacetBucket(value=value, count=count) for value, count in top]
 
@@ -192,8 +190,7 @@ def _hit(doc_json: str, kind: Kind, full: bool) -> dict[str, Any]:
     return doc
 
 
-def _bucket_start(moment: dt.datetime, interval: Interval) -> dt.date:
-    day = moment.astimezone(CITY_ZONE).date()
+def _day_bucket(day: dt.date, interval: Interval) -> dt.date:
     if interval is Interval.week:
         return day - dt.timedelta(days=day.weekday())  # weeks start on Monday, as the engines' do
     if interval is Interval.month:
@@ -211,13 +208,32 @@ def _next_bucket(start: dt.date, interval: Interval) -> dt.date:
 
 def count_series(rows: list[tuple[float, str | None]], interval: Interval) -> CountSeries:
     """Counts per bucket and category from (time, category) rows; empty buckets between kept as 0."""
-    if not rows:
+    days = [(dt.datetime.fromtimestamp(moment, dt.UTC).astimezone(CITY_ZONE).date(), category, 1) for moment, category in rows]
+    return series_from_days(days, interval)
+
+
+def _fixed_offset(first: float, last: float) -> float | None:
+    """The city zone's UTC offset in seconds if it is the same all through [first, last] (checked
+    every week: no zone changes its offset for less), else None."""
+    offsets = set()
+    moment = first
+    while True:
+        offset = dt.datetime.fromtimestamp(moment, dt.UTC).astimezone(CITY_ZONE).utcoffset()
+        offsets.add(offset.total_seconds() if offset is not None else 0.0)
+        if moment >= last or len(offsets) > 1:
+            break
+        moment = min(last, moment + 7 * 86400)
+    return offsets.pop() if len(offsets) == 1 else None
+
+
+def series_from_days(days: list[tuple[dt.date, str | None, int]], interval: Interval) -> CountSeries:
+    """Counts per bucket and category from (local day, category, count) rows."""
+    if not days:
         return CountSeries(buckets=[], series={})
     counts: dict[tuple[dt.date, str], int] = {}
-    for moment, category in rows:
-        start = _bucket_start(dt.datetime.fromtimestamp(moment, dt.UTC), interval)
-        key = (start, category or "未分类")
-        counts[key] = counts.get(key, 0) + 1
+    for day, category, n in days:
+        key = (_day_bucket(day, interval), category or "未分类")
+        counts[key] = counts.get(key, 0) + n
     first, last = min(k[0] for k in counts), max(k[0] for k in counts)
     buckets = []
     while first <= last:
@@ -235,35 +251,54 @@ class EmbeddedStore:
         self.index = index
 
     def _from(self, kind: Kind, match: str | None) -> str:
-        # The trigram index's row only when its MATCH (and rank) is asked for: a join by rowid into
-        # an FTS5 table is a look-up per row.
-        return f"{kind} t JOIN {kind}_fts f ON f.rowid = t.rowid" if match else f"{kind} t"
+        # The narrow table (sinks/embedded_facets.py); the trigram index's row only when its MATCH
+        # (and rank) is asked for: a join by rowid into an FTS5 table is a look-up per row.
+        return f"{kind}_facets t JOIN {kind}_fts f ON f.rowid = t.rowid" if match else f"{kind}_facets t"
 
     def search(self, request: SearchRequest) -> SearchPage:
-        """One pass over the matching rows gives the total, the facets and the page's order; only the
-        page's documents are read afterwards. (A query per facet repeated the text scan seven times.)"""
+        """The total, the page (ORDER BY in SQL) and the facets (counts grouped in SQL) over the narrow
+        table; only the page's documents are read. (Reading every matching row into Python took
+        seconds at 200,000 leads.)"""
         db, kind = self.index.db, request.kind
         where, match = build_where(kind, request.filters, parse_text(request.q))
-        facets = FACETS[kind] if request.facets else {}
-        columns = [_FACET_SQL[kind][field] for field in facets.values()]
-        date = DATE_COLUMN[kind]
-        keys = [f"t.{date}", "t.priority", "t.report_count" if kind == "cases" else "0", f"t.{ID[kind]}",
-                "f.rank" if match else "0"]  # fmt: skip
-        rows = db.execute(
-            f"SELECT t.rowid, {', '.join(keys + columns)} FROM {self._from(kind, match)} WHERE {where.sql()}",  # noqa: S608
-            where.params,
-        ).fetchall()
+        source = f"FROM {self._from(kind, match)} WHERE {where.sql()}"
+        total = db.execute(f"SELECT count(*) {source}", where.params).fetchone()[0]  # noqa: S608
         ranked = match is not None and request.sort is Sort.relevance
-        order = _sort_key(request.sort, kind, ranked)
-        page = heapq.nsmallest(request.offset + request.size, rows, key=order)[request.offset :]
+        page = [row[0] for row in db.execute(
+            f"SELECT t.rowid {source} ORDER BY {_order(request.sort, kind, ranked)} LIMIT ? OFFSET ?",  # noqa: S608
+            [*where.params, request.size, request.offset]).fetchall()] if request.size and total > request.offset else []  # fmt: skip
         docs = dict(db.execute(
-            f"SELECT rowid, doc FROM {kind} WHERE rowid IN ({','.join('?' * len(page))})", [r[0] for r in page]  # noqa: S608
+            f"SELECT rowid, doc FROM {kind} WHERE rowid IN ({','.join('?' * len(page))})", page  # noqa: S608
         ).fetchall()) if page else {}  # fmt: skip
+        facets = FACETS[kind] if request.facets else {}
+        groups = self._facet_groups(kind, facets, source if where.clauses else None, where.params) if facets and total else {}
         return SearchPage(
-            kind=kind, total=len(rows), page=request.page, size=request.size,
-            hits=[_hit(docs[r[0]], kind, request.full) for r in page],
-            facets={name: _count(rows, 1 + len(keys) + i, _is_list(kind, field)) for i, (name, field) in enumerate(facets.items())},
+            kind=kind, total=total, page=request.page, size=request.size,
+            hits=[_hit(docs[rowid], kind, request.full) for rowid in page],
+            facets={name: _buckets(groups.get(i, []), _is_list(kind, field), kind == "leads" and field == "entities")
+                    for i, (name, field) in enumerate(facets.items())},
         )  # fmt: skip
+
+    def _facet_groups(self, kind: Kind, facets: dict[str, str], source: str | None, params: list[Any]) -> dict[int, list]:
+        """Facet number -> (value, rows) groups. Over every row (``source`` None) each facet is a count
+        over its own index; else the matching rows' columns are read once and grouped per facet."""
+        columns = [_FACET_SQL[kind][field] for field in facets.values()]
+        groups: dict[int, list] = {}
+        if source is None:
+            for i, (field, column) in enumerate(zip(facets.values(), columns, strict=True)):
+                if kind == "leads" and field == "entities":  # the same values, one per lead, in key order
+                    sql = "SELECT json_array(entity), count(*) FROM lead_entities GROUP BY entity"
+                elif kind == "leads" and field in OFFICER_ONLY:  # only officers' reports count: their index range
+                    sql = f"SELECT {DOC_FIELDS[kind][field]}, count(*) FROM {kind}_facets t WHERE t.channel = 'officer' GROUP BY 1"  # noqa: S608
+                else:
+                    sql = f"SELECT {column}, count(*) FROM {kind}_facets t GROUP BY 1"  # noqa: S608
+                groups[i] = self.index.db.execute(sql).fetchall()
+            return groups
+        picked = ", ".join(f"{column} AS c{i}" for i, column in enumerate(columns))
+        union = " UNION ALL ".join(f"SELECT {i}, c{i}, count(*) FROM m GROUP BY 2" for i in range(len(columns)))
+        for i, value, rows in self.index.db.execute(f"WITH m AS MATERIALIZED (SELECT {picked} {source}) {union}", params):  # noqa: S608
+            groups.setdefault(i, []).append((value, rows))
+        return groups
 
     def get(self, kind: Kind, doc_id: str) -> dict[str, Any] | None:
         found = self.index.db.execute(f"SELECT doc FROM {kind} WHERE {ID[kind]} = ?", (doc_id,)).fetchone()  # noqa: S608
@@ -274,35 +309,63 @@ class EmbeddedStore:
         now = (request.now or dt.datetime.now(dt.UTC)).timestamp()
         cases_where, _ = build_where("cases", request.filters, TextQuery((), ()))
         leads_where, _ = build_where("leads", request.filters, TextQuery((), ()))
-        cases_from = f"FROM cases t WHERE {cases_where.sql()}"
+        cases_from = f"FROM cases_facets t WHERE {cases_where.sql()}"
         p = cases_where.params
         active = _in("t.status", ACTIVE_STATUSES)
         statuses = dict(db.execute(f"SELECT t.status, count(*) {cases_from} GROUP BY t.status", p).fetchall())  # noqa: S608
-        columns = "t.doc"
         overdue_sql = f"{cases_from} AND t.due_at < ? AND {active}"
         return Stats(
             cases_total=sum(statuses.values()),
-            leads_total=db.execute(f"SELECT count(*) FROM leads t WHERE {leads_where.sql()}", leads_where.params).fetchone()[0],  # noqa: S608
+            leads_total=db.execute(f"SELECT count(*) FROM leads_facets t WHERE {leads_where.sql()}", leads_where.params).fetchone()[0],  # noqa: S608
             open_cases=db.execute(f"SELECT count(*) {cases_from} AND {active}", [*p, *ACTIVE_STATUSES]).fetchone()[0],  # noqa: S608
             overdue_cases=db.execute(f"SELECT count(*) {overdue_sql}", [*p, now, *ACTIVE_STATUSES]).fetchone()[0],  # noqa: S608
-            by_category_over_time=count_series(
-                db.execute(f"SELECT t.first_seen, t.category1 {cases_from} AND t.first_seen IS NOT NULL", p).fetchall(),  # noqa: S608
-                request.interval,
-            ),
+            by_category_over_time=self._over_time(cases_from, p, request.interval),
             by_place=[FacetBucket(value=v, count=c) for v, c in db.execute(
                 f"SELECT t.town, count(*) c {cases_from} AND t.town IS NOT NULL GROUP BY t.town ORDER BY c DESC, 1 LIMIT ?",  # noqa: S608
                 [*p, request.top]).fetchall()],  # fmt: skip
             by_channel=[FacetBucket(value=v, count=c) for v, c in db.execute(
-                f"SELECT t.channel, count(*) c FROM leads t WHERE {leads_where.sql()} GROUP BY t.channel ORDER BY c DESC, 1",  # noqa: S608
+                f"SELECT t.channel, count(*) c FROM leads_facets t WHERE {leads_where.sql()} GROUP BY t.channel ORDER BY c DESC, 1",  # noqa: S608
                 leads_where.params).fetchall()],  # fmt: skip
             status_funnel=funnel(statuses),
-            overdue=[_hit(row[0], "cases", False) for row in db.execute(
-                f"SELECT {columns} {overdue_sql} ORDER BY t.due_at ASC, t.case_id LIMIT ?",  # noqa: S608
-                [*p, now, *ACTIVE_STATUSES, request.top]).fetchall()],  # fmt: skip
-            hot=[_hit(row[0], "cases", False) for row in db.execute(
-                f"SELECT {columns} {cases_from} AND {active} ORDER BY t.report_count DESC, t.priority DESC, t.case_id LIMIT ?",  # noqa: S608
-                [*p, *ACTIVE_STATUSES, request.top]).fetchall()],  # fmt: skip
+            overdue=self._case_hits(
+                f"SELECT t.rowid {overdue_sql} ORDER BY t.due_at ASC, t.case_id LIMIT ?", [*p, now, *ACTIVE_STATUSES, request.top]
+            ),
+            hot=self._case_hits(
+                f"SELECT t.rowid {cases_from} AND {active} ORDER BY t.report_count DESC, t.priority DESC, t.case_id LIMIT ?",
+                [*p, *ACTIVE_STATUSES, request.top],
+            ),
         )
+
+    def _case_hits(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        """The documents of the cases ``sql`` lists (rowids), in its order: read after the LIMIT, so
+        only those few documents are read."""
+        rowids = [row[0] for row in self.index.db.execute(sql, params).fetchall()]
+        if not rowids:
+            return []
+        docs = dict(self.index.db.execute(
+            f"SELECT rowid, doc FROM cases WHERE rowid IN ({','.join('?' * len(rowids))})", rowids  # noqa: S608
+        ).fetchall())  # fmt: skip
+        return [_hit(docs[rowid], "cases", False) for rowid in rowids]
+
+    def _over_time(self, cases_from: str, params: list[Any], interval: Interval) -> CountSeries:
+        """Cases per bucket and category. Where the city's zone keeps one offset over the cases' dates,
+        SQL counts them per local day (a few thousand groups instead of every case read here)."""
+        db = self.index.db
+        # Two queries: min() and max() each read one end of the first_seen index, together they scan.
+        first = db.execute(f"SELECT min(t.first_seen) {cases_from}", params).fetchone()[0]  # noqa: S608
+        last = db.execute(f"SELECT max(t.first_seen) {cases_from}", params).fetchone()[0]  # noqa: S608
+        if first is None:
+            return count_series([], interval)
+        offset = _fixed_offset(first, last)
+        if offset is None:
+            rows = db.execute(f"SELECT t.first_seen, t.category1 {cases_from} AND t.first_seen IS NOT NULL", params).fetchall()  # noqa: S608
+            return count_series(rows, interval)
+        days = db.execute(
+            f"SELECT CAST((t.first_seen + ?) / 86400 AS INTEGER), t.category1, count(*) {cases_from} AND t.first_seen IS NOT NULL GROUP BY 1, 2",  # noqa: S608
+            [offset, *params],
+        ).fetchall()  # fmt: skip
+        epoch = dt.date(1970, 1, 1)
+        return series_from_days([(epoch + dt.timedelta(days=day), category, n) for day, category, n in days], interval)
 
     def ping(self) -> str:
         counts = self.index.counts()
