@@ -51,6 +51,9 @@ def limit_topics(admin: KafkaAdminClient, prefix: str, days: int, *, apply: bool
             found.append(TopicRetention(topic, None, None))
             continue
         config = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)], config_filter="all")["topic"][topic]
+        if "retention.ms" not in config:  # deleted since it was listed
+            found.append(TopicRetention(topic, None, None))
+            continue
         current = int(config["retention.ms"]["value"])
         target = wanted_ms(current, days)
         if apply and target != current:
