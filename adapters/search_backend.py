@@ -340,6 +340,11 @@ def _translate(exc: Exception) -> LeadhubError | None:
     """Our error for a client exception; None for anything else (a bug should surface as itself)."""
     if not type(exc).__module__.startswith(_CLIENT_MODULES):
         return None
+    if type(exc).__name__ == "UnsupportedProductError":  # elasticsearch-py: no X-elastic-product header
+        return ConfigError(
+            "search.backend is elasticsearch, but the server at search.url is not Elasticsearch",
+            hint="set search.backend=opensearch for OpenSearch, or point search.url at Elasticsearch",
+        )
     status = getattr(exc, "status_code", None)
     if status is None:
         meta = getattr(exc, "meta", None)  # elasticsearch-py 8/9 keeps the status on .meta

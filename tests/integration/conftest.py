@@ -109,6 +109,10 @@ def leave_no_test_topics_or_indices(settings):
     Every test names its own with a fresh suffix, so nothing else would ever delete them: a developer's
     Kafka collected hundreds of topics, enough to keep it busy while idle. The pipeline's own names
     (no prefix) and system indices are kept even if they first appeared during the session.
+
+    Indices: only those this session's SearchBackend created (create_index, rollover), on each engine.
+    Deleting every index that appeared during the session also deleted the indices of another session
+    running at the same time on the same engines, under its tests.
     """
     from kafka.admin import KafkaAdminClient
 
@@ -118,30 +122,45 @@ def leave_no_test_topics_or_indices(settings):
 
     kafka_up = port_in_use(*_kafka_address(settings))
     admin = KafkaAdminClient(**kafka_python_options(settings.kafka)) if kafka_up else None
-    engines = []  # each engine that runs, with the indices it had before the session
-    for name in ENGINES:
-        parts = urlsplit(engine_url(settings, name))
-        if port_in_use(parts.hostname, parts.port or 9200):
-            backend = SearchBackend.from_settings(Engine(name, engine_url(settings, name)).search_settings())
-            engines.append((backend, set(backend.index_names())))
     topics_before = set(admin.list_topics()) if admin else set()
-    yield
+    created: set[tuple[str, str]] = set()  # (engine, index) made by this session
+    create_index, rollover = SearchBackend.create_index, SearchBackend.rollover
+
+    def recording_create(self, name, body=None):
+        create_index(self, name, body)
+        created.add((self.backend, name))
+
+    def recording_rollover(self, alias, conditions=None, **options):
+        answer = rollover(self, alias, conditions, **options)
+        if answer.get("rolled_over"):
+            created.add((self.backend, answer["new_index"]))
+        return answer
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SearchBackend, "create_index", recording_create)
+        patch.setattr(SearchBackend, "rollover", recording_rollover)
+        yield
     keep = {spec.name for spec in TOPICS}
+    engines = []
     try:
         if admin:
-            created = sorted(set(admin.list_topics()) - topics_before - keep)
-            delete_topics(admin, [topic for topic in created if not topic.startswith("__")])
-        for search, indices_before in engines:
-            for index in set(search.index_names()) - indices_before:
-                if not index.startswith("."):
-                    with contextlib.suppress(NotFound):  # deleted meanwhile (by its test, or a concurrent run)
+            new_topics = sorted(set(admin.list_topics()) - topics_before - keep)
+            delete_topics(admin, [topic for topic in new_topics if not topic.startswith("__")])
+        for name in ENGINES:
+            parts = urlsplit(engine_url(settings, name))
+            mine = sorted(index for engine, index in created if engine == name and not index.startswith("."))
+            if mine and port_in_use(parts.hostname, parts.port or 9200):
+                search = SearchBackend.from_settings(Engine(name, engine_url(settings, name)).search_settings())
+                engines.append(search)
+                for index in mine:
+                    with contextlib.suppress(NotFound):  # deleted already, by its test
                         search.delete_index(index)
     except Exception as exc:  # tidying up is not a test: say what is left, never fail the run for it
         warnings.warn(f"could not delete every topic and index the tests created: {exc!r}", stacklevel=1)
     finally:
         if admin:
             admin.close()
-        for search, _ in engines:
+        for search in engines:
             search.close()
 
 

@@ -130,3 +130,17 @@ def test_rollover_without_ilm_or_ism(engine_search, unique):
         for index in (first, second):
             if engine_search.index_exists(index):
                 engine_search.delete_index(index)
+
+
+def test_the_elasticsearch_client_on_another_engine_says_so(settings):
+    from adapters.search_backend import SearchBackend, SearchSettings
+    from schemas.errors import ConfigError
+    from tests.integration.conftest import engine_url
+
+    # elasticsearch-py checks the product header of every answer: OpenSearch sends none.
+    wrong = SearchBackend.from_settings(SearchSettings(backend="elasticsearch", url=engine_url(settings, "opensearch")))
+    try:
+        with pytest.raises(ConfigError, match="server at search.url is not Elasticsearch"):
+            wrong.info()
+    finally:
+        wrong.close()
