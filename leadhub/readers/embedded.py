@@ -182,6 +182,11 @@ def _buckets(groups: list[tuple[Any, int]], is_list: bool, distinct: bool) -> li
     return [FacetBucket(value=value, count=count) for value, count in top]
 
 
+def _top(counts: dict[Any, int], top: int | None) -> list[tuple[Any, int]]:
+    """Most first, ties by value (ORDER BY c DESC, 1)."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+
+
 def _hit(doc_json: str, kind: Kind, full: bool) -> dict[str, Any]:
     doc = json.loads(doc_json)
     if not full:
@@ -284,15 +289,13 @@ class EmbeddedStore:
         over its own index; else the matching rows' columns are read once and grouped per facet."""
         columns = [_FACET_SQL[kind][field] for field in facets.values()]
         groups: dict[int, list] = {}
-        if source is None:
-            for i, (field, column) in enumerate(zip(facets.values(), columns, strict=True)):
-                if kind == "leads" and field == "entities":  # the same values, one per lead, in key order
-                    sql = "SELECT json_array(entity), count(*) FROM lead_entities GROUP BY entity"
-                elif kind == "leads" and field in OFFICER_ONLY:  # only officers' reports count: their index range
-                    sql = f"SELECT {DOC_FIELDS[kind][field]}, count(*) FROM {kind}_facets t WHERE t.channel = 'officer' GROUP BY 1"  # noqa: S608
-                else:
-                    sql = f"SELECT {column}, count(*) FROM {kind}_facets t GROUP BY 1"  # noqa: S608
-                groups[i] = self.index.db.execute(sql).fetchall()
+        if source is None:  # every row: the counts the triggers keep (sinks/embedded_facets.py)
+            number = {COLUMNS[kind].get(field, field): i for i, field in enumerate(facets.values())}
+            for name, value, rows in self.index.db.execute(
+                "SELECT name, value, n FROM facet_counts WHERE tbl = ? AND n > 0 AND typeof(value) != 'blob'", (kind,)
+            ):
+                if name in number:
+                    groups.setdefault(number[name], []).append((value, rows))
             return groups
         picked = ", ".join(f"{column} AS c{i}" for i, column in enumerate(columns))
         union = " UNION ALL ".join(f"SELECT {i}, c{i}, count(*) FROM m GROUP BY 2" for i in range(len(columns)))
@@ -312,7 +315,10 @@ class EmbeddedStore:
         cases_from = f"FROM cases_facets t WHERE {cases_where.sql()}"
         p = cases_where.params
         active = _in("t.status", ACTIVE_STATUSES)
-        statuses = dict(db.execute(f"SELECT t.status, count(*) {cases_from} GROUP BY t.status", p).fetchall())  # noqa: S608
+        # With no filter, what is grouped by one column is counted already (facet_counts).
+        counted = self._counts if not cases_where.clauses else None
+        statuses = counted("cases", "status", True) if counted else dict(
+            db.execute(f"SELECT t.status, count(*) {cases_from} GROUP BY t.status", p).fetchall())  # noqa: S608  # fmt: skip
         overdue_sql = f"{cases_from} AND t.due_at < ? AND {active}"
         return Stats(
             cases_total=sum(statuses.values()),
@@ -320,21 +326,29 @@ class EmbeddedStore:
             open_cases=db.execute(f"SELECT count(*) {cases_from} AND {active}", [*p, *ACTIVE_STATUSES]).fetchone()[0],  # noqa: S608
             overdue_cases=db.execute(f"SELECT count(*) {overdue_sql}", [*p, now, *ACTIVE_STATUSES]).fetchone()[0],  # noqa: S608
             by_category_over_time=self._over_time(cases_from, p, request.interval),
-            by_place=[FacetBucket(value=v, count=c) for v, c in db.execute(
+            by_place=[FacetBucket(value=v, count=c) for v, c in (_top(counted("cases", "town"), request.top) if counted else db.execute(
                 f"SELECT t.town, count(*) c {cases_from} AND t.town IS NOT NULL GROUP BY t.town ORDER BY c DESC, 1 LIMIT ?",  # noqa: S608
-                [*p, request.top]).fetchall()],  # fmt: skip
-            by_channel=[FacetBucket(value=v, count=c) for v, c in db.execute(
+                [*p, request.top]).fetchall())],  # fmt: skip
+            by_channel=[FacetBucket(value=v, count=c) for v, c in (_top(counted("leads", "channel"), None) if counted else db.execute(
                 f"SELECT t.channel, count(*) c FROM leads_facets t WHERE {leads_where.sql()} GROUP BY t.channel ORDER BY c DESC, 1",  # noqa: S608
-                leads_where.params).fetchall()],  # fmt: skip
+                leads_where.params).fetchall())],  # fmt: skip
             status_funnel=funnel(statuses),
             overdue=self._case_hits(
-                f"SELECT t.rowid {overdue_sql} ORDER BY t.due_at ASC, t.case_id LIMIT ?", [*p, now, *ACTIVE_STATUSES, request.top]
+                # +t.status: walk the due_at index in order, not gather every active case to sort it
+                f"SELECT t.rowid {cases_from} AND t.due_at < ? AND +{active} ORDER BY t.due_at ASC, t.case_id LIMIT ?",  # noqa: S608
+                [*p, now, *ACTIVE_STATUSES, request.top],
             ),
             hot=self._case_hits(
-                f"SELECT t.rowid {cases_from} AND {active} ORDER BY t.report_count DESC, t.priority DESC, t.case_id LIMIT ?",
+                f"SELECT t.rowid {cases_from} AND +{active} ORDER BY t.report_count DESC, t.priority DESC, t.case_id LIMIT ?",  # noqa: S608
                 [*p, *ACTIVE_STATUSES, request.top],
             ),
         )
+
+    def _counts(self, kind: Kind, name: str, missing: bool = False) -> dict[Any, int]:
+        """Rows per value of one column of every row, as the triggers keep them (``missing``: rows
+        without a value too, under None, as GROUP BY has them)."""
+        rows = self.index.db.execute("SELECT value, n FROM facet_counts WHERE tbl = ? AND name = ? AND n > 0", (kind, name))
+        return {None if isinstance(value, bytes) else value: n for value, n in rows if missing or not isinstance(value, bytes)}
 
     def _case_hits(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         """The documents of the cases ``sql`` lists (rowids), in its order: read after the LIMIT, so
