@@ -51,7 +51,11 @@ def _whole(values: Iterable[int]) -> dict[str, object]:
     return {"y_labels": integer_ticks(max(values, default=0)), "value_formatter": lambda v: f"{v:.0f}"}
 
 
-def categories_over_time(data: CountSeries, lang: str = i18n.DEFAULT, top: int = 8) -> Markup:
+def categories_over_time(data: CountSeries, lang: str = i18n.DEFAULT, top: int = 8, bars: int = 92) -> Markup:
+    # The latest ``bars`` buckets only: a 640-pixel chart cannot show three years of days, and drawing
+    # them took pygal over a second (weeks and months show the longer run).
+    if len(data.buckets) > bars:
+        data = CountSeries(buckets=data.buckets[-bars:], series={name: counts[-bars:] for name, counts in data.series.items()})
     columns = [sum(column) for column in zip(*data.series.values(), strict=True)] if data.series else []
     chart = pygal.StackedBar(
         title=i18n.translate(lang, "chart.over_time"), x_label_rotation=30, show_minor_x_labels=False,
