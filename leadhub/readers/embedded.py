@@ -267,7 +267,12 @@ class EmbeddedStore:
         db, kind = self.index.db, request.kind
         where, match = build_where(kind, request.filters, parse_text(request.q))
         source = f"FROM {self._from(kind, match)} WHERE {where.sql()}"
-        total = db.execute(f"SELECT count(*) {source}", where.params).fetchone()[0]  # noqa: S608
+        facets = FACETS[kind] if request.facets else {}
+        groups = self._facet_groups(kind, facets, source if where.clauses else None, where.params) if facets else {}
+        if facets and where.clauses:  # a facet's groups, its missing value's included, cover every matching row once
+            total = sum(rows for _, rows in groups.get(0, []))
+        else:
+            total = db.execute(f"SELECT count(*) {source}", where.params).fetchone()[0]  # noqa: S608
         ranked = match is not None and request.sort is Sort.relevance
         page = [row[0] for row in db.execute(
             f"SELECT t.rowid {source} ORDER BY {_order(request.sort, kind, ranked)} LIMIT ? OFFSET ?",  # noqa: S608
@@ -275,8 +280,6 @@ class EmbeddedStore:
         docs = dict(db.execute(
             f"SELECT rowid, doc FROM {kind} WHERE rowid IN ({','.join('?' * len(page))})", page  # noqa: S608
         ).fetchall()) if page else {}  # fmt: skip
-        facets = FACETS[kind] if request.facets else {}
-        groups = self._facet_groups(kind, facets, source if where.clauses else None, where.params) if facets and total else {}
         return SearchPage(
             kind=kind, total=total, page=request.page, size=request.size,
             hits=[_hit(docs[rowid], kind, request.full) for rowid in page],
