@@ -110,9 +110,12 @@ def leave_no_test_topics_or_indices(settings):
     Kafka collected hundreds of topics, enough to keep it busy while idle. The pipeline's own names
     (no prefix) and system indices are kept even if they first appeared during the session.
 
-    Indices: only those this session's SearchBackend created (create_index, rollover), on each engine.
-    Deleting every index that appeared during the session also deleted the indices of another session
-    running at the same time on the same engines, under its tests.
+    Only this session's own: deleting every topic and index that appeared during the session also
+    deleted those of another session running at the same time on the same services, under its tests
+    (and a benchmark's, mid-run). Indices: those this session's SearchBackend created (create_index,
+    rollover), on each engine. Topics: the new ones that carry the run token of a topic this session
+    created (its prefix's random part, e.g. k3f9a.. -> 3f9a..), which also names the streams workers'
+    own topics (app ids such as lh-test-<run>).
     """
     from kafka.admin import KafkaAdminClient
 
@@ -124,7 +127,14 @@ def leave_no_test_topics_or_indices(settings):
     admin = KafkaAdminClient(**kafka_python_options(settings.kafka)) if kafka_up else None
     topics_before = set(admin.list_topics()) if admin else set()
     created: set[tuple[str, str]] = set()  # (engine, index) made by this session
+    tokens: set[str] = set()  # run tokens of the topics made by this session
     create_index, rollover = SearchBackend.create_index, SearchBackend.rollover
+    create_topics = KafkaAdminClient.create_topics
+
+    def recording_create_topics(self, new_topics, *args, **kwargs):
+        for topic in new_topics:
+            tokens.add(_run_token(topic.name))
+        return create_topics(self, new_topics, *args, **kwargs)
 
     def recording_create(self, name, body=None):
         create_index(self, name, body)
@@ -139,13 +149,16 @@ def leave_no_test_topics_or_indices(settings):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(SearchBackend, "create_index", recording_create)
         patch.setattr(SearchBackend, "rollover", recording_rollover)
+        patch.setattr(KafkaAdminClient, "create_topics", recording_create_topics)
         yield
     keep = {spec.name for spec in TOPICS}
     engines = []
     try:
         if admin:
             new_topics = sorted(set(admin.list_topics()) - topics_before - keep)
-            delete_topics(admin, [topic for topic in new_topics if not topic.startswith("__")])
+            tokens.discard("")
+            mine = [t for t in new_topics if not t.startswith("__") and any(token in t for token in tokens)]
+            delete_topics(admin, mine)
         for name in ENGINES:
             parts = urlsplit(engine_url(settings, name))
             mine = sorted(index for engine, index in created if engine == name and not index.startswith("."))
@@ -162,6 +175,22 @@ def leave_no_test_topics_or_indices(settings):
             admin.close()
         for search in engines:
             search.close()
+
+
+def _run_token(topic: str) -> str:
+    """The random part of a test topic's prefix (k3f9a2c1d. -> 3f9a2c1d); "" for the pipeline's own names.
+    Too short a token (a run id that began with letters) would match others' topics: the whole prefix then."""
+    prefix, dot, _ = topic.partition(".")
+    if not dot or topic in {spec.name for spec in _topic_specs()}:
+        return ""
+    token = prefix.lstrip("abcdefghijklmnopqrstuvwxyz")
+    return token if len(token) >= 6 else prefix + "."
+
+
+def _topic_specs():
+    from schemas.topics import TOPICS
+
+    return TOPICS
 
 
 @pytest.fixture
