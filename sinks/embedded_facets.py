@@ -35,14 +35,15 @@ _FROM_ROW = {
     },
 }  # fmt: skip
 
-# Each facet's count over a search with no filter reads one of these; the expressions are the
-# orders the reader sorts by (missing last, then newest, ties by id), so a page is an index walk.
+# Filters' columns, and the orders the reader sorts by (missing last, then newest, ties by id), so a
+# page is an index walk; the stats' lists and time series. (A facet over every row reads
+# facet_counts; each index more costs every write, a case's at each of its leads.)
 _INDEXES = {
-    "leads": ["category1", "department", "channel, reporter_group, activity", "source", "town", "community", "lang",
-              "case_id", "entities", "reported IS NULL, reported DESC, lead_id",
+    "leads": ["category1", "department", "channel", "source", "town", "community", "case_id",
+              "reported IS NULL, reported DESC, lead_id",
               "priority IS NULL, priority DESC, reported IS NULL, reported DESC, lead_id"],
-    "cases": ["category1", "department", "status, due_at", "town", "community", "channels", "sources",
-              "reporter_groups", "activities", "entities", "first_seen IS NULL, first_seen DESC, case_id",
+    "cases": ["category1", "department", "status, due_at", "town", "community",
+              "first_seen IS NULL, first_seen DESC, case_id",
               "priority IS NULL, priority DESC, first_seen IS NULL, first_seen DESC, case_id",
               "report_count IS NULL, report_count DESC, first_seen IS NULL, first_seen DESC, case_id",
               "report_count DESC, priority DESC, case_id, status", "first_seen, category1", "due_at, case_id, status"],
