@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from functools import cache, lru_cache
+from typing import Any, Protocol
 
 from enrichers.keywords import KeywordIndex
 
@@ -243,23 +243,68 @@ def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
             yield name, kind
 
 
-def extract_entities(text: str, known: KeywordIndex[Entity] | None = None) -> list[Entity]:
-    """The named estates, companies, schools, hospitals, roads and projects in ``text``, one per key,
-    in order of first mention. ``known`` (a dictionary of names, see ``EntityDictionary``) finds names
-    written without their suffix."""
+def suffix_entities(text: str) -> list[Entity]:
+    """The entities the suffix and part-of-speech rules find in ``text``, one per key, in order of
+    first mention; no dictionary, nothing dropped for standing inside another. Pure (it depends on the
+    text alone), so it may run ahead of the clusterer, where leads are spread over partitions."""
     found: dict[str, Entity] = {}
     for clause in _clauses(text):
-        for name, kind in (hit for window in _windows(clause) for hit in _by_suffix(window)):
+        for name, kind in (hit for window in _windows(clause) for hit in _suffix_hits(window)):
             key = entity_key(name)
             if len(key) >= 2 and key not in found:
                 found[key] = Entity(name=name, key=key, kind=kind)
+    return list(found.values())
+
+
+@lru_cache(maxsize=8192)
+def _suffix_hits(window: str) -> tuple[tuple[str, str], ...]:
+    # Re-posts and templates repeat windows; part-of-speech tagging is the slow step.
+    return tuple(_by_suffix(window))
+
+
+def extract_entities(text: str, known: _Finder | None = None, found: Iterable[Entity] | None = None) -> list[Entity]:
+    """The named estates, companies, schools, roads and projects in ``text``, one per key,
+    in order of first mention. ``known`` (a dictionary of names, see ``EntityDictionary``) finds names
+    written without their suffix. ``found``: ``suffix_entities(text)`` when computed before."""
+    by_key = {e.key: e for e in (suffix_entities(text) if found is None else found)}
     if known is not None:
         for _, _, entities in sorted(known.find(text)):
             for entity in entities:
-                found.setdefault(entity.key, entity)
+                by_key.setdefault(entity.key, entity)
     # A key inside a longer key found in the same text is the same place said shorter ("滨河苑" in "伊景园滨河苑", "师大附中" in "师大附中星城实验学校").
-    keys = list(found)
-    return [found[k] for k in keys if not any(k != other and k in other for other in keys)]
+    keys = list(by_key)
+    return [by_key[k] for k in keys if not any(k != other and k in other for other in keys)]
+
+
+class _Finder(Protocol):
+    def find(self, text: str) -> list[tuple[int, str, tuple[Entity, ...]]]: ...
+
+
+class _GrowingIndex:
+    """The dictionary's names in one Aho-Corasick automaton, plus the names learned since it was built
+    in a small one: a name learned rebuilds only the small one, the large one is rebuilt every
+    ``REBUILD_EVERY`` names (rebuilding all for each new name cost more than the search)."""
+
+    REBUILD_EVERY = 64
+
+    def __init__(self) -> None:
+        self._names: dict[str, Entity] = {}
+        self._built = 0  # the first _built names are in the large automaton
+        self._large: KeywordIndex[Entity] = KeywordIndex(())
+        self._small: KeywordIndex[Entity] | None = None
+
+    def add(self, entity: Entity) -> None:
+        self._names[entity.key] = entity
+        self._small = None
+        if len(self._names) - self._built >= self.REBUILD_EVERY:
+            self._large = KeywordIndex(self._names.items())
+            self._built = len(self._names)
+
+    def find(self, text: str) -> list[tuple[int, str, tuple[Entity, ...]]]:
+        if self._small is None:
+            self._small = KeywordIndex(list(self._names.items())[self._built :])
+        # A key is in one automaton only, so no hit is found twice.
+        return self._large.find(text) + self._small.find(text)
 
 
 class EntityDictionary:
@@ -271,7 +316,7 @@ class EntityDictionary:
     def __init__(self, names: Iterable[Entity] = (), min_key: int = 3) -> None:
         self.min_key = min_key
         self._entities: dict[str, Entity] = {}
-        self._index: KeywordIndex[Entity] | None = None
+        self._index = _GrowingIndex()
         self._tails: dict[str, Entity | None] = {}
         for entity in names:
             self.add(entity)
@@ -279,7 +324,7 @@ class EntityDictionary:
     def add(self, entity: Entity) -> None:
         if len(entity.key) >= self.min_key and entity.key not in self._entities:
             self._entities[entity.key] = entity
-            self._index = None  # rebuilt on next use
+            self._index.add(entity)
             # Its tails, for names written short ("滨河苑" for "伊景园滨河苑"); a tail two names share is ambiguous.
             for cut in range(1, len(entity.key) - self.min_key + 1):
                 tail = entity.key[cut:]
@@ -288,15 +333,14 @@ class EntityDictionary:
     def __len__(self) -> int:
         return len(self._entities)
 
-    def index(self) -> KeywordIndex[Entity]:
-        if self._index is None:
-            self._index = KeywordIndex((key, e) for key, e in self._entities.items())
+    def index(self) -> _Finder:
         return self._index
 
-    def extract(self, text: str) -> list[Entity]:
+    def extract(self, text: str, found: Iterable[Entity] | None = None) -> list[Entity]:
         """extract_entities with this dictionary; what it finds joins the dictionary. A new name that
-        is a known one with a word or two in front ("房伊景园滨河苑" for "伊景园滨河苑") is the known one."""
-        entities = extract_entities(text, self.index() if self._entities else None)
+        is a known one with a word or two in front ("房伊景园滨河苑" for "伊景园滨河苑") is the known one.
+        ``found``: ``suffix_entities(text)`` when computed before (then no segmenting here)."""
+        entities = extract_entities(text, self.index() if self._entities else None, found)
         out: dict[str, Entity] = {}
         for entity in entities:
             entity = self._known_tail(entity)

@@ -27,13 +27,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from enrichers.entities import Entity, EntityDictionary
+from enrichers.entities import Entity, EntityDictionary, extract_entities, suffix_entities
 from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
 
 # Words every complaint uses: they say nothing about which problem it is.
@@ -130,6 +131,13 @@ def _tfidf() -> Any:  # imported on first use: jieba loads its dictionary and ID
 def complaint_terms(title: str, text: str, entities: Iterable[Entity], top: int) -> dict[str, float]:
     """The lead's complaint terms, L2-normalized TF-IDF weights; the title counts twice (it names the
     problem), entity words and generic complaint words are left out."""
+    return fuzzy_terms(term_weights(title, text, entities, top))
+
+
+def term_weights(title: str, text: str, entities: Iterable[Entity], top: int) -> dict[str, float]:
+    """The ``top`` TF-IDF keywords of the lead and their weights, before ``fuzzy_terms`` (the slow part:
+    segmenting the whole text)."""
+    entities = list(entities)
     names = [e.name for e in entities] + [e.key for e in entities]
     body = _CODED.sub("，", f"{title}。{title}。{text}")
     for name in sorted(names, key=len, reverse=True):
@@ -141,8 +149,12 @@ def complaint_terms(title: str, text: str, entities: Iterable[Entity], top: int)
         weights[term] = weight
         if len(weights) >= top:
             break
-    # A term's character pairs join it at a share of its weight, so that 搅拌站 and 搅拌厂, 油烟 and
-    # 油烟味 are alike without a synonym list.
+    return weights
+
+
+def fuzzy_terms(weights: dict[str, float]) -> dict[str, float]:
+    """A term's character pairs join it at a share of its weight, so that 搅拌站 and 搅拌厂, 油烟 and
+    油烟味 are alike without a synonym list; then L2-normalized."""
     fuzzy: dict[str, float] = dict(weights)
     for term, weight in weights.items():
         pairs = [term[k : k + 2] for k in range(len(term) - 1)] if len(term) > 2 else []
@@ -150,6 +162,36 @@ def complaint_terms(title: str, text: str, entities: Iterable[Entity], top: int)
             fuzzy[pair] = fuzzy.get(pair, 0.0) + BIGRAM_SHARE * weight / len(pairs)
     norm = math.sqrt(sum(w * w for w in fuzzy.values())) or 1.0
     return {t: w / norm for t, w in fuzzy.items()}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a lead's text alone decides, worked out ahead of the clusterer (``prepare``): the entities the
+    suffix rules find, and the term weights as if no dictionary name were added to them. The clusterer
+    then only looks names up in its dictionary, and segments the text again only when the dictionary
+    changed the lead's entities (the terms leave entity words out). ``text_crc``: of the text it was
+    made from, so that it is never used for another."""
+
+    found: tuple[Entity, ...]
+    weights: dict[str, float]
+    top: int
+    text_crc: int
+
+    def fits(self, text: str, top: int) -> bool:
+        return self.top == top and self.text_crc == zlib.crc32(text.encode("utf-8"))
+
+
+def lead_text(title: str, text: str) -> str:
+    """The text the clusterer reads of a lead."""
+    return f"{title}\n{text}"
+
+
+def prepare(title: str, text: str, top: int) -> Prepared:
+    """The per-lead work of ``HotIssueClusterer.add`` that needs no state: pure."""
+    whole = lead_text(title, text)
+    found = tuple(suffix_entities(whole))
+    weights = term_weights(title, text, extract_entities(whole, None, found), top)
+    return Prepared(found, weights, top, zlib.crc32(whole.encode("utf-8")))
 
 
 def cosine(lead: dict[str, float], issue: Counter[str]) -> float:
@@ -182,8 +224,13 @@ class HotIssueClusterer:
         its whole input first, so that a name written with its suffix late is known early too)."""
         self.dictionary.extract(f"{title}\n{text}")
 
-    def add(self, lead: HotLead) -> Placement:
-        entities = tuple(self.dictionary.extract(f"{lead.title}\n{lead.text}"))
+    def add(self, lead: HotLead, prepared: Prepared | None = None) -> Placement:
+        """Place one lead. ``prepared``: ``prepare`` of its title and text, made ahead (ignored when made
+        from another text or term count); the placement is the same with it as without."""
+        text, top = lead_text(lead.title, lead.text), self.settings.terms_per_lead
+        if prepared is not None and not prepared.fits(text, top):
+            prepared = None
+        entities = tuple(self.dictionary.extract(text, prepared.found if prepared is not None else None))
         at = lead.published_at.timestamp() if lead.published_at else None
         if at is not None:
             self.newest = at if self.newest is None else max(self.newest, at)
@@ -196,7 +243,10 @@ class HotIssueClusterer:
                 issue_id = None
         if issue_id is None and not entities:
             return Placement(None, entities, 0.0)
-        terms = complaint_terms(lead.title, lead.text, entities, self.settings.terms_per_lead)
+        if prepared is not None and _same_names(entities, extract_entities(text, None, prepared.found)):
+            terms = fuzzy_terms(prepared.weights)
+        else:
+            terms = complaint_terms(lead.title, lead.text, entities, top)
         titled = _title_keys(lead.title, entities)
         similarity = 1.0
         if issue_id is None:
@@ -271,6 +321,11 @@ class HotIssueClusterer:
         listed = [i for i in self.issues.values() if len(i.lead_ids) >= self.settings.min_leads]
         listed.sort(key=lambda i: (-self.heat(i), -len(i.lead_ids), i.first_seen or 0.0, i.issue_id))
         return listed if n is None else listed[:n]
+
+
+def _same_names(entities: Iterable[Entity], others: Iterable[Entity]) -> bool:
+    """Whether complaint_terms leaves the same words out for both (names and keys, in order)."""
+    return [(e.name, e.key) for e in entities] == [(e.name, e.key) for e in others]
 
 
 def _title_keys(title: str, entities: Iterable[Entity]) -> frozenset[str]:

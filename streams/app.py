@@ -21,7 +21,7 @@ from enrichers.dedup import DedupConfig
 from enrichers.hot_issues_settings import HotIssueSettings
 from schemas.topics import DLQ_MAX_BYTES, RAW_MAX_BYTES, TOPICS
 from streams.hot_issue_history import stored_hot_issues
-from streams.hot_issue_stage import HotIssueStage
+from streams.hot_issue_stage import HotIssueHints, HotIssueStage
 from streams.hotspot_history import routed_leads_since
 from streams.hotspot_stage import HotspotStage, NewHotspot
 from streams.pipeline import ModelWatch, build_router
@@ -141,7 +141,9 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
         settings.routing, TableDedupState(one_partition_table("dedup-sketches"), DedupConfig().max_postings), case_book, statuses
     )
     models = ModelWatch(settings.routing, router)
-    normalize = NormalizeStage(settings.routing.source_timezone)
+    # The hot-issue stage's per-lead work is done in normalize, which runs per partition (HotIssueHints).
+    hints = HotIssueHints(settings.hot_issues) if settings.hot_issues.enabled else None
+    normalize = NormalizeStage(settings.routing.source_timezone, annotate=hints)
     route = RouteStage(router)
     tracker = CaseStatusTracker(statuses.load, statuses.store)
     hotspots = warmed_hotspot_stage(settings, names["leads.routed"], on_new_hotspot)
@@ -158,9 +160,10 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
     @app.agent(topics["leads.clean"], name="route")
     async def route_agent(stream):
         async for events in stream.take_events(batch, within=wait):
-            outputs = route.handle_many([record(event) for event in events])
+            records = [record(event) for event in events]
+            outputs = route.handle_many(records)
             if hot_issues is not None:  # the routed leads get their entities, the hot issues they change follow
-                outputs = hot_issues.process(outputs)
+                outputs = hot_issues.process(outputs, records)
             if hotspots is not None:  # the routed leads of the batch, as the one detector that sees them all
                 outputs += hotspots.handle_many([Record(o.value, o.key, o.headers, o.topic) for o in outputs if o.topic == "leads.routed"])
             case_book.flush()

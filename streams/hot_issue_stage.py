@@ -13,17 +13,26 @@ is not sent again. A rebuilt issue may start from another lead than the stored o
 is cut, or read in another order than the leads arrived), so ``adopt`` takes the stored records: a
 rebuilt issue goes on under the id of the stored issue that holds most of its leads, and keeps the
 stored leads and cases the history no longer reaches.
+
+The per-lead work that needs no state (the suffix rules' entities, the complaint terms: segmenting the
+text, most of the cost) is done ahead, in the normalize stage, which runs per partition: ``HotIssueHints``
+puts it on the clean lead in a header (``HINT_HEADER``), and ``process`` takes the route stage's input
+records to read it back. The one global stage then only looks names up in its dictionary and places the
+lead. A lead without the header (a replay, an older normalize stage) is worked out here, as before; the
+placement is the same either way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from enrichers.entities import Entity
 from enrichers.hot_issues import HotIssue as Cluster
-from enrichers.hot_issues import HotIssueClusterer, HotLead
+from enrichers.hot_issues import HotIssueClusterer, HotLead, Prepared, prepare
 from enrichers.hot_issues_settings import HotIssueSettings
 from schemas.cases import Case
 from schemas.errors import RecordError
@@ -35,6 +44,57 @@ from streams.records import Output, Record
 log = logging.getLogger("leadhub.streams")
 
 CASE_ENTITIES_CAP = 20  # a case names few places; a cap keeps its snapshot small
+HINT_HEADER = "leadhub-hot-issue"  # on leads.clean: the lead's Prepared, as JSON
+
+
+def hint_header(prepared: Prepared) -> bytes:
+    """A Prepared as header bytes (JSON floats keep their exact value)."""
+    return json.dumps(
+        {"v": 1, "crc": prepared.text_crc, "top": prepared.top, "found": [[e.name, e.key, e.kind] for e in prepared.found],
+         "weights": prepared.weights},
+        ensure_ascii=False, separators=(",", ":"),
+    ).encode("utf-8")  # fmt: skip
+
+
+def hint_of(headers: Iterable[tuple[str, Any]] | None) -> Prepared | None:
+    """The Prepared in a record's headers; None when absent or unreadable (then the stage works it out)."""
+    for name, value in headers or ():
+        if name != HINT_HEADER:
+            continue
+        try:
+            data = json.loads(value)
+            if data.get("v") != 1:
+                return None
+            found = tuple(Entity(name=str(n), key=str(k), kind=str(kind)) for n, k, kind in data["found"])
+            weights = {str(t): float(w) for t, w in data["weights"].items()}
+            return Prepared(found, weights, int(data["top"]), int(data["crc"]))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+    return None
+
+
+class HotIssueHints:
+    """The normalize stage's ``annotate``: the clean lead's Prepared in a header. Never fails the lead:
+    on an error the header is left off and the hot-issue stage does the work itself."""
+
+    def __init__(self, settings: HotIssueSettings) -> None:
+        self.top = settings.terms_per_lead
+
+    def __call__(self, lead: Lead) -> list[tuple[str, bytes]]:
+        try:
+            return [(HINT_HEADER, hint_header(prepare(lead.title, lead.text, self.top)))]
+        except Exception:  # noqa: BLE001 - logged; the lead matters more
+            log.exception("hot issues: preparing lead %s failed", lead.lead_id)
+            return []
+
+
+def hints_by_lead(records: Iterable[Record]) -> dict[str, Prepared]:
+    """The Prepared of each leads.clean record that carries one, by lead id (the record's key)."""
+    found: dict[str, Prepared] = {}
+    for record in records:
+        if record.key is not None and (prepared := hint_of(record.headers)) is not None:
+            found[record.key.decode("utf-8", "replace")] = prepared
+    return found
 
 
 def likes_of(extra: dict[str, Any]) -> int:
@@ -116,10 +176,12 @@ class HotIssueStage:
                 self.stored[cluster_id] = records[best]
         return len(taken)
 
-    def process(self, outputs: Sequence[Output]) -> list[Output]:
+    def process(self, outputs: Sequence[Output], inputs: Sequence[Record] = ()) -> list[Output]:
         """The route stage's outputs, its routed leads and case snapshots carrying their entities, then
         the hot issues they changed. A lead the clusterer fails on goes on without entities (the lead
-        matters more). The route stage sends a batch's leads before its case snapshots."""
+        matters more). The route stage sends a batch's leads before its case snapshots. ``inputs``:
+        the route stage's input records, for the work done ahead (``HINT_HEADER``)."""
+        hints = hints_by_lead(inputs) if inputs else {}
         changed: dict[str, None] = {}
         result: list[Output] = []
         for out in outputs:
@@ -135,7 +197,7 @@ class HotIssueStage:
                 result.append(out)
                 continue
             try:
-                placed = self.clusterer.add(hot_lead(lead))
+                placed = self.clusterer.add(hot_lead(lead), hints.get(lead.lead_id))
             except Exception:  # noqa: BLE001 - logged; the lead is routed all the same
                 log.exception("hot issues: placing lead %s failed", lead.lead_id)
                 result.append(out)
@@ -184,8 +246,8 @@ class RouteWithHotIssues:
         self.name = route.name
 
     def handle(self, record: Record) -> list[Output]:
-        return self.hot_issues.process(self.route.handle(record))
+        return self.hot_issues.process(self.route.handle(record), [record])
 
     def handle_many(self, records: Sequence[Record]) -> list[Output]:
-        return self.hot_issues.process(self.route.handle_many(records))
+        return self.hot_issues.process(self.route.handle_many(records), records)
 

@@ -10,7 +10,7 @@ from enrichers.route import CaseBook, CaseStatusView, MemoryCaseBook
 from schemas.cases import Case, Status
 from schemas.leads import RawLead
 from schemas.serialization import encode
-from streams.hot_issue_stage import HotIssueStage, RouteWithHotIssues
+from streams.hot_issue_stage import HotIssueHints, HotIssueStage, RouteWithHotIssues
 from streams.hotspot_stage import HotspotStage
 from streams.pipeline import ModelWatch, build_router
 from streams.records import Output, Record
@@ -56,7 +56,8 @@ class LocalRunner:
         # A promoted model version is picked up before a batch, checked at most every model_check_seconds.
         self.models = ModelWatch(routing, router)
         self.consumers: dict[str, Stage] = {
-            "leads.raw": NormalizeStage(routing.source_timezone),
+            # With hot issues, normalize does their per-lead work ahead (HotIssueHints).
+            "leads.raw": NormalizeStage(routing.source_timezone, annotate=HotIssueHints(hot_issues.settings) if hot_issues is not None else None),
             "leads.clean": RouteStage(router),
         }
         if hot_issues is not None:  # on the route stage's outputs: its routed leads get their entities there

@@ -41,8 +41,11 @@ class NormalizeStage:
 
     name = "normalize"
 
-    def __init__(self, source_timezone: str = "Asia/Shanghai") -> None:
+    def __init__(self, source_timezone: str = "Asia/Shanghai", annotate: Callable[[Lead], list[tuple[str, bytes]]] | None = None) -> None:
         self.context = {"timezone": source_timezone}
+        # Headers a later stage wants on the clean lead, worked out here, where leads are spread over
+        # partitions (the hot-issue stage's per-lead work: streams/hot_issue_stage.py).
+        self.annotate = annotate
 
     def handle(self, record: Record) -> list[Output]:
         """The clean lead, or a dead letter when it cannot be read, is unusable or is too large."""
@@ -52,6 +55,8 @@ class NormalizeStage:
             out = _out("leads.clean", lead.lead_id, lead)
             if len(out.value) > LEAD_MAX_BYTES:  # e.g. a huge `extra`: Kafka would refuse it downstream
                 raise UnusableLead(f"lead too large: {len(out.value)} bytes as JSON (limit {LEAD_MAX_BYTES})")
+            if self.annotate is not None:
+                out = Output(out.topic, out.key, out.value, [*out.headers, *self.annotate(lead)])
             return [out]
         except Exception as exc:  # noqa: BLE001 - every failure becomes a dead letter; the stage goes on
             return [dead_letter(self.name, exc, record)]
