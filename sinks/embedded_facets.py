@@ -14,7 +14,10 @@ retention's and a direct UPDATE or DELETE alike, so nothing else has to remember
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
+
+from schemas.timezones import zone
 
 # name -> the SQL over the row (``new.``) that fills it
 _FROM_ROW = {
@@ -60,17 +63,26 @@ COUNTED = {
               "activity": "CASE WHEN {row}.channel = 'officer' THEN {row}.activity END"},
     "cases": {"category1": "category1", "department": "department", "status": "status", "channels": "channels",
               "sources": "sources", "town": "town", "reporter_groups": "reporter_groups", "activities": "activities",
-              "entities": "entities"},
+              "entities": "entities",
+              # the stats' series: cases per local day (days since 1970 at the city's offset) and category
+              "first_day": "CAST(({row}.first_seen + {offset}) / 86400 AS INTEGER) || '|' || ifnull({row}.category1, '')"},
 }  # fmt: skip
 MISSING = "x'00'"
 
 
-def _counted(table: str, row: str) -> list[tuple[str, str]]:
-    return [(name, sql.format(row=row) if "{row}" in sql else f"{row}.{sql}") for name, sql in COUNTED[table].items()]
+def day_offset() -> int:
+    """The city zone's offset now, in seconds, as first_day counts with it (kept in meta as
+    ``day_offset``; the reader uses those counts only over dates the zone keeps it)."""
+    offset = dt.datetime.now(zone(None)).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
 
 
-def _count_trigger(db: sqlite3.Connection, table: str, event: str, row: str, step: int) -> None:
-    values = ", ".join(f"('{table}', '{name}', ifnull({sql}, {MISSING}), {step})" for name, sql in _counted(table, row))
+def _counted(table: str, row: str, offset: int) -> list[tuple[str, str]]:
+    return [(name, sql.format(row=row, offset=offset) if "{row}" in sql else f"{row}.{sql}") for name, sql in COUNTED[table].items()]
+
+
+def _count_trigger(db: sqlite3.Connection, table: str, event: str, row: str, step: int, offset: int) -> None:
+    values = ", ".join(f"('{table}', '{name}', ifnull({sql}, {MISSING}), {step})" for name, sql in _counted(table, row, offset))
     db.execute(f"DROP TRIGGER IF EXISTS {table}_facets_count_{event}")
     db.execute(
         f"CREATE TRIGGER {table}_facets_count_{event} AFTER {event.upper()} ON {table}_facets BEGIN "
@@ -80,13 +92,16 @@ def _count_trigger(db: sqlite3.Connection, table: str, event: str, row: str, ste
 
 
 def create_facet_counts(db: sqlite3.Connection) -> None:
+    """Schema version 4: facet_counts, its triggers, filled from the narrow tables."""
+    offset = day_offset()
+    db.execute("INSERT INTO meta VALUES ('day_offset', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(offset),))
     db.execute("DROP TABLE IF EXISTS facet_counts")
     db.execute("CREATE TABLE facet_counts (tbl TEXT NOT NULL, name TEXT NOT NULL, value NOT NULL, n INTEGER NOT NULL, "
                "PRIMARY KEY (tbl, name, value)) WITHOUT ROWID")  # fmt: skip
     for table in COUNTED:
-        _count_trigger(db, table, "insert", "new", 1)
-        _count_trigger(db, table, "delete", "old", -1)
-        for name, sql in _counted(table, "t"):
+        _count_trigger(db, table, "insert", "new", 1, offset)
+        _count_trigger(db, table, "delete", "old", -1, offset)
+        for name, sql in _counted(table, "t", offset):
             db.execute(f"INSERT INTO facet_counts SELECT '{table}', '{name}', ifnull({sql}, {MISSING}), count(*) "  # noqa: S608
                        f"FROM {table}_facets t GROUP BY 3")  # fmt: skip
 
@@ -118,4 +133,4 @@ def create_facet_tables(db: sqlite3.Connection) -> None:
         db.execute(f"INSERT INTO {table}_facets (rowid, {names}) SELECT rowid, {select} FROM {table}")  # noqa: S608
         for i, key in enumerate(_INDEXES[table]):
             db.execute(f"CREATE INDEX {table}_facets_{i} ON {table}_facets({key})")
-    create_facet_counts(db)
+    # facet_counts: schema version 4's step, which follows

@@ -31,14 +31,15 @@ from schemas.leads import Lead
 from schemas.private_files import private_file
 from schemas.status_machine import apply_event, apply_merge
 from sinks.documents import apply_case_routing, apply_case_state, case_handling_doc, decided_lead_ids, leads_decision
-from sinks.embedded_facets import create_facet_tables
+from sinks.embedded_facets import create_facet_counts, create_facet_tables
 from sinks.hot_issue_documents import apply_hot_issue
 from sinks.hotspot_documents import apply_hotspot
 from sinks.short_terms import tokens
 
 # 1: documents, trigram FTS, route state, dead letters. 2: the short-term index ({table}_short).
 # 3: the narrow tables searches filter, sort and count in ({table}_facets, sinks/embedded_facets.py).
-SCHEMA_VERSION = 3
+# 4: facet_counts also counts cases per local day and category (the stats' series).
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -126,7 +127,7 @@ def build_short_index(db: sqlite3.Connection) -> None:
 
 
 # version reached -> the step that reaches it from the one before
-MIGRATIONS = {2: build_short_index, 3: create_facet_tables}
+MIGRATIONS = {2: build_short_index, 3: create_facet_tables, 4: create_facet_counts}
 
 
 class EmbeddedIndexError(Exception):

@@ -328,7 +328,7 @@ class EmbeddedStore:
             leads_total=db.execute(f"SELECT count(*) FROM leads_facets t WHERE {leads_where.sql()}", leads_where.params).fetchone()[0],  # noqa: S608
             open_cases=db.execute(f"SELECT count(*) {cases_from} AND {active}", [*p, *ACTIVE_STATUSES]).fetchone()[0],  # noqa: S608
             overdue_cases=db.execute(f"SELECT count(*) {overdue_sql}", [*p, now, *ACTIVE_STATUSES]).fetchone()[0],  # noqa: S608
-            by_category_over_time=self._over_time(cases_from, p, request.interval),
+            by_category_over_time=self._over_time(cases_from, p, request.interval, counted is not None),
             by_place=[FacetBucket(value=v, count=c) for v, c in (_top(counted("cases", "town"), request.top) if counted else db.execute(
                 f"SELECT t.town, count(*) c {cases_from} AND t.town IS NOT NULL GROUP BY t.town ORDER BY c DESC, 1 LIMIT ?",  # noqa: S608
                 [*p, request.top]).fetchall())],  # fmt: skip
@@ -353,6 +353,10 @@ class EmbeddedStore:
         rows = self.index.db.execute("SELECT value, n FROM facet_counts WHERE tbl = ? AND name = ? AND n > 0", (kind, name))
         return {None if isinstance(value, bytes) else value: n for value, n in rows if missing or not isinstance(value, bytes)}
 
+    def _day_offset(self) -> float | None:
+        found = self.index.db.execute("SELECT value FROM meta WHERE key = 'day_offset'").fetchone()
+        return float(found[0]) if found else None
+
     def _case_hits(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         """The documents of the cases ``sql`` lists (rowids), in its order: read after the LIMIT, so
         only those few documents are read."""
@@ -364,7 +368,7 @@ class EmbeddedStore:
         ).fetchall())  # fmt: skip
         return [_hit(docs[rowid], "cases", False) for rowid in rowids]
 
-    def _over_time(self, cases_from: str, params: list[Any], interval: Interval) -> CountSeries:
+    def _over_time(self, cases_from: str, params: list[Any], interval: Interval, every: bool = False) -> CountSeries:
         """Cases per bucket and category. Where the city's zone keeps one offset over the cases' dates,
         SQL counts them per local day (a few thousand groups instead of every case read here)."""
         db = self.index.db
@@ -374,6 +378,11 @@ class EmbeddedStore:
         if first is None:
             return count_series([], interval)
         offset = _fixed_offset(first, last)
+        if every and offset is not None and offset == self._day_offset():  # counted per day already (facet_counts)
+            epoch = dt.date(1970, 1, 1)
+            counted = [(key.partition("|"), n) for key, n in self._counts("cases", "first_day").items()]
+            return series_from_days([(epoch + dt.timedelta(days=int(day)), category or None, n)
+                                     for (day, _, category), n in counted], interval)  # fmt: skip
         if offset is None:
             rows = db.execute(f"SELECT t.first_seen, t.category1 {cases_from} AND t.first_seen IS NOT NULL", params).fetchall()  # noqa: S608
             return count_series(rows, interval)

@@ -89,3 +89,24 @@ def test_the_day_chart_draws_the_latest_buckets_only():
     data = CountSeries(buckets=days, series={"城乡建设": list(range(310))})
     svg = str(categories_over_time(data, bars=20))
     assert svg.count('class="rect reactive tooltip-trigger"') == 20
+
+
+def test_the_stats_series_from_the_day_counts_equals_the_one_grouped_in_sql(tmp_path):
+    from leadhub.queries import Interval
+    from leadhub.readers.embedded import EmbeddedStore
+
+    index = EmbeddedIndex(tmp_path / "e.sqlite")
+    with index.transaction() as db:
+        for i in range(40):  # every 7 hours: local days (Asia/Shanghai) differ from UTC days
+            db.execute(
+                "INSERT INTO cases (case_id, doc, status, category1, first_seen) VALUES (?, '{}', 'new', ?, ?)",
+                (f"c{i}", [None, "城乡建设", "交通运输"][i % 3], 1_767_225_600.0 + i * 7 * 3600),
+            )
+        db.execute("UPDATE cases SET category1 = '教育文体' WHERE case_id = 'c4'")
+        db.execute("DELETE FROM cases WHERE case_id = 'c5'")
+    store = EmbeddedStore(index)
+    for interval in Interval:
+        counted = store._over_time("FROM cases_facets t WHERE 1", [], interval, every=True)
+        grouped = store._over_time("FROM cases_facets t WHERE 1", [], interval, every=False)
+        assert counted == grouped
+        assert sum(sum(s) for s in counted.series.values()) == 39
