@@ -1,0 +1,86 @@
+"""search_latency's cluster half: the routed leads and cases of an embedded pipeline run (the same
+stage handlers the streams worker runs, and the same documents both sinks write: sinks/documents.py)
+bulk-loaded into indices of their own after `leadhub index init`, copied under new ids, hours apart,
+up to --leads (issue 24 allows it for the largest sets), then the same queries through the app over
+the engine. The indices stay (prefix bench-latency-N) so reruns only time; --rebuild loads again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import client_helpers
+
+SHIFTED = {"leads": ("published_at", "fetched_at"), "cases": ("first_seen", "last_seen", "due_at")}
+ID = {"leads": "lead_id", "cases": "case_id"}
+
+
+def _shift(doc: dict[str, Any], kind: str, hours: int) -> None:
+    for field in SHIFTED[kind]:
+        if isinstance(doc.get(field), str):
+            doc[field] = (dt.datetime.fromisoformat(doc[field]) + dt.timedelta(hours=hours)).isoformat()
+
+
+def _actions(source: Path, kind: str, alias: str, copies: int) -> Iterator[dict[str, Any]]:
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as db:
+        for k in range(copies):
+            for (text,) in db.execute(f"SELECT doc FROM {kind} ORDER BY rowid"):  # noqa: S608 - fixed names
+                doc = json.loads(text)
+                if k:
+                    tag = f"~{k}"
+                    doc[ID[kind]] += tag
+                    if kind == "leads" and doc.get("case_id"):
+                        doc["case_id"] += tag
+                    if kind == "cases":
+                        doc["lead_ids"] = [i + tag for i in doc.get("lead_ids") or []]
+                        doc["primary_lead_id"] = doc["primary_lead_id"] + tag if doc.get("primary_lead_id") else None
+                    _shift(doc, kind, 5 * k)
+                yield {"_index": alias, "_id": doc[ID[kind]], "_source": doc}
+
+
+def load(settings: Any, source: Path, leads: int, pipeline_leads: int, rebuild: bool) -> dict[str, Any]:
+    from adapters.search_backend import SearchBackend
+    from leadhub.cli import main as leadhub
+    from schemas.index_templates import alias_name
+
+    prefix = settings.search.index_prefix
+    backend = SearchBackend.from_settings(settings.search)
+    leads_alias = alias_name(prefix, "leads")
+    if not rebuild and backend.index_exists(leads_alias) and backend.count(leads_alias) == leads:
+        return {"loaded": "kept"}
+    if leads % pipeline_leads:
+        raise SystemExit(f"--leads {leads} is not a multiple of --grow-from {pipeline_leads}")
+    for kind in ("leads", "cases"):  # a fresh start: what a rebuild loaded before goes
+        for index in backend.client.indices.get(index=f"{alias_name(prefix, kind)}-*", ignore_unavailable=True) or {}:
+            backend.client.indices.delete(index=index)
+    if leadhub(["--set", f"search.index_prefix={prefix}", "--set", f"search.url={settings.search.url}", "index", "init"]) != 0:
+        raise SystemExit("leadhub index init failed (is the engine up? leadhub services status)")
+    helpers = client_helpers(backend)
+    start = time.perf_counter()
+    done = 0
+    for kind in ("leads", "cases"):
+        ok, _ = helpers.bulk(backend.client, _actions(source, kind, alias_name(prefix, kind), leads // pipeline_leads),
+                             chunk_size=2000, request_timeout=120)  # fmt: skip
+        done += ok
+        backend.refresh(alias_name(prefix, kind))
+    took = time.perf_counter() - start
+    return {"loaded": done, "load_s": round(took, 1), "docs_per_s": round(done / took, 1)}
+
+
+def store_bytes(settings: Any) -> tuple[int, int]:
+    """(leads, bytes of the leads and cases indices on disk, primaries)."""
+    from adapters.search_backend import SearchBackend
+    from schemas.index_templates import alias_name
+
+    backend = SearchBackend.from_settings(settings.search)
+    prefix = settings.search.index_prefix
+    size = 0
+    for kind in ("leads", "cases"):
+        stats = backend.client.indices.stats(index=alias_name(prefix, kind), metric="store")
+        size += stats["_all"]["primaries"]["store"]["size_in_bytes"]
+    return backend.count(alias_name(prefix, "leads")), size
