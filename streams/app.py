@@ -18,11 +18,12 @@ import faust
 
 from adapters.kafka_clients import KafkaSettings, ssl_context
 from enrichers.dedup import DedupConfig
+from enrichers.hot_issues import Prepared
 from enrichers.hot_issues_settings import HotIssueSettings
 from schemas.topics import DLQ_MAX_BYTES, RAW_MAX_BYTES, TOPICS
 from streams.hot_issue_history import stored_hot_issues
-from streams.hot_issue_stage import HotIssueHints, HotIssueStage
-from streams.hotspot_history import routed_leads_since
+from streams.hot_issue_stage import HotIssueHints, HotIssueStage, routed_hints
+from streams.hotspot_history import routed_leads_since, routed_records_since
 from streams.hotspot_stage import HotspotStage, NewHotspot
 from streams.pipeline import ModelWatch, build_router
 from streams.records import Output, Record
@@ -229,7 +230,9 @@ def warmed_hot_issue_stage(settings: WorkerSettings, routed_topic: str, issues_t
     stage = HotIssueStage(settings.hot_issues)
     since_ms = int((time.time() - settings.hot_issues.history_days * 86400) * 1000)
     started = time.monotonic()
-    read = stage.warm(routed_leads_since(settings.kafka, routed_topic, since_ms))
+    # The routed leads carry the per-lead work done when they were first routed (HINT_HEADER): not done again.
+    hints: dict[str, Prepared] = {}
+    read = stage.warm(routed_hints(routed_records_since(settings.kafka, routed_topic, since_ms), hints), hints)
     adopted = stage.adopt(stored_hot_issues(settings.kafka, issues_topic))
     logging.getLogger("leadhub.streams").info(
         "hot issues: state rebuilt from %d routed leads (%d hot issues go on) in %.1f s", read, adopted, time.monotonic() - started

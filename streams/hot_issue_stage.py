@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from enrichers.entities import Entity
@@ -44,7 +44,8 @@ from streams.records import Output, Record
 log = logging.getLogger("leadhub.streams")
 
 CASE_ENTITIES_CAP = 20  # a case names few places; a cap keeps its snapshot small
-HINT_HEADER = "leadhub-hot-issue"  # on leads.clean: the lead's Prepared, as JSON
+HINT_HEADER = "leadhub-hot-issue"  # on leads.clean and leads.routed: the lead's Prepared, as JSON
+HINT_MAX_BYTES = 16_000  # a bigger one is left off (the lead plus its headers must stay under Kafka's 1 MB)
 
 
 def hint_header(prepared: Prepared) -> bytes:
@@ -82,18 +83,20 @@ class HotIssueHints:
 
     def __call__(self, lead: Lead) -> list[tuple[str, bytes]]:
         try:
-            return [(HINT_HEADER, hint_header(prepare(lead.title, lead.text, self.top)))]
+            header = hint_header(prepare(lead.title, lead.text, self.top))
+            return [(HINT_HEADER, header)] if len(header) <= HINT_MAX_BYTES else []
         except Exception:  # noqa: BLE001 - logged; the lead matters more
             log.exception("hot issues: preparing lead %s failed", lead.lead_id)
             return []
 
 
-def hints_by_lead(records: Iterable[Record]) -> dict[str, Prepared]:
-    """The Prepared of each leads.clean record that carries one, by lead id (the record's key)."""
-    found: dict[str, Prepared] = {}
+def hints_by_lead(records: Iterable[Record]) -> dict[str, tuple[Prepared, bytes]]:
+    """The Prepared (and its header bytes) of each leads.clean record that carries one, by lead id (the record's key)."""
+    found: dict[str, tuple[Prepared, bytes]] = {}
     for record in records:
         if record.key is not None and (prepared := hint_of(record.headers)) is not None:
-            found[record.key.decode("utf-8", "replace")] = prepared
+            raw = next(value for name, value in record.headers or () if name == HINT_HEADER)
+            found[record.key.decode("utf-8", "replace")] = (prepared, bytes(raw))
     return found
 
 
@@ -146,12 +149,15 @@ class HotIssueStage:
         self.stored: dict[str, HotIssue] = {}  # cluster id -> the stored record it goes on from (adopt)
         self.case_entities: dict[str, list[str]] = {}  # case id -> the entity keys its leads name
 
-    def warm(self, leads: Iterable[Lead]) -> int:
+    def warm(self, leads: Iterable[Lead], hints: Mapping[str, Prepared] | None = None) -> int:
         """Rebuild the clusterer from stored leads (any order), each placed in time order as the live
-        clusterer placed them (it, too, knew only the names of the leads before). Sends nothing."""
+        clusterer placed them (it, too, knew only the names of the leads before). Sends nothing.
+        ``hints``: the Prepared of leads that carry the work done ahead, by lead id; looked up only once
+        ``leads`` are all read (``routed_hints`` fills it as they are)."""
         found = sorted((hot_lead(lead) for lead in leads), key=_arrival)
+        hints = hints if hints is not None else {}
         for lead in found:
-            self._case_named(lead.case_id, [e.key for e in self.clusterer.add(lead).entities])
+            self._case_named(lead.case_id, [e.key for e in self.clusterer.add(lead, hints.get(lead.lead_id)).entities])
         return len(found)
 
     def _case_named(self, case_id: str | None, keys: list[str]) -> None:
@@ -182,6 +188,7 @@ class HotIssueStage:
         matters more). The route stage sends a batch's leads before its case snapshots. ``inputs``:
         the route stage's input records, for the work done ahead (``HINT_HEADER``)."""
         hints = hints_by_lead(inputs) if inputs else {}
+        no_hint: tuple[Prepared | None, bytes | None] = (None, None)
         changed: dict[str, None] = {}
         result: list[Output] = []
         for out in outputs:
@@ -197,7 +204,8 @@ class HotIssueStage:
                 result.append(out)
                 continue
             try:
-                placed = self.clusterer.add(hot_lead(lead), hints.get(lead.lead_id))
+                prepared, header = hints.get(lead.lead_id, no_hint)
+                placed = self.clusterer.add(hot_lead(lead), prepared)
             except Exception:  # noqa: BLE001 - logged; the lead is routed all the same
                 log.exception("hot issues: placing lead %s failed", lead.lead_id)
                 result.append(out)
@@ -207,6 +215,8 @@ class HotIssueStage:
             if keys != lead.entities:
                 value, headers = encode(lead.model_copy(update={"entities": keys}))
                 out = Output(out.topic, out.key, value, headers)
+            if header is not None:  # kept with the routed lead: a restart's rebuild (warm) reads it back
+                out = Output(out.topic, out.key, out.value, [*out.headers, (HINT_HEADER, header)])
             result.append(out)
             if placed.issue_id is not None:
                 changed.pop(placed.issue_id, None)
@@ -230,6 +240,15 @@ class HotIssueStage:
             return out
         value, headers = encode(case.model_copy(update={"entities": list(keys)}))
         return Output(out.topic, out.key, value, headers)
+
+
+def routed_hints(records: Iterable[tuple[Lead, list[tuple[str, bytes]]]], into: dict[str, Prepared]) -> Iterable[Lead]:
+    """The leads of (lead, headers) pairs read back from leads.routed, keeping the Prepared they carry
+    ``into`` (by lead id) for ``warm``."""
+    for lead, headers in records:
+        if (prepared := hint_of(headers)) is not None:
+            into[lead.lead_id] = prepared
+        yield lead
 
 
 def _arrival(lead: HotLead) -> tuple[bool, float, str]:

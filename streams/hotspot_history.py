@@ -24,6 +24,13 @@ log = logging.getLogger("leadhub.streams")
 def routed_leads_since(kafka: KafkaSettings, topic: str, since_ms: int, poll_ms: int = 1000) -> Iterator[Lead]:
     """Every lead on ``topic`` routed at or after ``since_ms`` (epoch ms), up to the end offsets as they were
     when it started."""
+    return (lead for lead, _ in routed_records_since(kafka, topic, since_ms, poll_ms))
+
+
+def routed_records_since(
+    kafka: KafkaSettings, topic: str, since_ms: int, poll_ms: int = 1000
+) -> Iterator[tuple[Lead, list[tuple[str, bytes]]]]:
+    """``routed_leads_since`` with each record's headers (the hot-issue stage's work on the lead rides in one)."""
     consumer = KafkaConsumer(**kafka_python_options(kafka), group_id=None, enable_auto_commit=False, max_poll_records=2000)
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
@@ -44,7 +51,7 @@ def routed_leads_since(kafka: KafkaSettings, topic: str, since_ms: int, poll_ms:
                 for record in records:
                     if record.offset < ends[tp]:
                         try:
-                            yield decode(record.value, record.headers, Lead)
+                            yield decode(record.value, record.headers, Lead), list(record.headers or ())
                         except RecordError:
                             pass  # not a lead: nothing to count
                 if consumer.position(tp) >= ends[tp]:
