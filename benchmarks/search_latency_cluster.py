@@ -38,7 +38,8 @@ def _actions(source: Path, kind: str, alias: str, copies: int) -> Iterator[dict[
                         doc["case_id"] += tag
                     if kind == "cases":
                         doc["lead_ids"] = [i + tag for i in doc.get("lead_ids") or []]
-                        doc["primary_lead_id"] = doc["primary_lead_id"] + tag if doc.get("primary_lead_id") else None
+                        if doc.get("primary_lead_id"):
+                            doc["primary_lead_id"] += tag
                     _shift(doc, kind, 5 * k)
                 yield {"_index": alias, "_id": doc[ID[kind]], "_source": doc}
 
