@@ -193,16 +193,16 @@ def main() -> None:
     dedup = Deduplicator(MemoryDedupState(), DedupConfig())
     clusterer = HotIssueClusterer(settings)
     primed = time.perf_counter()
-    if not args.no_prime:  # as `leadhub hot-issues` does: names from the whole input first
-        for lead in leads:
-            clusterer.learn(lead.title, lead.text)
+    learned: list = [None] * len(leads)
+    if not args.no_prime:  # as `leadhub hot-issues` does: names from the whole input first (each text segmented once)
+        learned = [clusterer.learn(lead.title, lead.text) for lead in leads]
     prime_seconds = time.perf_counter() - primed
     case_of: dict[str, str] = {}
     chunk_ms: list[float] = []
     started = chunk_started = time.perf_counter()
-    for n, lead in enumerate(leads, 1):
+    for n, (lead, prepared) in enumerate(zip(leads, learned, strict=True), 1):
         case_of[lead.lead_id] = dedup.assign(lead.lead_id, lead.title, lead.text, lead.published_at).case_id
-        clusterer.add(HotLead(**{**lead.__dict__, "case_id": case_of[lead.lead_id]}))
+        clusterer.add(HotLead(**{**lead.__dict__, "case_id": case_of[lead.lead_id]}), prepared)
         if n % 1000 == 0 or n == len(leads):
             chunk_ms.append((time.perf_counter() - chunk_started) * 1000 / (n - 1000 * len(chunk_ms)))
             chunk_started = time.perf_counter()

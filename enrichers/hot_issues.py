@@ -173,7 +173,7 @@ class Prepared:
     made from, so that it is never used for another."""
 
     found: tuple[Entity, ...]
-    weights: dict[str, float]
+    weights: dict[str, float] | None  # None: not worked out (prepare(..., terms=False))
     top: int
     text_crc: int
 
@@ -186,11 +186,12 @@ def lead_text(title: str, text: str) -> str:
     return f"{title}\n{text}"
 
 
-def prepare(title: str, text: str, top: int) -> Prepared:
-    """The per-lead work of ``HotIssueClusterer.add`` that needs no state: pure."""
+def prepare(title: str, text: str, top: int, terms: bool = True) -> Prepared:
+    """The per-lead work of ``HotIssueClusterer.add`` that needs no state: pure. ``terms=False``: the
+    entities only (``learn``: a lead naming none needs no terms)."""
     whole = lead_text(title, text)
     found = tuple(suffix_entities(whole))
-    weights = term_weights(title, text, extract_entities(whole, None, found), top)
+    weights = term_weights(title, text, extract_entities(whole, None, found), top) if terms else None
     return Prepared(found, weights, top, zlib.crc32(whole.encode("utf-8")))
 
 
@@ -219,10 +220,13 @@ class HotIssueClusterer:
         self._span: dict[str, tuple[float, float]] = {}  # issue id -> (first, last) time: no pass over a big issue's times per lead
         self.newest: float | None = None
 
-    def learn(self, title: str, text: str) -> None:
+    def learn(self, title: str, text: str) -> Prepared:
         """Teach the entity dictionary the names in a text without placing it (an offline run reads
-        its whole input first, so that a name written with its suffix late is known early too)."""
-        self.dictionary.extract(f"{title}\n{text}")
+        its whole input first, so that a name written with its suffix late is known early too).
+        Returns what ``add`` may take for the same lead, so that its text is segmented once."""
+        prepared = prepare(title, text, self.settings.terms_per_lead, terms=False)
+        self.dictionary.extract(lead_text(title, text), prepared.found)
+        return prepared
 
     def add(self, lead: HotLead, prepared: Prepared | None = None) -> Placement:
         """Place one lead. ``prepared``: ``prepare`` of its title and text, made ahead (ignored when made
@@ -243,7 +247,7 @@ class HotIssueClusterer:
                 issue_id = None
         if issue_id is None and not entities:
             return Placement(None, entities, 0.0)
-        if prepared is not None and _same_names(entities, extract_entities(text, None, prepared.found)):
+        if prepared is not None and prepared.weights is not None and _same_names(entities, extract_entities(text, None, prepared.found)):
             terms = fuzzy_terms(prepared.weights)
         else:
             terms = complaint_terms(lead.title, lead.text, entities, top)

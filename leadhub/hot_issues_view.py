@@ -75,10 +75,9 @@ def stored_hot_issues(
     leads = [_lead(hit) for hit in reversed(hits)]  # oldest first: as they arrived
     leads.sort(key=lambda lead: (lead.published_at is None, lead.published_at or since, lead.lead_id))
     clusterer = HotIssueClusterer(settings)
-    for lead in leads:
-        clusterer.learn(lead.title, lead.text)
-    for lead in leads:
-        clusterer.add(lead)
+    learned = [clusterer.learn(lead.title, lead.text) for lead in leads]  # names first; each text segmented once
+    for lead, prepared in zip(leads, learned, strict=True):
+        clusterer.add(lead, prepared)
     issues = [issue_json(issue, clusterer.heat(issue), zone) for issue in clusterer.top(top)]
     return StoredHotIssues(issues, len(leads), total > len(leads))
 

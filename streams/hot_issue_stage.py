@@ -67,7 +67,7 @@ def hint_of(headers: Iterable[tuple[str, Any]] | None) -> Prepared | None:
             if data.get("v") != 1:
                 return None
             found = tuple(Entity(name=str(n), key=str(k), kind=str(kind)) for n, k, kind in data["found"])
-            weights = {str(t): float(w) for t, w in data["weights"].items()}
+            weights = None if data["weights"] is None else {str(t): float(w) for t, w in data["weights"].items()}
             return Prepared(found, weights, int(data["top"]), int(data["crc"]))
         except (ValueError, TypeError, KeyError, AttributeError):
             return None

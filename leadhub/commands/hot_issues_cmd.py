@@ -55,13 +55,14 @@ def hot_issues(
     leads.sort(key=lambda item: (item[1].published_at is None, item[1].published_at or dt.datetime.min.replace(tzinfo=dt.UTC), item[0]))
     deduplicator = Deduplicator(MemoryDedupState(), DedupConfig(window_days=settings.routing.dedup_window_days))
     clusterer = HotIssueClusterer(section)
-    for _, lead, _ in leads:  # the names of the whole input first: one written with its suffix late is known early
-        clusterer.learn(lead.title, lead.text)
-    for _, lead, has_case in leads:
+    # The names of the whole input first: one written with its suffix late is known early (and what
+    # learning found of each lead is not worked out again when it is placed).
+    learned = [clusterer.learn(lead.title, lead.text) for _, lead, _ in leads]
+    for (_, lead, has_case), prepared in zip(leads, learned, strict=True):
         if not has_case:
             case_id = deduplicator.assign(lead.lead_id, lead.title, lead.text, lead.published_at).case_id
             lead = HotLead(**{**lead.__dict__, "case_id": case_id})
-        clusterer.add(lead)
+        clusterer.add(lead, prepared)
     for issue in clusterer.top(top):
         write_jsonl(issue_json(issue, clusterer.heat(issue), zone))
 

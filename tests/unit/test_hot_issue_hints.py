@@ -155,3 +155,16 @@ def test_the_stage_reads_the_work_from_its_input_records_and_keeps_it_on_the_rou
     assert len(kept) == len(TEXTS)
     summary = lambda stage: sorted((i.issue_id, i.lead_ids, sorted(i.terms.items())) for i in stage.clusterer.issues.values())  # noqa: E731
     assert summary(rebuilt) == summary(plain) == summary(without)
+
+
+def test_placing_with_what_learning_found_is_the_same_as_learning_and_placing_apart():
+    def run(reuse: bool) -> list:
+        clusterer = HotIssueClusterer()
+        learned = [clusterer.learn(title, text) for title, text in TEXTS]
+        assert all(p.weights is None for p in learned)  # learning needs no terms
+        placed = [clusterer.add(hot(n, *texts), p if reuse else None) for n, (texts, p) in enumerate(zip(TEXTS, learned, strict=True))]
+        return [(x.issue_id, x.entities) for x in placed] + [sorted((i.issue_id, i.lead_ids, sorted(i.terms.items())) for i in clusterer.issues.values())]
+
+    assert run(reuse=True) == run(reuse=False)
+    without_terms = prepare(*TEXTS[0], TOP, terms=False)
+    assert hint_of([(HINT_HEADER, hint_header(without_terms))]) == without_terms
