@@ -6,7 +6,7 @@ the two clients spell a call, and the mapping of their exceptions onto ours live
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -248,7 +248,7 @@ class SearchBackend:
         self._call(self.client.indices.refresh, index=index)
 
     # documents
-    def bulk(self, operations: list[Mapping[str, Any]] | bytes, *, refresh: bool | str | None = None) -> dict[str, Any]:
+    def bulk(self, operations: Sequence[Mapping[str, Any]] | bytes, *, refresh: bool | str | None = None) -> dict[str, Any]:
         """``operations``: action and source dicts, or a ready NDJSON body (bytes)."""
         params: dict[str, Any] = {"body": operations}
         if refresh is not None:

@@ -36,9 +36,12 @@ def serve(
 
             stop_briefing = start_briefing_schedule(settings, runtime.store)
         if runtime.mode == "embedded" and settings.retention.scheduled:  # cluster: the CronJob (deploy/k8s)
+            from leadhub.readers.embedded import EmbeddedStore
             from leadhub.retention.schedule import start_retention_schedule
 
-            stop_retention = start_retention_schedule(settings, runtime.store.index)
+            store = runtime.store
+            assert isinstance(store, EmbeddedStore)  # embedded mode's store
+            stop_retention = start_retention_schedule(settings, store.index)
         context = build_context(settings, runtime=runtime)
         if not len(context.keys):
             typer.echo("warning: no API keys configured (api.keys); every request will get 401. "

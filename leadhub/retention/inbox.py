@@ -15,6 +15,7 @@ READ_FOLDERS = ("done", "failed")
 
 def inbox_folders(settings: Any) -> list[Path]:
     """The done/ and failed/ folders of the configured hotline_files sources (none without a sources file)."""
+    from ingestors.hotline_files import HotlineFileOptions
     from ingestors.sources import build_kind, load_sources
 
     path = settings.ingest.sources
@@ -23,7 +24,9 @@ def inbox_folders(settings: Any) -> list[Path]:
     folders = []
     for source in load_sources(path):
         if source.kind == KIND:
-            inbox = Path(build_kind(source).options.inbox)
+            options = build_kind(source).options
+            assert isinstance(options, HotlineFileOptions)  # the hotline_files kind's options
+            inbox = Path(options.inbox)
             folders += [inbox / name for name in READ_FOLDERS]
     return folders
 
