@@ -1,10 +1,10 @@
 """The embedded index's narrow tables: every column a search filters, sorts or counts facets by, one
-small row per lead / case (``leads_facets``, ``cases_facets``, same rowids), with an index per facet.
+small row per lead / case (``leads_facets``, ``cases_facets``, same rowids), indexed for filters and orders.
 
 Why: the documents sit in the same rows as the columns of ``leads`` / ``cases``, one document to a
 page or more, so every scan or row look-up there reads the document's pages too (8 s for one facet
-over 200,000 leads). Here a row is about a hundred bytes, and a facet of a search with no filter is a
-count over its own index. Lists and fields held only in the document (a case's channels, sources,
+over 200,000 leads). Here a row is about a hundred bytes, and a facet of a search with no filter is
+read from ``facet_counts``, which triggers keep. Lists and fields held only in the document (a case's channels, sources,
 officers' groups and activities, entities; a lead's group, activity, author, entities) are columns
 here as their JSON, read once when written.
 

@@ -288,8 +288,8 @@ class EmbeddedStore:
         )  # fmt: skip
 
     def _facet_groups(self, kind: Kind, facets: dict[str, str], source: str | None, params: list[Any]) -> dict[int, list]:
-        """Facet number -> (value, rows) groups. Over every row (``source`` None) each facet is a count
-        over its own index; else the matching rows' columns are read once and grouped per facet."""
+        """Facet number -> (value, rows) groups. Over every row (``source`` None) the counts the
+        triggers keep; else the matching rows' columns are read once and grouped per facet."""
         columns = [_FACET_SQL[kind][field] for field in facets.values()]
         groups: dict[int, list] = {}
         if source is None:  # every row: the counts the triggers keep (sinks/embedded_facets.py)
