@@ -23,6 +23,7 @@ from schemas.leads import Lead, RawLead
 from schemas.serialization import decode, encode
 from sinks.batch import BatchLimits
 from sinks.writer import SearchSink
+from streams.hot_issue_stage import hint_of
 from tests.integration.test_streams_worker import Worker, _free_port
 
 pytestmark = pytest.mark.integration
@@ -66,8 +67,9 @@ def test_leads_through_the_worker_make_a_hot_issue_in_the_index_and_a_restart_gr
             value, headers = encode(lead)
             producer.send(f"q{run}.leads.raw", value=value, key=lead.key.encode(), headers=headers).get(timeout=10)
 
-    def routed() -> str:
-        """What the worker routed so far (read by assignment from the start), for a failure's message."""
+    def routed(hints: bool = False) -> str:
+        """What the worker routed so far (read by assignment from the start), for a failure's message;
+        ``hints``: with whether each carries the per-lead work done in normalize (HINT_HEADER)."""
         consumer = KafkaConsumer(**kafka_python_options(kafka_settings), group_id=None, enable_auto_commit=False)
         try:
             consumer.assign([TopicPartition(f"q{run}.leads.routed", p) for p in range(6)])
@@ -76,7 +78,8 @@ def test_leads_through_the_worker_make_a_hot_issue_in_the_index_and_a_restart_gr
             for records in consumer.poll(timeout_ms=3000, max_records=1000).values():
                 for record in records:
                     lead = decode(record.value, record.headers, Lead)
-                    lines.append(f"{lead.lead_id[:8]} case={lead.case_id and lead.case_id[:8]} entities={lead.entities} {lead.title}")
+                    hint = f" hint={hint_of(record.headers) is not None}" if hints else ""
+                    lines.append(f"{lead.lead_id[:8]} case={lead.case_id and lead.case_id[:8]} entities={lead.entities}{hint} {lead.title}")
             return "\n".join(lines) or "(nothing routed)"
         finally:
             consumer.close()
@@ -108,6 +111,9 @@ def test_leads_through_the_worker_make_a_hot_issue_in_the_index_and_a_restart_gr
         backend.refresh(f"q{run}-leads")
         docs = [backend.get(f"q{run}-leads", lead_id)["_source"] for lead_id in issue["lead_ids"]]
         assert all(doc["entities"] == ["丽发新城"] for doc in docs), docs
+        # normalize did the per-lead work; it rides on the routed leads, for the rebuild below
+        listing = routed(hints=True)
+        assert listing.count(" hint=True ") >= 3 and " hint=False " not in listing, listing
 
         worker.stop()
         worker.start()  # the clusterer's state is rebuilt from leads.routed
