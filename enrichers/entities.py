@@ -262,6 +262,11 @@ def _suffix_hits(window: str) -> tuple[tuple[str, str], ...]:
     return tuple(_by_suffix(window))
 
 
+def clear_cache() -> None:
+    """Forget the segmented windows (a benchmark replaying the same texts would time the cache)."""
+    _suffix_hits.cache_clear()
+
+
 def extract_entities(text: str, known: _Finder | None = None, found: Iterable[Entity] | None = None) -> list[Entity]:
     """The named estates, companies, schools, roads and projects in ``text``, one per key,
     in order of first mention. ``known`` (a dictionary of names, see ``EntityDictionary``) finds names
