@@ -264,7 +264,7 @@ class HotIssueClusterer:
         return Placement(issue_id, entities, similarity)
 
     def _best(
-        self, entities: tuple[Entity, ...], terms: dict[str, float], at: float | None, title_keys: frozenset[str] = frozenset()
+        self, entities: tuple[Entity, ...], terms: dict[str, float], at: float | None, title_keys: tuple[str, ...] = ()
     ) -> tuple[str | None, float]:
         """The most alike issue the lead may join (see the module's rules), and how alike; (None, 0) when none."""
         s = self.settings
@@ -289,7 +289,7 @@ class HotIssueClusterer:
 
     def _join(
         self, issue: HotIssue, lead: HotLead, entities: tuple[Entity, ...], terms: dict[str, float], at: float | None,
-        titled: frozenset[str] = frozenset(),
+        titled: tuple[str, ...] = (),
     ) -> None:  # fmt: skip
         issue.lead_ids.append(lead.lead_id)
         issue.title_keys.update(titled)
@@ -332,10 +332,12 @@ def _same_names(entities: Iterable[Entity], others: Iterable[Entity]) -> bool:
     return [(e.name, e.key) for e in entities] == [(e.name, e.key) for e in others]
 
 
-def _title_keys(title: str, entities: Iterable[Entity]) -> frozenset[str]:
-    """The keys of the entities the title names (as written, or by key): what the lead is about."""
+def _title_keys(title: str, entities: Iterable[Entity]) -> tuple[str, ...]:
+    """The keys of the entities the title names (as written, or by key): what the lead is about. In the
+    entities' order: an issue's anchor breaks ties by it (a set's order changed with the hash seed, and
+    with it a few placements from run to run)."""
     title = title.upper()
-    return frozenset(e.key for e in entities if e.key in title or e.name.upper() in title)
+    return tuple(dict.fromkeys(e.key for e in entities if e.key in title or e.name.upper() in title))
 
 
 def _gap(at: float, first: float, last: float) -> float:

@@ -168,3 +168,11 @@ def test_placing_with_what_learning_found_is_the_same_as_learning_and_placing_ap
     assert run(reuse=True) == run(reuse=False)
     without_terms = prepare(*TEXTS[0], TOP, terms=False)
     assert hint_of([(HINT_HEADER, hint_header(without_terms))]) == without_terms
+
+
+def test_the_title_keys_come_in_the_entities_order_whatever_the_hash_seed():
+    from enrichers.hot_issues import _title_keys
+
+    entities = [Entity(f"{k}花园", k, "estate") for k in ("乙丙丁", "甲乙丙", "丙丁戊")]
+    assert _title_keys("乙丙丁花园和甲乙丙旁边，丙丁戊花园", entities) == ("乙丙丁", "甲乙丙", "丙丁戊")
+    assert _title_keys("丙丁戊花园和乙丙丁", entities[::-1]) == ("丙丁戊", "乙丙丁")
