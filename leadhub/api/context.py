@@ -55,10 +55,10 @@ class ApiContext:
     sessions: SessionManager = field(default_factory=SessionManager.ephemeral)
     # The attachments store (officers' photos); None: this server keeps no photos (a report with one is a 503).
     photos: Photos | None = None
-    # Time limits department performance is judged by (the ``performance`` section).
-    performance: PerformanceSettings = field(default_factory=PerformanceSettings)
     # Officers' groups, themed activities, what a dissatisfied rating does (the ``reports`` section).
     reports: ReportsSettings = field(default_factory=ReportsSettings)
+    # Time limits department performance is judged by (the ``performance`` section).
+    performance: PerformanceSettings = field(default_factory=PerformanceSettings)
     # The briefing's zone and length of its lists (the ``briefing`` section).
     briefing: BriefingSettings = field(default_factory=BriefingSettings)
     # How leads cluster into hot issues and how heat is weighed (the ``hot_issues`` section).
@@ -107,6 +107,7 @@ def build_context(settings: Settings, pipeline: EmbeddedPipeline | None = None, 
 
     photos = Photos(AttachmentStore(settings.attachments.folder(settings.local_dir)), settings.attachments)
     return ApiContext(
-        settings.api, runtime.store, runtime.publisher, taxonomy, keys, gazetteer=gazetteer, sessions=build_sessions(settings), performance=settings.performance,
-        reports=settings.reports, briefing=settings.briefing, photos=photos, hot_issues=settings.hot_issues,
+        settings.api, runtime.store, runtime.publisher, taxonomy, keys, gazetteer=gazetteer, sessions=build_sessions(settings),
+        reports=settings.reports, performance=settings.performance, photos=photos, briefing=settings.briefing,
+        hot_issues=settings.hot_issues,
     )
