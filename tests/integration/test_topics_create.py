@@ -29,11 +29,14 @@ def test_an_existing_topic_that_disagrees_fails_clearly(kafka_settings, unique, 
     prefix = f"m{unique}."
     admin = KafkaAdminClient(**kafka_python_options(kafka_settings))
     try:
-        admin.create_topics([NewTopic(f"{prefix}leads.raw", 2, 1)], wait_for_metadata=True)
+        # Longer than the spec: a shorter retention is allowed (`leadhub retention run` lowers it to
+        # retention.contact_days), a longer one keeps personal data past what the spec promises.
+        admin.create_topics([NewTopic(f"{prefix}leads.raw", 2, 1, topic_configs={"retention.ms": "2592000000"})],
+                            wait_for_metadata=True)  # fmt: skip
     finally:
         admin.close()
     assert main(["--set", f"kafka.topic_prefix={prefix}", "topics", "create"]) == 2
     captured = capsys.readouterr()
     assert f"exists   {prefix}leads.raw  MISMATCH: 2 partitions, spec says 6" in captured.out
-    assert "retention.ms=604800000, spec says 1209600000" in captured.out
+    assert "retention.ms=2592000000, spec says 1209600000" in captured.out
     assert "disagree with their spec" in captured.err and "Traceback" not in captured.err
