@@ -143,6 +143,8 @@ def _write_routed(env, leads, cases, timeout_s: float = 60.0) -> None:
         if all(backend.get(f"i{env.run}-leads", x.lead_id) for x in leads) and all(
             (backend.get(f"i{env.run}-cases", c.case_id) or {}).get("_source", {}).get("entities") == c.entities for c in cases
         ):
+            # A get sees a document before a refresh does: one more refresh, so searches see what the gets saw.
+            backend.refresh(f"i{env.run}-leads"), backend.refresh(f"i{env.run}-cases")
             return
         time.sleep(0.3)
     raise AssertionError("the leads and cases written did not reach the index")
