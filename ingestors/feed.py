@@ -20,6 +20,7 @@ from charset_normalizer import from_bytes
 from pydantic import Field, ValidationError
 
 from ingestors.base import ContractSample, FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable
+from ingestors.charsets import looks_like_gb
 from schemas.leads import RawLead
 from schemas.redaction import redact
 
@@ -38,10 +39,9 @@ class FeedOptions(KindOptions):
 
 
 # Single-byte Western encodings decode any bytes without an error, so a GBK feed that declares one
-# is never caught by a failed decode: it is caught by its shape (see _looks_like_gb).
+# is never caught by a failed decode: it is caught by its shape (see ingestors.charsets.looks_like_gb).
 _SINGLE_BYTE = {"iso-8859-1", "latin-1", "latin1", "l1", "iso8859-1", "windows-1252", "cp1252", "us-ascii", "ascii"}
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # an undecodable byte, as errors="surrogateescape" leaves it
-_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
 
 
 def _nearly_clean(data: bytes, encoding: str) -> str | None:
@@ -59,20 +59,6 @@ def _nearly_clean(data: bytes, encoding: str) -> str | None:
     return _ESCAPED_BYTE.sub("\ufffd", text)
 
 
-def _looks_like_gb(data: bytes) -> bool:
-    """Whether bytes declared as a Western single-byte encoding are GB18030 in fact: they decode as
-    GB18030, and their high bytes come in pairs (a Chinese character), not one by one between ASCII
-    letters as accented Western letters do."""
-    runs = [len(run) for run in _HIGH_RUN.findall(data)]
-    if not runs or sum(n for n in runs if n % 2 == 0) < 0.9 * sum(runs):
-        return False
-    try:
-        data.decode("gb18030")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def decode_feed(data: bytes, forced: str | None = None) -> str:
     """The feed as text, whatever encoding it declares or fails to declare."""
     if forced:
@@ -81,7 +67,7 @@ def decode_feed(data: bytes, forced: str | None = None) -> str:
     candidates = [_SUPERSET.get(declared.group(1).decode("ascii").lower(), declared.group(1).decode("ascii"))] if declared else []
     if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         candidates.insert(0, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-16")
-    elif candidates and candidates[0].lower() in _SINGLE_BYTE and _looks_like_gb(data):
+    elif candidates and candidates[0].lower() in _SINGLE_BYTE and looks_like_gb(data):
         return data.decode("gb18030")
     for encoding in [*candidates, "utf-8"]:
         try:

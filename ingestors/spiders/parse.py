@@ -19,6 +19,7 @@ from charset_normalizer import from_bytes
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding, read_bom
 from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
+from ingestors.charsets import looks_like_gb
 from ingestors.spiders.site_config import AUTO, Selector, SiteConfig, parse_board_time, split_selector
 from schemas.leads import RawLead
 
@@ -55,20 +56,6 @@ def decode_html(data: bytes, content_type: str | None = None, forced: str | None
 
 # A server's default charset (latin-1) decodes any bytes, so a GBK page under it never fails to decode.
 _WESTERN = {"iso-8859-1", "latin-1", "latin1", "cp1252", "windows-1252", "ascii", "us-ascii"}
-_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
-
-
-def _gb_in_disguise(data: bytes) -> bool:
-    """GB18030 bytes under a Western label: they decode as GB18030 and their high bytes come in pairs
-    (Chinese characters), not one by one between ASCII letters as accented Western letters do."""
-    runs = [len(run) for run in _HIGH_RUN.findall(data)]
-    if not runs or sum(n for n in runs if n % 2 == 0) < 0.9 * sum(runs):
-        return False
-    try:
-        data.decode("gb18030")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def decode_html_explained(data: bytes, content_type: str | None = None, forced: str | None = None) -> tuple[str, str]:
@@ -88,7 +75,7 @@ def decode_html_explained(data: bytes, content_type: str | None = None, forced: 
         else:
             said = f"; the page declares {declared}" if declared and declared != "utf-8" else ""
             return text, f"utf-8 (the bytes are valid UTF-8{said})"
-    if declared and declared.lower() in _WESTERN and _gb_in_disguise(data):
+    if declared and declared.lower() in _WESTERN and looks_like_gb(data):
         return data.decode("gb18030"), f"gb18030 (declared {declared}, but the bytes are Chinese)"
     if declared:
         try:
