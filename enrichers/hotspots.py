@@ -197,25 +197,42 @@ class HotspotDetector:
         past = series.count(t - w - windows * w, t - w)
         return (past + 1) / windows
 
+    def _first_firing_end(self, series: _Series, t: float) -> tuple[float, list[_Item], float, float] | None:
+        """The earliest window holding the lead at t that passes the test, as (end, its leads, expected, p).
+
+        Windows end at a lead's time; those holding t end in [t, t + w). Leads reach the route stage out
+        of time order (normalize runs per partition), so the window that fires may end at a lead that
+        came before this one: testing only (t - w, t] missed a surge whose last lead to arrive was not
+        its latest in time."""
+        w, config = self.window, self.config
+        ends = [t, *(i.t for i in series.between(t, t + w) if i.t < t + w)]
+        for end in dict.fromkeys(ends):
+            in_window = series.between(end - w, end)
+            if len(in_window) < config.min_count:
+                continue
+            expected = self.expected(series, end)
+            p = surge_p_value(len(in_window), expected)
+            if p <= config.p_threshold:
+                return end, in_window, expected, p
+        return None
+
     def _surge(self, pair: tuple[str, str], item: _Item) -> list[Detection]:
         series = self.pairs.setdefault(pair, _Series())
         series.add(item)
-        t, w = item.t, self.window
-        in_window = series.between(t - w, t)
-        count = len(in_window)
-        expected = self.expected(series, t)
-        p = surge_p_value(count, expected)
-        fired = count >= self.config.min_count and p <= self.config.p_threshold
+        w = self.window
+        fired_at = self._first_firing_end(series, item.t)
         episode = self.surges.get(pair)
-        if episode is not None and t <= episode.last_hit + w and t >= episode.hotspot.window.start.timestamp():
+        if episode is not None and item.t <= episode.last_hit + w and item.t >= episode.hotspot.window.start.timestamp():
             hotspot = _joined(episode.hotspot, item)
-            if fired:
-                episode.last_hit = max(episode.last_hit, t)
-                hotspot = hotspot.model_copy(update={"p_value": min(hotspot.p_value or 1.0, p)})
+            if fired_at is not None:
+                episode.last_hit = max(episode.last_hit, fired_at[0])
+                hotspot = hotspot.model_copy(update={"p_value": min(hotspot.p_value or 1.0, fired_at[3])})
             episode.hotspot = hotspot
             return [Detection(hotspot, new=False)]
-        if not fired:
+        if fired_at is None:
             return []
+        t, in_window, expected, p = fired_at
+        count = len(in_window)
         start = in_window[0].t
         hotspot = Hotspot(
             hotspot_id=hotspot_id(HotspotKind.surge, pair[0], pair[1], _at(start).isoformat()),
@@ -238,10 +255,14 @@ class HotspotDetector:
         if known is not None:
             self.growing[case_id] = hotspot = _joined(known, item)
             return [Detection(hotspot, new=False)]
-        t, h, config = item.t, self.case_window, self.config
-        recent = series.between(t - h, t)
-        channels = sorted({i.channel for i in recent})
-        if len(recent) < config.case_min_reports or len(channels) < config.case_min_channels:
+        h, config = self.case_window, self.config
+        # As for surges: the reports that make a growing case may arrive out of time order.
+        for t in dict.fromkeys([item.t, *(i.t for i in series.between(item.t, item.t + h) if i.t < item.t + h)]):
+            recent = series.between(t - h, t)
+            channels = sorted({i.channel for i in recent})
+            if len(recent) >= config.case_min_reports and len(channels) >= config.case_min_channels:
+                break
+        else:
             return []
         start = recent[0].t
         hotspot = Hotspot(

@@ -55,6 +55,30 @@ def test_a_burst_far_above_the_pairs_baseline_is_one_surge_with_its_numbers():
     assert set(found[-1].hotspot.case_ids) >= set(surge.case_ids)
 
 
+@pytest.mark.parametrize("order", [[6, 0, 1, 2, 3, 4, 5], [5, 6, 4, 2, 0, 1, 3], [1, 0, 3, 2, 6, 5, 4]])
+def test_a_burst_arriving_out_of_time_order_is_the_same_surge(order):
+    # Normalize runs per partition, so the route stage may see a burst's latest lead before its others.
+    in_order, shuffled = HotspotDetector(CONFIG), HotspotDetector(CONFIG)
+    n = baseline(in_order)
+    assert baseline(shuffled) == n
+    burst = [lead(n + k, 8 * 24 + 3 + k * 0.5) for k in range(7)]
+    expected = [d.hotspot for d in in_order.observe_many(burst) if d.new]
+    found = shuffled.observe_many([burst[k] for k in order])
+    new = [d.hotspot for d in found if d.new]
+    assert len(expected) == 1 and len(new) == 1
+    assert new[0].hotspot_id == expected[0].hotspot_id
+    assert {d.hotspot.hotspot_id for d in found} == {expected[0].hotspot_id} and found[-1].hotspot.count == 7
+
+
+def test_a_growing_case_whose_reports_arrive_out_of_order_is_found():
+    detector = HotspotDetector(CONFIG)
+    channels = ["hotline", "hotline", "forum", "hotline"]
+    reports = [lead(k, k, case_id="lift", channel=channel, category=None, town=None) for k, channel in enumerate(channels)]
+    found = detector.observe_many([reports[3], reports[0], reports[2], reports[1]])
+    assert [d.new for d in found] == [True]
+    assert found[0].hotspot.count == 4 and found[0].hotspot.channels == ["forum", "hotline"]
+
+
 def test_leads_at_the_pairs_own_baseline_make_no_surge():
     detector = HotspotDetector(CONFIG)
     n = 0
