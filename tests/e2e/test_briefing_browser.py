@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from tests import api_env
 from tests.briefing_suite import DATE, _models
+from tests.e2e.login import log_in
 from tests.e2e.test_browser import SCREENSHOTS, page, site  # noqa: F401 - the shared fixtures
 from tests.performance_suite import _send_events
 
@@ -34,17 +35,10 @@ def seeded(site):  # noqa: F811
     return env, base
 
 
-def _login(page, base: str, key: str) -> None:  # noqa: F811
-    page.goto(f"{base}/login")
-    page.fill("input[name=key]", key)
-    page.click("#login")
-    page.wait_for_url(f"{base}/search")
-
-
 def test_an_analyst_downloads_the_weeks_briefing_and_it_reads_on_screen_and_on_paper(seeded, page, tmp_path):  # noqa: F811
     env, base = seeded
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    _login(page, base, env.keys["analyst"])
+    log_in(page, base, env.keys["analyst"])
     page.click("#nav-briefing")
     page.wait_for_url(f"{base}/briefing")
     page.select_option("#briefing-period", "week")
@@ -83,7 +77,7 @@ def test_an_analyst_downloads_the_weeks_briefing_and_it_reads_on_screen_and_on_p
 
 def test_the_briefing_page_reads_on_a_phone_in_english(seeded, page):  # noqa: F811
     env, base = seeded
-    _login(page, base, env.keys["admin"])
+    log_in(page, base, env.keys["admin"])
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{base}/lang/en?next=/briefing")
     page.wait_for_url(f"{base}/briefing")

@@ -15,6 +15,7 @@ import uvicorn
 
 from leadhub.api.app import create_app
 from tests import api_env
+from tests.e2e.login import log_in
 
 pytestmark = pytest.mark.integration
 
@@ -149,13 +150,6 @@ def test_logout_ends_the_session_and_its_cookie_stops_working(site, page):
     assert "/login" in page.url
 
 
-def _login(page, base, key):
-    page.goto(f"{base}/login")
-    page.fill("input[name=key]", key)
-    page.click("#login")
-    page.wait_for_url(f"{base}/search")
-
-
 def _wait_for(page, url, check, timeout_s=20.0):
     """Reload ``url`` until ``check()`` holds (the cluster's sink applies events a moment later)."""
     deadline = time.monotonic() + timeout_s
@@ -169,7 +163,7 @@ def test_split_with_checkboxes(site, page):
     env, base = site
     leads, case = api_env.make_case(env, "e2e-split", [("hotline", "后宅街道菜场门口积水"), ("forum", "后宅菜场积水严重"),
                                                        ("news", "另一件事：后宅公园路灯不亮")])  # fmt: skip
-    _login(page, base, env.keys["officer"])
+    log_in(page, base, env.keys["officer"])
     url = f"{base}/cases/{case.case_id}"
     page.goto(url)
     for lead in leads:  # each lead shows its id, and the split form has a checkbox for it
@@ -190,7 +184,7 @@ def test_split_with_checkboxes(site, page):
 def test_assign_from_a_list(site, page):
     env, base = site
     _, case = api_env.make_case(env, "e2e-assign", [("hotline", "稠城街道幸福路井盖缺失")])
-    _login(page, base, env.keys["officer"])
+    log_in(page, base, env.keys["officer"])
     url = f"{base}/cases/{case.case_id}"
     page.goto(url)
     page.click("details:has(#do-accept) summary")
@@ -213,8 +207,10 @@ def test_assign_from_a_list(site, page):
 
 def test_recategorize_from_the_taxonomy_selects(site, page):
     env, base = site
-    leads, case = api_env.make_case(env, "e2e-recat", [("hotline", "稠城街道河道有人偷排污水，水面发黑"), ("forum", "河水发黑发臭")])
-    _login(page, base, env.keys["officer"])
+    leads, case = api_env.make_case(
+        env, "e2e-recat", [("hotline", "稠城街道河道有人偷排污水，水面发黑"), ("forum", "河水发黑发臭")]
+    )
+    log_in(page, base, env.keys["officer"])
     url = f"{base}/cases/{case.case_id}"
     page.goto(url)
     page.click("details:has(#do-recategorize) summary")

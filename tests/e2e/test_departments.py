@@ -11,6 +11,7 @@ import uvicorn
 
 from leadhub.api.app import create_app
 from tests import api_env, performance_suite
+from tests.e2e.login import log_in
 from tests.e2e.test_browser import SCREENSHOTS, _free_port, page  # noqa: F401  (the browser fixture)
 
 pytestmark = pytest.mark.integration
@@ -43,13 +44,6 @@ def site(settings, kafka_settings, search):
     environment.close()
 
 
-def _login(page, base, key):  # noqa: F811 - `page` is the fixture's browser page
-    page.goto(f"{base}/login")
-    page.fill("input[name=key]", key)
-    page.click("#login")
-    page.wait_for_url(f"{base}/search")
-
-
 def _row_order(page) -> list[str]:  # noqa: F811
     return page.locator("#departments tbody th[scope=row]").all_inner_texts()
 
@@ -58,7 +52,7 @@ def test_the_department_table_sorts_links_to_its_cases_and_reads_on_a_phone(site
     env, base = site
     refused: list[str] = []
     page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
-    _login(page, base, env.keys["analyst"])
+    log_in(page, base, env.keys["analyst"])
     period = f"since={performance_suite.SINCE}&until={performance_suite.UNTIL}"
     page.goto(f"{base}/departments?{period}")
     assert page.locator("h1").inner_text() == "部门办理情况"  # the browser asks for Chinese

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e import test_browser
+from tests.e2e.login import log_in
 from tests.e2e.test_browser import CHROMIUM_FLAGS, SCREENSHOTS, _chromium
 
 # The browser tests' running site, shared as a fixture: pytest finds a fixture by the module's names.
@@ -39,20 +40,13 @@ def browser_for(tmp_path):
                 context.close()
 
 
-def _login(page, base, key):
-    page.goto(f"{base}/login")
-    page.fill("input[name=key]", key)
-    page.click("#login")
-    page.wait_for_url(f"{base}/search")
-
-
 def test_an_english_browser_gets_english_and_the_switch_is_remembered(site, browser_for):
     env, base = site
     page = browser_for("en-US")
     page.goto(f"{base}/login")
     assert page.locator("h1").inner_text() == "Log in"
     assert page.locator("html").get_attribute("lang") == "en"
-    _login(page, base, env.keys["analyst"])
+    log_in(page, base, env.keys["analyst"])
     assert page.locator("#search").inner_text() == "Search"
     assert "cases" in page.locator(".total").inner_text()
     statuses = page.locator(".results .status").all_inner_texts()
@@ -75,7 +69,7 @@ def test_an_english_browser_gets_english_and_the_switch_is_remembered(site, brow
 def test_a_chinese_browser_gets_chinese_by_default(site, browser_for):
     env, base = site
     page = browser_for("zh-CN")
-    _login(page, base, env.keys["analyst"])
+    log_in(page, base, env.keys["analyst"])
     assert page.locator("#search").inner_text() == "检索"
     statuses = set(page.locator(".results .status").all_inner_texts())
     assert statuses and statuses <= {"待受理", "已受理", "已派单", "办理中", "已办结", "已反馈", "不予受理"}
@@ -85,7 +79,7 @@ def test_a_chinese_browser_gets_chinese_by_default(site, browser_for):
 def test_a_390_pixel_phone_reads_search_dashboard_and_case_without_sideways_scrolling(site, browser_for, locale):
     env, base = site
     page = browser_for(locale, width=390, height=844)
-    _login(page, base, env.keys["officer"])
+    log_in(page, base, env.keys["officer"])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for name, path in [("search", "/search"), ("dashboard", "/dashboard"), ("case", f"/cases/{env.case_id('lift')}")]:
         page.goto(f"{base}{path}")

@@ -10,6 +10,7 @@ import pytest
 
 from tests import api_data
 from tests.e2e import test_browser
+from tests.e2e.login import log_in
 from tests.e2e.test_browser import SCREENSHOTS
 from tests.e2e.test_languages import browser_for  # noqa: F401 - the fixture, found by this module's names
 from tests.reports_suite import report_case
@@ -17,13 +18,6 @@ from tests.reports_suite import report_case
 site = test_browser.site
 
 pytestmark = pytest.mark.integration
-
-
-def _login(page, base, key, lands_on):
-    page.goto(f"{base}/login")
-    page.fill("input[name=key]", key)
-    page.click("#login")
-    page.wait_for_url(f"{base}{lands_on}")
 
 
 def _fits(page) -> bool:
@@ -40,7 +34,7 @@ def test_an_experience_officer_rates_the_answer_dissatisfied_and_the_case_reopen
 
     # The housing officer resolves it on the case page.
     officer = browser_for(locale, width=width, height=900)
-    _login(officer, base, env.keys["officer"], "/search")
+    log_in(officer, base, env.keys["officer"], "/search")
     officer.goto(f"{base}/cases/{report_id}")
     officer.locator('details:has(form[data-action="resolve"]) summary').click()
     officer.fill('form[data-action="resolve"] textarea[name=note]', "已督促物业更换电梯主板，电梯已恢复运行")
@@ -50,7 +44,7 @@ def test_an_experience_officer_rates_the_answer_dissatisfied_and_the_case_reopen
 
     # The experience officer lands on /my, sees the result, and rates it.
     page = browser_for(locale, width=width, height=900)
-    _login(page, base, env.keys["intake"], "/my")
+    log_in(page, base, env.keys["intake"], "/my")
     card = page.locator(f"#report-{report_id}")
     assert "已督促物业更换电梯主板" in card.inner_text()
     assert card.locator('.status[data-status="resolved"]').count() == 1

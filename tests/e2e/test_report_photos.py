@@ -14,6 +14,7 @@ from PIL import Image
 
 from tests import api_data
 from tests.e2e import test_browser
+from tests.e2e.login import log_in
 from tests.e2e.test_browser import SCREENSHOTS
 from tests.e2e.test_languages import browser_for  # noqa: F401 - the fixture, found by this module's names
 from tests.photo_suite import into_a_case
@@ -21,13 +22,6 @@ from tests.photo_suite import into_a_case
 site = test_browser.site
 
 pytestmark = pytest.mark.integration
-
-
-def _login(page, base, key, target):
-    page.goto(f"{base}/login?next={target}")
-    page.fill("input[name=key]", key)
-    page.click("#login")
-    page.wait_for_url(f"{base}{target}")
 
 
 def _photo(path):
@@ -42,8 +36,8 @@ def _photo(path):
 def test_an_officer_files_a_report_with_a_photo_hears_back_and_rates_it(site, browser_for, tmp_path, locale, width):  # noqa: F811
     env, base = site
     page = browser_for(locale, width=width, height=900)
-    _login(page, base, env.keys["intake"], "/report")
-    assert page.locator('input[type=file][name=photos][multiple]').count() == 1
+    log_in(page, base, env.keys["intake"], "/report", next_page="/report")
+    assert page.locator("input[type=file][name=photos][multiple]").count() == 1
     assert page.locator("#place-names option").count() > 20  # the gazetteer's towns and communities
     assert page.locator("#visited_at").input_value()  # defaults to now
     tag = f"{locale}-{width}"
