@@ -6,7 +6,7 @@ the two clients spell a call, and the mapping of their exceptions onto ours live
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -37,6 +37,16 @@ class SearchSettings(Section):
         "500ms",
         pattern=r"^(-1|\d+(ms|s|m))$",
         description="How soon an indexed lead becomes searchable; shorter costs the engine more work.",
+    )
+    months_merge_after: str = Field(
+        "45d", pattern=r"^\d+[dh]$",
+        description="Age (since its index was made) at which a month of leads is force-merged to one segment "
+        "by the lifecycle policy `leadhub index init` installs (ISM on OpenSearch, ILM on Elasticsearch).",
+    )
+    months_warm_nodes: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_.-]+=[A-Za-z0-9_.-]+$",
+        description="attribute=value (e.g. temp=warm): the policy then also moves old months to the nodes "
+        "started with node.attr.<attribute>=<value>. Unset: months stay where they are.",
     )
 
     @field_validator("url")
@@ -307,17 +317,22 @@ class SearchBackend:
         except SearchRequestError as exc:
             if exc.status not in (404, 405):  # not "no such endpoint": a real refusal
                 raise
-        return self._copy(source, dest, refresh=refresh)
+        return self.copy(source, dest, refresh=refresh)
 
-    def _copy(self, source: str, dest: str, *, refresh: bool) -> dict[str, Any]:
-        """_reindex's result shape (total, created, failures) from the client's scan and bulk helpers."""
-        if self.backend == "elasticsearch":
-            from elasticsearch import helpers
-        else:
-            from opensearchpy import helpers  # type: ignore[no-redef]
+    def copy(self, source: str, dest: str | Callable[[dict[str, Any]], str], *, refresh: bool = True) -> dict[str, Any]:
+        """_reindex's result shape (total, created, failures) from the client's scan and bulk helpers;
+        ``dest`` an index, or the index for each document's _source (a lead's month)."""
+        helpers = self._helpers()
+        written: set[str] = set()
+
+        def where(doc: dict[str, Any]) -> str:
+            name = dest(doc) if callable(dest) else dest
+            written.add(name)
+            return name
+
         # Not helpers.reindex: elasticsearch-py's asks GET _data_stream/<dest>, which this build lacks too.
         actions = (
-            {"_op_type": "index", "_index": dest, "_id": hit["_id"], "_source": hit["_source"]}
+            {"_op_type": "index", "_index": where(hit["_source"]), "_id": hit["_id"], "_source": hit["_source"]}
             for hit in helpers.scan(self.client, index=source, size=500, scroll="5m")
         )
         try:
@@ -329,8 +344,77 @@ class SearchBackend:
             raise translated from exc
         failures = errors if isinstance(errors, list) else []
         if refresh:
-            self.refresh(dest)
+            for name in sorted(written) or ([dest] if isinstance(dest, str) else []):
+                self.refresh(name)
         return {"total": created + len(failures), "created": created, "failures": failures}
+
+    def _helpers(self) -> Any:
+        if self.backend == "elasticsearch":
+            from elasticsearch import helpers
+        else:
+            from opensearchpy import helpers  # type: ignore[no-redef]
+        return helpers
+
+    def find(self, alias: str, doc_ids: Iterable[str], *, source: bool = True) -> dict[str, dict[str, Any]]:
+        """The documents among ``doc_ids`` behind ``alias`` (any number of indices: leads are one index a
+        month), by id, each with the _index it is in, _seq_no and _primary_term (for a guarded write
+        back) and, with ``source``, _source. A get cannot name an alias of several indices, so: one
+        search by id, then a realtime mget in every index for the ids it did not see (written since
+        the last refresh); with one index behind the alias, that mget alone."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        indices = sorted(self.get_alias(alias)) or [alias]
+        found: dict[str, dict[str, Any]] = {}
+        if len(indices) > 1:
+            for start in range(0, len(ids), 5000):
+                chunk = ids[start : start + 5000]
+                body = {"query": {"ids": {"values": chunk}}, "size": len(chunk), "seq_no_primary_term": True, "_source": source}
+                for hit in self.search(alias, body)["hits"]["hits"]:
+                    found[hit["_id"]] = hit
+        missing = [i for i in ids if i not in found]
+        if missing:
+            docs = [{"_index": index, "_id": i} for i in missing for index in indices]
+            answer = self._call(self.client.mget, body={"docs": docs}, _source=source)
+            for doc in answer["docs"]:
+                if doc.get("found"):
+                    found[doc["_id"]] = doc
+        return found
+
+    # lifecycle policies: ISM (OpenSearch's index-management plugin) or ILM (Elasticsearch's x-pack)
+    def lifecycle_kind(self) -> str | None:
+        """"ism", "ilm", or None when the engine has neither (OpenSearch's minimal distribution; the
+        integration build of Elasticsearch): asked of the policy endpoint, which answers 400 "no
+        handler found" where the module is missing."""
+        try:
+            if self.backend == "elasticsearch":
+                self._call(self.client.ilm.get_lifecycle)
+            else:
+                self._call(self.client.index_management.get_policy, policy="")
+        except NotFound:
+            return "ilm" if self.backend == "elasticsearch" else "ism"
+        except SearchRequestError as exc:
+            if "no handler found" in str(exc):
+                return None
+            raise
+        return "ilm" if self.backend == "elasticsearch" else "ism"
+
+    def put_lifecycle_policy(self, name: str, body: Mapping[str, Any], pattern: str) -> None:
+        """Install (or update) policy ``name`` and attach it to the existing indices of ``pattern``
+        (new ones get it from the template: ILM's index.lifecycle.name, ISM's ism_template)."""
+        if self.backend == "elasticsearch":
+            self._call(self.client.ilm.put_lifecycle, name=name, policy=dict(body)["policy"])
+            self.put_index_settings(pattern, {"lifecycle.name": name})
+            return
+        params: dict[str, Any] = {}
+        try:
+            live = self._call(self.client.index_management.get_policy, policy=name)
+            params = {"if_seq_no": live["_seq_no"], "if_primary_term": live["_primary_term"]}
+        except NotFound:
+            pass
+        self._call(self.client.index_management.put_policy, policy=name, body=dict(body), params=params)
+        # An index already managed is a "failure" of add, not an error: the policy then applies as is.
+        self._call(self.client.index_management.add_policy, index=pattern, body={"policy_id": name})
 
 
 _CLIENT_MODULES = ("opensearchpy", "elasticsearch", "elastic_transport")

@@ -24,6 +24,7 @@ from schemas.errors import LeadhubError
 from schemas.index_templates import alias_name
 from sinks.bulk import call_until_available, send_until_acknowledged
 from sinks.documents import apply_case_routing, guarded_case_action
+from sinks.embedded_docs import unpack
 from sinks.embedded_index import EmbeddedIndex
 
 # A lead without a publication time counts from when it was fetched (as search's --since does); the
@@ -51,7 +52,8 @@ class EngineReplayStore:
         if after is not None:
             body["search_after"] = after
         hits = self._retrying(lambda: self.backend.search(self.leads_index, body))["hits"]["hits"]
-        return [StoredLead(hit["_source"], hit["sort"], {"_seq_no": hit["_seq_no"], "_primary_term": hit["_primary_term"]})
+        # _index: the month the lead is in (a write cannot name an alias of several indices)
+        return [StoredLead(hit["_source"], hit["sort"], {"_index": hit["_index"], "_seq_no": hit["_seq_no"], "_primary_term": hit["_primary_term"]})
                 for hit in hits]  # fmt: skip
 
     def cases(self, case_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -68,10 +70,10 @@ class EngineReplayStore:
             if not pending:
                 return written
             ids = list(pending)
-            parts = [guarded_case_action(self.leads_index, i, {**pending[i][1], **pending[i][0]}, pending[i][2]) for i in ids]
+            parts = [guarded_case_action(pending[i][2]["_index"], i, {**pending[i][1], **pending[i][0]}, pending[i][2]) for i in ids]
             conflicts = self._send(parts, ids)
             written += len(ids) - len(conflicts)
-            fresh = self._retrying(lambda ids=conflicts: self.backend.mget(self.leads_index, ids)) if conflicts else {}
+            fresh = self._retrying(lambda ids=conflicts: self.backend.find(self.leads_index, ids)) if conflicts else {}
             # Changed under us: decide again on what is stored now (an officer's decision wins).
             pending = {i: (pending[i][0], hit["_source"], hit) for i, hit in fresh.items() if hit["_source"].get("category_source") != "human"}
         if pending:
@@ -142,7 +144,7 @@ class EmbeddedReplayStore:
         sql = ("SELECT lead_id, doc, reported FROM leads" + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
                + " ORDER BY reported, lead_id LIMIT ?")  # fmt: skip
         rows = self.index.db.execute(sql, (*params, size)).fetchall()
-        return [StoredLead(json.loads(doc), [reported, lead_id]) for lead_id, doc, reported in rows]
+        return [StoredLead(json.loads(unpack(doc)), [reported, lead_id]) for lead_id, doc, reported in rows]
 
     def cases(self, case_ids: list[str]) -> dict[str, dict[str, Any]]:
         found = {case_id: self.index.case_document(case_id) for case_id in case_ids}

@@ -1,13 +1,20 @@
 """Index templates for leadhub-leads and leadhub-cases; the request bodies both engines accept.
 
-Physical indices are ``<alias>-v<N>`` behind the alias ``<prefix>-leads`` / ``<prefix>-cases``.
+Physical indices are ``<alias>-v<N>`` behind the alias ``<prefix>-cases`` (and hotspots, hot issues).
+Leads are time-based: one index a month, ``<prefix>-leads-v<MAPPING_VERSION>-<YYYY.MM>`` (the UTC month
+of the lead's published_at, else fetched_at), all behind ``<prefix>-leads``; the writer names the month,
+the engine creates it from the template, which adds it to the alias. Old months can be force-merged,
+moved to other nodes or dropped one by one, and a search with a date range skips the months outside it.
 ``MAPPING_VERSION`` goes into each mapping's ``_meta``: bump it with any mapping change, and
-`leadhub index init --migrate` moves the data to a new index.
+`leadhub index init --migrate` moves the data to a new index (for leads: new monthly indices).
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import re
+from collections.abc import Mapping
 from typing import Any
 
 MAPPING_VERSION = 7  # 3: official replies on leads; merged cases and merge/split details in case history
@@ -194,6 +201,55 @@ def index_name(prefix: str, kind: str, generation: int) -> str:
     return f"{alias_name(prefix, kind)}-v{generation}"
 
 
+MONTHLY_KINDS = ("leads",)  # kinds kept in one index a month (the others are few and updated for years)
+UNDATED = "undated"  # the month of a document without a date (only hand-made ones lack fetched_at)
+LEAD_DATE_FIELDS = ("published_at", "fetched_at")
+
+
+def month_of(value: Any) -> str:
+    """``YYYY.MM`` of a datetime or ISO string, in UTC (so every writer names the same month); UNDATED
+    for anything else."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return UNDATED
+    if not isinstance(value, dt.datetime):
+        return UNDATED
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+    return f"{value.year:04d}.{value.month:02d}"
+
+
+def lead_month(doc: Mapping[str, Any] | Any) -> str:
+    """The month a lead (a Lead or its document) is filed under: its published date, else when it was
+    fetched. Both are fixed when the lead is first made, so every rewrite of it lands in the same index."""
+    for name in LEAD_DATE_FIELDS:
+        value = doc.get(name) if isinstance(doc, Mapping) else getattr(doc, name, None)
+        if value is not None:
+            return month_of(value)
+    return UNDATED
+
+
+def monthly_index(alias: str, month: str) -> str:
+    """``<alias>-v<MAPPING_VERSION>-<month>``: the mapping version in the name, so a migration writes
+    new months beside the old ones and switches the alias."""
+    return f"{alias}-v{MAPPING_VERSION}-{month}"
+
+
+def lead_index(alias: str, doc: Mapping[str, Any] | Any) -> str:
+    return monthly_index(alias, lead_month(doc))
+
+
+def monthly_pattern(alias: str) -> str:
+    return f"{alias}-v{MAPPING_VERSION}-*"
+
+
+def is_current_month_index(alias: str, index: str) -> bool:
+    """Whether ``index`` is one of this mapping version's monthly indices of ``alias``."""
+    return re.fullmatch(re.escape(f"{alias}-v{MAPPING_VERSION}-") + rf"(\d{{4}}\.\d{{2}}|{UNDATED})", index) is not None
+
+
 def mappings(kind: str) -> dict[str, Any]:
     return {
         # A document with a field the mapping does not know is a bug upstream: refuse it loudly.
@@ -232,17 +288,21 @@ def text_analysis(cjk_bigram: bool = True) -> dict[str, Any]:
 
 def index_template(
     prefix: str, kind: str, *, shards: int = 1, replicas: int = 0, refresh_interval: str = "500ms",
-    cjk_bigram: bool = True,
+    cjk_bigram: bool = True, lifecycle: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    return {
-        "index_patterns": [f"{alias_name(prefix, kind)}-v*"],
-        "priority": 200,
-        "template": {
-            "settings": {"number_of_shards": shards, "number_of_replicas": replicas, "refresh_interval": refresh_interval,
-                         "analysis": text_analysis(cjk_bigram)},  # fmt: skip
-            "mappings": mappings(kind),
-        },
-    }
+    """A monthly kind's template names this mapping version's months and puts each new one behind the
+    alias (the engine creates a month when the first lead of it is written). ``lifecycle``: the ILM
+    policy new indices follow (Elasticsearch with ILM only: elsewhere the setting is unknown)."""
+    alias = alias_name(prefix, kind)
+    settings: dict[str, Any] = {"number_of_shards": shards, "number_of_replicas": replicas,
+                                "refresh_interval": refresh_interval, "analysis": text_analysis(cjk_bigram)}  # fmt: skip
+    if lifecycle and kind in MONTHLY_KINDS:
+        settings["index.lifecycle.name"] = lifecycle
+    template: dict[str, Any] = {"settings": settings, "mappings": mappings(kind)}
+    if kind in MONTHLY_KINDS:
+        template["aliases"] = {alias: {}}
+    monthly = kind in MONTHLY_KINDS
+    return {"index_patterns": [monthly_pattern(alias) if monthly else f"{alias}-v*"], "priority": 200, "template": template}
 
 
 def flatten(properties: dict[str, Any], parent: str = "") -> dict[str, dict[str, Any]]:
@@ -279,3 +339,47 @@ def incompatibilities(expected: dict[str, Any], live: dict[str, Any]) -> list[st
             if live_value != value:
                 problems.append(f"field {path}: {key} is {live_value}, expected {value}")
     return problems
+
+
+def policy_name(alias: str) -> str:
+    return f"{alias}-months"
+
+
+def _warm_requirement(warm_nodes: str | None) -> dict[str, str]:
+    if not warm_nodes:
+        return {}
+    attribute, _, value = warm_nodes.partition("=")
+    return {attribute: value}
+
+
+def ism_policy(alias: str, merge_after: str = "45d", warm_nodes: str | None = None) -> dict[str, Any]:
+    """OpenSearch ISM: a month's index, once ``merge_after`` old, is force-merged to one segment (and
+    moved to the ``warm_nodes``, when set). Never read-only: retention and a recategorization still
+    change old leads. ism_template attaches it to every new month."""
+    actions: list[dict[str, Any]] = [{"force_merge": {"max_num_segments": 1}}]
+    if warm_nodes:
+        actions.append({"allocation": {"require": _warm_requirement(warm_nodes), "wait_for": False}})
+    return {
+        "policy": {
+            "description": f"leadhub: months of {alias} force-merged (and moved) once {merge_after} old",
+            "default_state": "hot",
+            "states": [
+                {"name": "hot", "actions": [], "transitions": [{"state_name": "settled", "conditions": {"min_index_age": merge_after}}]},
+                {"name": "settled", "actions": actions, "transitions": []},
+            ],
+            "ism_template": [{"index_patterns": [monthly_pattern(alias)], "priority": 100}],
+        }
+    }
+
+
+def ilm_policy(alias: str, merge_after: str = "45d", warm_nodes: str | None = None) -> dict[str, Any]:
+    """Elasticsearch ILM, the same as ism_policy: the warm phase force-merges (and allocates)."""
+    actions: dict[str, Any] = {"forcemerge": {"max_num_segments": 1}}
+    if warm_nodes:
+        actions["allocate"] = {"require": _warm_requirement(warm_nodes)}
+    return {
+        "policy": {
+            "_meta": {"description": f"leadhub: months of {alias} force-merged (and moved) once {merge_after} old"},
+            "phases": {"hot": {"actions": {}}, "warm": {"min_age": merge_after, "actions": actions}},
+        }
+    }

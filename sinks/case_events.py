@@ -66,12 +66,14 @@ def apply_decision_to_leads(backend: SearchBackend, leads_index: str, case: Case
     if case_ids:  # past the capped list: the stored leads that carry the case's id
         hits = backend.search(leads_index, {"query": {"terms": {"case_id": case_ids}}, "size": 10_000, "_source": False})
         ids += [hit["_id"] for hit in hits["hits"]["hits"] if hit["_id"] not in ids]
-    actions = [[{"update": {"_index": leads_index, "_id": lead_id, "retry_on_conflict": 3}}, {"doc": decision}] for lead_id in ids]
+    # Each lead is updated in its own month's index (an update cannot name an alias of several).
+    where = {lead_id: hit["_index"] for lead_id, hit in backend.find(leads_index, ids, source=False).items()}
+    actions = [[{"update": {"_index": where[i], "_id": i, "retry_on_conflict": 3}}, {"doc": decision}] for i in ids if i in where]
     refused = send_until_acknowledged(backend, actions, wait=time.sleep)
     failed = [r for r in refused if r.status != 404]
     if failed:
         raise SearchRequestError(f"the engine refused a decided lead of case {case.case_id}: {failed[0].error}", status=failed[0].status)
-    return len(ids) - len(refused)
+    return len(actions) - len(refused)
 
 
 def _apply_to_case(backend: SearchBackend, index: str, case_id: str, items: list[tuple[CaseEvent, object]]) -> list[Rejected]:

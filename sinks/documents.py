@@ -6,6 +6,7 @@ from typing import Any
 
 from schemas.cases import Case, MergedCase
 from schemas.handling_figures import FIELDS as HANDLING_FIGURES
+from schemas.index_templates import lead_index
 from schemas.leads import Lead
 from schemas.status_machine import with_merged
 
@@ -26,11 +27,12 @@ DECISION_FIELDS = ("category", "department", "category_source", "decided_by", "d
 MERGED_MEMBERSHIP = ("report_count", "channels", "sources", "lead_ids", "reporter_groups", "activities")
 
 
-def lead_actions(lead: Lead, index: str, source: bytes | None = None) -> list[dict[str, Any] | bytes]:
-    """Index the lead under its id. ``source``: the message's own JSON of this lead, sent as is
-    (it was validated into ``lead``), which spares serializing it again."""
+def lead_actions(lead: Lead, alias: str, source: bytes | None = None) -> list[dict[str, Any] | bytes]:
+    """Index the lead under its id, in its month's index behind ``alias`` (index_templates.lead_index:
+    its date never changes, so a rewrite replaces the same document). ``source``: the message's own
+    JSON of this lead, sent as is (it was validated into ``lead``), which spares serializing it again."""
     body: dict[str, Any] | bytes = source if source is not None else lead.model_dump(mode="json")
-    return [{"index": {"_index": index, "_id": lead.lead_id}}, body]
+    return [{"index": {"_index": lead_index(alias, lead), "_id": lead.lead_id}}, body]
 
 
 def apply_case_state(doc: dict[str, Any] | None, case: Case, offset: int | None = None) -> dict[str, Any]:

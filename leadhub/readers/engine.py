@@ -20,7 +20,7 @@ from leadhub.queries import (
     funnel,
 )
 from leadhub.readers.contract import StoreQueryError
-from schemas.index_templates import alias_name
+from schemas.index_templates import MONTHLY_KINDS, alias_name
 
 
 class EngineStore:
@@ -40,8 +40,11 @@ class EngineStore:
         return search_dsl.search_page(request, self._search(request.kind, search_dsl.search_body(request)))
 
     def get(self, kind: Kind, doc_id: str) -> dict[str, Any] | None:
-        found = self.backend.get(self.indices[kind], doc_id)
-        return None if found is None else found["_source"]
+        if kind in MONTHLY_KINDS:  # which month's index holds it is not known from the id
+            hit = self.backend.find(self.indices[kind], [doc_id]).get(doc_id)
+        else:
+            hit = self.backend.get(self.indices[kind], doc_id)
+        return None if hit is None else hit["_source"]
 
     def stats(self, request: StatsRequest) -> Stats:
         now = request.now or dt.datetime.now(dt.UTC)

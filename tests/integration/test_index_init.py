@@ -1,10 +1,13 @@
+import datetime as dt
 import json
 
 import pytest
 
 from leadhub.cli import main
 from leadhub.index_admin import IncompatibleIndex, init_indices
-from schemas.index_templates import INDEX_KINDS, mappings
+from schemas.index_templates import INDEX_KINDS, MAPPING_VERSION, mappings, month_of
+
+V = MAPPING_VERSION
 
 pytestmark = pytest.mark.integration
 
@@ -21,18 +24,37 @@ def prefix(search, unique):
     yield name
     for index in search.get_alias(f"{name}-*") or {}:
         search.delete_index(index)
-    for leftover in ("leads-v1", "leads-v2", "cases-v1", "hotspots-v1", "leads"):
-        if search.index_exists(f"{name}-{leftover}"):
-            search.delete_index(f"{name}-{leftover}")
+    for leftover in (*search.index_names(f"{name}-leads-v*"), f"{name}-cases-v1", f"{name}-hotspots-v1", f"{name}-leads"):
+        if search.index_exists(leftover):
+            search.delete_index(leftover)
+
+
+def this_month(prefix: str) -> str:
+    return f"{prefix}-leads-v{V}-{month_of(dt.datetime.now(dt.UTC))}"
+
+
+def no_policy_line(engine, prefix: str) -> str:
+    """The local engines have neither ISM (OpenSearch's minimal distribution) nor ILM (the integration
+    build of Elasticsearch): index init says so in one line and goes on."""
+    module = "ILM" if engine.name == "elasticsearch" else "ISM (index-management plugin)"
+    return (f"policy {prefix}-leads-months -> {prefix}-leads-v{V}-*: not installed: this {engine.name} has no {module}; "
+            f"months are still separate indices (force-merge an old one with POST <index>/_forcemerge?max_num_segments=1)")
 
 
 def test_index_init_twice(engine, search, prefix, capsys):
     assert main([*engine.cli_args, "--set", f"search.index_prefix={prefix}", "index", "init"]) == 0
-    # one line per index kind (INDEX_KINDS: leads, cases, hotspots, ...)
-    assert capsys.readouterr().out.splitlines() == [f"{prefix}-{kind} -> {prefix}-{kind}-v1: created" for kind in INDEX_KINDS]
+    # leads: the current month behind the alias, and the lifecycle policy's line; one line per other kind
+    others = [kind for kind in INDEX_KINDS if kind != "leads"]
+    months = f"1 month(s), {prefix}-leads-v{V}-*"
+    assert capsys.readouterr().out.splitlines() == [
+        f"{prefix}-leads -> {this_month(prefix)}: created ({months})", no_policy_line(engine, prefix),
+        *[f"{prefix}-{kind} -> {prefix}-{kind}-v1: created" for kind in others]]  # fmt: skip
     assert main([*engine.cli_args, "--set", f"search.index_prefix={prefix}", "index", "init"]) == 0
-    assert capsys.readouterr().out.splitlines() == [f"{prefix}-{kind} -> {prefix}-{kind}-v1: up to date" for kind in INDEX_KINDS]
-    live = search.get_mapping(f"{prefix}-leads-v1")[f"{prefix}-leads-v1"]["mappings"]
+    assert capsys.readouterr().out.splitlines() == [
+        f"{prefix}-leads -> {this_month(prefix)}: up to date ({months})", no_policy_line(engine, prefix),
+        *[f"{prefix}-{kind} -> {prefix}-{kind}-v1: up to date" for kind in others]]  # fmt: skip
+    assert list(search.get_alias(f"{prefix}-leads")) == [this_month(prefix)]
+    live = search.get_mapping(this_month(prefix))[this_month(prefix)]["mappings"]
     assert live["properties"]["title"]["analyzer"] == "leadhub_text"
     assert live["properties"]["place"]["properties"]["geo"]["type"] == "geo_point"
 
@@ -58,7 +80,8 @@ def _old_leads_index(search, prefix, docs):
     for i in range(docs):
         ops += [
             {"index": {"_index": f"{prefix}-leads", "_id": f"lead-{i}"}},
-            {"lead_id": f"lead-{i}", "source": "s", "channel": "forum", "title": f"第{i}条：路灯不亮", "priority": str(i % 100)},
+            {"lead_id": f"lead-{i}", "source": "s", "channel": "forum", "title": f"第{i}条：路灯不亮", "priority": str(i % 100),
+             "fetched_at": f"2025-{i % 3 + 1:02d}-10T08:00:00+08:00"},
         ]
     assert search.bulk(ops, refresh="wait_for")["errors"] is False
 
@@ -68,14 +91,14 @@ def test_the_refresh_interval_setting_reaches_new_and_live_indices(engine, searc
         return search.client.indices.get_settings(index=index)[index]["settings"]["index"]["refresh_interval"]
 
     init_indices(search, engine.search_settings(index_prefix=prefix, refresh_interval="500ms"))
-    assert interval(f"{prefix}-leads-v1") == "500ms"
+    assert interval(this_month(prefix)) == "500ms"
     init_indices(search, engine.search_settings(index_prefix=prefix, refresh_interval="2s"))  # the index exists now
-    assert interval(f"{prefix}-leads-v1") == "2s" and interval(f"{prefix}-cases-v1") == "2s"
+    assert interval(this_month(prefix)) == "2s" and interval(f"{prefix}-cases-v1") == "2s"
 
 
 def test_an_incompatible_live_index_is_refused_without_migrate(engine, search, prefix, capsys):
     _old_leads_index(search, prefix, docs=3)
-    with pytest.raises(IncompatibleIndex, match=f"field title: analyzer is {old_analyzer(search)}, expected leadhub_text"):
+    with pytest.raises(IncompatibleIndex, match=f"{prefix}-leads-v1 \\(behind {prefix}-leads\\) hold leads in an older layout"):
         init_indices(search, engine.search_settings(index_prefix=prefix))
     assert main([*engine.cli_args, "--set", f"search.index_prefix={prefix}", "index", "init"]) == 2
     err = capsys.readouterr().err
@@ -85,10 +108,14 @@ def test_an_incompatible_live_index_is_refused_without_migrate(engine, search, p
 def test_migration_keeps_every_document_and_moves_the_alias(engine, search, prefix):
     _old_leads_index(search, prefix, docs=250)
     outcomes = init_indices(search, engine.search_settings(index_prefix=prefix), migrate=True)
-    assert str(outcomes[0]).startswith(f"{prefix}-leads -> {prefix}-leads-v2: migrated from {prefix}-leads-v1 (250 documents")
-    assert list(search.get_alias(f"{prefix}-leads")) == [f"{prefix}-leads-v2"]
+    assert str(outcomes[0]).startswith(
+        f"{prefix}-leads -> {this_month(prefix)}: migrated from {prefix}-leads-v1 (250 documents) into {prefix}-leads-v{V}-*")
+    # each lead in the month of its date (fetched_at: these have no published_at), plus the current month
+    months = sorted({f"{prefix}-leads-v{V}-2025.0{m}" for m in (1, 2, 3)} | {this_month(prefix)})
+    assert sorted(search.get_alias(f"{prefix}-leads")) == months
     search.refresh(f"{prefix}-leads")
     assert search.count(f"{prefix}-leads") == 250
+    assert search.count(f"{prefix}-leads-v{V}-2025.02") == len([i for i in range(250) if i % 3 == 1])
     hits = search.search(f"{prefix}-leads", {"query": {"term": {"priority": 42}}})["hits"]["hits"]
     assert sorted(h["_id"] for h in hits) == ["lead-142", "lead-242", "lead-42"]  # priority is an integer now
     # The old analyzer had no single characters; the migrated index finds them.
@@ -96,7 +123,8 @@ def test_migration_keeps_every_document_and_moves_the_alias(engine, search, pref
     assert search.count(f"{prefix}-leads-v1", one) == 0 and search.count(f"{prefix}-leads", one) == 250
     assert search.count(f"{prefix}-leads-v1") == 250  # the old index is kept until someone deletes it
     # and a second run finds everything in order
-    assert [o.action for o in init_indices(search, engine.search_settings(index_prefix=prefix))] == ["up to date"] * len(INDEX_KINDS)
+    assert [o.action.split(" (")[0] for o in init_indices(search, engine.search_settings(index_prefix=prefix))
+            if not o.alias.startswith("policy ")] == ["up to date"] * len(INDEX_KINDS)  # fmt: skip
 
 
 def test_a_plain_index_in_place_of_the_alias_is_refused(engine, search, prefix):
