@@ -12,9 +12,10 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from adapters.kafka_clients import KafkaSettings, ssl_context
 from enrichers.dedup import DedupConfig
@@ -78,6 +79,39 @@ class OnePartitionTable(faust.Table):
         return 0
 
 
+class _FetchTunedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """faust's consumer thread with the fetch's minimum size and longest wait of the streams settings.
+
+    faust builds its consumer with aiokafka's fetch_min_bytes (1) and a 1.5 s wait, so the broker answers
+    as soon as a record is there: at a steady rate each lead was a fetch of its own, and the thread hop
+    and loop wake-ups behind it. aiokafka hands these two to its fetcher when the consumer starts."""
+
+    fetch_min_bytes = 1
+    fetch_wait_ms = 1500
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_min_bytes = self.fetch_min_bytes
+        consumer._fetch_max_wait_ms = self.fetch_wait_ms
+        return consumer
+
+
+def fetch_tuned_transport(app: faust.App, streams: StreamsSettings) -> faust_aiokafka.Transport:
+    """The app's consumer transport (aiokafka), its consumer fetching per the streams settings."""
+    thread = type("FetchTunedConsumerThread", (_FetchTunedConsumerThread,),
+                  {"fetch_min_bytes": streams.fetch_min_bytes, "fetch_wait_ms": streams.fetch_wait_ms})  # fmt: skip
+
+    class Consumer(faust_aiokafka.Consumer):
+        def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+            return thread(self, loop=self.loop, beacon=self.beacon)
+
+    class Transport(faust_aiokafka.Transport):
+        pass
+
+    Transport.Consumer = Consumer
+    return Transport(app.conf.broker_consumer, app)
+
+
 def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = None) -> faust.App:
     kafka = settings.kafka
     app = faust.App(
@@ -100,6 +134,7 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
         web_host="127.0.0.1",
         TableManager=FlowHoldingTableManager,
     )
+    app.transport = fetch_tuned_transport(app, settings.streams)  # before anything makes faust's own
 
     names = {name: kafka.topic_prefix + name for name in _SPECS}
 
