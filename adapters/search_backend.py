@@ -305,6 +305,18 @@ class SearchBackend:
     def search(self, index: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return self._call(self.client.search, index=index, body=dict(body))
 
+    def msearch(self, index: str, bodies: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """The answers to several searches of ``index`` in one round trip; the first that failed is
+        raised as a search would raise it."""
+        lines: list[Mapping[str, Any]] = []
+        for body in bodies:
+            lines += [{"index": index}, dict(body)]
+        answers = self._call(self.client.msearch, body=lines)["responses"]
+        for answer in answers:
+            if "error" in answer:
+                raise _from_status(answer.get("status"), f"search failed: {answer['error']}", answer["error"])
+        return answers
+
     def count(self, index: str, body: Mapping[str, Any] | None = None) -> int:
         return int(self._call(self.client.count, index=index, body=dict(body or {}))["count"])
 
@@ -436,8 +448,12 @@ def _translate(exc: Exception) -> LeadhubError | None:
     if not isinstance(status, int):
         status = None
     info = getattr(exc, "info", None) or getattr(exc, "body", None)
+    return _from_status(status, str(exc), info)
+
+
+def _from_status(status: int | None, message: str, info: Any) -> LeadhubError:
     if status is None or status == 429 or status >= 500:
-        return SearchUnavailable(f"search engine unavailable: {exc}", hint="retry later")
+        return SearchUnavailable(f"search engine unavailable: {message}", hint="retry later")
     if status == 404:
-        return NotFound(f"not found: {exc}", status=status, info=info)
-    return SearchRequestError(f"search engine refused the request ({status}): {exc}", status=status, info=info)
+        return NotFound(f"not found: {message}", status=status, info=info)
+    return SearchRequestError(f"search engine refused the request ({status}): {message}", status=status, info=info)

@@ -141,14 +141,28 @@ def search_body(request: SearchRequest, now: dt.datetime | None = None) -> dict[
     return body
 
 
+def split_facets(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(the hits' request, the facets' request) for one search_body: two searches of one _msearch.
+    The hits then need no exact total, so the engine can skip what cannot make the page (at a million
+    leads sorting by date no longer visits every match); the facets and the total, a size-0 request, are
+    what the engine's request cache keeps per shard, so a month of leads that no longer changes is
+    counted once. Without facets: the body as it is (one search)."""
+    if "aggs" not in body:
+        return body, None
+    hits = {k: v for k, v in body.items() if k != "aggs"} | {"track_total_hits": False}
+    return hits, {"size": 0, "track_total_hits": True, "query": body["query"], "aggs": body["aggs"]}
+
+
 def _buckets(agg: dict[str, Any] | None) -> list[FacetBucket]:
     return [FacetBucket(value=str(b.get("key_as_string", b["key"])), count=b["doc_count"]) for b in (agg or {}).get("buckets", [])]
 
 
-def search_page(request: SearchRequest, response: dict[str, Any]) -> SearchPage:
+def search_page(request: SearchRequest, response: dict[str, Any], facets: dict[str, Any] | None = None) -> SearchPage:
+    """``facets``: the answer to split_facets' facets request (total and aggregations), if it was split."""
     hits = response["hits"]
-    total = hits["total"]["value"] if isinstance(hits["total"], dict) else int(hits["total"])
-    aggs = response.get("aggregations", {})
+    counted = (facets or response)["hits"]["total"]
+    total = counted["value"] if isinstance(counted, dict) else int(counted)
+    aggs = (facets or response).get("aggregations", {})
     return SearchPage(
         kind=request.kind,
         total=total,

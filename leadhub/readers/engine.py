@@ -37,7 +37,16 @@ class EngineStore:
             raise StoreQueryError(exc.message, status=exc.status, info=exc.info) from None
 
     def search(self, request: SearchRequest) -> SearchPage:
-        return search_dsl.search_page(request, self._search(request.kind, search_dsl.search_body(request)))
+        hits, facets = search_dsl.split_facets(search_dsl.search_body(request))
+        if facets is None:
+            return search_dsl.search_page(request, self._search(request.kind, hits))
+        try:
+            found, counted = self.backend.msearch(self.indices[request.kind], [hits, facets])
+        except NotFound:
+            raise
+        except SearchRequestError as exc:
+            raise StoreQueryError(exc.message, status=exc.status, info=exc.info) from None
+        return search_dsl.search_page(request, found, counted)
 
     def get(self, kind: Kind, doc_id: str) -> dict[str, Any] | None:
         if kind in MONTHLY_KINDS:  # which month's index holds it is not known from the id
