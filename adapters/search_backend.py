@@ -305,11 +305,11 @@ class SearchBackend:
     def search(self, index: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return self._call(self.client.search, index=index, body=dict(body))
 
-    def msearch(self, index: str, bodies: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """The answers to several searches of ``index`` in one round trip; the first that failed is
-        raised as a search would raise it."""
+    def msearch(self, searches: Sequence[tuple[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+        """The answers to several (index, body) searches in one round trip (the engine runs them side by
+        side); the first that failed is raised as a search would raise it."""
         lines: list[Mapping[str, Any]] = []
-        for body in bodies:
+        for index, body in searches:
             lines += [{"index": index}, dict(body)]
         answers = self._call(self.client.msearch, body=lines)["responses"]
         for answer in answers:

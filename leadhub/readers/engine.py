@@ -40,13 +40,17 @@ class EngineStore:
         hits, facets = search_dsl.split_facets(search_dsl.search_body(request))
         if facets is None:
             return search_dsl.search_page(request, self._search(request.kind, hits))
+        index = self.indices[request.kind]
+        found, counted = self._msearch([(index, hits), (index, facets)])
+        return search_dsl.search_page(request, found, counted)
+
+    def _msearch(self, searches: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
         try:
-            found, counted = self.backend.msearch(self.indices[request.kind], [hits, facets])
+            return self.backend.msearch(searches)
         except NotFound:
             raise
         except SearchRequestError as exc:
             raise StoreQueryError(exc.message, status=exc.status, info=exc.info) from None
-        return search_dsl.search_page(request, found, counted)
 
     def get(self, kind: Kind, doc_id: str) -> dict[str, Any] | None:
         if kind in MONTHLY_KINDS:  # which month's index holds it is not known from the id
@@ -56,8 +60,11 @@ class EngineStore:
         return None if hit is None else hit["_source"]
 
     def stats(self, request: StatsRequest) -> Stats:
-        now = request.now or dt.datetime.now(dt.UTC)
-        answers = {name: self._search(kind, body) for name, (kind, body) in search_dsl.stats_bodies(request, now).items()}
+        # To the minute: the same dashboard asked again within it is the same request, which the
+        # engine's request cache answers from the shards that did not change (overdue by a minute late).
+        now = request.now or dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+        bodies = search_dsl.stats_bodies(request, now)
+        answers = dict(zip(bodies, self._msearch([(self.indices[kind], body) for kind, body in bodies.values()]), strict=True))
         cases, leads = answers["cases"], answers["leads"]
         aggs = cases["aggregations"]
         status_counts = {b["key"]: b["doc_count"] for b in aggs["status"]["buckets"]}
