@@ -31,6 +31,7 @@ from benchmarks.common import (
 from leadhub.index_admin import init_indices
 from leadhub.settings import build_settings, parse_overrides
 from leadhub.topics_admin import ensure_topics
+from schemas.index_templates import MAPPING_VERSION
 from schemas.leads import Category, Lead
 from schemas.serialization import encode
 from schemas.topics import topic_specs
@@ -79,8 +80,9 @@ def main() -> None:
 
     # The engine's speed drifts (JIT warm-up, merges): warm it up, then measure raw before and after
     # the sink and compare the sink with their mean.
-    raw_bulk(f"b{run}-leads-v7")
-    raw_before = raw_bulk(f"b{run}-leads-v8")
+    # named as a month of leads, so the leads template (mapping and analyzers) makes them
+    raw_bulk(f"b{run}-leads-v{MAPPING_VERSION}-raw1")
+    raw_before = raw_bulk(f"b{run}-leads-v{MAPPING_VERSION}-raw2")
 
     producer = KafkaProducer(**kafka_python_options(settings.kafka), acks="all", linger_ms=20, batch_size=1 << 20)
     for lead in leads:
@@ -102,7 +104,7 @@ def main() -> None:
     sink_s = done - (sink.metrics.first_record_at or done)
     sink.stop()
     thread.join(timeout=60)
-    raw_after = raw_bulk(f"b{run}-leads-v9")
+    raw_after = raw_bulk(f"b{run}-leads-v{MAPPING_VERSION}-raw3")
     raw_s = (raw_before + raw_after) / 2
 
     print(f"sink start-up (group join, metadata) before the first record: {startup_s:.2f} s")

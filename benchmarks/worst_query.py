@@ -36,6 +36,7 @@ from leadhub.queries import Filters, SearchRequest, Sort, TextLimits, text_probl
 from leadhub.readers.embedded import EmbeddedStore
 from leadhub.readers.engine import EngineStore
 from leadhub.settings import build_settings, parse_overrides
+from schemas.index_templates import lead_index
 from schemas.leads import Lead
 from sinks.embedded_index import FTS_COLUMNS, LEAD_COLUMNS, EmbeddedIndex
 
@@ -100,7 +101,7 @@ def synthetic_leads(n: int, seed: int = 7) -> list[dict]:
 
 def fill_engine(backend: SearchBackend, alias: str, leads: list[dict]) -> float:
     started = time.perf_counter()
-    actions = ({"_index": alias, "_id": lead["lead_id"], "_source": lead} for lead in leads)
+    actions = ({"_index": lead_index(alias, lead), "_id": lead["lead_id"], "_source": lead} for lead in leads)  # its month, as the sink
     helpers.bulk(backend.client, actions, chunk_size=2000, request_timeout=120)
     backend.refresh(alias)
     return time.perf_counter() - started
