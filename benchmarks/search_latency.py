@@ -186,7 +186,8 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
     full-text rows, entities, case book and dedup sketches copied under new ids, each copy a few hours
     later (the same three years, denser), as issue 24 allows for the largest sets. The build rate
     reported is the pipeline run's."""
-    from sinks.embedded_index import CASE_COLUMNS, FTS_COLUMNS, LEAD_COLUMNS, EmbeddedIndex
+    from sinks.embedded_docs import unpack
+    from sinks.embedded_index import CASE_COLUMNS, FTS_COLUMNS, LEAD_COLUMNS, EmbeddedIndex, fts_values
     from sinks.short_terms import tokens
 
     info_path = folder / "build.json"
@@ -206,21 +207,24 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
     with index.transaction() as db:
         top = {t: db.execute(f"SELECT max(rowid) FROM {t}").fetchone()[0] for t in ("leads", "cases")}  # noqa: S608
         seq = db.execute("SELECT max(seq) FROM dedup_sketches").fetchone()[0] or 0
-        short = {t: [(rowid, tokens(row)) for rowid, *row in db.execute(f"SELECT rowid, {', '.join(fts)} FROM {t}_fts")]  # noqa: S608
-                 for t, fts in FTS_COLUMNS.items()}  # fmt: skip
+        # the text indexes hold no text (schema 5): their rows come from the documents
+        texts = {t: [(rowid, fts_values(t, json.loads(unpack(doc)))) for rowid, doc in db.execute(f"SELECT rowid, doc FROM {t}")]  # noqa: S608
+                 for t in FTS_COLUMNS}  # fmt: skip
+        short = {t: [(rowid, tokens(values)) for rowid, values in rows] for t, rows in texts.items()}
         for k in range(1, n // base_n):
             shift, tag = k * 5 * 3600, f"~{k}"
             renamed = {"lead_id": f"lead_id || '{tag}'", "case_id": f"case_id || '{tag}'",
                        "reported": f"reported + {shift}", "first_seen": f"first_seen + {shift}",
                        "last_seen": f"last_seen + {shift}", "due_at": f"due_at + {shift}"}  # fmt: skip
             for table, key, columns in (("leads", "lead_id", LEAD_COLUMNS), ("cases", "case_id", CASE_COLUMNS)):
-                doc = f"json_set(doc, '$.{key}', {key} || '{tag}')"
+                doc = f"doc_pack(json_set(doc_json(doc), '$.{key}', {key} || '{tag}'))"
                 picked = ", ".join(doc if c == "doc" else renamed.get(c, c) for c in columns)
                 off = k * top[table]
                 db.execute(f"INSERT INTO {table} (rowid, {', '.join(columns)}) SELECT rowid + {off}, {picked} "  # noqa: S608
                            f"FROM {table} WHERE rowid <= {top[table]}")  # fmt: skip
-                fts = ", ".join(FTS_COLUMNS[table])
-                db.execute(f"INSERT INTO {table}_fts (rowid, {fts}) SELECT rowid + {off}, {fts} FROM {table}_fts WHERE rowid <= {top[table]}")  # noqa: S608
+                fts = FTS_COLUMNS[table]
+                db.executemany(f"INSERT INTO {table}_fts (rowid, {', '.join(fts)}) VALUES (?{',?' * len(fts)})",  # noqa: S608
+                               [(r + off, *values) for r, values in texts[table]])  # fmt: skip
                 db.executemany(f"INSERT INTO {table}_short (rowid, tokens) VALUES (?, ?)", [(r + off, t) for r, t in short[table]])  # noqa: S608
             db.execute(f"INSERT INTO lead_entities SELECT entity, lead_id || '{tag}' FROM lead_entities WHERE lead_id NOT LIKE '%~%'")  # noqa: S608
             db.execute(f"INSERT INTO case_book SELECT case_id || '{tag}', doc FROM case_book WHERE case_id NOT LIKE '%~%'")  # noqa: S608

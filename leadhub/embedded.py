@@ -132,11 +132,12 @@ class EmbeddedPipeline:
                 self.index.close()  # this thread's connection
 
     def submit(self, records: Sequence[Record], topic: str = "leads.raw") -> None:
-        with self._lock:
+        """The records through every stage; what the batch writes is one transaction (EmbeddedIndex.batch)."""
+        with self._lock, self.index.batch():
             self.runner.submit(records, topic)
 
     def submit_raw(self, leads: Sequence[RawLead]) -> None:
-        with self._lock:
+        with self._lock, self.index.batch():
             self.runner.submit_raw(leads)
 
     def write(self, output: Output) -> None:

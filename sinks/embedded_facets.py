@@ -19,22 +19,20 @@ import sqlite3
 
 from schemas.timezones import zone
 
-# name -> the SQL over the row (``new.``) that fills it
+# name -> the row's column that fills it, or (``$.``) the path of a field of its document
 _FROM_ROW = {
     "leads": {
         "lead_id": "lead_id", "case_id": "case_id", "channel": "channel", "source": "source", "category1": "category1",
         "category2": "category2", "department": "department", "town": "town", "community": "community", "lang": "lang",
         "needs_triage": "needs_triage", "priority": "priority", "reported": "reported",
-        "reporter_group": "json_extract(new.doc, '$.reporter_group')", "activity": "json_extract(new.doc, '$.activity')",
-        "author": "json_extract(new.doc, '$.author')", "entities": "json_extract(new.doc, '$.entities')",
+        "reporter_group": "$.reporter_group", "activity": "$.activity", "author": "$.author", "entities": "$.entities",
     },
     "cases": {
         "case_id": "case_id", "status": "status", "category1": "category1", "category2": "category2",
         "department": "department", "town": "town", "community": "community", "priority": "priority",
         "report_count": "report_count", "first_seen": "first_seen", "last_seen": "last_seen", "due_at": "due_at",
-        "channels": "json_extract(new.doc, '$.channels')", "sources": "json_extract(new.doc, '$.sources')",
-        "reporter_groups": "json_extract(new.doc, '$.reporter_groups')",
-        "activities": "json_extract(new.doc, '$.activities')", "entities": "json_extract(new.doc, '$.entities')",
+        "channels": "$.channels", "sources": "$.sources", "reporter_groups": "$.reporter_groups",
+        "activities": "$.activities", "entities": "$.entities",
     },
 }  # fmt: skip
 
@@ -106,17 +104,17 @@ def create_facet_counts(db: sqlite3.Connection) -> None:
                        f"FROM {table}_facets t GROUP BY 3")  # fmt: skip
 
 
-def _value(expression: str) -> str:
-    return expression if "(" in expression else f"new.{expression}"
+def _values(table: str, row: str) -> str:
+    """The narrow row's values from ``row`` (``new``, or a table's alias) and ``d.j``, its document's JSON
+    (unpacked once for all its fields: sinks/embedded_docs.py)."""
+    return ", ".join(f"json_extract(d.j, '{sql}')" if sql.startswith("$.") else f"{row}.{sql}" for sql in _FROM_ROW[table].values())
 
 
-def create_facet_tables(db: sqlite3.Connection) -> None:
-    """Schema version 3: the narrow tables, their triggers and indexes, filled from the rows there are."""
+def create_facet_triggers(db: sqlite3.Connection) -> None:
+    """The triggers that keep the narrow tables equal to ``leads`` / ``cases`` (schema 3; since schema 5
+    they read packed documents through ``doc_json``, which the index's connections define)."""
     for table, columns in _FROM_ROW.items():
         names = ", ".join(columns)
-        values = ", ".join(_value(sql) for sql in columns.values())
-        db.execute(f"DROP TABLE IF EXISTS {table}_facets")  # noqa: S608 - fixed names
-        db.execute(f"CREATE TABLE {table}_facets (rowid INTEGER PRIMARY KEY, {names})")
         # A DELETE then a plain INSERT, not INSERT OR REPLACE: an outer upsert's conflict rule would
         # override the trigger's own.
         for event, gone in (("insert", "new"), ("update", "old")):
@@ -124,13 +122,22 @@ def create_facet_tables(db: sqlite3.Connection) -> None:
             db.execute(
                 f"CREATE TRIGGER {table}_facets_{event} AFTER {event.upper()} ON {table} BEGIN "
                 f"DELETE FROM {table}_facets WHERE rowid = {gone}.rowid; "
-                f"INSERT INTO {table}_facets (rowid, {names}) VALUES (new.rowid, {values}); END"
+                f"INSERT INTO {table}_facets (rowid, {names}) SELECT new.rowid, {_values(table, 'new')} "
+                f"FROM (SELECT doc_json(new.doc) AS j) d; END"
             )
         db.execute(f"DROP TRIGGER IF EXISTS {table}_facets_delete")
         db.execute(f"CREATE TRIGGER {table}_facets_delete AFTER DELETE ON {table} BEGIN "
                    f"DELETE FROM {table}_facets WHERE rowid = old.rowid; END")  # fmt: skip
-        select = ", ".join(sql.replace("new.", "") for sql in columns.values())
-        db.execute(f"INSERT INTO {table}_facets (rowid, {names}) SELECT rowid, {select} FROM {table}")  # noqa: S608
+
+
+def create_facet_tables(db: sqlite3.Connection) -> None:
+    """Schema version 3: the narrow tables, their triggers and indexes, filled from the rows there are."""
+    for table, columns in _FROM_ROW.items():
+        db.execute(f"DROP TABLE IF EXISTS {table}_facets")  # noqa: S608 - fixed names
+        db.execute(f"CREATE TABLE {table}_facets (rowid INTEGER PRIMARY KEY, {', '.join(columns)})")
+        db.execute(f"INSERT INTO {table}_facets (rowid, {', '.join(columns)}) SELECT d.rowid, {_values(table, 'd')} "  # noqa: S608
+                   f"FROM (SELECT *, doc_json(doc) AS j FROM {table}) d")  # fmt: skip
         for i, key in enumerate(_INDEXES[table]):
             db.execute(f"CREATE INDEX {table}_facets_{i} ON {table}_facets({key})")
+    create_facet_triggers(db)
     # facet_counts: schema version 4's step, which follows

@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from array import array
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,8 @@ from schemas.leads import Lead
 from schemas.private_files import private_file
 from schemas.status_machine import apply_event, apply_merge
 from sinks.documents import apply_case_routing, apply_case_state, case_handling_doc, decided_lead_ids, leads_decision
-from sinks.embedded_facets import create_facet_counts, create_facet_tables
+from sinks.embedded_docs import pack, pack_sql, unpack, unpack_sql
+from sinks.embedded_facets import create_facet_counts, create_facet_tables, create_facet_triggers
 from sinks.hot_issue_documents import apply_hot_issue
 from sinks.hotspot_documents import apply_hotspot
 from sinks.short_terms import tokens
@@ -39,7 +40,9 @@ from sinks.short_terms import tokens
 # 1: documents, trigram FTS, route state, dead letters. 2: the short-term index ({table}_short).
 # 3: the narrow tables searches filter, sort and count in ({table}_facets, sinks/embedded_facets.py).
 # 4: facet_counts also counts cases per local day and category (the stats' series).
-SCHEMA_VERSION = 4
+# 5: documents (leads, cases, the case book) packed (sinks/embedded_docs.py); the trigram indexes
+#    contentless, their text read from the documents (it was held twice, the FTS tables' own copy).
+SCHEMA_VERSION = 5
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -87,31 +90,84 @@ LEAD_COLUMNS = ("lead_id", "doc", "case_id", "channel", "source", "category1", "
 CASE_COLUMNS = ("case_id", "doc", "status", "category1", "category2", "department", "town", "community", "priority",
                 "report_count", "first_seen", "last_seen", "due_at")  # fmt: skip
 FTS_COLUMNS = {"leads": ("title", "text", "location_text", "address"), "cases": ("title", "summary", "resolution", "address")}
+# Since schema 5 the trigram index holds no text of its own either (content=''): a row's text is taken
+# from its document (fts_values), both to index it and to remove it (FTS5's 'delete' with the values
+# it was indexed with, as the short-term index always did). rank (bm25) still works: the column sizes
+# are kept.
+FTS_TABLE = "CREATE VIRTUAL TABLE {table}_fts USING fts5({columns}, content='', tokenize='trigram')"
 # Contentless (it holds only the index: the text is in {table}_fts already) and rowids only. A row is
 # removed with FTS5's 'delete' command and the tokens it was indexed with, which works on SQLite
 # before 3.43 too (a plain DELETE on a contentless table needs 3.43's contentless_delete).
 SHORT_TABLE = "CREATE VIRTUAL TABLE {table}_short USING fts5(tokens, content='', detail='none', columnsize=0, tokenize='ascii')"
 
 
-def _upsert(db: sqlite3.Connection, table: str, key: str, columns: tuple[str, ...], row: tuple, fts_row: tuple) -> None:
-    """Insert or replace a document row by its id, and its full-text row under the same rowid."""
+def fts_values(table: str, doc: dict[str, Any]) -> tuple[str, ...]:
+    """The searchable text of a lead's or case's document, by FTS_COLUMNS (address is the place's). A
+    title the text holds whole (a case's is its summary's first line) is not indexed again: every term
+    or phrase found in it is found in the text, so the same rows match (a fifth of a case's index)."""
+    place = doc.get("place") or {}
+    body, extra = ("text", "location_text") if table == "leads" else ("summary", "resolution")
+    title, text = doc.get("title") or "", doc.get(body) or ""
+    return ("" if title in text else title, text, doc.get(extra) or "", place.get("address") or "")
+
+
+def _index_text(db: sqlite3.Connection, table: str, rowid: int, old: tuple[str, ...] | None, new: tuple[str, ...] | None) -> None:
+    """Both text indexes of one row from ``old`` (the values it was indexed with; None: not indexed) to
+    ``new`` (None: removed)."""
+    if old == new:
+        return  # the same text (a replay, a status change): both indexes are right already
+    fts = FTS_COLUMNS[table]
+    if old is not None:
+        db.execute(f"INSERT INTO {table}_fts ({table}_fts, rowid, {', '.join(fts)}) VALUES ('delete', ?{',?' * len(fts)})",  # noqa: S608
+                   (rowid, *old))  # fmt: skip
+        db.execute(f"INSERT INTO {table}_short ({table}_short, rowid, tokens) VALUES ('delete', ?, ?)", (rowid, tokens(old)))  # noqa: S608
+    if new is not None:
+        db.execute(f"INSERT INTO {table}_fts (rowid, {', '.join(fts)}) VALUES (?{',?' * len(fts)})", (rowid, *new))  # noqa: S608
+        db.execute(f"INSERT INTO {table}_short (rowid, tokens) VALUES (?, ?)", (rowid, tokens(new)))  # noqa: S608
+
+
+def remove_text(db: sqlite3.Connection, table: str, rowid: int, old: tuple[str, ...]) -> None:
+    """A row's entries in both text indexes, given the values it was indexed with (retention's deletes)."""
+    _index_text(db, table, rowid, old, None)
+
+
+def _upsert(db: sqlite3.Connection, table: str, key: str, columns: tuple[str, ...], row: tuple, doc: dict[str, Any]) -> None:
+    """Insert or replace a document row by its id (``row``: its columns, the packed document second),
+    and its text index rows under the same rowid."""
+    found = db.execute(f"SELECT rowid, doc FROM {table} WHERE {key} = ?", (row[0],)).fetchone()  # noqa: S608 - fixed names
     updates = ", ".join(f"{c}=excluded.{c}" for c in columns if c != key)
-    db.execute(
+    cursor = db.execute(
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))}) "  # noqa: S608 - fixed names
         f"ON CONFLICT({key}) DO UPDATE SET {updates}",
         row,
     )
-    rowid = db.execute(f"SELECT rowid FROM {table} WHERE {key} = ?", (row[0],)).fetchone()[0]  # noqa: S608
-    fts = FTS_COLUMNS[table]
-    old = db.execute(f"SELECT {', '.join(fts)} FROM {table}_fts WHERE rowid = ?", (rowid,)).fetchone()  # noqa: S608
-    if old is not None and tuple(old) == tuple(fts_row):
-        return  # the same text (a replay, a status change): both indexes are right already
-    new_tokens = tokens(fts_row)
-    if old is not None:
-        db.execute(f"DELETE FROM {table}_fts WHERE rowid = ?", (rowid,))  # noqa: S608
-        db.execute(f"INSERT INTO {table}_short ({table}_short, rowid, tokens) VALUES ('delete', ?, ?)", (rowid, tokens(old)))  # noqa: S608
-    db.execute(f"INSERT INTO {table}_fts (rowid, {', '.join(fts)}) VALUES (?{',?' * len(fts)})", (rowid, *fts_row))  # noqa: S608
-    db.execute(f"INSERT INTO {table}_short (rowid, tokens) VALUES (?, ?)", (rowid, new_tokens))  # noqa: S608
+    old = fts_values(table, json.loads(unpack(found[1]))) if found else None
+    _index_text(db, table, found[0] if found else cursor.lastrowid, old, fts_values(table, doc))
+
+
+def build_text_indexes(db: sqlite3.Connection) -> None:
+    """Both text indexes (trigram, short-term) of every lead and case again, from their documents."""
+    for table, fts in FTS_COLUMNS.items():
+        db.execute(f"DROP TABLE IF EXISTS {table}_fts")  # noqa: S608 - fixed names
+        db.execute(FTS_TABLE.format(table=table, columns=", ".join(fts)))
+        db.execute(f"DROP TABLE IF EXISTS {table}_short")  # noqa: S608
+        db.execute(SHORT_TABLE.format(table=table))
+        rows = db.execute(f"SELECT rowid, doc FROM {table}")  # noqa: S608
+        while batch := rows.fetchmany(5000):
+            for rowid, doc in batch:
+                _index_text(db, table, rowid, None, fts_values(table, json.loads(unpack(doc))))
+
+
+def pack_documents(db: sqlite3.Connection) -> None:
+    """Schema version 5: the documents packed, the text indexes made again from them (contentless).
+    The triggers are left off while the documents are rewritten (packing changes no field they copy)."""
+    build_text_indexes(db)
+    for table in FTS_COLUMNS:
+        for event in ("insert", "update", "delete"):
+            db.execute(f"DROP TRIGGER IF EXISTS {table}_facets_{event}")
+    for table in (*FTS_COLUMNS, "case_book"):
+        db.execute(f"UPDATE {table} SET doc = doc_pack(doc) WHERE typeof(doc) = 'text'")  # noqa: S608 - fixed names
+    create_facet_triggers(db)
 
 
 def build_short_index(db: sqlite3.Connection) -> None:
@@ -127,7 +183,7 @@ def build_short_index(db: sqlite3.Connection) -> None:
 
 
 # version reached -> the step that reaches it from the one before
-MIGRATIONS = {2: build_short_index, 3: create_facet_tables, 4: create_facet_counts}
+MIGRATIONS = {2: build_short_index, 3: create_facet_tables, 4: create_facet_counts, 5: pack_documents}
 
 
 class EmbeddedIndexError(Exception):
@@ -172,20 +228,48 @@ class EmbeddedIndex:
             # Reads through the OS's page cache (shared by every thread's connection) rather than each
             # connection's own 2 MB one: a search of 200,000 leads reads tens of MB of indexes.
             connection.execute("PRAGMA mmap_size=1073741824")
+            # Packed documents in SQL: the narrow tables' triggers and retention read fields through these.
+            connection.create_function("doc_json", 1, unpack_sql, deterministic=True)
+            connection.create_function("doc_pack", 1, pack_sql, deterministic=True)
             self._local.connection = connection
         return connection
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, savepoint: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction. Inside another (a batch's, see batch()) it is part of that one, or with
+        ``savepoint`` a savepoint of it, so a write that fails leaves nothing of itself and the batch goes
+        on. (Only where a write can fail halfway: FTS5 writes its pending rows out as a new segment at
+        every savepoint, which cost half a millisecond a write when every write had one.)"""
         with self.write_lock:
             db = self.db
-            db.execute("BEGIN IMMEDIATE")
+            depth = getattr(self._local, "depth", 0)
+            name = f"s{depth}" if depth and savepoint else None
+            if depth == 0:
+                db.execute("BEGIN IMMEDIATE")
+            elif name:
+                db.execute(f"SAVEPOINT {name}")
+            self._local.depth = depth + 1
             try:
                 yield db
             except BaseException:
-                db.execute("ROLLBACK")
+                if depth == 0:
+                    db.execute("ROLLBACK")
+                elif name:
+                    db.execute(f"ROLLBACK TO {name}")
+                    db.execute(f"RELEASE {name}")
                 raise
-            db.execute("COMMIT")
+            finally:
+                self._local.depth = depth
+            if depth == 0:
+                db.execute("COMMIT")
+            elif name:
+                db.execute(f"RELEASE {name}")
+
+    def batch(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A pipeline batch's writes in one transaction: four commits a lead (lead, case, case book,
+        sketch), each writing its pages to the write-ahead log and FTS5 its pending rows as a new
+        segment to merge later, were most of the sink's time. Readers see the batch when it ends."""
+        return self.transaction()
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
@@ -202,13 +286,12 @@ class EmbeddedIndex:
     def _store_lead(self, db: sqlite3.Connection, lead: Lead, doc: dict[str, Any]) -> None:
         category, place = lead.category, lead.place
         row = (
-            lead.lead_id, json.dumps(doc, ensure_ascii=False), lead.case_id, lead.channel, lead.source,
+            lead.lead_id, pack(json.dumps(doc, ensure_ascii=False)), lead.case_id, lead.channel, lead.source,
             category.level1 if category else None, category.level2 if category else None, lead.department,
             place.town if place else None, place.community if place else None, lead.lang, int(lead.needs_triage),
             lead.priority, _epoch(lead.published_at or lead.fetched_at),
         )  # fmt: skip
-        _upsert(db, "leads", "lead_id", LEAD_COLUMNS, row,
-                (lead.title, lead.text, lead.location_text or "", (place.address if place else None) or ""))  # fmt: skip
+        _upsert(db, "leads", "lead_id", LEAD_COLUMNS, row, doc)
         entities = [e for e in dict.fromkeys(doc.get("entities") or ()) if isinstance(e, str)]
         db.execute("DELETE FROM lead_entities WHERE lead_id = ?", (lead.lead_id,))
         db.executemany("INSERT INTO lead_entities VALUES (?, ?)", [(entity, lead.lead_id) for entity in entities])
@@ -222,7 +305,7 @@ class EmbeddedIndex:
         with self.transaction() as db:
             for lead, changes in leads:
                 found = db.execute("SELECT doc FROM leads WHERE lead_id = ?", (lead.lead_id,)).fetchone()
-                stored = json.loads(found[0]) if found else None
+                stored = json.loads(unpack(found[0])) if found else None
                 if stored is None or stored.get("category_source") == "human":
                     continue
                 self._store_lead(db, lead, {**stored, **changes})
@@ -235,24 +318,23 @@ class EmbeddedIndex:
                 booked = db.execute("SELECT doc FROM case_book WHERE case_id = ?", (case_id,)).fetchone()
                 if booked is not None:
                     db.execute("UPDATE case_book SET doc = ? WHERE case_id = ?",
-                               (json.dumps({**json.loads(booked[0]), **routing}, ensure_ascii=False), case_id))  # fmt: skip
+                               (pack(json.dumps({**json.loads(unpack(booked[0])), **routing}, ensure_ascii=False)), case_id))  # fmt: skip
         return written[0], written[1]
 
     def case_document(self, case_id: str, db: sqlite3.Connection | None = None) -> dict[str, Any] | None:
         found = (db or self.db).execute("SELECT doc FROM cases WHERE case_id = ?", (case_id,)).fetchone()
-        return json.loads(found[0]) if found else None
+        return json.loads(unpack(found[0])) if found else None
 
     def _store_case(self, db: sqlite3.Connection, doc: dict[str, Any]) -> None:
         case = Case.model_validate(doc)
         category, place = case.category, case.place
         row = (
-            case.case_id, json.dumps(doc, ensure_ascii=False), case.status.value,
+            case.case_id, pack(json.dumps(doc, ensure_ascii=False)), case.status.value,
             category.level1 if category else None, category.level2 if category else None, case.department,
             place.town if place else None, place.community if place else None, case.priority, case.report_count,
             _epoch(case.first_seen), _epoch(case.last_seen), _epoch(case.due_at),
         )  # fmt: skip
-        _upsert(db, "cases", "case_id", CASE_COLUMNS, row,
-                (case.title, case.summary, case.resolution or "", (place.address if place else None) or ""))  # fmt: skip
+        _upsert(db, "cases", "case_id", CASE_COLUMNS, row, doc)
 
     def write_case_state(self, case: Case, offset: int | None = None) -> None:
         """The route stage's view of the case (membership); status and handling stay as events made them.
@@ -266,7 +348,7 @@ class EmbeddedIndex:
     def apply_event(self, event: CaseEvent) -> Case:
         """Raises IllegalTransition, MergeRefused (nothing is written then). One transaction, so the
         check and the write are atomic: of two racing actions the second sees the first's status."""
-        with self.transaction() as db:
+        with self.transaction(savepoint=True) as db:
             doc = self.case_document(event.case_id, db) or {"case_id": event.case_id}
             if event.action is Action.merge:
                 assert event.target_case_id is not None
@@ -296,10 +378,10 @@ class EmbeddedIndex:
         ).fetchall()  # fmt: skip
         category = decision["category"] or {}
         for lead_id, text in rows:
-            doc = {**json.loads(text), **decision}
+            doc = {**json.loads(unpack(text)), **decision}
             db.execute(
                 "UPDATE leads SET doc = ?, category1 = ?, category2 = ?, department = ?, needs_triage = 0 WHERE lead_id = ?",
-                (json.dumps(doc, ensure_ascii=False), category.get("level1"), category.get("level2"), decision["department"], lead_id),
+                (pack(json.dumps(doc, ensure_ascii=False)), category.get("level1"), category.get("level2"), decision["department"], lead_id),
             )  # fmt: skip
 
     def write_dead_letter(self, letter: DeadLetter) -> None:
@@ -397,7 +479,7 @@ class EmbeddedIndex:
         rows = self.db.execute("SELECT doc FROM leads WHERE reported >= ? ORDER BY reported, lead_id", (since,))
         while batch := rows.fetchmany(2000):
             for row in batch:
-                yield Lead.model_validate_json(row[0])
+                yield Lead.model_validate_json(unpack(row[0]))
 
     def latest_reported(self) -> float | None:
         found = self.db.execute("SELECT max(reported) FROM leads").fetchone()
@@ -422,13 +504,13 @@ class IndexCaseBook:
 
     def get(self, case_id: str) -> Case | None:
         found = self.index.db.execute("SELECT doc FROM case_book WHERE case_id = ?", (case_id,)).fetchone()
-        return Case.model_validate_json(found[0]) if found else None
+        return Case.model_validate_json(unpack(found[0])) if found else None
 
     def put(self, case: Case) -> None:
         with self.index.transaction() as db:
             db.execute(
                 "INSERT INTO case_book VALUES (?, ?) ON CONFLICT(case_id) DO UPDATE SET doc = excluded.doc",
-                (case.case_id, case.model_dump_json()),
+                (case.case_id, pack(case.model_dump_json())),
             )
 
 

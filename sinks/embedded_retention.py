@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.retention import FINISHED, Cutoffs, case_expired, stored_photos
-from sinks.embedded_index import FTS_COLUMNS, EmbeddedIndex
-from sinks.short_terms import tokens
+from sinks.embedded_docs import unpack
+from sinks.embedded_index import FTS_COLUMNS, EmbeddedIndex, fts_values, remove_text
 
 Archive = Callable[[str, dict[str, Any]], None]  # (kind, document) before it is deleted
 CHUNK = 500
@@ -45,26 +45,23 @@ def _chunks(items: list[str]) -> Iterator[list[str]]:
 
 
 def _delete_row(db: sqlite3.Connection, table: str, key: str, value: str) -> bool:
-    """A document row and its rows in both full-text indexes (as sinks/embedded_index._upsert keeps them)."""
-    found = db.execute(f"SELECT rowid FROM {table} WHERE {key} = ?", (value,)).fetchone()  # noqa: S608 - fixed names
+    """A document row and its rows in both full-text indexes (as sinks/embedded_index._upsert keeps them:
+    removed with the text its document gives)."""
+    found = db.execute(f"SELECT rowid, doc FROM {table} WHERE {key} = ?", (value,)).fetchone()  # noqa: S608 - fixed names
     if found is None:
         return False
     rowid = found[0]
-    fts = FTS_COLUMNS[table]
-    old = db.execute(f"SELECT {', '.join(fts)} FROM {table}_fts WHERE rowid = ?", (rowid,)).fetchone()  # noqa: S608
-    if old is not None:
-        db.execute(f"DELETE FROM {table}_fts WHERE rowid = ?", (rowid,))  # noqa: S608
-        db.execute(f"INSERT INTO {table}_short ({table}_short, rowid, tokens) VALUES ('delete', ?, ?)", (rowid, tokens(old)))  # noqa: S608
+    remove_text(db, table, rowid, fts_values(table, json.loads(unpack(found[1]))))
     db.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))  # noqa: S608
     return True
 
 
 def _contacts(db: sqlite3.Connection, before: float, apply: bool, skip: set[str] | None = None) -> int:
-    where = "reported < ? AND json_extract(doc, '$.contact') IS NOT NULL"
+    where = "reported < ? AND json_extract(doc_json(doc), '$.contact') IS NOT NULL"
     if not apply:
         rows = db.execute(f"SELECT lead_id FROM leads WHERE {where}", (before,))  # noqa: S608
         return sum(1 for (lead_id,) in rows if lead_id not in (skip or ()))
-    return db.execute(f"UPDATE leads SET doc = json_set(doc, '$.contact', NULL) WHERE {where}", (before,)).rowcount  # noqa: S608
+    return db.execute(f"UPDATE leads SET doc = doc_pack(json_set(doc_json(doc), '$.contact', NULL)) WHERE {where}", (before,)).rowcount  # noqa: S608
 
 
 def _dead_letters(db: sqlite3.Connection, before: dt.datetime, apply: bool) -> int:
@@ -83,7 +80,7 @@ def _expired_cases(db: sqlite3.Connection, before: dt.datetime) -> list[str]:
         f"SELECT case_id, doc FROM cases WHERE status IN ({','.join('?' * len(FINISHED))}) AND first_seen < ?",  # noqa: S608
         (*FINISHED, before.timestamp()),
     )
-    return [case_id for case_id, doc in rows if case_expired(json.loads(doc), before)]
+    return [case_id for case_id, doc in rows if case_expired(json.loads(unpack(doc)), before)]
 
 
 def _orphan_leads(db: sqlite3.Connection, before: float) -> list[str]:
@@ -99,7 +96,7 @@ def _delete_leads(db: sqlite3.Connection, lead_ids: list[str], archive: Archive 
     for chunk in _chunks(lead_ids):
         marks = ",".join("?" * len(chunk))
         for lead_id, text in db.execute(f"SELECT lead_id, doc FROM leads WHERE lead_id IN ({marks})", chunk).fetchall():  # noqa: S608
-            doc = json.loads(text)
+            doc = json.loads(unpack(text))
             if archive is not None:
                 archive("lead", doc)
             out.photos.extend(stored_photos(doc))
@@ -150,7 +147,7 @@ def _run(index: EmbeddedIndex, cutoffs: Cutoffs, apply: bool, archive: Archive |
                 out.leads = len(doomed)
                 for chunk in _chunks(sorted(doomed)):
                     for (text,) in db.execute(f"SELECT doc FROM leads WHERE lead_id IN ({','.join('?' * len(chunk))})", chunk):  # noqa: S608
-                        out.photos.extend(stored_photos(json.loads(text)))
+                        out.photos.extend(stored_photos(json.loads(unpack(text))))
         # After the deletions, so the counts say what stays without a contact (a dry run counts the
         # deleted leads out the same way).
         if cutoffs.contact is not None:

@@ -29,6 +29,7 @@ from leadhub.queries import (
     parse_text,
 )
 from leadhub.search_dsl import FACET_SIZE, HIT_FIELDS_EXCLUDED
+from sinks.embedded_docs import unpack
 from sinks.embedded_index import EmbeddedIndex
 from sinks.short_terms import match_expression
 
@@ -187,8 +188,8 @@ def _top(counts: dict[Any, int], top: int | None) -> list[tuple[Any, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
 
 
-def _hit(doc_json: str, kind: Kind, full: bool) -> dict[str, Any]:
-    doc = json.loads(doc_json)
+def _hit(stored: bytes | str, kind: Kind, full: bool) -> dict[str, Any]:
+    doc = json.loads(unpack(stored))
     if not full:
         for name in HIT_FIELDS_EXCLUDED[kind]:
             doc.pop(name, None)
@@ -308,7 +309,7 @@ class EmbeddedStore:
 
     def get(self, kind: Kind, doc_id: str) -> dict[str, Any] | None:
         found = self.index.db.execute(f"SELECT doc FROM {kind} WHERE {ID[kind]} = ?", (doc_id,)).fetchone()  # noqa: S608
-        return json.loads(found[0]) if found else None
+        return json.loads(unpack(found[0])) if found else None
 
     def stats(self, request: StatsRequest) -> Stats:
         db = self.index.db

@@ -18,6 +18,7 @@ from leadhub.readers import embedded as embedded_reader
 from leadhub.readers.contract import ReadStore
 from leadhub.readers.embedded import EmbeddedStore
 from leadhub.readers.engine import EngineStore
+from sinks.embedded_docs import unpack
 
 PAGE_SIZE = 500
 ID = {"leads": "lead_id", "cases": "case_id"}
@@ -69,7 +70,7 @@ def _embedded(store: EmbeddedStore, kind: Kind, filters: Filters, page_size: int
             [*where.params, *([after] if after is not None else []), page_size],
         ).fetchall()
         for _, doc in rows:
-            yield json.loads(doc)
+            yield json.loads(unpack(doc))
         if len(rows) < page_size:
             return
         after = rows[-1][0]

@@ -82,7 +82,7 @@ def test_search_writer_keeps_the_rules_and_writes_what_the_embedded_index_writes
     index = EmbeddedIndex(tmp_path / "index.sqlite")
     try:
         feed(EmbeddedSink(index), scenario.batches)
-        embedded = [json.loads(index.db.execute("SELECT doc FROM leads WHERE lead_id = ?", (i,)).fetchone()[0])
+        embedded = [json.loads(index.db.execute("SELECT doc_json(doc) FROM leads WHERE lead_id = ?", (i,)).fetchone()[0])
                     for i in scenario.lead_ids] + [index.case_document(i) for i in scenario.case_ids]  # fmt: skip
     finally:
         index.close()

@@ -58,7 +58,7 @@ def stored(tmp_path):
 
 def _docs(index: EmbeddedIndex, kind: str) -> dict[str, dict]:
     key = "lead_id" if kind == "leads" else "case_id"
-    return {row[0]: json.loads(row[1]) for row in index.db.execute(f"SELECT {key}, doc FROM {kind}")}  # noqa: S608
+    return {row[0]: json.loads(row[1]) for row in index.db.execute(f"SELECT {key}, doc_json(doc) FROM {kind}")}  # noqa: S608
 
 
 def _run(settings, index, **kw) -> ReplayRun:

@@ -118,6 +118,19 @@ def file_bytes(tmp_path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(tmp_path.glob("e.sqlite*")) if p.is_file())
 
 
+def documents_text(pipeline) -> bytes:
+    """Every stored document's JSON: documents are packed (deflated) in the file, so a contact in one is
+    not visible in the file's raw bytes."""
+    db = pipeline.index.db
+    return b"".join(row[0].encode() for table in ("leads", "cases", "case_book") for row in db.execute(f"SELECT doc_json(doc) FROM {table}"))  # noqa: S608
+
+
+def packed_leads(pipeline, names) -> list[bytes]:
+    """The leads' documents as stored (packed): the only form their contacts take in the file."""
+    query = "SELECT doc FROM leads WHERE lead_id = ?"
+    return [pipeline.index.db.execute(query, (lead_id_for("hotline-12345", name),)).fetchone()[0] for name in names]
+
+
 def traces(name: str) -> list[bytes]:
     _, _, phone, person, email = LEADS[name]
     return [phone.encode(), person.encode(), email.encode()]
@@ -142,8 +155,10 @@ def counts(report) -> dict[tuple[str, str], int | None]:
 def test_a_run_leaves_no_old_contact_in_the_file_and_keeps_newer_ones(tmp_path):
     settings, pipeline = build(tmp_path)
     assert case(pipeline, "old_closed")["status"] == "closed" and case(pipeline, "old_rejected")["status"] == "rejected"
-    before = file_bytes(tmp_path)
-    for name in LEADS:  # the raw-bytes check can see each contact before the run
+    before = file_bytes(tmp_path) + documents_text(pipeline)
+    old_blobs = packed_leads(pipeline, ("month_old", "old_open", "old_closed", "old_rejected"))
+    assert all(blob in file_bytes(tmp_path) for blob in old_blobs)
+    for name in LEADS:  # the check can see each contact before the run
         assert all(t in before for t in traces(name)), name
     assert b64_letter(OLD_LETTER_PHONE) in before
 
@@ -159,7 +174,9 @@ def test_a_run_leaves_no_old_contact_in_the_file_and_keeps_newer_ones(tmp_path):
         ("inbox", "hotline exports deleted"): 1,
     }
     assert sorted(p.name for p in (tmp_path / "inbox" / "done").iterdir()) == ["new.csv"]
-    after = file_bytes(tmp_path)
+    after = file_bytes(tmp_path) + documents_text(pipeline)
+    # No stored form of an old lead's document is left on any page (deleted, or rewritten without its contact).
+    assert not any(blob in file_bytes(tmp_path) for blob in old_blobs)
     for name in ("month_old", "old_open", "old_closed", "old_rejected"):
         for trace in traces(name):
             assert trace not in after, (name, trace.decode())

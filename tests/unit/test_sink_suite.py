@@ -18,7 +18,7 @@ class EmbeddedView:
         self.letters = letters_of(index.dead_letters(1000), scenario)
 
     def lead(self, lead_id: str) -> dict:
-        found = self.index.db.execute("SELECT doc FROM leads WHERE lead_id = ?", (lead_id,)).fetchone()
+        found = self.index.db.execute("SELECT doc_json(doc) FROM leads WHERE lead_id = ?", (lead_id,)).fetchone()
         assert found, f"no lead {lead_id}"
         return json.loads(found[0])
 
