@@ -33,11 +33,12 @@ def _shift(doc: dict[str, Any], kind: str, hours: int) -> None:
 
 def _actions(source: Path, kind: str, alias: str, copies: int) -> Iterator[dict[str, Any]]:
     from schemas.index_templates import lead_index
+    from sinks.embedded_docs import unpack  # the embedded file's documents are packed (schema 5)
 
     with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as db:
         for k in range(copies):
             for (text,) in db.execute(f"SELECT doc FROM {kind} ORDER BY rowid"):  # noqa: S608 - fixed names
-                doc = json.loads(text)
+                doc = json.loads(unpack(text))
                 if k:
                     tag = f"~{k}"
                     doc[ID[kind]] += tag
