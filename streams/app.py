@@ -197,11 +197,12 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
     async def route_agent(stream):
         async for events in stream.take_events(batch, within=wait):
             records = [record(event) for event in events]
-            outputs = route.handle_many(records)
+            outputs, routed = route.route_many(records)
             if hot_issues is not None:  # the routed leads get their entities, the hot issues they change follow
                 outputs = hot_issues.process(outputs, records)
             if hotspots is not None:  # the routed leads of the batch, as the one detector that sees them all
-                outputs += hotspots.handle_many([Record(o.value, o.key, o.headers, o.topic) for o in outputs if o.topic == "leads.routed"])
+                # (the entities the hot-issue stage adds play no part in hotspots: the leads as routed do)
+                outputs += hotspots.observe(routed)
             case_book.flush()
             await send_all(outputs)
 

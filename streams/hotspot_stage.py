@@ -53,13 +53,19 @@ class HotspotStage:
         """Hotspot records for a batch of routed leads; each hotspot goes out once, as it stands after
         the batch. A record that is not a lead was the route stage's own output: it is skipped, never
         dead-lettered twice."""
-        latest: dict[str, Hotspot] = {}
-        opened: list[Hotspot] = []
+        leads = []
         for record in records:
             try:
-                lead = decode(record.value, record.headers, Lead)
+                leads.append(decode(record.value, record.headers, Lead))
             except RecordError:
                 continue
+        return self.observe(leads)
+
+    def observe(self, leads: Iterable[Lead]) -> list[Output]:
+        """``handle_many`` for leads already decoded (the worker's route agent has them as it routed them)."""
+        latest: dict[str, Hotspot] = {}
+        opened: list[Hotspot] = []
+        for lead in leads:
             for found in self.detector.observe(lead):
                 latest.pop(found.hotspot.hotspot_id, None)
                 latest[found.hotspot.hotspot_id] = found.hotspot

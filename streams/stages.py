@@ -84,7 +84,13 @@ class RouteStage:
         A case's state is cumulative (count, channels, lead ids), so its last state in a batch says
         everything the earlier ones did: the sink and the search engine get one write per case.
         """
+        return self.route_many(records)[0]
+
+    def route_many(self, records: Sequence[Record]) -> tuple[list[Output], list[Lead]]:
+        """``handle_many``, and the routed leads in the order of their records on leads.routed (the
+        hotspot detector reads them, instead of decoding the records again)."""
         outputs: list[Output] = []
+        routed: list[Lead] = []
         decoded: list[tuple[Record, Lead]] = []
         for record in records:
             try:
@@ -101,11 +107,12 @@ class RouteStage:
                 outputs.append(dead_letter(self.name, exc, record))
                 continue
             outputs.append(_out("leads.routed", result.lead.lead_id, result.lead))
+            routed.append(result.lead)
             events += [_out("cases.events", event.case_id, event) for event in result.events]
             latest.pop(result.case.case_id, None)  # keep the cases in the order of their last change
             latest[result.case.case_id] = result.case
         outputs += [_out("cases.state", case.case_id, case) for case in latest.values()]
-        return outputs + events
+        return outputs + events, routed
 
     def _categorize(self, leads: list[Lead]) -> Sequence[CategoryResult | None]:
         try:
