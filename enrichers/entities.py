@@ -148,7 +148,32 @@ def _jieba() -> tuple[Any, dict[str, int]]:  # imported on first use: jieba load
 
     jieba.setLogLevel(60)
     jieba.initialize()
-    return jieba.posseg, jieba.dt.FREQ
+    # jieba's tagger, but the hidden Markov model's tagging of a run of unknown characters ("丽发",
+    # "西地省": nearly all the tagging cost) is remembered: the same names recur from lead to lead.
+    tagger = _memo_tagger(jieba.posseg)
+    return tagger, jieba.dt.FREQ
+
+
+def _memo_tagger(posseg: Any) -> Any:
+    """A copy of jieba's tagger (sharing its tables) that remembers its HMM tagging by run: the same
+    output as ``posseg.dt`` for the same text, as that tagging depends on the run alone."""
+    base = posseg.POSTokenizer._POSTokenizer__cut_detail  # jieba 0.42's unknown-run tagger
+
+    class MemoTagger(posseg.POSTokenizer):  # type: ignore[misc,name-defined]
+        def _POSTokenizer__cut_detail(self, sentence: str) -> Any:
+            return iter(_tag_run(self, sentence))
+
+    @lru_cache(maxsize=32768)
+    def _tag_run(tagger: Any, run: str) -> tuple[Any, ...]:
+        return tuple(base(tagger, run))
+
+    tagger = MemoTagger.__new__(MemoTagger)
+    tagger.__dict__.update(posseg.dt.__dict__)
+    _RUN_CACHES.append(_tag_run)
+    return tagger
+
+
+_RUN_CACHES: list[Any] = []
 
 
 def _clauses(text: str) -> list[str]:
@@ -161,12 +186,25 @@ def _windows(clause: str) -> list[str]:
     mostly words no name ends in, and part-of-speech tagging is the slow step)."""
     spans: list[list[int]] = []
     for match in _SUFFIX_RE.finditer(clause):
+        if _hopeless(clause, match.start(), match.end()):
+            continue
         start, end = max(0, match.start() - _MAX_NAME - 2), min(len(clause), match.end() + 4)
         if spans and start <= spans[-1][1]:
             spans[-1][1] = max(spans[-1][1], end)
         else:
             spans.append([start, end])
     return [clause[a:b] for a, b in spans]
+
+
+# Characters that, right before a suffix, end the walk back at once (a pronoun, particle or preposition:
+# "我们小区", "该公司", "在小区"), so that the suffix alone would be the name, and it is generic.
+_FUNCTION_BEFORE = frozenset("的了们在该是个对本我这那其此各")
+
+
+def _hopeless(clause: str, start: int, end: int) -> bool:
+    """Whether a suffix match can name nothing, seen from the characters before it alone: no walk back
+    from it can find a name, so its stretch need not be tagged (tagging is nearly all the cost)."""
+    return start == 0 or clause[start - 1] in _FUNCTION_BEFORE
 
 
 def _distinctive(words: list[str], kind: str, freq: dict[str, int]) -> bool:
@@ -263,8 +301,10 @@ def _suffix_hits(window: str) -> tuple[tuple[str, str], ...]:
 
 
 def clear_cache() -> None:
-    """Forget the segmented windows (a benchmark replaying the same texts would time the cache)."""
+    """Forget the segmented windows and tagged runs (a benchmark replaying the same texts would time the cache)."""
     _suffix_hits.cache_clear()
+    for run_cache in _RUN_CACHES:
+        run_cache.cache_clear()
 
 
 def extract_entities(text: str, known: _Finder | None = None, found: Iterable[Entity] | None = None) -> list[Entity]:
