@@ -14,6 +14,7 @@ This module is the file's schema and its write side; searches over it are leadhu
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from array import array
@@ -36,6 +37,8 @@ from sinks.embedded_facets import create_facet_counts, create_facet_tables, crea
 from sinks.hot_issue_documents import apply_hot_issue
 from sinks.hotspot_documents import apply_hotspot
 from sinks.short_terms import tokens
+
+log = logging.getLogger("leadhub.embedded")
 
 # 1: documents, trigram FTS, route state, dead letters. 2: the short-term index ({table}_short).
 # 3: the narrow tables searches filter, sort and count in ({table}_facets, sinks/embedded_facets.py).
@@ -212,10 +215,20 @@ class EmbeddedIndex:
                 raise EmbeddedIndexError(
                     f"{self.path} has schema version {version}, newer than this leadhub's {SCHEMA_VERSION}: upgrade leadhub"
                 )
+            leads = db.execute("SELECT count(*) FROM leads").fetchone()[0] if version < SCHEMA_VERSION else 0
+            if leads:
+                log.warning("embedded index %s: schema %d -> %d, %d leads (packing documents, rebuilding the text "
+                            "indexes: about a minute a 100,000 leads; the file is rewritten after)",
+                            self.path, version, SCHEMA_VERSION, leads)  # fmt: skip
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[step](db)
             db.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                        (str(SCHEMA_VERSION),))  # fmt: skip
+        if leads and version < 5:
+            # Packing frees more than half of the pages; without a rewrite the file keeps its size.
+            with self.write_lock:
+                self.db.execute("VACUUM")
+            log.warning("embedded index %s: migrated and rewritten, %d bytes", self.path, self.path.stat().st_size)
 
     @property
     def db(self) -> sqlite3.Connection:

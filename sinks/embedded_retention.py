@@ -1,8 +1,9 @@
 """Retention on the embedded index (leadhub retention run; the rules are schemas/retention.py).
 
 Everything a removed contact or lead left in the file goes too: the document (leads.doc, the only
-copy of the contact: normalize masks the reporter's own details in the text, so the full-text tables
-never hold them), the trigram and short-term index rows, entities and dedup sketches of deleted leads,
+copy of the contact: normalize masks the reporter's own details in the text, and the full-text tables
+hold no text since schema 5), the trigram and short-term index rows (removed with the text the
+document gives, as the index writes them), entities and dedup sketches of deleted leads,
 case documents and the route stage's case book, and dead letters (their original bytes come from
 before masking). The run zeroes what it frees (secure_delete); ``vacuum`` then rewrites the file, so
 no old page or copy made before the run (a document rewritten by a replay or recategorize) keeps a
