@@ -1,5 +1,6 @@
 import pickle
 
+import numpy as np
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
@@ -94,3 +95,26 @@ def test_head_counts_the_opening_only():
 def test_a_lone_surrogate_is_just_a_character():
     counter = GramCounter((1, 1), min_df=1).fit(["a\ud800b"])
     assert counter.transform(["\ud800"]).sum() == 1
+
+
+def test_two_views_combine_as_a_weighted_geometric_mean_sharpened_by_the_temperature():
+    from enrichers.classifier import TwoViews, fit
+
+    texts, labels = _tiny_training_set()
+    model = fit(texts, labels)
+    assert isinstance(model, TwoViews)
+    asked = ["老板拖欠工资", "电梯坏了", "工资 电梯"]
+    full, opening = model.full.predict_proba(asked), model.opening.predict_proba(asked)
+    w = model.opening_weight
+    for t in (1.0, 0.5):
+        model.temperature = t
+        expected = (full ** (1 - w) * opening**w) ** (1 / t)
+        expected /= expected.sum(axis=1, keepdims=True)
+        assert np.allclose(model.predict_proba(asked), expected)
+        assert list(model.predict(asked)) == list(model.classes_[expected.argmax(axis=1)])
+
+
+def test_train_fits_the_temperature_on_validation_and_the_final_model_uses_it():
+    model = train(*_tiny_training_set())
+    temperature = model.scores["calibration"]["temperature"]
+    assert 0.05 <= temperature <= 20 and model.pipeline.temperature == pytest.approx(temperature, abs=1e-4)

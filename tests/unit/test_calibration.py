@@ -1,0 +1,50 @@
+import numpy as np
+
+from enrichers.calibration import at_threshold, choose_threshold, fit_temperature, reliability, sharpen
+
+
+def test_sharpen_keeps_each_rows_order_and_sums_to_one():
+    proba = np.array([[0.6, 0.3, 0.1], [0.2, 0.5, 0.3]])
+    for t in (0.3, 1.0, 4.0):
+        out = sharpen(proba, t)
+        assert np.allclose(out.sum(axis=1), 1.0)
+        assert (out.argsort(axis=1) == proba.argsort(axis=1)).all()
+    assert np.allclose(sharpen(proba, 1.0), proba)
+    assert sharpen(proba, 0.5)[0, 0] > 0.6 > sharpen(proba, 2.0)[0, 0]
+
+
+def test_fit_temperature_sharpens_an_underconfident_model_and_flattens_an_overconfident_one():
+    rng = np.random.default_rng(0)
+    n = 2000
+    truth = rng.integers(0, 2, n)
+    # Right 90 % of the time but saying 0.6: underconfident, a temperature below 1 makes it likelier.
+    right = rng.random(n) < 0.9
+    top = np.where(right, truth, 1 - truth)
+    proba = np.zeros((n, 2))
+    proba[np.arange(n), top] = 0.6
+    proba[np.arange(n), 1 - top] = 0.4
+    assert fit_temperature(proba, truth) < 0.5
+    # Right 60 % of the time but saying 0.95: overconfident, a temperature above 1.
+    right = rng.random(n) < 0.6
+    top = np.where(right, truth, 1 - truth)
+    proba[:] = 0.05
+    proba[np.arange(n), top] = 0.95
+    t = fit_temperature(proba, truth)
+    assert t > 2
+    # Sharpened by its fitted temperature, the confidence is near the accuracy.
+    assert abs(sharpen(proba, t).max(axis=1).mean() - right.mean()) < 0.02
+
+
+def test_fit_temperature_without_rows_leaves_probabilities_alone():
+    assert fit_temperature(np.zeros((0, 3)), []) == 1.0
+
+
+def test_threshold_reaches_the_target_precision_with_the_widest_coverage():
+    confidence = [0.99, 0.95, 0.9, 0.8, 0.7, 0.6]
+    correct = [True, True, True, False, True, False]
+    threshold = choose_threshold(confidence, correct, 0.75)
+    assert threshold == 0.7  # 4 of the 5 surest are right (0.8); the 6th would make it 4 of 6
+    assert at_threshold(confidence, correct, threshold) | {} == {
+        "threshold": 0.7, "coverage": round(5 / 6, 4), "precision": 0.8, "routed": 5, "rows": 6,
+    }  # fmt: skip
+    assert reliability([0.95, 0.95], [True, False])["ece"] == 0.45
