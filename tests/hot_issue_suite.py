@@ -140,7 +140,7 @@ def _write_routed(env, leads, cases, timeout_s: float = 60.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         backend.refresh(f"i{env.run}-leads"), backend.refresh(f"i{env.run}-cases")
-        if all(backend.get(f"i{env.run}-leads", x.lead_id) for x in leads) and all(
+        if len(backend.find(f"i{env.run}-leads", [x.lead_id for x in leads])) == len(leads) and all(
             (backend.get(f"i{env.run}-cases", c.case_id) or {}).get("_source", {}).get("entities") == c.entities for c in cases
         ):
             # A get sees a document before a refresh does: one more refresh, so searches see what the gets saw.

@@ -131,12 +131,12 @@ def test_replay_on_the_cluster_moves_the_changed_class_keeps_decisions_resumes_a
             assert after_cases[raw.lead_id] == before_cases[raw.lead_id]
 
         # A second run changes nothing: no lead or case document gets a new version.
-        versions = {hit["_id"]: hit["_seq_no"] for hit in backend.mget(leads_index, [r.lead_id for r in raws]).values()}
+        versions = {hit["_id"]: hit["_seq_no"] for hit in backend.find(leads_index, [r.lead_id for r in raws]).values()}
         out = io.StringIO()
         with redirect_stdout(out), redirect_stderr(io.StringIO()):
             assert main(replay) == 0
         assert "0 changed category or department" in out.getvalue() and "0 leads and 0 cases updated" in out.getvalue()
-        assert {hit["_id"]: hit["_seq_no"] for hit in backend.mget(leads_index, list(versions)).values()} == versions
+        assert {hit["_id"]: hit["_seq_no"] for hit in backend.find(leads_index, list(versions)).values()} == versions
         assert {cid: store.get("cases", cid) for cid in before_cases} == after_cases
 
         # A new report joins a replayed case: the worker's snapshot carries the routing the case got when

@@ -47,7 +47,8 @@ class EngineView:
         self.writer, self.settings, self.scenario, self.topics = writer, settings, scenario, topics
 
     def lead(self, lead_id: str) -> dict:
-        found = self.writer.backend.get(self.writer.leads_index, lead_id)
+        # leads are one index a month: a GET cannot name the alias, find looks in each (realtime)
+        found = self.writer.backend.find(self.writer.leads_index, [lead_id]).get(lead_id)
         assert found, f"no lead {lead_id}"
         return found["_source"]
 
