@@ -126,9 +126,14 @@ def _core(name: str) -> tuple[str, str | None]:
     return "", None
 
 
+# Cores that say who runs a thing or what sort it is, not which one: 市属中学, 区管小学, 普惠制幼儿园,
+# 营利性幼儿园, 公益性项目 (an attribute ends in 性 or 制).
+_KIND_OF_CORE = re.compile(r"^原?(?:(?:[省市区县镇部]|中央)[属管]|直属)(?:初级|高级|普通|重点|公立|公办|民办)?$|^.{1,4}[性制]$")
+
+
 def _generic(core: str) -> bool:
     core = _CODED_ADMIN.sub("", core)
-    if len(core) < 2 or core in GENERIC_CORES:
+    if len(core) < 2 or core in GENERIC_CORES or _KIND_OF_CORE.match(core):
         return True
     # A core made only of a generic word plus a generic tail ("物业服务有限" → checked as pieces).
     return any(core == g + h for g in GENERIC_CORES for h in ("", "有限", "责任有限", "服务")) or core.isdigit()
@@ -205,6 +210,17 @@ def _hopeless(clause: str, start: int, end: int) -> bool:
     """Whether a suffix match can name nothing, seen from the characters before it alone: no walk back
     from it can find a name, so its stretch need not be tagged (tagging is nearly all the cost)."""
     return start == 0 or clause[start - 1] in _FUNCTION_BEFORE
+
+
+def suffix_kinds(text: str) -> set[str]:
+    """The kinds of the suffixes in ``text`` that could end a name (not first in a clause, not after a
+    particle or pronoun), named or not: "A市经济学院" puts a school, "我们小区" nothing."""
+    return {
+        SUFFIXES[m.group()]
+        for clause in _clauses(text)
+        for m in _SUFFIX_RE.finditer(clause)
+        if not _hopeless(clause, m.start(), m.end())
+    }
 
 
 def _distinctive(words: list[str], kind: str, freq: dict[str, int]) -> bool:
@@ -286,12 +302,30 @@ def suffix_entities(text: str) -> list[Entity]:
     first mention; no dictionary, nothing dropped for standing inside another. Pure (it depends on the
     text alone), so it may run ahead of the clusterer, where leads are spread over partitions."""
     found: dict[str, Entity] = {}
+    named_stations = stations(text)
+    for name in named_stations:
+        found.setdefault(name, Entity(name=name, key=name, kind="station"))
     for clause in _clauses(text):
         for name, kind in (hit for window in _windows(clause) for hit in _suffix_hits(window)):
             key = entity_key(name)
+            # The walk may glue the line to a station's name ("线星沙文体中心站"): the pattern's name stands.
+            if any(key.endswith(station) for station in named_stations):
+                continue
             if len(key) >= 2 and key not in found:
                 found[key] = Entity(name=name, key=key, kind=kind)
     return list(found.values())
+
+
+# A metro station is named after its line ("3号线松雅湖站", "地铁２号线溁湾镇站点"); the segmenter cuts
+# such names badly ("线星/沙/文体/中心站"), so a pattern finds them: up to eight characters, no particle.
+_STATION = re.compile(r"[0-9０-９一二三四五六七八九十]+号线((?:(?![站的和与及在各至到])[\u4e00-\u9fff]){2,8}?)站")
+
+
+def stations(text: str) -> list[str]:
+    """The metro stations ``text`` names after their line, as "松雅湖站", in order of first mention.
+    Each station is a place of its own: two stations of one line are two problems."""
+    names = (m.group(1) + "站" for m in _STATION.finditer(_CODED_ADMIN.sub("", text)))
+    return list(dict.fromkeys(n for n in names if not _generic(n[:-1])))
 
 
 @lru_cache(maxsize=8192)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from enrichers.entities import Entity, EntityDictionary, extract_entities, suffix_entities
+from enrichers.entities import Entity, EntityDictionary, extract_entities, suffix_entities, suffix_kinds
 from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
 
 # Words every complaint uses: they say nothing about which problem it is.
@@ -248,6 +248,10 @@ class HotIssueClusterer:
             # of the case's issue.
             if not any(e.key in self.issues[issue_id].keys for e in entities):
                 issue_id = None
+        elif issue_id is not None and self.settings.split_cases_by_entity and _other_place(self.issues[issue_id], lead.title):
+            # Dedup groups one template sent about different schools; a copy whose title puts a place of
+            # the issue's kind the rules could not name ("A市经济学院强制学生实习") is about that place.
+            issue_id = None
         if issue_id is None and not entities:
             return Placement(None, entities, 0.0)
         if prepared is not None and prepared.weights is not None and _same_names(entities, extract_entities(text, None, prepared.found)):
@@ -281,6 +285,8 @@ class HotIssueClusterer:
                 issue = self.issues[issue_id]
                 span = self._span.get(issue_id)
                 gap = _gap(at, *span) if at is not None and span else 0.0
+                if _elsewhere(issue, entities, title_keys, s.distinct_title_kinds):
+                    continue
                 anchored = bool(title_keys) and issue.anchor() in title_keys
                 if gap > (anchor_window if anchored else window):
                     continue
@@ -328,6 +334,27 @@ class HotIssueClusterer:
         listed = [i for i in self.issues.values() if len(i.lead_ids) >= self.settings.min_leads]
         listed.sort(key=lambda i: (-self.heat(i), -len(i.lead_ids), i.first_seen or 0.0, i.issue_id))
         return listed if n is None else listed[:n]
+
+
+def _other_place(issue: HotIssue, title: str) -> bool:
+    """Whether a title naming no entity still puts a place of the kind of the issue's main place (a
+    suffix that could end a name: "经济学院", not "小区旁边"), other than that place."""
+    anchor = issue.anchor()
+    if anchor is None or anchor in title.upper():
+        return False
+    return issue.key_kinds.get(anchor) in suffix_kinds(title)
+
+
+def _elsewhere(issue: HotIssue, entities: Iterable[Entity], title_keys: tuple[str, ...], kinds: Iterable[str]) -> bool:
+    """Whether the lead is about another place than the issue: its title names a place of the kind of
+    the issue's main place (two metro stations, two estates) and the lead never names the main one. It
+    would otherwise join through a road or a school both merely mention as an address."""
+    anchor = issue.anchor()
+    kind = issue.key_kinds.get(anchor or "")
+    if anchor is None or kind not in kinds or any(e.key == anchor for e in entities):
+        return False
+    kind_of = {e.key: e.kind for e in entities}
+    return any(kind_of.get(key) == kind for key in title_keys)
 
 
 def _same_names(entities: Iterable[Entity], others: Iterable[Entity]) -> bool:

@@ -50,6 +50,11 @@ class HotIssueSettings(Section):
         description="A lead whose case is in a hot issue joins it only if it names none of the places or one of that issue's "
         "(dedup groups one text posted about two estates into one case).",
     )
+    distinct_title_kinds: list[str] = Field(
+        ["station"],
+        description="Kinds of place a lead's title decides: a lead whose title names a place of one of these kinds, and which "
+        "never names the hot issue's main place of that kind, does not join that issue (it is about another station, estate…).",
+    )
     min_leads: int = Field(2, ge=1, description="Fewest leads a hot issue needs to be listed.")
     growth_days: float = Field(7.0, gt=0, description="The recent period whose leads count as growth.")
     heat: HeatWeights = HeatWeights()
