@@ -135,6 +135,7 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
         consumer_max_fetch_size=RAW_MAX_BYTES,
         producer_max_request_size=DLQ_MAX_BYTES,
         producer_linger=settings.streams.producer_linger_ms / 1000,
+        producer_max_batch_size=settings.streams.producer_batch_bytes,
         web_port=settings.streams.web_port,
         web_host="127.0.0.1",
         TableManager=FlowHoldingTableManager,

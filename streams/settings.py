@@ -59,6 +59,10 @@ class StreamsSettings(Section):
         # for at most 25 ms more on each of the worker's two hops.
         25, ge=0, le=1_000, description="How long the worker's producer gathers records into one request."
     )
+    producer_batch_bytes: int = Field(
+        262_144, ge=1_024, le=16 * 1024 * 1024,
+        description="Largest batch of records the worker's producer sends to one partition at once (faust's default: 16 KB).",
+    )  # fmt: skip
     fetch_min_bytes: int = Field(
         # At a steady 200 leads/s each lead woke the consumer's fetch on its own (the broker answers a
         # fetch as soon as one byte is there): fetching and waking the loop were ~40 % of the worker.
