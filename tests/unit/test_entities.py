@@ -81,3 +81,42 @@ def test_an_estate_named_with_common_words_is_a_name_when_the_compound_is_no_wor
     assert keys("金色港湾花园的电梯又坏了") == ["金色港湾花园"]
     # One common word before the suffix is no name.
     assert keys("城市花园需要更多绿化") == []
+
+
+def test_a_suffix_after_a_particle_or_first_in_a_clause_names_nothing():
+    assert keys("我们小区停车难，该公司不管，在小区里乱停") == []
+    assert keys("小区门口天天堵车") == []
+
+
+def test_cores_saying_who_runs_it_or_its_sort_name_nothing():
+    for text in ("A市市属中学的退休教师", "A4区区管小学的老师", "希望新建一所普惠制幼儿园", "营利性幼儿园乱收费", "这个公益性项目"):
+        assert keys(text) == [], text
+    assert keys("请为翠湖新城小区配建普惠制幼儿园") == ["翠湖新城"]
+
+
+def test_metro_stations_are_named_after_their_line():
+    from enrichers.entities import stations, suffix_entities
+
+    assert stations("地铁5号线桃溪湖站出入口太少，5号线枫林桥站也一样") == ["桃溪湖站", "枫林桥站"]
+    assert stations("反映地铁５号线A7县桃溪湖站点附近没有通道") == ["桃溪湖站"]
+    assert stations("2号线和5号线的各站点都没有厕所") == []
+    found = suffix_entities("咨询A市地铁5号线桃溪湖站出口设置问题")
+    assert [(e.key, e.kind) for e in found] == [("桃溪湖站", "station")]
+
+
+def test_suffix_kinds_says_which_kinds_of_place_a_text_puts_named_or_not():
+    from enrichers.entities import suffix_kinds
+
+    assert suffix_kinds("A市经济学院强制学生实习") == {"school"}
+    assert "estate" not in suffix_kinds("小区旁边搅拌站太吵了")
+
+
+def test_the_remembering_tagger_tags_as_jieba_does():
+    import jieba.posseg
+
+    from enrichers.entities import _jieba, clear_cache
+
+    tagger, _ = _jieba()
+    clear_cache()
+    for text in ("翠湖新城小区旁边的搅拌站", "稠江中学门口堵车", "桃溪湖站出入口", "翠湖新城小区旁边的搅拌站"):
+        assert [(w.word, w.flag) for w in tagger.cut(text)] == [(w.word, w.flag) for w in jieba.posseg.cut(text)]

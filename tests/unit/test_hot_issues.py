@@ -169,3 +169,40 @@ def test_a_case_grouping_one_text_about_two_estates_is_split_by_estate():
     assert kept.issues["a"].lead_ids == ["a", "b"]
     # A lead of the case naming the first estate (or none) still follows the case.
     assert split.add(lead("c", "森林家园餐馆油烟", "森林家园" + template, days=0.2, case_id="c1")).issue_id == "a"
+
+
+def test_a_lead_whose_title_names_another_station_does_not_join_through_a_shared_road():
+    text = "地铁5号线{}站的出入口都在青枫路东侧，居民过青枫路去坐地铁很不安全，请增设出入口。"
+    clusterer = HotIssueClusterer()
+    clusterer.add(lead("a", "地铁5号线桃溪湖站出入口设置不合理", text.format("桃溪湖")))
+    other = clusterer.add(lead("b", "地铁5号线枫林桥站出入口设置不合理", text.format("枫林桥"), days=1))
+    same = clusterer.add(lead("c", "地铁5号线桃溪湖站出入口太少", text.format("桃溪湖"), days=2))
+    assert other.issue_id == "b" and same.issue_id == "a"
+    merged = HotIssueClusterer(HotIssueSettings(distinct_title_kinds=[]))
+    merged.add(lead("a", "地铁5号线桃溪湖站出入口设置不合理", text.format("桃溪湖")))
+    assert merged.add(lead("b", "地铁5号线枫林桥站出入口设置不合理", text.format("枫林桥"), days=1)).issue_id == "a"
+
+
+def test_a_template_copy_about_an_unnamed_school_does_not_follow_its_case():
+    template = "，学校强制学生寒假去工厂实习，不去就不给毕业证，学生和家长都很无奈。"
+    clusterer = HotIssueClusterer()
+    clusterer.add(lead("a", "A市翠湖外语学院强制学生实习", "翠湖外语学院" + template, case_id="c1"))
+    copy = clusterer.add(lead("b", "A市经济学院强制学生实习", "经济学院" + template, days=0.1, case_id="c1"))
+    assert copy.issue_id is None and clusterer.issues["a"].lead_ids == ["a"]
+    # A copy naming no other school still follows its case.
+    vague = clusterer.add(lead("c", "强制学生实习", template, days=0.2, case_id="c1"))
+    assert vague.issue_id == "a"
+
+
+def test_prepare_leaves_out_terms_for_a_lead_naming_no_entity_and_places_it_the_same():
+    from enrichers.hot_issues import prepare
+
+    vague = ("小区旁边搅拌站太吵了", "我们小区旁边的搅拌站太吵了，晚上睡不着。")
+    assert prepare(*vague, 12).weights is None
+    assert prepare(*MIXING[0], 12).weights
+    with_hint, without = HotIssueClusterer(), HotIssueClusterer()
+    for clusterer, hinted in ((with_hint, True), (without, False)):
+        clusterer.add(lead("a", *MIXING[0], case_id="c1"), prepare(*MIXING[0], 12) if hinted else None)
+        placed = clusterer.add(lead("b", *vague, days=1, case_id="c1"), prepare(*vague, 12) if hinted else None)
+        assert placed.issue_id == "a"
+    assert with_hint.issues["a"].terms == without.issues["a"].terms
