@@ -99,3 +99,19 @@ def fit_temperature(proba: np.ndarray, truth: Sequence[int], bounds: tuple[float
 
     found = minimize_scalar(loss, bounds=(np.log(bounds[0]), np.log(bounds[1])), method="bounded")
     return float(np.exp(found.x))
+
+
+def calibrated_threshold(confidence: Sequence[float], target_precision: float = TARGET_PRECISION) -> float:
+    """The lowest confidence at which the predictions at or above it are ``target_precision`` right on
+    average by their own (calibrated) confidence: the mean confidence of the routed rows, not the count
+    of right ones. Smooth where choose_threshold counts a few hundred right/wrong outcomes and picks
+    the widest lucky prefix. Ties share a side; none good enough: above the surest."""
+    conf = np.sort(np.asarray(confidence, dtype=float))[::-1]
+    if not len(conf):
+        return 1.0
+    expected = np.cumsum(conf) / np.arange(1, len(conf) + 1)
+    cut_ok = np.append(conf[1:] < conf[:-1], True)
+    good = np.flatnonzero((expected >= target_precision) & cut_ok)
+    if not len(good):
+        return float(np.nextafter(conf[0], np.inf)) if conf[0] < 1 else 1.0
+    return float(conf[good[-1]])

@@ -33,7 +33,15 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
-from enrichers.calibration import TARGET_PRECISION, at_threshold, choose_threshold, fit_temperature, reliability, sharpen
+from enrichers.calibration import (
+    TARGET_PRECISION,
+    at_threshold,
+    calibrated_threshold,
+    choose_threshold,
+    fit_temperature,
+    reliability,
+    sharpen,
+)
 from enrichers.dedup import DedupConfig, anchors, similarity
 
 FORMAT = "leadhub-classifier/1"
@@ -336,8 +344,9 @@ def train(
 
     ``extra_texts`` join the training part only (e.g. a second, differently shaped data set), less
     those that are near copies of a validation row. On the validation rows the held-out model's
-    confidence gives the reliability table, the calibration error, and the triage threshold: the
-    lowest confidence whose surer predictions are ``target_precision`` right. ``trained_at`` fixes the
+    probabilities fix the temperature; its confidence then gives the reliability table, the calibration
+    error, and the triage threshold: the lowest confidence whose surer predictions are
+    ``target_precision`` right, both counted and by their mean confidence. ``trained_at`` fixes the
     recorded time (a reproducible build passes one); by default it is now. ``extra_weights``: one per
     extra row (its sample weight); the base rows weigh 1.
     """
@@ -367,7 +376,13 @@ def train(
         predicted = classes[proba.argmax(axis=1)].tolist()
         confidence = proba.max(axis=1).tolist()
         correct = [p == y for p, y in zip(predicted, y_val, strict=True)]
-        threshold = choose_threshold(confidence, correct, target_precision)
+        # Both ways of reading the validation rows must reach the target: the share of right ones among
+        # the surest (which, on a few hundred rows, picks the widest prefix that happened to be lucky)
+        # and their mean calibrated confidence. Chosen on halves of inner validation rows (seeds 0 and
+        # 1, choose on one half, measure on the other): counted alone 79.9 % routed at 97.8 % right,
+        # both 75.9 % at 98.2 %.
+        counted, expected = choose_threshold(confidence, correct, target_precision), calibrated_threshold(confidence, target_precision)
+        threshold = max(counted, expected)
         report = classification_report(y_val, predicted, output_dict=True, zero_division=0)
         scores = {
             "validation_size": len(x_val),
@@ -380,7 +395,8 @@ def train(
                 if isinstance(values, dict) and label not in ("macro avg", "weighted avg")
             },
             "calibration": reliability(confidence, correct) | {"temperature": round(temperature, 4)},
-            "triage": at_threshold(confidence, correct, threshold) | {"target_precision": target_precision},
+            "triage": at_threshold(confidence, correct, threshold)
+            | {"target_precision": target_precision, "counted_threshold": round(counted, 4), "calibrated_threshold": round(expected, 4)},
         }
     all_texts, all_labels = list(texts) + list(extra_texts), list(labels) + list(extra_labels)
     all_weights = None if extra_weights is None else [1.0] * len(texts) + [float(w) for w in extra_weights]

@@ -48,3 +48,15 @@ def test_threshold_reaches_the_target_precision_with_the_widest_coverage():
         "threshold": 0.7, "coverage": round(5 / 6, 4), "precision": 0.8, "routed": 5, "rows": 6,
     }  # fmt: skip
     assert reliability([0.95, 0.95], [True, False])["ece"] == 0.45
+
+
+def test_calibrated_threshold_routes_while_the_mean_confidence_reaches_the_target():
+    from enrichers.calibration import calibrated_threshold
+
+    # Means of the surest k: 1.0, 0.99, 0.98, 0.9725, …: the third is the last to reach 0.98.
+    assert calibrated_threshold([0.96, 1.0, 0.98, 0.5, 0.95], 0.98) == 0.96
+    # Equal confidences share a side: the cut cannot fall between the two 0.97s.
+    # (the surest two average 0.985, all three 0.98): only the 1.0 is routed.
+    assert calibrated_threshold([1.0, 0.97, 0.97], 0.985) == 1.0
+    assert calibrated_threshold([0.9, 0.8], 0.98) > 0.9  # nothing sure enough: above the surest
+    assert calibrated_threshold([], 0.98) == 1.0
