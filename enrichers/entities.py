@@ -212,6 +212,22 @@ def _hopeless(clause: str, start: int, end: int) -> bool:
     return start == 0 or clause[start - 1] in _FUNCTION_BEFORE
 
 
+@lru_cache(maxsize=8192)
+def brand(name: str, kind: str) -> str | None:
+    """What people call a company by: the first word of its name when that word is a made-up one
+    (rare in jieba's dictionary, two characters or more), as "聚利" of "聚利人普惠投资有限公司", said as
+    "聚利网", "聚利公司"; None for other kinds, or when the name starts with a common word."""
+    if kind != "company":
+        return None
+    import jieba  # type: ignore[import-untyped]
+
+    _, freq = _jieba()
+    first = next(iter(jieba.cut(_core(name)[0] or name)), "")
+    if len(first) < 2 or first in BUSINESS_WORDS or first in GENERIC_CORES or _is_admin(first):
+        return None
+    return first if freq.get(first, 0) < RARE_WORD_FREQ else None
+
+
 def suffix_kinds(text: str) -> set[str]:
     """The kinds of the suffixes in ``text`` that could end a name (not first in a clause, not after a
     particle or pronoun), named or not: "A市经济学院" puts a school, "我们小区" nothing."""

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from enrichers.entities import Entity, EntityDictionary, extract_entities, suffix_entities, suffix_kinds
+from enrichers.entities import Entity, EntityDictionary, brand, extract_entities, suffix_entities, suffix_kinds
 from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
 
 # Words every complaint uses: they say nothing about which problem it is.
@@ -367,7 +367,13 @@ def _title_keys(title: str, entities: Iterable[Entity]) -> tuple[str, ...]:
     entities' order: an issue's anchor breaks ties by it (a set's order changed with the hash seed, and
     with it a few placements from run to run)."""
     title = title.upper()
-    return tuple(dict.fromkeys(e.key for e in entities if e.key in title or e.name.upper() in title))
+    return tuple(dict.fromkeys(e.key for e in entities if e.key in title or e.name.upper() in title or _brand_in(e, title)))
+
+
+def _brand_in(entity: Entity, title: str) -> bool:
+    # A company is named by its brand ("聚利网诈骗" names 聚利人普惠投资有限公司).
+    name = brand(entity.name, entity.kind)
+    return name is not None and name.upper() in title
 
 
 def _gap(at: float, first: float, last: float) -> float:

@@ -206,3 +206,17 @@ def test_prepare_leaves_out_terms_for_a_lead_naming_no_entity_and_places_it_the_
         placed = clusterer.add(lead("b", *vague, days=1, case_id="c1"), prepare(*vague, 12) if hinted else None)
         assert placed.issue_id == "a"
     assert with_hint.issues["a"].terms == without.issues["a"].terms
+
+
+def test_a_title_naming_a_company_by_its_brand_is_about_that_company():
+    from enrichers.entities import brand
+
+    name = brand("翠鸟汇普惠投资有限公司", "company")
+    assert name is not None and len(name) >= 2 and "翠鸟汇普惠投资有限公司".startswith(name)
+    assert brand("物业管理有限公司", "company") is None and brand("翠湖新城小区", "estate") is None
+    text = "我是翠鸟汇普惠投资有限公司的出借人，平台停止兑付，不让提现，经侦立案后毫无进展。"
+    clusterer = HotIssueClusterer()
+    clusterer.add(lead("a", "翠鸟汇普惠投资有限公司涉嫌诈骗", text))
+    # Months later, beyond the window: the title says only the brand, yet names the issue's company.
+    later = clusterer.add(lead("b", "翠鸟汇网诈骗案毫无进展", text + "翠鸟汇网的出借人还在等。", days=120))
+    assert later.issue_id == "a"
