@@ -44,9 +44,11 @@ GENERIC_TERMS = frozenset((
     "严重", "影响", "情况", "解决", "处理", "尽快", "谢谢", "感谢", "请问", "是否", "为什么", "如何", "怎么", "可以", "不能",
     "我要", "时候", "事情", "部分", "旁边", "区内", "生活", "街道", "社区", "领导同志", "书记", "市长", "局长", "关注", "重视",
     "回复", "答复", "今年", "去年", "每天", "天天", "时间", "非常", "还是", "就是", "但是", "因为", "所以", "如果", "不是",
+    "经开区", "开发区", "高新区", "新区", "片区", "城区",  # zones: where, not what (see _AREA)
 ))  # fmt: skip
 BIGRAM_SHARE = 0.5
 _CODED = re.compile(r"[A-Z][0-9]{0,2}(?:市|区|县)")
+_AREA = re.compile(r"([\u4e00-\u9fff]{2,3}?)(?:街道|镇|乡|社区|片区|经开区|开发区|高新区|新区)")
 _NOT_TERM = re.compile(r"^[0-9A-Za-z.%]+$")
 
 
@@ -140,6 +142,9 @@ def term_weights(title: str, text: str, entities: Iterable[Entity], top: int) ->
     entities = list(entities)
     names = [e.name for e in entities] + [e.key for e in entities]
     body = _CODED.sub("，", f"{title}。{title}。{text}")
+    # The area a lead is in (泉塘 of 泉塘街道, 星沙 of 星沙镇) says where, not what: leads about different
+    # problems of one area would look alike by it (and join through a road both name as an address).
+    names += [m.group(0) for m in _AREA.finditer(body)] + [m.group(1) for m in _AREA.finditer(body)]
     for name in sorted(names, key=len, reverse=True):
         body = body.replace(name, "，")
     weights: dict[str, float] = {}
