@@ -146,16 +146,18 @@ def _settings(overrides: list[str]):
 
 
 def build_embedded(folder: Path, n: int) -> dict[str, Any]:
-    """The pipeline over N leads into folder/embedded.sqlite; what the build took, kept beside it."""
+    """The pipeline over N leads into folder/embedded.sqlite; what the build took, kept beside it. Built
+    under a name of this process's own and renamed when whole: two runs that need the same set (another
+    engineer's cluster run reads this one) never write into or delete each other's file."""
+    import os
+
     from leadhub.embedded import EmbeddedPipeline
 
     info_path = folder / "build.json"
     if info_path.is_file():
         return json.loads(info_path.read_text())
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "embedded.sqlite"
-    for leftover in folder.glob("embedded.sqlite*"):
-        leftover.unlink()
+    path = folder / f"building-{os.getpid()}.sqlite"
     settings = _settings(["mode=embedded", f"embedded.path={path}", f"attachments.path={folder / 'attachments'}"])
     pipeline = EmbeddedPipeline(settings)
     start, cpu = time.perf_counter(), time.process_time()
@@ -175,6 +177,9 @@ def build_embedded(folder: Path, n: int) -> dict[str, Any]:
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     pipeline.index.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     pipeline.close()
+    for stale in folder.glob("embedded.sqlite-*"):  # a write-ahead log left by an older file of the name
+        stale.unlink()
+    path.replace(folder / "embedded.sqlite")
     # CPU a lead: what this shared machine's load does not change (the wall-clock rate swings 2x)
     info = {"leads": n, "build_s": round(seconds, 1), "leads_per_s": round(n / seconds, 1), "cpu_ms_per_lead": round(cpu * 1000 / n, 2)}
     info_path.write_text(json.dumps(info))
@@ -186,6 +191,8 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
     full-text rows, entities, case book and dedup sketches copied under new ids, each copy a few hours
     later (the same three years, denser), as issue 24 allows for the largest sets. The build rate
     reported is the pipeline run's."""
+    import os
+
     from sinks.embedded_docs import unpack
     from sinks.embedded_index import CASE_COLUMNS, FTS_COLUMNS, LEAD_COLUMNS, EmbeddedIndex, fts_values
     from sinks.short_terms import tokens
@@ -197,9 +204,7 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
         raise SystemExit(f"--leads {n} is not a multiple of --grow-from {base_n}")
     base = build_embedded(CACHE / f"embedded-{base_n}", base_n)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "embedded.sqlite"
-    for leftover in folder.glob("embedded.sqlite*"):
-        leftover.unlink()
+    path = folder / f"building-{os.getpid()}.sqlite"  # renamed when whole, as build_embedded does
     with sqlite3.connect(CACHE / f"embedded-{base_n}" / "embedded.sqlite") as source, sqlite3.connect(path) as target:
         source.backup(target)
     index = EmbeddedIndex(path)  # migrated first, so the triggers fill the narrow tables
@@ -232,6 +237,9 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
                        "fingerprint, anchors, at + ? FROM dedup_sketches WHERE seq <= ?", (tag, tag, shift, seq))  # fmt: skip
     index.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     index.close()
+    for stale in folder.glob("embedded.sqlite-*"):
+        stale.unlink()
+    path.replace(folder / "embedded.sqlite")
     info = {**base, "leads": n, "pipeline_leads": base_n, "copy_s": round(time.perf_counter() - start, 1)}
     info_path.write_text(json.dumps(info))
     return info
