@@ -153,6 +153,49 @@ def split_facets(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] |
     return hits, {"size": 0, "track_total_hits": True, "query": body["query"], "aggs": body["aggs"]}
 
 
+# From this offset on, a leads page in date order asks only the months that hold it (month_window).
+MONTH_WALK_FROM = 500
+
+
+def date_order(request: SearchRequest) -> str | None:
+    """"desc"/"asc" when a leads page is ordered by publication date alone (then each month's index
+    holds one stretch of the order), else None."""
+    if request.kind != "leads":
+        return None
+    if request.sort is Sort.newest or (request.sort is Sort.relevance and not parse_text(request.q).must):
+        return "desc"
+    return "asc" if request.sort is Sort.oldest else None
+
+
+def months_agg() -> dict[str, Any]:
+    """How many of the matches each index holds, of those with a publication date (the others sort last)."""
+    return {"dated": {"filter": {"exists": {"field": "published_at"}}, "aggs": {"months": {"terms": {"field": "_index", "size": 1000}}}}}
+
+
+def month_window(counts: dict[str, int], order: str, start: int, size: int) -> tuple[list[str], int] | None:
+    """The indices that hold matches start..start+size in date ``order`` and where the page begins in
+    them, from each month's count of dated matches (``counts``, by index: index names sort as their
+    months do, and months split the time line, so the earlier months' matches all come first). None
+    when the page reaches past the dated matches (the undated ones come last, from every month)."""
+    if start + size > sum(counts.values()):
+        return None
+    before = 0
+    picked: list[str] = []
+    offset = 0
+    for index in sorted(counts, reverse=order == "desc"):
+        n = counts[index]
+        if not picked and before + n <= start:
+            before += n
+            continue
+        if not picked:
+            offset = start - before
+        picked.append(index)
+        before += n
+        if before >= start + size:
+            break
+    return picked, offset
+
+
 def _buckets(agg: dict[str, Any] | None) -> list[FacetBucket]:
     return [FacetBucket(value=str(b.get("key_as_string", b["key"])), count=b["doc_count"]) for b in (agg or {}).get("buckets", [])]
 

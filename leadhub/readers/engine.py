@@ -20,7 +20,7 @@ from leadhub.queries import (
     funnel,
 )
 from leadhub.readers.contract import StoreQueryError
-from schemas.index_templates import MONTHLY_KINDS, alias_name
+from schemas.index_templates import MONTHLY_KINDS, alias_name, is_current_month_index
 
 
 class EngineStore:
@@ -41,7 +41,20 @@ class EngineStore:
         if facets is None:
             return search_dsl.search_page(request, self._search(request.kind, hits))
         index = self.indices[request.kind]
-        found, counted = self._msearch([(index, hits), (index, facets)])
+        order = search_dsl.date_order(request)
+        if order is None or request.offset < search_dsl.MONTH_WALK_FROM:
+            found, counted = self._msearch([(index, hits), (index, facets)])
+            return search_dsl.search_page(request, found, counted)
+        # A deep page in date order: every month would sort and send its first `offset` matches;
+        # the months' counts (cached with the facets) say which one or two hold the page.
+        counted = self._msearch([(index, {**facets, "aggs": {**facets["aggs"], **search_dsl.months_agg()}})])[0]
+        counts = {b["key"]: b["doc_count"] for b in counted["aggregations"]["dated"]["months"]["buckets"]}
+        window = None
+        if all(is_current_month_index(index, name) for name in counts):  # not while an older layout is behind the alias
+            window = search_dsl.month_window(counts, order, request.offset, request.size)
+        if window is not None:
+            hits = {**hits, "from": window[1]}
+        found = self._msearch([(",".join(window[0]) if window else index, hits)])[0]
         return search_dsl.search_page(request, found, counted)
 
     def _msearch(self, searches: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -8,7 +8,9 @@ import time
 
 import pytest
 
+from leadhub import search_dsl
 from leadhub.index_admin import IncompatibleIndex, init_indices
+from leadhub.queries import SearchRequest
 from leadhub.readers.engine import EngineStore
 from leadhub.replay import Rerouted
 from leadhub.replay_stores import EngineReplayStore
@@ -135,3 +137,25 @@ def test_a_lead_written_before_the_change_is_moved_into_months_by_migrate(engine
     finally:
         for index in search.index_names(f"{name}-*"):
             search.delete_index(index)
+
+
+def test_a_deep_page_in_date_order_is_the_same_page_the_whole_alias_gives(engine_search, prefix):
+    """Past MONTH_WALK_FROM the reader asks only the months holding the page: the same leads, in the
+    same order, as the one search over every month."""
+    search, alias = engine_search, f"{prefix}-leads"
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    leads = []
+    for i in range(640):  # 640 leads across four months, 4.5 hours apart
+        raw = RawLead(source="board", channel="forum", external_id=f"deep-{i}", title=f"第{i}条", body=f"第{i}条：路灯不亮。",
+                      published_at=start + dt.timedelta(hours=4.5 * i))  # fmt: skip
+        leads.append(Lead.from_raw(raw))
+    write(search, leads, alias)
+    search.refresh(alias)
+    store = EngineStore(search, prefix)
+    for sort, page in (("newest", 26), ("oldest", 27), ("newest", 31)):  # offsets 500, 520 and 600 (across months)
+        request = SearchRequest(kind="leads", sort=sort, page=page, size=20)
+        assert request.offset >= search_dsl.MONTH_WALK_FROM
+        whole = search.search(alias, search_dsl.search_body(request))
+        got = store.search(request)
+        assert [hit["lead_id"] for hit in got.hits] == [hit["_id"] for hit in whole["hits"]["hits"]], (sort, page)
+        assert got.total == 640 and len(got.hits) == 20

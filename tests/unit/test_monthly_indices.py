@@ -70,3 +70,17 @@ def test_facets_and_the_total_go_in_a_request_of_their_own():
     page = search_dsl.search_page(request, {"hits": {"hits": [{"_source": {"lead_id": "a"}}]}},
                                   {"hits": {"total": {"value": 7}}, "aggregations": {"channel": {"buckets": [{"key": "forum", "doc_count": 7}]}}})  # fmt: skip
     assert page.total == 7 and page.hits == [{"lead_id": "a"}] and page.facets["channel"][0].count == 7
+
+
+def test_a_deep_page_in_date_order_asks_only_the_months_that_hold_it():
+    counts = {"p-leads-v7-2025.01": 100, "p-leads-v7-2025.02": 50, "p-leads-v7-2025.03": 30}
+    # newest first: March's 30, then February's 50, then January's 100
+    assert search_dsl.month_window(counts, "desc", 0, 20) == (["p-leads-v7-2025.03"], 0)
+    assert search_dsl.month_window(counts, "desc", 40, 20) == (["p-leads-v7-2025.02"], 10)
+    assert search_dsl.month_window(counts, "desc", 70, 20) == (["p-leads-v7-2025.02", "p-leads-v7-2025.01"], 40)
+    assert search_dsl.month_window(counts, "asc", 90, 20) == (["p-leads-v7-2025.01", "p-leads-v7-2025.02"], 90)
+    assert search_dsl.month_window(counts, "desc", 170, 20) is None  # reaches the undated, which come last
+    assert search_dsl.date_order(SearchRequest(kind="leads")) == "desc"
+    assert search_dsl.date_order(SearchRequest(kind="leads", sort="oldest")) == "asc"
+    assert search_dsl.date_order(SearchRequest(kind="leads", q="路灯")) is None  # by relevance
+    assert search_dsl.date_order(SearchRequest(kind="cases")) is None
