@@ -131,6 +131,12 @@ class EmbeddedPipeline:
             finally:
                 self.index.close()  # this thread's connection
 
+    def wait_warm(self) -> None:
+        """Until the hot-issue state is rebuilt (done in the background at start; benchmarks time the
+        answers of a server past it)."""
+        if self._warming is not None:
+            self._warming.join()
+
     def submit(self, records: Sequence[Record], topic: str = "leads.raw") -> None:
         """The records through every stage; what the batch writes is one transaction (EmbeddedIndex.batch)."""
         with self._lock, self.index.batch():
