@@ -162,7 +162,9 @@ def _jieba() -> tuple[Any, dict[str, int]]:  # imported on first use: jieba load
 def _memo_tagger(posseg: Any) -> Any:
     """A copy of jieba's tagger (sharing its tables) that remembers its HMM tagging by run: the same
     output as ``posseg.dt`` for the same text, as that tagging depends on the run alone."""
-    base = posseg.POSTokenizer._POSTokenizer__cut_detail  # jieba 0.42's unknown-run tagger
+    base = getattr(posseg.POSTokenizer, "_POSTokenizer__cut_detail", None)  # jieba 0.42's unknown-run tagger
+    if base is None:  # another jieba: its own tagger, unremembered (the same tags, slower)
+        return posseg.dt
 
     class MemoTagger(posseg.POSTokenizer):  # type: ignore[misc,name-defined]
         def _POSTokenizer__cut_detail(self, sentence: str) -> Any:
