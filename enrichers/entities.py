@@ -373,6 +373,29 @@ def extract_entities(text: str, known: _Finder | None = None, found: Iterable[En
     return [by_key[k] for k in keys if not any(k != other and k in other for other in keys)]
 
 
+_ALIAS_CHARS = r"[A-Za-z0-9\u4e00-\u9fff]"
+
+
+def company_aliases(text: str, entities: Iterable[Entity]) -> list[tuple[str, Entity]]:
+    """The other names a text gives a company it names: "聚利人普惠投资有限公司(简称聚利网)", "58车贷(西地省展星
+    投资有限公司)": a platform or brand is written without any suffix, and is the company."""
+    text = _CODED_ADMIN.sub("", text)
+    out: list[tuple[str, Entity]] = []
+    for entity in entities:
+        if entity.kind != "company":
+            continue
+        name = re.escape(entity.name)
+        after = re.finditer(name + r"\s*[（(](?:以下)?简称[“\"]?(" + _ALIAS_CHARS + r"{3,8}?)[”\"]?[）)]", text)
+        # Before the brackets: the whole stretch from a clause's start ("，58车贷(…)"), not the tail of a clause.
+        before = re.finditer("(?<!" + _ALIAS_CHARS + ")(" + _ALIAS_CHARS + r"{3,6})[（(][^（）()，。]{0,6}?" + name + r"[）)]", text)
+        for match in (*after, *before):
+            alias = match.group(1)
+            # One ending in a suffix (禹泰公司, 医药有限公司) is for the suffix rules to find, or generic.
+            if _core(alias)[1] is None and not _generic(alias) and _jieba()[1].get(alias, 0) < RARE_WORD_FREQ:
+                out.append((alias, entity))
+    return out
+
+
 class _Finder(Protocol):
     def find(self, text: str) -> list[tuple[int, str, tuple[Entity, ...]]]: ...
 
@@ -390,8 +413,8 @@ class _GrowingIndex:
         self._large: KeywordIndex[Entity] = KeywordIndex(())
         self._small: KeywordIndex[Entity] | None = None
 
-    def add(self, entity: Entity) -> None:
-        self._names[entity.key] = entity
+    def add(self, entity: Entity, alias: str | None = None) -> None:
+        self._names[alias or entity.key] = entity
         self._small = None
         if len(self._names) - self._built >= self.REBUILD_EVERY:
             self._large = KeywordIndex(self._names.items())
@@ -415,6 +438,7 @@ class EntityDictionary:
         self._entities: dict[str, Entity] = {}
         self._index = _GrowingIndex()
         self._tails: dict[str, Entity | None] = {}
+        self._aliases: set[str] = set()
         for entity in names:
             self.add(entity)
 
@@ -443,6 +467,11 @@ class EntityDictionary:
             entity = self._known_tail(entity)
             self.add(entity)
             out.setdefault(entity.key, entity)
+        # A company's other name, given in the text, finds it where only that name is written.
+        for alias, entity in company_aliases(text, out.values()):
+            if alias not in self._aliases and alias not in self._entities:
+                self._aliases.add(alias)
+                self._index.add(entity, alias)
         return list(out.values())
 
     def _known_tail(self, entity: Entity) -> Entity:

@@ -120,3 +120,17 @@ def test_the_remembering_tagger_tags_as_jieba_does():
     clear_cache()
     for text in ("翠湖新城小区旁边的搅拌站", "稠江中学门口堵车", "桃溪湖站出入口", "翠湖新城小区旁边的搅拌站"):
         assert [(w.word, w.flag) for w in tagger.cut(text)] == [(w.word, w.flag) for w in jieba.posseg.cut(text)]
+
+
+def test_a_company_s_other_name_given_in_a_text_finds_it_where_only_that_name_is_written():
+    from enrichers.entities import company_aliases, suffix_entities
+
+    text = "2019年5月，A市88车贷(西地省翠鸟投资有限公司)爆雷，我们报案了"
+    assert [(alias, e.key) for alias, e in company_aliases(text, suffix_entities(text))] == [("88车贷", "翠鸟投资有限公司")]
+    short = "我是翠鸟汇普惠投资有限公司(简称翠鸟汇网)的出借人"
+    assert [alias for alias, _ in company_aliases(short, suffix_entities(short))] == ["翠鸟汇网"]
+    # The tail of a clause before brackets is no name; one ending in a suffix is for the suffix rules.
+    assert company_aliases("住在沿线一千多米(翠鸟投资有限公司)", suffix_entities("翠鸟投资有限公司")) == []
+    dictionary = EntityDictionary()
+    dictionary.extract(text)
+    assert [e.key for e in dictionary.extract("88车贷立案半年毫无进展")] == ["翠鸟投资有限公司"]
