@@ -379,10 +379,12 @@ _ALIAS_CHARS = r"[A-Za-z0-9\u4e00-\u9fff]"
 def company_aliases(text: str, entities: Iterable[Entity]) -> list[tuple[str, Entity]]:
     """The other names a text gives a company it names: "聚利人普惠投资有限公司(简称聚利网)", "58车贷(西地省展星
     投资有限公司)": a platform or brand is written without any suffix, and is the company."""
-    text = _CODED_ADMIN.sub("", text)
     out: list[tuple[str, Entity]] = []
+    if "(" not in text and "（" not in text:  # nearly every text: no bracket, no other name (and no regex compiled)
+        return out
+    text = _CODED_ADMIN.sub("", text)
     for entity in entities:
-        if entity.kind != "company":
+        if entity.kind != "company" or not any(entity.name + b in text for b in ("(", "（", ")", "）", " (", " （")):
             continue
         name = re.escape(entity.name)
         after = re.finditer(name + r"\s*[（(](?:以下)?简称[“\"]?(" + _ALIAS_CHARS + r"{3,8}?)[”\"]?[）)]", text)
