@@ -79,7 +79,7 @@ def sharpen(proba: np.ndarray, temperature: float) -> np.ndarray:
     logs = np.log(np.clip(np.asarray(proba, dtype=float), 1e-12, 1.0)) / temperature
     logs -= logs.max(axis=1, keepdims=True)
     out = np.exp(logs)
-    return out / out.sum(axis=1, keepdims=True)
+    return np.asarray(out / out.sum(axis=1, keepdims=True))
 
 
 def fit_temperature(proba: np.ndarray, truth: Sequence[int], bounds: tuple[float, float] = (0.05, 20.0)) -> float:
@@ -89,13 +89,13 @@ def fit_temperature(proba: np.ndarray, truth: Sequence[int], bounds: tuple[float
     from scipy.optimize import minimize_scalar
 
     proba = np.asarray(proba, dtype=float)
-    truth = np.asarray(truth, dtype=int)
-    if not len(truth):
+    truth_ix = np.asarray(truth, dtype=int)
+    if not len(truth_ix):
         return 1.0
-    rows = np.arange(len(truth))
+    rows = np.arange(len(truth_ix))
 
     def loss(log_t: float) -> float:
-        return float(-np.log(np.clip(sharpen(proba, float(np.exp(log_t)))[rows, truth], 1e-12, 1.0)).mean())
+        return float(-np.log(np.clip(sharpen(proba, float(np.exp(log_t)))[rows, truth_ix], 1e-12, 1.0)).mean())
 
     found = minimize_scalar(loss, bounds=(np.log(bounds[0]), np.log(bounds[1])), method="bounded")
     return float(np.exp(found.x))

@@ -198,7 +198,7 @@ class TwoViews(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     @property
     def classes_(self) -> np.ndarray:
-        return self.full.classes_
+        return np.asarray(self.full.classes_)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
@@ -208,7 +208,7 @@ class TwoViews(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return sharpen(np.exp(logs), self.temperature)
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.classes_)[self.predict_proba(texts).argmax(axis=1)]
+        return np.asarray(self.classes_[self.predict_proba(texts).argmax(axis=1)])
 
 
 def build_pipeline(seed: int = 0) -> TwoViews:
