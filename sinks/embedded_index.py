@@ -218,7 +218,7 @@ class EmbeddedIndex:
             leads = db.execute("SELECT count(*) FROM leads").fetchone()[0] if version < SCHEMA_VERSION else 0
             if leads:
                 log.warning("embedded index %s: schema %d -> %d, %d leads (packing documents, rebuilding the text "
-                            "indexes: about a minute a 100,000 leads; the file is rewritten after)",
+                            "indexes: a few minutes a 100,000 leads; the file is rewritten after)",
                             self.path, version, SCHEMA_VERSION, leads)  # fmt: skip
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[step](db)
