@@ -166,7 +166,7 @@ def _memo_tagger(posseg: Any) -> Any:
     if base is None:  # another jieba: its own tagger, unremembered (the same tags, slower)
         return posseg.dt
 
-    class MemoTagger(posseg.POSTokenizer):  # type: ignore[misc,name-defined]
+    class MemoTagger(posseg.POSTokenizer):  # type: ignore[misc]
         def _POSTokenizer__cut_detail(self, sentence: str) -> Any:
             return iter(_tag_run(self, sentence))
 
@@ -221,7 +221,7 @@ def brand(name: str, kind: str) -> str | None:
     "聚利网", "聚利公司"; None for other kinds, or when the name starts with a common word."""
     if kind != "company":
         return None
-    import jieba  # type: ignore[import-untyped]
+    import jieba
 
     _, freq = _jieba()
     first = next(iter(jieba.cut(_core(name)[0] or name)), "")

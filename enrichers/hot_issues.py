@@ -29,7 +29,7 @@ import math
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -350,7 +350,7 @@ def _other_place(issue: HotIssue, title: str) -> bool:
     return issue.key_kinds.get(anchor) in suffix_kinds(title)
 
 
-def _elsewhere(issue: HotIssue, entities: Iterable[Entity], title_keys: tuple[str, ...], kinds: Iterable[str]) -> bool:
+def _elsewhere(issue: HotIssue, entities: Iterable[Entity], title_keys: tuple[str, ...], kinds: Collection[str]) -> bool:
     """Whether the lead is about another place than the issue: its title names a place of the kind of
     the issue's main place (two metro stations, two estates) and the lead never names the main one. It
     would otherwise join through a road or a school both merely mention as an address."""
