@@ -145,7 +145,10 @@ def _upsert(db: sqlite3.Connection, table: str, key: str, columns: tuple[str, ..
         row,
     )
     old = fts_values(table, json.loads(unpack(found[1]))) if found else None
-    _index_text(db, table, found[0] if found else cursor.lastrowid, old, fts_values(table, doc))
+    rowid = found[0] if found else cursor.lastrowid
+    if rowid is None:  # an INSERT always has one; said so the text index is never written under no row
+        raise sqlite3.DatabaseError(f"{table}: SQLite gave no rowid for the new row {row[0]!r}")
+    _index_text(db, table, rowid, old, fts_values(table, doc))
 
 
 def build_text_indexes(db: sqlite3.Connection) -> None:
