@@ -2,9 +2,10 @@
 
 The card is JSON next to the model (``classifier.pkl`` → ``classifier.card.json``). It holds the
 file's SHA-256 (so a card always names one exact file), the training files' SHA-256 and row counts,
-the training command, the validation scores per class, the triage threshold chosen on validation and
-the calibration figures there. Nothing in it depends on the machine or the hour, so a reproducible
-build gives a byte-identical card.
+the training command, the validation scores per class, the triage threshold and the calibration
+figures with the rows they were chosen on (out-of-fold predictions of every base row; how many, in how
+many folds). Nothing in it depends on the machine or the hour, so a reproducible build gives a
+byte-identical card.
 """
 
 from __future__ import annotations
@@ -94,13 +95,18 @@ def render(card: Mapping[str, Any]) -> str:
         lines.append(f"           {'class':<12} {'precision':>9} {'recall':>7} {'F1':>7} {'rows':>5}")
         for label, s in validation["per_label"].items():
             lines.append(f"           {label:<12} {s['precision']:>9.3f} {s['recall']:>7.3f} {s['f1-score']:>7.3f} {int(s['support']):>5}")
+    # Cards from before the out-of-fold choice have no 'chosen_on': their rows were the validation rows.
+    chosen = triage.get("chosen_on")
+    rows = f"out-of-fold predictions of {chosen['rows']} rows ({chosen['folds']} folds)" if chosen else "the validation rows"
     if triage.get("threshold") is not None:
         lines.append(
-            f"triage     threshold {triage['threshold']:.4f} (chosen on validation for precision >= {triage.get('target_precision')}):"
+            f"triage     threshold {triage['threshold']:.4f} (chosen on {rows} for precision >= {triage.get('target_precision')}):"
             f" {triage.get('coverage', 0):.1%} routed without triage, {triage.get('precision', 0):.1%} of them right"
         )
+        if split := triage.get("validation_split"):
+            lines.append(f"           on the {split['rows']} validation rows: {split['coverage']:.1%} routed, {split['precision']:.1%} of them right")
     if calibration:
-        lines.append(f"calibration expected calibration error {calibration['ece']:.4f} on the validation rows")
+        lines.append(f"calibration expected calibration error {calibration['ece']:.4f} on {rows}")
         lines += [f"           {b['bin']}: {b['n']:>4} rows, confidence {b['confidence']:.3f}, right {b['accuracy']:.3f}" for b in calibration["bins"]]
     return "\n".join(lines + _versioned(card))
 

@@ -118,3 +118,45 @@ def test_train_fits_the_temperature_on_validation_and_the_final_model_uses_it():
     model = train(*_tiny_training_set())
     temperature = model.scores["calibration"]["temperature"]
     assert 0.05 <= temperature <= 20 and model.pipeline.temperature == pytest.approx(temperature, abs=1e-4)
+
+
+def test_inner_folds_hold_out_every_row_once_stratified():
+    from enrichers.classifier import inner_folds
+
+    labels = ["a"] * 12 + ["b"] * 8
+    folds = inner_folds(labels, 4, seed=3)
+    assert len(folds) == 4
+    assert sorted(np.concatenate(folds).tolist()) == list(range(20))  # each row held out exactly once
+    for held in folds:  # stratified: each fold holds 3 a's and 2 b's
+        assert sorted(labels[i] for i in held) == ["a"] * 3 + ["b"] * 2
+    assert [f.tolist() for f in inner_folds(labels, 4, seed=3)] == [f.tolist() for f in folds]  # same seed, same folds
+
+
+def test_inner_folds_shrink_to_the_commonest_class_and_vanish_below_two():
+    from enrichers.classifier import inner_folds
+
+    assert len(inner_folds(["a", "a", "a", "b"], 5, seed=0)) == 3
+    assert inner_folds(["a", "b"], 5, seed=0) == []
+    assert inner_folds([], 5, seed=0) == []
+
+
+def test_in_columns_lays_a_folds_classes_out_in_the_full_order_with_zero_for_unseen():
+    from enrichers.classifier import in_columns
+
+    proba = np.array([[0.2, 0.8], [0.6, 0.4]])
+    out = in_columns(proba, np.array(["c", "a"]), ["a", "b", "c"])
+    assert out.tolist() == [[0.8, 0.0, 0.2], [0.4, 0.0, 0.6]]
+
+
+def test_train_chooses_threshold_and_temperature_on_out_of_fold_rows_of_every_base_row():
+    texts, labels = _tiny_training_set()
+    model = train(texts, labels, folds=5)
+    triage = model.scores["triage"]
+    # Every one of the 60 base rows predicted once: the 12 validation rows and 4 folds of the other 48.
+    assert triage["chosen_on"] == {"rows": 60, "folds": 5, "validation_rows": 12}
+    assert triage["rows"] == 60 and triage["validation_split"]["rows"] == 12
+    assert model.scores["calibration"]["chosen_on"]["rows"] == 60
+    assert sum(b["n"] for b in model.scores["calibration"]["bins"]) == 60
+    assert triage["threshold"] == pytest.approx(model.triage_threshold, abs=1e-4)
+    only_validation = train(texts, labels, folds=1).scores["triage"]
+    assert only_validation["chosen_on"] == {"rows": 12, "folds": 1, "validation_rows": 12}

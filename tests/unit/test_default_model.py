@@ -83,6 +83,8 @@ def test_model_train_writes_a_card_that_names_the_file_and_data(trained):
     assert {"precision", "recall", "f1-score", "support"} <= set(card["validation"]["per_label"]["城乡建设"])
     assert card["triage"]["threshold"] == TextClassifier.load(model).triage_threshold
     assert {"coverage", "precision", "target_precision"} <= set(card["triage"]) and "ece" in card["calibration"]
+    # How the threshold was chosen: out-of-fold predictions of all 60 base rows, 12 of them the validation split.
+    assert card["triage"]["chosen_on"] == {"rows": 60, "folds": 5, "validation_rows": 12}
 
 
 def test_the_same_recipe_builds_the_same_bytes(trained):
@@ -96,6 +98,7 @@ def test_the_card_is_rendered_in_the_cli(trained, capsys, clean_env):
     assert main(["model", "card", str(model)]) == 0
     out = capsys.readouterr().out
     assert file_sha256(model) in out and "triage     threshold" in out and "expected calibration error" in out
+    assert "chosen on out-of-fold predictions of 60 rows (5 folds)" in out
     assert main(["model", "card", str(clean_env / "nothing.pkl")]) == 2
     assert "error:" in capsys.readouterr().err
 
