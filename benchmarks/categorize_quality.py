@@ -12,7 +12,7 @@ cross-validation inside the training part, never on these validation splits.
 
 Triage and calibration (issue 21; targets: leads routed without triage >= 98 % right, >= 80 % of leads
 routed without triage, expected calibration error <= 0.05): the model chooses its triage threshold on
-a validation split of its own training rows, as `leadhub model train` does; each seed's validation rows
+out-of-fold predictions of its own training rows (5 folds), as `leadhub model train` does; each seed's validation rows
 only measure coverage and precision at that threshold, and the reliability of the confidence (pooled
 over the seeds in the reliability table). Two diagnostics on the rules + model row: `ceiling`, the
 widest coverage at 98 % precision any threshold could reach on the validation rows themselves (not a
@@ -49,7 +49,7 @@ def evaluate(
     extra = [(t, r["label"]) for i, (t, r) in enumerate(zip(token_texts, tokens, strict=True)) if i not in drop]
 
     started = time.perf_counter()
-    # The triage threshold is chosen on a validation split inside these training rows (train() does
+    # The triage threshold is chosen on out-of-fold predictions of these training rows (train() does
     # it, as `leadhub model train` does); this seed's own validation rows only measure it.
     model = train(
         x_train, y_train, validation_share=0.2, extra_texts=[t for t, _ in extra], extra_labels=[l for _, l in extra], seed=seed

@@ -308,7 +308,7 @@ def inner_folds(labels: Sequence[str], folds: int, seed: int) -> list[np.ndarray
         return [held for _, held in splitter.split(np.zeros(len(labels)), np.asarray(labels))]
 
 
-def in_columns(proba: np.ndarray, classes: Sequence[str], columns: Sequence[str]) -> np.ndarray:
+def in_columns(proba: np.ndarray, classes: Sequence[str] | np.ndarray, columns: Sequence[str]) -> np.ndarray:
     """``proba`` (columns in ``classes`` order) laid out in ``columns`` order; a class the model never
     saw (a fold without it) gets probability 0."""
     out = np.zeros((len(proba), len(columns)))
@@ -423,7 +423,7 @@ def train(
         raw = np.vstack(oof_proba)
         # The temperature that makes the out-of-fold probabilities likeliest (raw messages, unlike most
         # training rows); the final model uses it too, as it uses the threshold.
-        temperature = fit_temperature(raw, np.searchsorted(classes, oof_truth))
+        temperature = fit_temperature(raw, np.searchsorted(classes, oof_truth).tolist())
         held_out.temperature = temperature
         proba = held_out.predict_proba(x_val)
         predicted = classes[proba.argmax(axis=1)].tolist()
