@@ -5,7 +5,7 @@ import pytest
 
 from leadhub.cli import main
 from leadhub.index_admin import IncompatibleIndex, init_indices
-from schemas.index_templates import INDEX_KINDS, MAPPING_VERSION, mappings, month_of
+from schemas.index_templates import INDEX_KINDS, MAPPING_VERSION, index_template, mappings, month_of
 
 V = MAPPING_VERSION
 
@@ -125,6 +125,23 @@ def test_migration_keeps_every_document_and_moves_the_alias(engine, search, pref
     # and a second run finds everything in order
     assert [o.action.split(" (")[0] for o in init_indices(search, engine.search_settings(index_prefix=prefix))
             if not o.alias.startswith("policy ")] == ["up to date"] * len(INDEX_KINDS)  # fmt: skip
+
+
+def test_a_month_written_before_index_init_after_an_upgrade_is_put_behind_the_alias(engine, search, prefix):
+    """An upgraded sink writing before `index init --migrate`: the older leadhub's template (pattern
+    <alias>-v*, no alias) makes the month, which nothing puts behind the alias; init must."""
+    _old_leads_index(search, prefix, docs=3)
+    older = index_template(prefix, "leads", cjk_bigram=search.has_token_filter("cjk_bigram"))
+    del older["template"]["aliases"]
+    search.put_index_template(f"{prefix}-leads", {**older, "index_patterns": [f"{prefix}-leads-v*"]})
+    written = {"lead_id": "lead-new", "source": "s", "channel": "forum", "title": "新的", "fetched_at": dt.datetime.now(dt.UTC).isoformat()}
+    assert search.bulk([{"index": {"_index": this_month(prefix), "_id": "lead-new"}}, written], refresh="wait_for")["errors"] is False
+    assert this_month(prefix) not in search.get_alias(f"{prefix}-leads")
+
+    init_indices(search, engine.search_settings(index_prefix=prefix), migrate=True)
+    search.refresh(f"{prefix}-leads")
+    assert this_month(prefix) in search.get_alias(f"{prefix}-leads")
+    assert search.count(f"{prefix}-leads") == 4  # the three migrated and the one the sink wrote
 
 
 def test_a_plain_index_in_place_of_the_alias_is_refused(engine, search, prefix):
