@@ -1,8 +1,9 @@
 """Embedded mode's writer: the local runner's outputs into the embedded index, topic by topic, with
 the search sink's rules (a record it cannot apply becomes a dead letter; the stream goes on).
 
-A Sink (sinks/contract.py) that writes at once: every add is one SQLite transaction, durable when
-it returns, so flush() has nothing left to do (and the local runner has no positions to commit).
+A Sink (sinks/contract.py) that writes at once: an add is its own SQLite transaction, or, inside a
+pipeline batch (EmbeddedIndex.batch), part of the batch's, durable when the batch ends; either way
+flush() has nothing left to do (and the local runner has no positions to commit).
 """
 
 from __future__ import annotations
@@ -68,4 +69,4 @@ class EmbeddedSink:
         self.written["hot_issues"] += 1
 
     def flush(self) -> None:
-        """Nothing to do: every add was written in its own transaction."""
+        """Nothing to do: every add is written by its own transaction or its batch's."""
