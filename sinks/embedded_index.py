@@ -45,7 +45,9 @@ log = logging.getLogger("leadhub.embedded")
 # 4: facet_counts also counts cases per local day and category (the stats' series).
 # 5: documents (leads, cases, the case book) packed (sinks/embedded_docs.py); the trigram indexes
 #    contentless, their text read from the documents (it was held twice, the FTS tables' own copy).
-SCHEMA_VERSION = 5
+# 6: the case book leaves out the text (title, summary) its case's document holds (book_doc); the text
+#    indexes' segments merged (optimize_text_indexes, which the retention run repeats).
+SCHEMA_VERSION = 6
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -188,8 +190,65 @@ def build_short_index(db: sqlite3.Connection) -> None:
                            [(row[0], tokens(row[1:])) for row in batch])  # fmt: skip
 
 
+def optimize_text_indexes(db: sqlite3.Connection) -> None:
+    """Merge each text index into one segment: a term's postings spread over a dozen segments as rows
+    come in, each with its own term entry and page headers, and a rewritten or deleted row's postings
+    stay until merged (a fifth of the trigram index, an eighth of the short-term one at 50,000 leads).
+    Seconds a 50,000 leads; the retention run does it (its nightly pass), and a bulk load at its end."""
+    for table in FTS_COLUMNS:
+        for index in (f"{table}_fts", f"{table}_short"):
+            db.execute(f"INSERT INTO {index} ({index}) VALUES ('optimize')")  # noqa: S608 - fixed names
+
+
+# The route stage's case (the case book) and the case document hold the same text: the summary and the
+# title the route stage wrote (documents.MEMBERSHIP_FIELDS; nothing else changes them). Once the
+# document holds them, the book's row leaves them out and says so under TEXT_IN_CASE (title "" is a
+# value of its own, so absence alone would not do); reading it takes them from the document.
+BOOK_TEXT = ("title", "summary")
+TEXT_IN_CASE = "text_in_case"
+
+
+def book_doc(case: dict[str, Any], held: dict[str, Any] | None) -> bytes:
+    """A case book row's document: the case's fields that differ from their defaults (reading fills
+    them in again), without BOOK_TEXT when ``held`` (the case document) holds the same. (Spaced JSON,
+    as the pack dictionary is: a fifth smaller packed than pydantic's compact JSON.)"""
+    fields = dict(case)
+    if held is not None and all(held.get(k) == fields.get(k, "") for k in BOOK_TEXT):
+        fields = {k: v for k, v in fields.items() if k not in BOOK_TEXT} | {TEXT_IN_CASE: True}
+    return pack(json.dumps(fields, ensure_ascii=False))
+
+
+def book_case(stored: bytes | str, held: bytes | str | None) -> Case:
+    """The case a book row holds, its text from ``held`` (the case document, packed) if it left it out."""
+    fields = json.loads(unpack(stored))
+    if fields.pop(TEXT_IN_CASE, False):
+        if held is None:  # retention deletes the two together: a file changed by hand
+            raise EmbeddedIndexError(f"case {fields.get('case_id')!r}: the case book takes its text from a case document that is missing")
+        doc = json.loads(unpack(held))
+        fields |= {k: doc[k] for k in BOOK_TEXT if k in doc}
+    return Case.model_validate(fields)
+
+
+def _book_dump(case: Case) -> dict[str, Any]:
+    return case.model_dump(mode="json", exclude_defaults=True)
+
+
+def compact_case_book(db: sqlite3.Connection) -> None:
+    """Schema version 6: every book row without the text its case document holds, then the text
+    indexes merged (the file is rewritten after, see EmbeddedIndex.__init__)."""
+    rows = db.execute("SELECT b.case_id, b.doc, c.doc FROM case_book b LEFT JOIN cases c USING (case_id)").fetchall()
+    for case_id, stored, held in rows:
+        fields = json.loads(unpack(stored))
+        if fields.get(TEXT_IN_CASE):
+            continue
+        case = _book_dump(Case.model_validate(fields))
+        db.execute("UPDATE case_book SET doc = ? WHERE case_id = ?",
+                   (book_doc(case, json.loads(unpack(held)) if held is not None else None), case_id))  # fmt: skip
+    optimize_text_indexes(db)
+
+
 # version reached -> the step that reaches it from the one before
-MIGRATIONS = {2: build_short_index, 3: create_facet_tables, 4: create_facet_counts, 5: pack_documents}
+MIGRATIONS = {2: build_short_index, 3: create_facet_tables, 4: create_facet_counts, 5: pack_documents, 6: compact_case_book}
 
 
 class EmbeddedIndexError(Exception):
@@ -220,15 +279,16 @@ class EmbeddedIndex:
                 )
             leads = db.execute("SELECT count(*) FROM leads").fetchone()[0] if version < SCHEMA_VERSION else 0
             if leads:
-                log.warning("embedded index %s: schema %d -> %d, %d leads (packing documents, rebuilding the text "
-                            "indexes: a few minutes a 100,000 leads; the file is rewritten after)",
+                log.warning("embedded index %s: schema %d -> %d, %d leads (packing documents, rebuilding or merging "
+                            "the text indexes: up to a few minutes a 100,000 leads; the file is rewritten after)",
                             self.path, version, SCHEMA_VERSION, leads)  # fmt: skip
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[step](db)
             db.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                        (str(SCHEMA_VERSION),))  # fmt: skip
-        if leads and version < 5:
-            # Packing frees more than half of the pages; without a rewrite the file keeps its size.
+        if leads and version < SCHEMA_VERSION:
+            # Packing (5) frees more than half of the pages, merging (6) a fifth of the text indexes';
+            # without a rewrite the file keeps its size.
             with self.write_lock:
                 self.db.execute("VACUUM")
             log.warning("embedded index %s: migrated and rewritten, %d bytes", self.path, self.path.stat().st_size)
@@ -360,6 +420,17 @@ class EmbeddedIndex:
             new = apply_case_state(doc, case, offset)
             if new != doc:
                 self._store_case(db, new)
+            if doc is None:  # a new case: its book row was written before its document (IndexCaseBook.put)
+                self._drop_book_text(db, case.case_id, new)
+
+    @staticmethod
+    def _drop_book_text(db: sqlite3.Connection, case_id: str, held: dict[str, Any]) -> None:
+        found = db.execute("SELECT doc FROM case_book WHERE case_id = ?", (case_id,)).fetchone()
+        if found is None:
+            return
+        fields = json.loads(unpack(found[0]))
+        if not fields.get(TEXT_IN_CASE) and all(held.get(k) == fields.get(k, "") for k in BOOK_TEXT):
+            db.execute("UPDATE case_book SET doc = ? WHERE case_id = ?", (book_doc(fields, held), case_id))
 
     def apply_event(self, event: CaseEvent) -> Case:
         """Raises IllegalTransition, MergeRefused (nothing is written then). One transaction, so the
@@ -519,14 +590,19 @@ class IndexCaseBook:
         self.index = index
 
     def get(self, case_id: str) -> Case | None:
-        found = self.index.db.execute("SELECT doc FROM case_book WHERE case_id = ?", (case_id,)).fetchone()
-        return Case.model_validate_json(unpack(found[0])) if found else None
+        found = self.index.db.execute(
+            "SELECT b.doc, c.doc FROM case_book b LEFT JOIN cases c USING (case_id) WHERE b.case_id = ?", (case_id,)
+        ).fetchone()
+        return book_case(*found) if found else None
 
     def put(self, case: Case) -> None:
+        """Written before the case's document (the sink's, later in the batch): a new case's row holds
+        its text until EmbeddedIndex.write_case_state writes the document."""
         with self.index.transaction() as db:
+            held = db.execute("SELECT doc FROM cases WHERE case_id = ?", (case.case_id,)).fetchone()
             db.execute(
                 "INSERT INTO case_book VALUES (?, ?) ON CONFLICT(case_id) DO UPDATE SET doc = excluded.doc",
-                (case.case_id, pack(case.model_dump_json())),
+                (case.case_id, book_doc(_book_dump(case), json.loads(unpack(held[0])) if held else None)),
             )
 
 

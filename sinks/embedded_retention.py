@@ -21,7 +21,7 @@ from typing import Any
 
 from schemas.retention import FINISHED, Cutoffs, case_expired, stored_photos
 from sinks.embedded_docs import unpack
-from sinks.embedded_index import FTS_COLUMNS, EmbeddedIndex, fts_values, remove_text
+from sinks.embedded_index import EmbeddedIndex, fts_values, optimize_text_indexes, remove_text
 
 Archive = Callable[[str, dict[str, Any]], None]  # (kind, document) before it is deleted
 CHUNK = 500
@@ -120,7 +120,10 @@ def apply_retention(
         finally:
             index.db.execute("PRAGMA secure_delete = OFF")
     if apply and out.changed:
-        _compact(index, vacuum=vacuum, deleted=bool(out.leads or out.cases))
+        _compact(index, vacuum=vacuum)
+    elif apply:  # the nightly pass also merges what the day's leads added to the text indexes (smaller file)
+        with index.write_lock:
+            optimize_text_indexes(index.db)
     return out
 
 
@@ -156,15 +159,12 @@ def _run(index: EmbeddedIndex, cutoffs: Cutoffs, apply: bool, archive: Archive |
             out.dead_letters = _dead_letters(db, cutoffs.contact, apply)
 
 
-def _compact(index: EmbeddedIndex, *, vacuum: bool, deleted: bool) -> None:
+def _compact(index: EmbeddedIndex, *, vacuum: bool) -> None:
     """Leave no byte of what was removed: merge the full-text indexes (their segments keep deleted rows'
     postings until merged), rewrite the file, empty the write-ahead log."""
     with index.write_lock:
         db = index.db
-        if deleted:
-            for table in FTS_COLUMNS:
-                db.execute(f"INSERT INTO {table}_fts ({table}_fts) VALUES ('optimize')")  # noqa: S608 - fixed names
-                db.execute(f"INSERT INTO {table}_short ({table}_short) VALUES ('optimize')")  # noqa: S608
+        optimize_text_indexes(db)  # also the day's new segments, not only what was deleted
         if vacuum:
             db.execute("VACUUM")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -1,0 +1,121 @@
+"""The embedded index's case book and text indexes (schema 6): the book holds only what the case
+document does not (its text is read back from the document), through the pipeline and after a
+migration of a schema 5 file; merging the text indexes' segments changes no search."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from leadhub.embedded import EmbeddedPipeline
+from leadhub.queries import SearchRequest
+from leadhub.readers.embedded import EmbeddedStore
+from leadhub.settings import build_settings, parse_overrides
+from schemas.cases import Case
+from schemas.leads import Category, Lead, Place, RawLead
+from sinks.embedded_docs import pack, unpack
+from sinks.embedded_index import SCHEMA_VERSION, TEXT_IN_CASE, EmbeddedIndex, IndexCaseBook, optimize_text_indexes
+
+POST = "稠城街道绣湖社区幸福小区3号楼的电梯已经停运一周了，物业一直说在等配件。希望有关部门督促物业尽快维修电梯。"
+
+
+def _stored(index: EmbeddedIndex, case_id: str) -> dict:
+    return json.loads(unpack(index.db.execute("SELECT doc FROM case_book WHERE case_id = ?", (case_id,)).fetchone()[0]))
+
+
+def _case(case_id: str = "c1", summary: str = POST, title: str = "电梯停运") -> Case:
+    return Case(case_id=case_id, title=title, summary=summary, lead_ids=[case_id], report_count=1,
+                first_seen="2026-12-01T00:00:00Z", last_seen="2026-12-01T00:00:00Z")  # fmt: skip
+
+
+def test_a_new_cases_book_row_drops_its_text_once_the_document_holds_it_and_reads_back_whole(tmp_path):
+    index = EmbeddedIndex(tmp_path / "e.sqlite")
+    book = IndexCaseBook(index)
+    case = _case()
+    book.put(case)  # the route stage writes the book before the sink writes the document
+    assert _stored(index, "c1")["summary"] == POST and book.get("c1") == case
+    index.write_case_state(case)
+    stored = _stored(index, "c1")
+    assert stored[TEXT_IN_CASE] is True and "summary" not in stored and "title" not in stored
+    assert "history" not in stored  # defaults are left out too
+    assert book.get("c1") == case
+    grown = case.model_copy(update={"report_count": 2, "lead_ids": ["c1", "l2"]})
+    book.put(grown)  # the document holds the text already: left out at once
+    assert TEXT_IN_CASE in _stored(index, "c1") and book.get("c1") == grown
+
+
+def test_a_book_row_keeps_text_the_document_does_not_hold(tmp_path):
+    index = EmbeddedIndex(tmp_path / "e.sqlite")
+    book = IndexCaseBook(index)
+    index.write_case_state(_case())
+    other = _case(summary="供水管道破裂", title="")  # differs from the document's: kept in the row
+    book.put(other)
+    stored = _stored(index, "c1")
+    assert TEXT_IN_CASE not in stored and stored["summary"] == "供水管道破裂"
+    assert book.get("c1") == other
+
+
+def test_the_pipeline_leaves_no_case_text_in_the_book(tmp_path):
+    settings = build_settings(overrides=parse_overrides(["mode=embedded", f"embedded.path={tmp_path / 'e.sqlite'}"]))
+    pipeline = EmbeddedPipeline(settings)
+    try:
+        pipeline.submit_raw([RawLead(source="forum-yiwu", channel="forum", external_id="1", body=POST, title="电梯停运一周"),
+                             RawLead(source="board", channel="complaint_platform", external_id="2", body="路灯不亮，晚上看不见路")])  # fmt: skip
+        rows = pipeline.index.db.execute("SELECT b.case_id, b.doc, c.doc FROM case_book b JOIN cases c USING (case_id)").fetchall()
+        assert len(rows) == 2
+        for case_id, stored, held in rows:
+            assert json.loads(unpack(stored)).get(TEXT_IN_CASE) is True
+            case, doc = IndexCaseBook(pipeline.index).get(case_id), json.loads(unpack(held))
+            assert case is not None and (case.title, case.summary) == (doc["title"], doc["summary"]) and case.summary
+    finally:
+        pipeline.close()
+
+
+def _lead(i: int) -> Lead:
+    texts = ["小区物业不作为，电梯停运三天", "路灯不亮，晚上看不见路", "噪音扰民，装修到半夜", "Noise at night, café"]
+    return Lead(
+        lead_id=f"l{i}", source="board", channel="complaint_platform", external_id=f"e{i}", title="",
+        text=texts[i % len(texts)] + f" {i}号", fetched_at="2026-12-01T00:00:00Z", case_id=f"l{i}",
+        category=Category(level1="城乡建设"), place=Place(town="稠城街道", address=f"{i}号楼"),
+    )  # fmt: skip
+
+
+def _totals(index: EmbeddedIndex) -> dict[str, int]:
+    store = EmbeddedStore(index)
+    return {f"{kind}:{q}": store.search(SearchRequest(kind=kind, q=q)).total
+            for kind in ("leads", "cases") for q in ("电梯停运", "路灯", "水", "噪音 -装修", "café", "7号")}  # fmt: skip
+
+
+def test_merging_the_text_indexes_shrinks_them_and_changes_no_search(tmp_path):
+    index = EmbeddedIndex(tmp_path / "e.sqlite")
+    for i in range(24):  # each its own transaction: a segment each
+        index.write_lead(_lead(i))
+        index.write_case_state(_case(f"l{i}", summary=_lead(i).text, title=""))
+    before, rows = _totals(index), index.db.execute("SELECT count(*) FROM leads_fts_data").fetchone()[0]
+    with index.transaction() as db:
+        optimize_text_indexes(db)
+    assert index.db.execute("SELECT count(*) FROM leads_fts_data").fetchone()[0] < rows
+    assert _totals(index) == before and before["leads:电梯停运"] == before["cases:电梯停运"] > 0
+
+
+def test_a_schema_5_file_is_migrated_its_book_rows_lose_the_cases_text(tmp_path):
+    path = tmp_path / "e.sqlite"
+    index = EmbeddedIndex(path)
+    cases = [_case(f"c{i}", summary=f"{POST}{i}") for i in range(3)]
+    for case in cases:
+        index.write_case_state(case)
+    index.close()
+    plain = sqlite3.connect(path)  # as schema 5 wrote the book: every field, compact JSON
+    plain.create_function("p", 1, lambda text: pack(text))
+    for case in cases:
+        plain.execute("INSERT INTO case_book VALUES (?, p(?))", (case.case_id, case.model_dump_json()))
+    plain.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    plain.commit()
+    plain.close()
+
+    reopened = EmbeddedIndex(path)
+    assert reopened.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    book = IndexCaseBook(reopened)
+    for case in cases:
+        assert _stored(reopened, case.case_id)[TEXT_IN_CASE] is True
+        assert book.get(case.case_id) == case
