@@ -65,12 +65,7 @@ def choose_threshold(confidence: Sequence[float], correct: Sequence[bool], targe
     order = np.argsort(-conf, kind="stable")
     conf, right = conf[order], right[order]
     precision = np.cumsum(right) / np.arange(1, len(conf) + 1)
-    # Only cut where the next confidence is lower (or at the end), so equal confidences stay together.
-    cut_ok = np.append(conf[1:] < conf[:-1], True)
-    good = np.flatnonzero((precision >= target_precision) & cut_ok)
-    if not len(good):
-        return float(np.nextafter(conf[0], np.inf)) if conf[0] < 1 else 1.0
-    return float(conf[good[-1]])
+    return _widest_cut(conf, precision >= target_precision)
 
 
 def sharpen(proba: np.ndarray, temperature: float) -> np.ndarray:
@@ -110,8 +105,15 @@ def calibrated_threshold(confidence: Sequence[float], target_precision: float = 
     if not len(conf):
         return 1.0
     expected = np.cumsum(conf) / np.arange(1, len(conf) + 1)
+    return _widest_cut(conf, expected >= target_precision)
+
+
+def _widest_cut(conf: np.ndarray, reached: np.ndarray) -> float:
+    """The lowest confidence of ``conf`` (sorted surest first) whose prefix ``reached`` the target; none:
+    above the surest."""
+    # Only cut where the next confidence is lower (or at the end), so equal confidences stay together.
     cut_ok = np.append(conf[1:] < conf[:-1], True)
-    good = np.flatnonzero((expected >= target_precision) & cut_ok)
-    if not len(good):
+    cuts = np.flatnonzero(reached & cut_ok)
+    if not len(cuts):
         return float(np.nextafter(conf[0], np.inf)) if conf[0] < 1 else 1.0
-    return float(conf[good[-1]])
+    return float(conf[cuts[-1]])
