@@ -134,12 +134,7 @@ def _ensure_months(
     if not older:
         return IndexOutcome(alias, current, f"created ({span})" if not months else f"up to date ({span})")
     for index in older:
-        version = backend.get_mapping(index)[index]["mappings"].get("_meta", {}).get("leadhub_mapping_version")
-        if isinstance(version, int) and version > MAPPING_VERSION:
-            raise IncompatibleIndex(
-                f"{index} was made by a newer leadhub (mapping version {version} > {MAPPING_VERSION})",
-                hint="upgrade leadhub; never migrate an index back to an older mapping",
-            )
+        _refuse_newer(index, backend.get_mapping(index)[index]["mappings"])
     if not migrate:
         raise IncompatibleIndex(
             f"{', '.join(older)} (behind {alias}) hold leads in an older layout; this leadhub keeps leads in monthly "
@@ -166,6 +161,15 @@ def _ensure_months(
                         f"{', '.join(older)} kept, delete when satisfied")  # fmt: skip
 
 
+def _refuse_newer(index: str, mapping: dict) -> None:
+    version = mapping.get("_meta", {}).get("leadhub_mapping_version")
+    if isinstance(version, int) and version > MAPPING_VERSION:
+        raise IncompatibleIndex(
+            f"{index} was made by a newer leadhub (mapping version {version} > {MAPPING_VERSION})",
+            hint="upgrade leadhub; never migrate an index back to an older mapping",
+        )
+
+
 def _ensure(backend: SearchBackend, prefix: str, kind: str, migrate: bool) -> IndexOutcome:
     alias = alias_name(prefix, kind)
     behind = sorted(backend.get_alias(alias))
@@ -189,12 +193,7 @@ def _ensure(backend: SearchBackend, prefix: str, kind: str, migrate: bool) -> In
     problems = incompatibilities(mappings(kind), live_mapping)
     if not problems:
         return IndexOutcome(alias, live, "up to date")
-    live_version = live_mapping.get("_meta", {}).get("leadhub_mapping_version")
-    if isinstance(live_version, int) and live_version > MAPPING_VERSION:
-        raise IncompatibleIndex(
-            f"{live} was made by a newer leadhub (mapping version {live_version} > {MAPPING_VERSION})",
-            hint="upgrade leadhub; never migrate an index back to an older mapping",
-        )
+    _refuse_newer(live, live_mapping)
     if not migrate:
         raise IncompatibleIndex(
             f"{live} (behind {alias}) does not fit this leadhub's mapping: " + "; ".join(problems[:5])
