@@ -356,7 +356,9 @@ def ism_policy(alias: str, merge_after: str = "45d", warm_nodes: str | None = No
     """OpenSearch ISM: a month's index, once ``merge_after`` old, is force-merged to one segment (and
     moved to the ``warm_nodes``, when set). Never read-only: retention and a recategorization still
     change old leads. ism_template attaches it to every new month."""
-    actions: list[dict[str, Any]] = [{"force_merge": {"max_num_segments": 1}}]
+    # ISM's force_merge puts a write block on the index first and never lifts it (ILM's no longer does):
+    # read_write lifts it, or retention, recategorizations and a late lead would be refused in old months.
+    actions: list[dict[str, Any]] = [{"force_merge": {"max_num_segments": 1}}, {"read_write": {}}]
     if warm_nodes:
         actions.append({"allocation": {"require": _warm_requirement(warm_nodes), "wait_for": False}})
     return {

@@ -50,7 +50,8 @@ def test_the_policies_merge_old_months_and_move_them_only_when_told_where():
     ism = ism_policy("p-leads", "30d")["policy"]
     hot, settled = ism["states"]
     assert hot["transitions"] == [{"state_name": "settled", "conditions": {"min_index_age": "30d"}}]
-    assert settled["actions"] == [{"force_merge": {"max_num_segments": 1}}]  # never read_only: retention still edits
+    # force_merge leaves ISM's write block on: read_write lifts it (retention and recategorizations still edit)
+    assert settled["actions"] == [{"force_merge": {"max_num_segments": 1}}, {"read_write": {}}]
     assert ism["ism_template"][0]["index_patterns"] == [f"p-leads-v{V}-*"]
     moved = ism_policy("p-leads", "30d", "temp=warm")["policy"]["states"][1]["actions"]
     assert {"allocation": {"require": {"temp": "warm"}, "wait_for": False}} in moved
