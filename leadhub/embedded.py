@@ -38,6 +38,12 @@ from streams.records import Output, Record
 
 log = logging.getLogger("leadhub.embedded")
 
+# Records a pipeline transaction takes at most. An ingest run hands over every record it fetched in one
+# flush: as one transaction, a large run held the file's write lock for minutes (another process's
+# write gives up after 30 s) and readers saw none of it until the end. 500 keeps nearly all of the
+# saving of a transaction a batch (a commit a lead cost most of the sink's time).
+BATCH_RECORDS = 500
+
 
 def embedded_path(settings: Settings) -> Path:
     if settings.embedded.path:
@@ -138,13 +144,18 @@ class EmbeddedPipeline:
             self._warming.join()
 
     def submit(self, records: Sequence[Record], topic: str = "leads.raw") -> None:
-        """The records through every stage; what the batch writes is one transaction (EmbeddedIndex.batch)."""
-        with self._lock, self.index.batch():
-            self.runner.submit(records, topic)
+        """The records through every stage; what each BATCH_RECORDS of them write is one transaction
+        (EmbeddedIndex.batch)."""
+        with self._lock:
+            for start in range(0, len(records), BATCH_RECORDS):
+                with self.index.batch():
+                    self.runner.submit(records[start : start + BATCH_RECORDS], topic)
 
     def submit_raw(self, leads: Sequence[RawLead]) -> None:
-        with self._lock, self.index.batch():
-            self.runner.submit_raw(leads)
+        with self._lock:
+            for start in range(0, len(leads), BATCH_RECORDS):
+                with self.index.batch():
+                    self.runner.submit_raw(leads[start : start + BATCH_RECORDS])
 
     def write(self, output: Output) -> None:
         """Straight into the index (case events, dead letters): no stage consumes these here."""

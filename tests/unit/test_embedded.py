@@ -12,6 +12,7 @@ import time
 import httpx
 import pytest
 
+from leadhub import embedded
 from leadhub.cli import main
 from leadhub.embedded import EmbeddedPipeline, EmbeddedPublisher
 from leadhub.queries import Interval, SearchRequest
@@ -67,6 +68,20 @@ def test_illegal_events_are_refused_and_bad_records_are_dead_letters(tmp_path):
     (letter,) = pipeline.index.dead_letters()
     assert letter.stage == "normalize" and letter.payload == b"\x00\xff"
     assert pipeline.store.get("cases", case_id)["status"] == "new"
+    pipeline.close()
+
+
+def test_a_large_submit_commits_a_batch_of_records_at_a_time(tmp_path, monkeypatch):
+    # An ingest run's flush submits everything it fetched: one transaction of it all would hold the
+    # file's write lock for the whole run.
+    monkeypatch.setattr(embedded, "BATCH_RECORDS", 2)
+    pipeline = EmbeddedPipeline(settings_for(tmp_path))
+    statements: list[str] = []
+    pipeline.index.db.set_trace_callback(statements.append)
+    pipeline.submit_raw([raw(str(i), f"{i}号" + POST) for i in range(5)])
+    pipeline.index.db.set_trace_callback(None)
+    assert statements.count("COMMIT") == 3
+    assert pipeline.store.search(SearchRequest(kind="leads")).total == 5
     pipeline.close()
 
 
