@@ -222,7 +222,13 @@ class HotspotDetector:
         w = self.window
         fired_at = self._first_firing_end(series, item.t)
         episode = self.surges.get(pair)
-        if episode is not None and item.t <= episode.last_hit + w and item.t >= episode.hotspot.window.start.timestamp():
+        # A lead from before the episode's start is still its own when the window it fires in reaches
+        # the episode (a burst whose later leads came first); else it would open a second hotspot.
+        joins = episode is not None and item.t <= episode.last_hit + w and (
+            item.t >= episode.hotspot.window.start.timestamp()
+            or (fired_at is not None and fired_at[0] >= episode.hotspot.window.start.timestamp())
+        )
+        if episode is not None and joins:
             hotspot = _joined(episode.hotspot, item)
             if fired_at is not None:
                 episode.last_hit = max(episode.last_hit, fired_at[0])

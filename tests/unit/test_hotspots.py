@@ -70,6 +70,16 @@ def test_a_burst_arriving_out_of_time_order_is_the_same_surge(order):
     assert {d.hotspot.hotspot_id for d in found} == {expected[0].hotspot_id} and found[-1].hotspot.count == 7
 
 
+def test_a_burst_whose_later_leads_arrive_first_is_one_surge_of_all_its_leads():
+    # The later two thirds fire first; the early leads arriving after them are that surge's, not a second one.
+    detector = HotspotDetector(CONFIG)
+    n = baseline(detector)
+    burst = [lead(n + k, 8 * 24 + 3 + k * 0.5) for k in range(12)]
+    found = detector.observe_many([burst[k] for k in [*range(4, 12), *range(4)]])
+    assert len([d for d in found if d.new]) == 1
+    assert len({d.hotspot.hotspot_id for d in found}) == 1 and found[-1].hotspot.count == 12
+
+
 def test_a_growing_case_whose_reports_arrive_out_of_order_is_found():
     detector = HotspotDetector(CONFIG)
     channels = ["hotline", "hotline", "forum", "hotline"]
