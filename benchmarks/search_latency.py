@@ -175,7 +175,7 @@ def build_embedded(folder: Path, n: int) -> dict[str, Any]:
     if batch:
         pipeline.submit_raw(batch)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    pipeline.index.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _end_of_bulk_load(pipeline.index)
     pipeline.close()
     for stale in folder.glob("embedded.sqlite-*"):  # a write-ahead log left by an older file of the name
         stale.unlink()
@@ -184,6 +184,18 @@ def build_embedded(folder: Path, n: int) -> dict[str, Any]:
     info = {"leads": n, "build_s": round(seconds, 1), "leads_per_s": round(n / seconds, 1), "cpu_ms_per_lead": round(cpu * 1000 / n, 2)}
     info_path.write_text(json.dumps(info))
     return info
+
+
+def _end_of_bulk_load(index: Any) -> None:
+    """What a bulk load ends with (and the nightly retention run repeats): the text indexes merged
+    into one segment each, the file rewritten without the pages that frees, the log emptied."""
+    from sinks.embedded_index import optimize_text_indexes
+
+    with index.transaction() as db:
+        optimize_text_indexes(db)
+    with index.write_lock:
+        index.db.execute("VACUUM")
+    index.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
@@ -235,7 +247,7 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
             db.execute(f"INSERT INTO case_book SELECT case_id || '{tag}', doc FROM case_book WHERE case_id NOT LIKE '%~%'")  # noqa: S608
             db.execute("INSERT INTO dedup_sketches (lead_id, case_id, fingerprint, anchors, at) SELECT lead_id || ?, case_id || ?, "
                        "fingerprint, anchors, at + ? FROM dedup_sketches WHERE seq <= ?", (tag, tag, shift, seq))  # fmt: skip
-    index.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _end_of_bulk_load(index)
     index.close()
     for stale in folder.glob("embedded.sqlite-*"):
         stale.unlink()
