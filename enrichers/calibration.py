@@ -13,6 +13,10 @@ import numpy as np
 
 # A dispatch centre's trade (issue 21): what is routed without a person is at least this often right.
 TARGET_PRECISION = 0.98
+# How sure the choice must be that the routed leads reach it: the one-sided 95 % lower bound (Wilson) of
+# their counted precision, not the count itself. A threshold whose rows are 98.0 % right is as likely
+# to route new leads below 98 % as above; the bound asks for the margin the row count leaves.
+CONFIDENCE_Z = 1.645
 
 
 def reliability(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> dict[str, Any]:
@@ -51,8 +55,21 @@ def at_threshold(confidence: Sequence[float], correct: Sequence[bool], threshold
     }
 
 
-def choose_threshold(confidence: Sequence[float], correct: Sequence[bool], target_precision: float = TARGET_PRECISION) -> float:
-    """The lowest confidence at which the predictions at or above it are still ``target_precision`` right.
+def wilson_lower(right: np.ndarray, n: np.ndarray, z: float) -> np.ndarray:
+    """The Wilson score interval's lower end for ``right`` successes in ``n`` trials (elementwise), at
+    ``z`` standard deviations (1.645: one-sided 95 %); ``z`` 0 is the plain share."""
+    right, n = np.asarray(right, dtype=float), np.asarray(n, dtype=float)
+    share = right / n
+    centre = share + z * z / (2 * n)
+    spread = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return np.asarray((centre - spread) / (1 + z * z / n))
+
+
+def choose_threshold(
+    confidence: Sequence[float], correct: Sequence[bool], target_precision: float = TARGET_PRECISION, z: float = 0.0
+) -> float:
+    """The lowest confidence at which the predictions at or above it are still ``target_precision`` right
+    (with ``z`` > 0: the lower bound of their precision at ``z``, see wilson_lower, reaches it).
 
     Confidences are walked from the surest down; the threshold stops at the widest such prefix, so
     coverage is as high as the precision allows. Ties share a side: a threshold never splits equal
@@ -64,7 +81,7 @@ def choose_threshold(confidence: Sequence[float], correct: Sequence[bool], targe
         return 1.0
     order = np.argsort(-conf, kind="stable")
     conf, right = conf[order], right[order]
-    precision = np.cumsum(right) / np.arange(1, len(conf) + 1)
+    precision = wilson_lower(np.cumsum(right), np.arange(1, len(conf) + 1), z)
     return _widest_cut(conf, precision >= target_precision)
 
 

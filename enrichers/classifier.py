@@ -35,6 +35,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
 from enrichers.calibration import (
+    CONFIDENCE_Z,
     TARGET_PRECISION,
     at_threshold,
     calibrated_threshold,
@@ -381,7 +382,7 @@ def train(
     (and without the extra rows that copy it): with the validation rows, every base row has an
     out-of-fold prediction. Those fix the temperature, the reliability table, the calibration error and
     the triage threshold: the lowest confidence whose surer predictions are ``target_precision`` right,
-    both counted and by their mean calibrated confidence. ``folds`` 1: the validation rows alone. ``trained_at`` fixes the
+    both counted (the lower end of its one-sided 95 % interval) and by their mean calibrated confidence. ``folds`` 1: the validation rows alone. ``trained_at`` fixes the
     recorded time (a reproducible build passes one); by default it is now. ``extra_weights``: one per
     extra row (its sample weight); the base rows weigh 1.
     """
@@ -432,11 +433,12 @@ def train(
         confidence = sharp.max(axis=1).tolist()
         oof_correct = [p == y for p, y in zip(classes[sharp.argmax(axis=1)].tolist(), oof_truth, strict=True)]
         # Both ways of reading the out-of-fold rows must reach the target: the share of right ones among
-        # the surest, and their mean calibrated confidence (on the 300 validation rows alone the counted
-        # one picked the widest prefix that happened to be lucky; requiring both kept it in check).
-        counted, expected = choose_threshold(confidence, oof_correct, target_precision), calibrated_threshold(confidence, target_precision)
+        # the surest (its one-sided 95 % lower bound: a threshold whose rows are just 98 % right routes
+        # new leads below 98 % about half the time) and their mean calibrated confidence.
+        counted = choose_threshold(confidence, oof_correct, target_precision, CONFIDENCE_Z)
+        expected = calibrated_threshold(confidence, target_precision)
         threshold = max(counted, expected)
-        chosen_on = {"rows": len(oof_truth), "folds": len(oof_proba), "validation_rows": len(x_val)}
+        chosen_on = {"rows": len(oof_truth), "folds": len(oof_proba), "validation_rows": len(x_val), "precision_bound_z": CONFIDENCE_Z}
         report = classification_report(y_val, predicted, output_dict=True, zero_division=0)
         scores = {
             "validation_size": len(x_val),

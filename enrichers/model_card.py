@@ -98,9 +98,10 @@ def render(card: Mapping[str, Any]) -> str:
     # Cards from before the out-of-fold choice have no 'chosen_on': their rows were the validation rows.
     chosen = triage.get("chosen_on")
     rows = f"out-of-fold predictions of {chosen['rows']} rows ({chosen['folds']} folds)" if chosen else "the validation rows"
+    bound = f", its lower bound at z {chosen['precision_bound_z']}" if chosen and chosen.get("precision_bound_z") else ""
     if triage.get("threshold") is not None:
         lines.append(
-            f"triage     threshold {triage['threshold']:.4f} (chosen on {rows} for precision >= {triage.get('target_precision')}):"
+            f"triage     threshold {triage['threshold']:.4f} (chosen on {rows} for precision >= {triage.get('target_precision')}{bound}):"
             f" {triage.get('coverage', 0):.1%} routed without triage, {triage.get('precision', 0):.1%} of them right"
         )
         if split := triage.get("validation_split"):

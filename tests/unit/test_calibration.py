@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from enrichers.calibration import at_threshold, choose_threshold, fit_temperature, reliability, sharpen
 
@@ -60,3 +61,23 @@ def test_calibrated_threshold_routes_while_the_mean_confidence_reaches_the_targe
     assert calibrated_threshold([1.0, 0.97, 0.97], 0.985) == 1.0
     assert calibrated_threshold([0.9, 0.8], 0.98) > 0.9  # nothing sure enough: above the surest
     assert calibrated_threshold([], 0.98) == 1.0
+
+
+def test_wilson_lower_bound_is_the_share_at_z_0_and_below_it_otherwise():
+    from enrichers.calibration import wilson_lower
+
+    assert wilson_lower(np.array([98]), np.array([100]), 0.0)[0] == pytest.approx(0.98)
+    # 98 of 100 at one-sided 95 %: about 0.9413.
+    assert wilson_lower(np.array([98]), np.array([100]), 1.645)[0] == pytest.approx(0.9413, abs=1e-4)
+    # The same share on more rows gives a tighter bound.
+    assert wilson_lower(np.array([980]), np.array([1000]), 1.645)[0] > wilson_lower(np.array([98]), np.array([100]), 1.645)[0]
+
+
+def test_threshold_with_a_margin_routes_fewer_than_the_bare_count():
+    # 200 sure right ones, then 100 at 0.8 with 2 wrong: the bare count (300 rows, 99.3 % right) routes
+    # them all; the 95 % lower bound of 298/300 is below 0.985 while that of the first 200 is not.
+    confidence = [0.9] * 200 + [0.8] * 100
+    correct = [True] * 200 + [True] * 98 + [False] * 2
+    assert choose_threshold(confidence, correct, 0.985) == 0.8
+    assert choose_threshold(confidence, correct, 0.98, z=1.645) == 0.8
+    assert choose_threshold(confidence, correct, 0.985, z=1.645) == 0.9

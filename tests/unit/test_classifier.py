@@ -153,10 +153,10 @@ def test_train_chooses_threshold_and_temperature_on_out_of_fold_rows_of_every_ba
     model = train(texts, labels, folds=5)
     triage = model.scores["triage"]
     # Every one of the 60 base rows predicted once: the 12 validation rows and 4 folds of the other 48.
-    assert triage["chosen_on"] == {"rows": 60, "folds": 5, "validation_rows": 12}
+    assert triage["chosen_on"] == {"rows": 60, "folds": 5, "validation_rows": 12, "precision_bound_z": 1.645}
     assert triage["rows"] == 60 and triage["validation_split"]["rows"] == 12
     assert model.scores["calibration"]["chosen_on"]["rows"] == 60
     assert sum(b["n"] for b in model.scores["calibration"]["bins"]) == 60
     assert triage["threshold"] == pytest.approx(model.triage_threshold, abs=1e-4)
     only_validation = train(texts, labels, folds=1).scores["triage"]
-    assert only_validation["chosen_on"] == {"rows": 12, "folds": 1, "validation_rows": 12}
+    assert only_validation["chosen_on"] == {"rows": 12, "folds": 1, "validation_rows": 12, "precision_bound_z": 1.645}

@@ -84,7 +84,7 @@ def test_model_train_writes_a_card_that_names_the_file_and_data(trained):
     assert card["triage"]["threshold"] == TextClassifier.load(model).triage_threshold
     assert {"coverage", "precision", "target_precision"} <= set(card["triage"]) and "ece" in card["calibration"]
     # How the threshold was chosen: out-of-fold predictions of all 60 base rows, 12 of them the validation split.
-    assert card["triage"]["chosen_on"] == {"rows": 60, "folds": 5, "validation_rows": 12}
+    assert card["triage"]["chosen_on"] == {"rows": 60, "folds": 5, "validation_rows": 12, "precision_bound_z": 1.645}
 
 
 def test_the_same_recipe_builds_the_same_bytes(trained):
