@@ -53,6 +53,7 @@ class _Batch:
     letters: list[DeadLetter] = field(default_factory=list)
     hotspots: list[tuple[Hotspot, Origin]] = field(default_factory=list)
     hot_issues: list[tuple[list[Part], Origin]] = field(default_factory=list)
+    undated: list[int] = field(default_factory=list)  # positions in leads of leads filed by their fetch time
 
     def __bool__(self) -> bool:
         return bool(self.leads or self.states or self.events or self.letters or self.hotspots or self.hot_issues)
@@ -82,6 +83,8 @@ class SearchWriter:
         # The message's own JSON is sent as is (it was validated into ``lead``).
         actions = lead_actions(lead, self.leads_index, origin.value)
         with self._lock:
+            if lead.published_at is None:
+                self._batch.undated.append(len(self._batch.leads))
             self._batch.leads.append((actions, origin))
 
     def add_case_state(self, case: Case, origin: Origin) -> None:
@@ -125,6 +128,8 @@ class SearchWriter:
         for case, origin in batch.states:
             by_case.setdefault(case.case_id, []).append((case, origin))
         found = self._mget(list(by_case)) if by_case else {}
+        if batch.undated:
+            self._keep_in_place([batch.leads[i][0] for i in batch.undated])
         lead_parts = [actions for actions, _ in batch.leads]
         case_ids, case_parts = self._case_actions(by_case, found)
         # Hot issues go at the end, so a position past the leads and cases is one of theirs.
@@ -168,6 +173,14 @@ class SearchWriter:
         self.metrics.case_events += len(batch.events)
         self.metrics.dead_letters += len(letters)
         self.metrics.batches += 1
+
+    def _keep_in_place(self, parts: list[list[Part]]) -> None:
+        """Leads without a published date are filed by when they were fetched, and a source's item that
+        changed is fetched again, perhaps in a later month: such a lead is written where the index already
+        holds it, or it would be there twice (two totals, and retention clearing one copy)."""
+        meta = {action["index"]["_id"]: action["index"] for action, *_ in parts if isinstance(action, dict)}
+        for doc_id, hit in self.backend.find(self.leads_index, meta, source=False).items():
+            meta[doc_id]["_index"] = hit["_index"]
 
     def _case_actions(
         self, by_case: dict[str, list[tuple[Case, Origin]]], found: dict[str, dict[str, Any]]

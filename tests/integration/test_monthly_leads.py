@@ -159,3 +159,28 @@ def test_a_deep_page_in_date_order_is_the_same_page_the_whole_alias_gives(engine
         got = store.search(request)
         assert [hit["lead_id"] for hit in got.hits] == [hit["_id"] for hit in whole["hits"]["hits"]], (sort, page)
         assert got.total == 640 and len(got.hits) == 20
+
+
+def test_an_undated_lead_fetched_again_in_a_later_month_stays_in_its_first_month(engine, engine_search, prefix, kafka_settings):
+    # A lead without a published date is filed by its fetch time; the source's item changed and was fetched
+    # again a month later: the sink rewrites it where it is, never a second copy in the new month.
+    from adapters.producer import CheckedProducer
+    from sinks.contract import Origin
+    from sinks.search_writer import SearchWriter
+
+    search, alias = engine_search, f"{prefix}-leads"
+    first = lead("undated")
+    later = first.model_copy(update={"fetched_at": dt.datetime(2025, 7, 9, 12, tzinfo=dt.UTC), "text": "路灯还是不亮。"})
+    backend = type(search).from_settings(engine.search_settings(index_prefix=prefix))
+    writer = SearchWriter(backend, alias, f"{prefix}-cases", CheckedProducer(kafka_settings))
+    try:
+        for one in (first, later):
+            writer.add_lead(one, Origin(topic="leads.routed", value=one.model_dump_json().encode()))
+            writer.flush()  # the second batch comes before any refresh: the lead is found by a realtime get
+        search.refresh(alias)
+        assert search.count(alias) == 1
+        hit = search.find(alias, [first.lead_id])[first.lead_id]
+        assert hit["_index"] == month(prefix, "2025.06") and hit["_source"]["text"] == "路灯还是不亮。"
+        assert month(prefix, "2025.07") not in search.index_names(f"{prefix}-leads-*")  # no month made for it either
+    finally:
+        writer.letters.close()
