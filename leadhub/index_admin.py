@@ -139,7 +139,8 @@ def _ensure_months(
         raise IncompatibleIndex(
             f"{', '.join(older)} (behind {alias}) hold leads in an older layout; this leadhub keeps leads in monthly "
             f"indices {monthly_pattern(alias)}",
-            hint="run `leadhub index init --migrate` to copy them into monthly indices and take them off the alias",
+            hint="stop the search sink and the API, then run `leadhub index init --migrate` to copy them into "
+            "monthly indices and take them off the alias",
         )
     moved = []
     for index in older:
