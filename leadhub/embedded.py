@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from enrichers.dedup import DedupConfig
-from leadhub.hotspot_alerts import HotspotAlerts, hotspot_alerts
+from leadhub.hotspot_alerts import hotspot_alerts
 from leadhub.readers.embedded import EmbeddedStore
 from leadhub.settings import Settings
 from schemas.cases import CaseEvent
@@ -78,9 +79,19 @@ class EmbeddedPipeline:
             raise ConfigError(f"cannot open the embedded index {self.path}: {exc}", hint="check embedded.path") from None
         self.sink = EmbeddedSink(self.index)
         self._lock = threading.RLock()  # the stages' state is not shared between threads
-        self.hotspots, self.alerts = self._hotspot_stage(settings)
+        self.settings = settings
+        self.alerts = hotspot_alerts(settings) if settings.hotspots.enabled else None
         self._warming: threading.Thread | None = None
-        self.hot_issues = self._hot_issue_stage(settings)
+        self._build_stages()
+        self.store = EmbeddedStore(self.index)
+
+    def _build_stages(self, *, background: bool = True) -> None:
+        """The stages, their state rebuilt from the index: at start, and after a batch was rolled back
+        (the stages' memory then holds leads the file does not: dedup would call a lead sent again a
+        replay of a case that is not there, the hotspot detector would count it as seen)."""
+        settings = self.settings
+        self.hotspots = self._hotspot_stage(settings)
+        self.hot_issues = self._hot_issue_stage(settings, background=background)
         self.runner = LocalRunner(
             settings.routing,
             dedup_state=PersistentDedupState(self.index, DedupConfig().max_postings),
@@ -90,14 +101,13 @@ class EmbeddedPipeline:
             hotspots=self.hotspots,
             hot_issues=self.hot_issues,
         )
-        self.store = EmbeddedStore(self.index)
 
-    def _hotspot_stage(self, settings: Settings) -> tuple[HotspotStage | None, HotspotAlerts | None]:
+    def _hotspot_stage(self, settings: Settings) -> HotspotStage | None:
         """The detector, its state rebuilt from the index's leads of the last history_hours (before the
-        latest lead stored: the leads' own time, as the detector counts), and its alerts."""
+        latest lead stored: the leads' own time, as the detector counts), announcing through the alerts."""
         if not settings.hotspots.enabled:
-            return None, None
-        alerts = hotspot_alerts(settings)
+            return None
+        alerts = self.alerts
         config = settings.hotspots.config()
         stage = HotspotStage(
             config, alerts.new_hotspot if alerts is not None else None,
@@ -106,16 +116,19 @@ class EmbeddedPipeline:
         latest = self.index.latest_reported()
         if latest is not None:
             stage.warm(self.index.leads_reported_since(latest - config.history_hours * 3600))
-        return stage, alerts
+        return stage
 
-    def _hot_issue_stage(self, settings: Settings) -> HotIssueStage | None:
+    def _hot_issue_stage(self, settings: Settings, *, background: bool = True) -> HotIssueStage | None:
         """The hot-issue clusterer, its state rebuilt from the index's leads of the last history_days
         before the latest lead stored, going on under the ids of the hot issues stored."""
         if not settings.hot_issues.enabled:
             return None
         stage = HotIssueStage(settings.hot_issues)
         latest = self.index.latest_reported()
-        if latest is not None:
+        if latest is not None and not background:  # the caller holds the stages' lock
+            stage.warm(self.index.leads_reported_since(latest - settings.hot_issues.history_days * 86400))
+            stage.adopt(HotIssue.model_validate(doc) for doc in self.index.hot_issue_documents(limit=None))
+        elif latest is not None:
             # Placing each lead of the history again takes milliseconds a lead (minutes for a large
             # index): done in the background holding the stages' lock, so reads are served at once and
             # the first lead submitted waits until the state is whole.
@@ -148,14 +161,21 @@ class EmbeddedPipeline:
         (EmbeddedIndex.batch)."""
         with self._lock:
             for start in range(0, len(records), BATCH_RECORDS):
-                with self.index.batch():
-                    self.runner.submit(records[start : start + BATCH_RECORDS], topic)
+                self._in_one_transaction(partial(self.runner.submit, records[start : start + BATCH_RECORDS], topic))
 
     def submit_raw(self, leads: Sequence[RawLead]) -> None:
         with self._lock:
             for start in range(0, len(leads), BATCH_RECORDS):
-                with self.index.batch():
-                    self.runner.submit_raw(leads[start : start + BATCH_RECORDS])
+                self._in_one_transaction(partial(self.runner.submit_raw, leads[start : start + BATCH_RECORDS]))
+
+    def _in_one_transaction(self, run: Callable[[], None]) -> None:
+        try:
+            with self.index.batch():
+                run()
+        except BaseException:
+            # Nothing of the batch is in the file; the stages' memory must not keep it either.
+            self._build_stages(background=False)
+            raise
 
     def write(self, output: Output) -> None:
         """Straight into the index (case events, dead letters): no stage consumes these here."""

@@ -133,3 +133,30 @@ def test_demo_serves_the_api_and_pages(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_a_batch_that_fails_halfway_leaves_nothing_in_the_file_or_the_stages_memory(tmp_path, monkeypatch):
+    pipeline = EmbeddedPipeline(settings_for(tmp_path))
+    pipeline.submit_raw([raw("1", POST)])
+    failing = raw("2", "佛堂镇老街的排水沟堵了半个月，下雨天整条街积水，商户进出都很困难，希望尽快疏通。")
+    detector = pipeline.hotspots
+    assert detector is not None
+    observe = detector.handle
+
+    def disk_full_after_counting(record):  # the detector has counted the lead, then the write fails
+        observe(record)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(detector, "handle", disk_full_after_counting)
+    with pytest.raises(OSError):
+        pipeline.submit_raw([failing])
+    assert pipeline.store.get("leads", failing.lead_id) is None
+    # The stages' memory was rebuilt from the file: the detector has not seen the lead, so it counts it
+    # when it comes again (it would skip it as a lead delivered twice).
+    assert pipeline.hotspots is not detector and failing.lead_id not in pipeline.hotspots.detector.seen
+    pipeline.submit_raw([failing])  # sent again: the ingest run did not mark it seen
+    lead = pipeline.store.get("leads", failing.lead_id)
+    assert lead is not None and pipeline.store.get("cases", lead["case_id"]) is not None
+    assert failing.lead_id in pipeline.hotspots.detector.seen
+    assert pipeline.store.search(SearchRequest(kind="leads")).total == 2
+    pipeline.close()
