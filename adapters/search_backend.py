@@ -385,8 +385,10 @@ class SearchBackend:
                 for hit in self.search(alias, body)["hits"]["hits"]:
                     found[hit["_id"]] = hit
         missing = [i for i in ids if i not in found]
-        if missing:
-            docs = [{"_index": index, "_id": i} for i in missing for index in indices]
+        # Each missing id is asked of every index: a request of a few thousand documents at most.
+        step = max(1, 5000 // len(indices))
+        for start in range(0, len(missing), step):
+            docs = [{"_index": index, "_id": i} for i in missing[start : start + step] for index in indices]
             answer = self._call(self.client.mget, body={"docs": docs}, _source=source)
             for doc in answer["docs"]:
                 if doc.get("found"):
