@@ -225,7 +225,9 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
         top = {t: db.execute(f"SELECT max(rowid) FROM {t}").fetchone()[0] for t in ("leads", "cases")}  # noqa: S608
         seq = db.execute("SELECT max(seq) FROM dedup_sketches").fetchone()[0] or 0
         # the text indexes hold no text (schema 5): their rows come from the documents
-        texts = {t: [(rowid, fts_values(t, json.loads(unpack(doc)))) for rowid, doc in db.execute(f"SELECT rowid, doc FROM {t}")]  # noqa: S608
+        # (a case reading its founding lead's text rows has none: its copy reads the lead copy's)
+        owned = {"leads": "", "cases": " WHERE text_lead IS NULL"}
+        texts = {t: [(rowid, fts_values(t, json.loads(unpack(doc)))) for rowid, doc in db.execute(f"SELECT rowid, doc FROM {t}{owned[t]}")]  # noqa: S608
                  for t in FTS_COLUMNS}  # fmt: skip
         short = {t: [(rowid, tokens(values)) for rowid, values in rows] for t, rows in texts.items()}
         for k in range(1, n // base_n):
@@ -233,7 +235,8 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
             renamed = {"lead_id": f"lead_id || '{tag}'", "case_id": f"case_id || '{tag}'",
                        "reported": f"reported + {shift}", "first_seen": f"first_seen + {shift}",
                        "last_seen": f"last_seen + {shift}", "due_at": f"due_at + {shift}"}  # fmt: skip
-            for table, key, columns in (("leads", "lead_id", LEAD_COLUMNS), ("cases", "case_id", CASE_COLUMNS)):
+            renamed["text_lead"] = f"text_lead + {k * top['leads']}"
+            for table, key, columns in (("leads", "lead_id", LEAD_COLUMNS), ("cases", "case_id", (*CASE_COLUMNS, "text_lead"))):
                 doc = f"doc_pack(json_set(doc_json(doc), '$.{key}', {key} || '{tag}'))"
                 picked = ", ".join(doc if c == "doc" else renamed.get(c, c) for c in columns)
                 off = k * top[table]

@@ -33,8 +33,11 @@ _FROM_ROW = {
         "report_count": "report_count", "first_seen": "first_seen", "last_seen": "last_seen", "due_at": "due_at",
         "channels": "$.channels", "sources": "$.sources", "reporter_groups": "$.reporter_groups",
         "activities": "$.activities", "entities": "$.entities",
+        "text_lead": "text_lead",  # the lead whose text rows a search reads for the case (schema 7)
     },
 }  # fmt: skip
+# A search of cases joins the lead's text index rows to the cases reading them (most cases: none).
+TEXT_LEAD_INDEX = "CREATE INDEX IF NOT EXISTS cases_facets_text_lead ON cases_facets(text_lead) WHERE text_lead IS NOT NULL"
 
 # Filters' columns, and the orders the reader sorts by (missing last, then newest, ties by id), so a
 # page is an index walk; the stats' lists and time series. (A facet over every row reads
@@ -130,8 +133,21 @@ def create_facet_triggers(db: sqlite3.Connection) -> None:
                    f"DELETE FROM {table}_facets WHERE rowid = old.rowid; END")  # fmt: skip
 
 
+def _add_text_lead(db: sqlite3.Connection, table: str) -> None:
+    if not any(column[1] == "text_lead" for column in db.execute(f"PRAGMA table_info({table})")):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN text_lead INTEGER")
+
+
+def add_facet_text_lead(db: sqlite3.Connection) -> None:
+    """Schema version 7's column of cases_facets (filled by the triggers as cases.text_lead changes)."""
+    _add_text_lead(db, "cases_facets")
+    db.execute(TEXT_LEAD_INDEX)
+    create_facet_triggers(db)
+
+
 def create_facet_tables(db: sqlite3.Connection) -> None:
     """Schema version 3: the narrow tables, their triggers and indexes, filled from the rows there are."""
+    _add_text_lead(db, "cases")  # a file older than schema 7 (its step adds the rest)
     for table, columns in _FROM_ROW.items():
         db.execute(f"DROP TABLE IF EXISTS {table}_facets")  # noqa: S608 - fixed names
         db.execute(f"CREATE TABLE {table}_facets (rowid INTEGER PRIMARY KEY, {', '.join(columns)})")
@@ -139,5 +155,6 @@ def create_facet_tables(db: sqlite3.Connection) -> None:
                    f"FROM (SELECT *, doc_json(doc) AS j FROM {table}) d")  # fmt: skip
         for i, key in enumerate(_INDEXES[table]):
             db.execute(f"CREATE INDEX {table}_facets_{i} ON {table}_facets({key})")
+    db.execute(TEXT_LEAD_INDEX)
     create_facet_triggers(db)
     # facet_counts: schema version 4's step, which follows

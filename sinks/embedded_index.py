@@ -33,7 +33,7 @@ from schemas.private_files import private_file
 from schemas.status_machine import apply_event, apply_merge
 from sinks.documents import apply_case_routing, apply_case_state, case_handling_doc, decided_lead_ids, leads_decision
 from sinks.embedded_docs import pack, pack_sql, unpack, unpack_sql
-from sinks.embedded_facets import create_facet_counts, create_facet_tables, create_facet_triggers
+from sinks.embedded_facets import add_facet_text_lead, create_facet_counts, create_facet_tables, create_facet_triggers
 from sinks.hot_issue_documents import apply_hot_issue
 from sinks.hotspot_documents import apply_hotspot
 from sinks.short_terms import tokens
@@ -47,7 +47,9 @@ log = logging.getLogger("leadhub.embedded")
 #    contentless, their text read from the documents (it was held twice, the FTS tables' own copy).
 # 6: the case book leaves out the text (title, summary) its case's document holds (book_doc); the text
 #    indexes' segments merged (optimize_text_indexes, which the retention run repeats).
-SCHEMA_VERSION = 6
+# 7: a case whose indexed text is its founding lead's, value for value, has no text index rows of its
+#    own: cases.text_lead names the lead's row, whose rows a search of cases reads for it (TEXT_LEAD).
+SCHEMA_VERSION = 7
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -63,7 +65,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS leads_fts USING fts5(title, text, location_te
 CREATE TABLE IF NOT EXISTS cases (
     rowid INTEGER PRIMARY KEY, case_id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL,
     status TEXT, category1 TEXT, category2 TEXT, department TEXT, town TEXT, community TEXT,
-    priority INTEGER, report_count INTEGER, first_seen REAL, last_seen REAL, due_at REAL
+    priority INTEGER, report_count INTEGER, first_seen REAL, last_seen REAL, due_at REAL,
+    text_lead INTEGER  -- see TEXT_LEAD
 );
 CREATE INDEX IF NOT EXISTS cases_first_seen ON cases(first_seen);
 CREATE VIRTUAL TABLE IF NOT EXISTS cases_fts USING fts5(title, summary, resolution, address, tokenize='trigram');
@@ -116,6 +119,37 @@ def fts_values(table: str, doc: dict[str, Any]) -> tuple[str, ...]:
     return ("" if title in text else title, text, doc.get(extra) or "", place.get("address") or "")
 
 
+# TEXT_LEAD. Most cases are one report: the founding lead's title and text (up to 300 characters)
+# are the case's title and summary, and the place's address is the same, so a case's four indexed
+# values (fts_values) often equal its founding lead's. Such a case's rows in the text indexes would
+# repeat the lead's: it has none, and cases.text_lead holds the lead's rowid, so a search of cases
+# matches it exactly where it matches the lead (the same values in the same columns: the same
+# matches, and totals stay the cluster's). Kept exact: a case's text or its lead's that changes, or
+# the lead deleted, gives the case its own rows again (own_text).
+
+
+def _borrowable(db: sqlite3.Connection, case_id: str, values: tuple[str, ...]) -> int | None:
+    """The rowid of the case's founding lead (its id is the case's) if its indexed values are ``values``."""
+    found = db.execute("SELECT rowid, doc FROM leads WHERE lead_id = ?", (case_id,)).fetchone()
+    return found[0] if found and fts_values("leads", json.loads(unpack(found[1]))) == values else None
+
+
+def own_text(db: sqlite3.Connection, lead_rowid: int) -> None:
+    """The cases reading their text from this lead's rows get rows of their own (the lead's text changes
+    or it is deleted)."""
+    for rowid, doc in db.execute("SELECT rowid, doc FROM cases WHERE text_lead = ?", (lead_rowid,)).fetchall():
+        _index_text(db, "cases", rowid, None, fts_values("cases", json.loads(unpack(doc))))
+        db.execute("UPDATE cases SET text_lead = NULL WHERE rowid = ?", (rowid,))
+
+
+def _lend_text(db: sqlite3.Connection, lead_id: str, lead_rowid: int, values: tuple[str, ...]) -> None:
+    """A case written before its founding lead: its own rows go if the lead's values are its own."""
+    found = db.execute("SELECT rowid, doc FROM cases WHERE case_id = ? AND text_lead IS NULL", (lead_id,)).fetchone()
+    if found and fts_values("cases", json.loads(unpack(found[1]))) == values:
+        _index_text(db, "cases", found[0], values, None)
+        db.execute("UPDATE cases SET text_lead = ? WHERE rowid = ?", (lead_rowid, found[0]))
+
+
 def _index_text(db: sqlite3.Connection, table: str, rowid: int, old: tuple[str, ...] | None, new: tuple[str, ...] | None) -> None:
     """Both text indexes of one row from ``old`` (the values it was indexed with; None: not indexed) to
     ``new`` (None: removed)."""
@@ -132,25 +166,44 @@ def _index_text(db: sqlite3.Connection, table: str, rowid: int, old: tuple[str, 
 
 
 def remove_text(db: sqlite3.Connection, table: str, rowid: int, old: tuple[str, ...]) -> None:
-    """A row's entries in both text indexes, given the values it was indexed with (retention's deletes)."""
+    """A row's entries in both text indexes, given the values it was indexed with (retention's deletes):
+    a case reading its lead's rows has none; a lead's borrowers get their own first."""
+    if table == "leads":
+        own_text(db, rowid)
+    elif db.execute("SELECT text_lead FROM cases WHERE rowid = ?", (rowid,)).fetchone() not in (None, (None,)):
+        return
     _index_text(db, table, rowid, old, None)
 
 
 def _upsert(db: sqlite3.Connection, table: str, key: str, columns: tuple[str, ...], row: tuple, doc: dict[str, Any]) -> None:
     """Insert or replace a document row by its id (``row``: its columns, the packed document second),
-    and its text index rows under the same rowid."""
-    found = db.execute(f"SELECT rowid, doc FROM {table} WHERE {key} = ?", (row[0],)).fetchone()  # noqa: S608 - fixed names
+    and its text index rows under the same rowid (a case's: none while it reads its lead's, TEXT_LEAD)."""
+    cases = table == "cases"
+    found = db.execute(f"SELECT rowid, doc{', text_lead' if cases else ''} FROM {table} WHERE {key} = ?", (row[0],)).fetchone()  # noqa: S608
+    old = fts_values(table, json.loads(unpack(found[1]))) if found else None
+    new = fts_values(table, doc)
+    lent = found[2] if cases and found else None
+    if cases and (found is None or old != new):
+        lent = _borrowable(db, row[0], new)
+    if cases:
+        columns, row = (*columns, "text_lead"), (*row, lent)
     updates = ", ".join(f"{c}=excluded.{c}" for c in columns if c != key)
     cursor = db.execute(
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))}) "  # noqa: S608 - fixed names
         f"ON CONFLICT({key}) DO UPDATE SET {updates}",
         row,
     )
-    old = fts_values(table, json.loads(unpack(found[1]))) if found else None
     rowid = found[0] if found else cursor.lastrowid
     if rowid is None:  # an INSERT always has one; said so the text index is never written under no row
         raise sqlite3.DatabaseError(f"{table}: SQLite gave no rowid for the new row {row[0]!r}")
-    _index_text(db, table, rowid, old, fts_values(table, doc))
+    if cases:  # the rows it has of its own: none while it reads its lead's
+        _index_text(db, table, rowid, None if found is None or found[2] is not None else old, None if lent is not None else new)
+        return
+    _index_text(db, table, rowid, old, new)
+    if found is not None and old != new:
+        own_text(db, rowid)
+    elif found is None:
+        _lend_text(db, row[0], rowid, new)
 
 
 def build_text_indexes(db: sqlite3.Connection) -> None:
@@ -160,7 +213,8 @@ def build_text_indexes(db: sqlite3.Connection) -> None:
         db.execute(FTS_TABLE.format(table=table, columns=", ".join(fts)))
         db.execute(f"DROP TABLE IF EXISTS {table}_short")  # noqa: S608
         db.execute(SHORT_TABLE.format(table=table))
-        rows = db.execute(f"SELECT rowid, doc FROM {table}")  # noqa: S608
+        owned = " WHERE text_lead IS NULL" if table == "cases" and _has_text_lead(db) else ""
+        rows = db.execute(f"SELECT rowid, doc FROM {table}{owned}")  # noqa: S608
         while batch := rows.fetchmany(5000):
             for rowid, doc in batch:
                 _index_text(db, table, rowid, None, fts_values(table, json.loads(unpack(doc))))
@@ -247,8 +301,34 @@ def compact_case_book(db: sqlite3.Connection) -> None:
     optimize_text_indexes(db)
 
 
+def _has_text_lead(db: sqlite3.Connection) -> bool:
+    return any(column[1] == "text_lead" for column in db.execute("PRAGMA table_info(cases)"))
+
+
+def add_text_lead(db: sqlite3.Connection) -> None:
+    """cases.text_lead, on a file made before schema 7 (sinks/embedded_facets.py copies it)."""
+    if not _has_text_lead(db):
+        db.execute("ALTER TABLE cases ADD COLUMN text_lead INTEGER")
+
+
+def lend_texts(db: sqlite3.Connection) -> None:
+    """Schema version 7: every case whose indexed values are its founding lead's loses its own text
+    rows and reads the lead's (TEXT_LEAD); the narrow table gets the column; the indexes merged."""
+    add_text_lead(db)
+    add_facet_text_lead(db)
+    rows = db.execute("SELECT c.rowid, c.doc, l.rowid, l.doc FROM cases c JOIN leads l ON l.lead_id = c.case_id "
+                      "WHERE c.text_lead IS NULL").fetchall()  # fmt: skip
+    for rowid, doc, lead_rowid, lead_doc in rows:
+        values = fts_values("cases", json.loads(unpack(doc)))
+        if fts_values("leads", json.loads(unpack(lead_doc))) == values:
+            _index_text(db, "cases", rowid, values, None)
+            db.execute("UPDATE cases SET text_lead = ? WHERE rowid = ?", (lead_rowid, rowid))
+    optimize_text_indexes(db)
+
+
 # version reached -> the step that reaches it from the one before
-MIGRATIONS = {2: build_short_index, 3: create_facet_tables, 4: create_facet_counts, 5: pack_documents, 6: compact_case_book}
+MIGRATIONS = {2: build_short_index, 3: create_facet_tables, 4: create_facet_counts, 5: pack_documents, 6: compact_case_book,
+              7: lend_texts}  # fmt: skip
 
 
 class EmbeddedIndexError(Exception):

@@ -124,18 +124,31 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
         where.add(f"t.{date} < ?", filters.until.timestamp())
 
     match = " AND ".join(_fts_phrase(term) for term in text.must if len(term) >= MIN_FTS) or None
-    if match:
+    if match and kind == "leads":  # a case's match is in its FROM (EmbeddedStore._from)
         where.add(f"f.{kind}_fts MATCH ?", match)
     # Terms of one or two characters: one token each in the short-term index (as LIKE '%term%' found
     # them, without reading every row). Its matches are a set of rowids, built once per query.
     if short := [term for term in text.must if len(term) < MIN_FTS]:
-        where.add(f"t.rowid IN (SELECT rowid FROM {kind}_short WHERE {kind}_short MATCH ?)", match_expression(short, "AND"))
+        _in_index(where, kind, "short", match_expression(short, "AND"), negated=False)
     if short_not := [term for term in text.must_not if len(term) < MIN_FTS]:
-        where.add(f"t.rowid NOT IN (SELECT rowid FROM {kind}_short WHERE {kind}_short MATCH ?)", match_expression(short_not, "OR"))
+        _in_index(where, kind, "short", match_expression(short_not, "OR"), negated=True)
     for term in text.must_not:
         if len(term) >= MIN_FTS:  # one index look-up, not a scan of every row
-            where.add(f"t.rowid NOT IN (SELECT rowid FROM {kind}_fts WHERE {kind}_fts MATCH ?)", _fts_phrase(term))
+            _in_index(where, kind, "fts", _fts_phrase(term), negated=True)
     return where, match
+
+
+def _in_index(where: _Where, kind: Kind, index: str, expression: str, *, negated: bool) -> None:
+    """The rows a text index matches (``negated``: does not): a case reading its founding lead's rows
+    (sinks/embedded_index.py, TEXT_LEAD) is matched through them."""
+    rows = f"(SELECT rowid FROM {{0}}_{index} WHERE {{0}}_{index} MATCH ?)"
+    if kind == "leads":
+        where.add(f"t.rowid {'NOT IN' if negated else 'IN'} {rows.format('leads')}", expression)
+    elif negated:  # text_lead NULL: NOT IN would be NULL, not true
+        where.add(f"t.rowid NOT IN {rows.format('cases')} AND (t.text_lead IS NULL OR t.text_lead NOT IN {rows.format('leads')})",
+                  expression, expression)  # fmt: skip
+    else:
+        where.add(f"(t.rowid IN {rows.format('cases')} OR t.text_lead IN {rows.format('leads')})", expression, expression)
 
 
 # facet field -> the SQL that reads it (lists as their JSON text)
@@ -256,10 +269,17 @@ class EmbeddedStore:
     def __init__(self, index: EmbeddedIndex) -> None:
         self.index = index
 
-    def _from(self, kind: Kind, match: str | None) -> str:
+    def _from(self, kind: Kind, match: str | None) -> tuple[str, list[Any]]:
         # The narrow table (sinks/embedded_facets.py); the trigram index's row only when its MATCH
-        # (and rank) is asked for: a join by rowid into an FTS5 table is a look-up per row.
-        return f"{kind}_facets t JOIN {kind}_fts f ON f.rowid = t.rowid" if match else f"{kind}_facets t"
+        # (and rank) is asked for: a join by rowid into an FTS5 table is a look-up per row. A case's
+        # match is its own rows' or, for a case reading its founding lead's (TEXT_LEAD), the lead's.
+        if not match:
+            return f"{kind}_facets t", []
+        if kind == "leads":
+            return "leads_facets t JOIN leads_fts f ON f.rowid = t.rowid", []
+        return ("cases_facets t JOIN (SELECT rowid, rank FROM cases_fts WHERE cases_fts MATCH ? UNION ALL "
+                "SELECT c.rowid, l.rank FROM leads_fts l JOIN cases_facets c ON c.text_lead = l.rowid "
+                "WHERE leads_fts MATCH ?) f ON f.rowid = t.rowid"), [match, match]  # fmt: skip
 
     def search(self, request: SearchRequest) -> SearchPage:
         """The total, the page (ORDER BY in SQL) and the facets (counts grouped in SQL) over the narrow
@@ -267,17 +287,19 @@ class EmbeddedStore:
         seconds at 200,000 leads.)"""
         db, kind = self.index.db, request.kind
         where, match = build_where(kind, request.filters, parse_text(request.q))
-        source = f"FROM {self._from(kind, match)} WHERE {where.sql()}"
+        joined, joined_params = self._from(kind, match)
+        source, params = f"FROM {joined} WHERE {where.sql()}", [*joined_params, *where.params]
+        filtered = bool(where.clauses or joined_params)
         facets = FACETS[kind] if request.facets else {}
-        groups = self._facet_groups(kind, facets, source if where.clauses else None, where.params) if facets else {}
-        if facets and where.clauses:  # a facet's groups, its missing value's included, cover every matching row once
+        groups = self._facet_groups(kind, facets, source if filtered else None, params) if facets else {}
+        if facets and filtered:  # a facet's groups, its missing value's included, cover every matching row once
             total = sum(rows for _, rows in groups.get(0, []))
         else:
-            total = db.execute(f"SELECT count(*) {source}", where.params).fetchone()[0]  # noqa: S608
+            total = db.execute(f"SELECT count(*) {source}", params).fetchone()[0]  # noqa: S608
         ranked = match is not None and request.sort is Sort.relevance
         page = [row[0] for row in db.execute(
             f"SELECT t.rowid {source} ORDER BY {_order(request.sort, kind, ranked)} LIMIT ? OFFSET ?",  # noqa: S608
-            [*where.params, request.size, request.offset]).fetchall()] if request.size and total > request.offset else []  # fmt: skip
+            [*params, request.size, request.offset]).fetchall()] if request.size and total > request.offset else []  # fmt: skip
         docs = dict(db.execute(
             f"SELECT rowid, doc FROM {kind} WHERE rowid IN ({','.join('?' * len(page))})", page  # noqa: S608
         ).fetchall()) if page else {}  # fmt: skip

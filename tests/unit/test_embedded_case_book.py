@@ -1,6 +1,8 @@
 """The embedded index's case book and text indexes (schema 6): the book holds only what the case
 document does not (its text is read back from the document), through the pipeline and after a
-migration of a schema 5 file; merging the text indexes' segments changes no search."""
+migration of a schema 5 file; merging the text indexes' segments changes no search. Schema 7: a case whose
+indexed values are its founding lead's reads the lead's text rows, with the same matches, until either text
+changes or the lead goes; a schema 6 file is migrated with the same totals."""
 
 from __future__ import annotations
 
@@ -14,7 +16,16 @@ from leadhub.settings import build_settings, parse_overrides
 from schemas.cases import Case
 from schemas.leads import Category, Lead, Place, RawLead
 from sinks.embedded_docs import pack, unpack
-from sinks.embedded_index import SCHEMA_VERSION, TEXT_IN_CASE, EmbeddedIndex, IndexCaseBook, optimize_text_indexes
+from sinks.embedded_index import (
+    SCHEMA_VERSION,
+    TEXT_IN_CASE,
+    EmbeddedIndex,
+    IndexCaseBook,
+    _index_text,
+    fts_values,
+    optimize_text_indexes,
+    remove_text,
+)
 
 POST = "稠城街道绣湖社区幸福小区3号楼的电梯已经停运一周了，物业一直说在等配件。希望有关部门督促物业尽快维修电梯。"
 
@@ -119,3 +130,97 @@ def test_a_schema_5_file_is_migrated_its_book_rows_lose_the_cases_text(tmp_path)
     for case in cases:
         assert _stored(reopened, case.case_id)[TEXT_IN_CASE] is True
         assert book.get(case.case_id) == case
+
+
+# --- schema 7: a case reads its founding lead's text rows when its indexed values are the lead's ---
+
+QUERIES = ("电梯停运", "电梯", "水", "噪音 -装修", "-水", "路灯 -晚上", "3号", "café")
+
+
+def _case_totals(index: EmbeddedIndex) -> dict[str, tuple[int, list[str]]]:
+    store = EmbeddedStore(index)
+    out = {}
+    for q in QUERIES:
+        page = store.search(SearchRequest(kind="cases", q=q, size=100))
+        out[q] = (page.total, sorted(h["case_id"] for h in page.hits))
+    return out
+
+
+def _own_rows(index: EmbeddedIndex) -> int:
+    return index.db.execute("SELECT count(*) FROM cases WHERE text_lead IS NULL").fetchone()[0]
+
+
+def _lead_and_case(index: EmbeddedIndex, i: int, text: str, *, summary: str | None = None) -> None:
+    lead = _lead(i).model_copy(update={"text": text})
+    index.write_lead(lead)
+    index.write_case_state(_case(f"l{i}", summary=text if summary is None else summary, title=""))
+
+
+def test_a_case_with_its_leads_text_has_no_rows_of_its_own_and_is_found_the_same(tmp_path):
+    index = EmbeddedIndex(tmp_path / "e.sqlite")
+    texts = ["小区物业不作为，电梯停运三天", "路灯不亮，晚上看不见路", "噪音扰民，装修到半夜", "供水管道破裂 3号楼"]
+    for i, text in enumerate(texts):
+        _lead_and_case(index, i, text)
+    _lead_and_case(index, 9, "噪音很大" + "很" * 300, summary=("噪音很大" + "很" * 300)[:300])  # longer than a summary
+    assert _own_rows(index) == 5  # the case documents have no address, the leads do: not the same values
+    # the same values: a case document with its lead's place
+    for i, text in enumerate(texts):
+        case = _case(f"l{i}", summary=text, title="").model_copy(update={"place": _lead(i).place})
+        index.write_case_state(case)
+    assert _own_rows(index) == 1  # only the long one keeps its own
+    assert _case_totals(index) == {
+        "电梯停运": (1, ["l0"]), "电梯": (1, ["l0"]), "水": (1, ["l3"]), "噪音 -装修": (1, ["l9"]),
+        "-水": (4, ["l0", "l1", "l2", "l9"]), "路灯 -晚上": (0, []), "3号": (1, ["l3"]), "café": (0, []),
+    }  # fmt: skip
+    for q in ("电梯停运", "噪音 -装修", "水"):  # ranked (relevance) pages give the same rows
+        assert EmbeddedStore(index).search(SearchRequest(kind="cases", q=q, sort="relevance")).total == _case_totals(index)[q][0]
+
+
+def test_a_leads_new_text_or_its_deletion_gives_its_case_rows_of_its_own(tmp_path):
+    index = EmbeddedIndex(tmp_path / "e.sqlite")
+    text = "小区物业不作为，电梯停运三天"
+    index.write_lead(_lead(0).model_copy(update={"text": text}))
+    index.write_case_state(_case("l0", summary=text, title="").model_copy(update={"place": _lead(0).place}))
+    assert _own_rows(index) == 0
+    index.write_lead(_lead(0).model_copy(update={"text": "供水管道破裂"}))  # the lead edited; the case keeps its summary
+    assert _own_rows(index) == 1
+    assert _case_totals(index)["电梯停运"] == (1, ["l0"]) and _case_totals(index)["水"] == (0, [])
+
+    index.write_lead(_lead(1).model_copy(update={"text": "路灯不亮"}))
+    index.write_case_state(_case("l1", summary="路灯不亮", title="").model_copy(update={"place": _lead(1).place}))
+    assert _own_rows(index) == 1
+    with index.transaction() as db:  # retention deleting the lead (its case stays)
+        rowid, doc = db.execute("SELECT rowid, doc FROM leads WHERE lead_id = 'l1'").fetchone()
+        remove_text(db, "leads", rowid, fts_values("leads", json.loads(unpack(doc))))
+        db.execute("DELETE FROM leads WHERE rowid = ?", (rowid,))
+    assert _own_rows(index) == 2
+    store = EmbeddedStore(index)
+    assert store.search(SearchRequest(kind="cases", q="路灯")).total == 1 and store.search(SearchRequest(kind="leads", q="路灯")).total == 0
+
+
+def test_a_case_written_before_its_lead_reads_the_leads_rows_once_the_lead_is_written(tmp_path):
+    index = EmbeddedIndex(tmp_path / "e.sqlite")
+    text = "噪音扰民，装修到半夜"
+    index.write_case_state(_case("l0", summary=text, title="").model_copy(update={"place": _lead(0).place}))
+    assert _own_rows(index) == 1
+    index.write_lead(_lead(0).model_copy(update={"text": text}))
+    assert _own_rows(index) == 0 and _case_totals(index)["噪音 -装修"] == (0, []) and _case_totals(index)["-水"] == (1, ["l0"])
+    assert EmbeddedStore(index).search(SearchRequest(kind="cases", q="装修")).total == 1
+
+
+def test_a_schema_6_file_is_migrated_with_the_same_case_totals(tmp_path):
+    path = tmp_path / "e.sqlite"
+    index = EmbeddedIndex(path)
+    for i, text in enumerate(["小区物业不作为，电梯停运三天", "路灯不亮，晚上看不见路", "噪音扰民，装修到半夜", "供水管道破裂 3号楼"]):
+        index.write_lead(_lead(i).model_copy(update={"text": text}))
+        index.write_case_state(_case(f"l{i}", summary=text, title="").model_copy(update={"place": _lead(i).place}))
+    expected = _case_totals(index)
+    with index.transaction() as db:  # as schema 6 kept them: every case with rows of its own
+        for rowid, doc in db.execute("SELECT rowid, doc FROM cases WHERE text_lead IS NOT NULL").fetchall():
+            _index_text(db, "cases", rowid, None, fts_values("cases", json.loads(unpack(doc))))
+            db.execute("UPDATE cases SET text_lead = NULL WHERE rowid = ?", (rowid,))
+        db.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+    assert _own_rows(index) == 4
+    index.close()
+    reopened = EmbeddedIndex(path)
+    assert _own_rows(reopened) == 0 and _case_totals(reopened) == expected
