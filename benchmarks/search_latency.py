@@ -189,7 +189,7 @@ def build_embedded(folder: Path, n: int) -> dict[str, Any]:
 def _end_of_bulk_load(index: Any) -> None:
     """What a bulk load ends with (and the nightly retention run repeats): the text indexes merged
     into one segment each, the file rewritten without the pages that frees, the log emptied."""
-    from sinks.embedded_index import optimize_text_indexes
+    from sinks.embedded_text import optimize_text_indexes
 
     with index.transaction() as db:
         optimize_text_indexes(db)
@@ -206,7 +206,8 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
     import os
 
     from sinks.embedded_docs import unpack
-    from sinks.embedded_index import CASE_COLUMNS, FTS_COLUMNS, LEAD_COLUMNS, EmbeddedIndex, fts_values
+    from sinks.embedded_index import CASE_COLUMNS, LEAD_COLUMNS, EmbeddedIndex
+    from sinks.embedded_text import FTS_COLUMNS, fts_values
     from sinks.short_terms import tokens
 
     info_path = folder / "build.json"

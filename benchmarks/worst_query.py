@@ -38,7 +38,8 @@ from leadhub.readers.engine import EngineStore
 from leadhub.settings import build_settings, parse_overrides
 from schemas.index_templates import lead_index
 from schemas.leads import Lead
-from sinks.embedded_index import FTS_COLUMNS, LEAD_COLUMNS, EmbeddedIndex
+from sinks.embedded_index import LEAD_COLUMNS, EmbeddedIndex
+from sinks.embedded_text import FTS_COLUMNS
 
 TOWNS = ["稠城街道", "北苑街道", "稠江街道", "江东街道", "后宅街道", "城西街道", "廿三里街道", "福田街道",
          "佛堂镇", "赤岸镇", "义亭镇", "上溪镇", "大陈镇", "苏溪镇"]  # fmt: skip

@@ -24,9 +24,9 @@ from schemas.errors import ConfigError, StartupError
 from schemas.hot_issues import HotIssue
 from schemas.leads import RawLead
 from schemas.serialization import encode
+from sinks.embedded_docs import EmbeddedIndexError
 from sinks.embedded_index import (
     EmbeddedIndex,
-    EmbeddedIndexError,
     IndexCaseBook,
     IndexStatuses,
     PersistentDedupState,

@@ -30,6 +30,10 @@ _DICTIONARY_1 = (
     b'"entities": [], "model_version": "rules"}'
 )
 _DICTIONARIES = {1: _DICTIONARY_1}
+
+
+class EmbeddedIndexError(Exception):
+    """The embedded index's file cannot be used as it is (a newer schema, a document that is missing)."""
 _TAG = 1  # the dictionary new blobs are written with
 
 

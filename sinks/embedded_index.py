@@ -8,7 +8,9 @@ Writes follow the search sink's rules: documents keyed by lead/case id (a replay
 case membership from the route stage never overwrites an officer's assignment, case events go
 through the status machine and an illegal one becomes a dead letter.
 
-This module is the file's schema and its write side; searches over it are leadhub/readers/embedded.py.
+This module is the file's schema and its write side; the text indexes are sinks/embedded_text.py, the
+case book's rows sinks/embedded_book.py, the steps from older schemas sinks/embedded_migrations.py, and
+searches over it leadhub/readers/embedded.py.
 """
 
 from __future__ import annotations
@@ -32,11 +34,12 @@ from schemas.leads import Lead
 from schemas.private_files import private_file
 from schemas.status_machine import apply_event, apply_merge
 from sinks.documents import apply_case_routing, apply_case_state, case_handling_doc, decided_lead_ids, leads_decision
-from sinks.embedded_docs import pack, pack_sql, unpack, unpack_sql
-from sinks.embedded_facets import add_facet_text_lead, create_facet_counts, create_facet_tables, create_facet_triggers
+from sinks.embedded_book import BOOK_TEXT, TEXT_IN_CASE, book_case, book_doc, book_dump
+from sinks.embedded_docs import EmbeddedIndexError, pack, pack_sql, unpack, unpack_sql
+from sinks.embedded_migrations import MIGRATIONS
+from sinks.embedded_text import borrowable, fts_values, index_text, lend_text, own_text
 from sinks.hot_issue_documents import apply_hot_issue
 from sinks.hotspot_documents import apply_hotspot
-from sinks.short_terms import tokens
 
 log = logging.getLogger("leadhub.embedded")
 
@@ -97,82 +100,6 @@ LEAD_COLUMNS = ("lead_id", "doc", "case_id", "channel", "source", "category1", "
                 "community", "lang", "needs_triage", "priority", "reported")  # fmt: skip
 CASE_COLUMNS = ("case_id", "doc", "status", "category1", "category2", "department", "town", "community", "priority",
                 "report_count", "first_seen", "last_seen", "due_at")  # fmt: skip
-FTS_COLUMNS = {"leads": ("title", "text", "location_text", "address"), "cases": ("title", "summary", "resolution", "address")}
-# Since schema 5 the trigram index holds no text of its own either (content=''): a row's text is taken
-# from its document (fts_values), both to index it and to remove it (FTS5's 'delete' with the values
-# it was indexed with, as the short-term index always did). rank (bm25) still works: the column sizes
-# are kept.
-FTS_TABLE = "CREATE VIRTUAL TABLE {table}_fts USING fts5({columns}, content='', tokenize='trigram')"
-# Contentless (it holds only the index: the text is in {table}_fts already) and rowids only. A row is
-# removed with FTS5's 'delete' command and the tokens it was indexed with, which works on SQLite
-# before 3.43 too (a plain DELETE on a contentless table needs 3.43's contentless_delete).
-SHORT_TABLE = "CREATE VIRTUAL TABLE {table}_short USING fts5(tokens, content='', detail='none', columnsize=0, tokenize='ascii')"
-
-
-def fts_values(table: str, doc: dict[str, Any]) -> tuple[str, ...]:
-    """The searchable text of a lead's or case's document, by FTS_COLUMNS (address is the place's). A
-    title the text holds whole (a case's is its summary's first line) is not indexed again: every term
-    or phrase found in it is found in the text, so the same rows match (a fifth of a case's index)."""
-    place = doc.get("place") or {}
-    body, extra = ("text", "location_text") if table == "leads" else ("summary", "resolution")
-    title, text = doc.get("title") or "", doc.get(body) or ""
-    return ("" if title in text else title, text, doc.get(extra) or "", place.get("address") or "")
-
-
-# TEXT_LEAD. Most cases are one report: the founding lead's title and text (up to 300 characters)
-# are the case's title and summary, and the place's address is the same, so a case's four indexed
-# values (fts_values) often equal its founding lead's. Such a case's rows in the text indexes would
-# repeat the lead's: it has none, and cases.text_lead holds the lead's rowid, so a search of cases
-# matches it exactly where it matches the lead (the same values in the same columns: the same
-# matches, and totals stay the cluster's). Kept exact: a case's text or its lead's that changes, or
-# the lead deleted, gives the case its own rows again (own_text).
-
-
-def _borrowable(db: sqlite3.Connection, case_id: str, values: tuple[str, ...]) -> int | None:
-    """The rowid of the case's founding lead (its id is the case's) if its indexed values are ``values``."""
-    found = db.execute("SELECT rowid, doc FROM leads WHERE lead_id = ?", (case_id,)).fetchone()
-    return found[0] if found and fts_values("leads", json.loads(unpack(found[1]))) == values else None
-
-
-def own_text(db: sqlite3.Connection, lead_rowid: int) -> None:
-    """The cases reading their text from this lead's rows get rows of their own (the lead's text changes
-    or it is deleted)."""
-    for rowid, doc in db.execute("SELECT rowid, doc FROM cases WHERE text_lead = ?", (lead_rowid,)).fetchall():
-        _index_text(db, "cases", rowid, None, fts_values("cases", json.loads(unpack(doc))))
-        db.execute("UPDATE cases SET text_lead = NULL WHERE rowid = ?", (rowid,))
-
-
-def _lend_text(db: sqlite3.Connection, lead_id: str, lead_rowid: int, values: tuple[str, ...]) -> None:
-    """A case written before its founding lead: its own rows go if the lead's values are its own."""
-    found = db.execute("SELECT rowid, doc FROM cases WHERE case_id = ? AND text_lead IS NULL", (lead_id,)).fetchone()
-    if found and fts_values("cases", json.loads(unpack(found[1]))) == values:
-        _index_text(db, "cases", found[0], values, None)
-        db.execute("UPDATE cases SET text_lead = ? WHERE rowid = ?", (lead_rowid, found[0]))
-
-
-def _index_text(db: sqlite3.Connection, table: str, rowid: int, old: tuple[str, ...] | None, new: tuple[str, ...] | None) -> None:
-    """Both text indexes of one row from ``old`` (the values it was indexed with; None: not indexed) to
-    ``new`` (None: removed)."""
-    if old == new:
-        return  # the same text (a replay, a status change): both indexes are right already
-    fts = FTS_COLUMNS[table]
-    if old is not None:
-        db.execute(f"INSERT INTO {table}_fts ({table}_fts, rowid, {', '.join(fts)}) VALUES ('delete', ?{',?' * len(fts)})",  # noqa: S608
-                   (rowid, *old))  # fmt: skip
-        db.execute(f"INSERT INTO {table}_short ({table}_short, rowid, tokens) VALUES ('delete', ?, ?)", (rowid, tokens(old)))  # noqa: S608
-    if new is not None:
-        db.execute(f"INSERT INTO {table}_fts (rowid, {', '.join(fts)}) VALUES (?{',?' * len(fts)})", (rowid, *new))  # noqa: S608
-        db.execute(f"INSERT INTO {table}_short (rowid, tokens) VALUES (?, ?)", (rowid, tokens(new)))  # noqa: S608
-
-
-def remove_text(db: sqlite3.Connection, table: str, rowid: int, old: tuple[str, ...]) -> None:
-    """A row's entries in both text indexes, given the values it was indexed with (retention's deletes):
-    a case reading its lead's rows has none; a lead's borrowers get their own first."""
-    if table == "leads":
-        own_text(db, rowid)
-    elif db.execute("SELECT text_lead FROM cases WHERE rowid = ?", (rowid,)).fetchone() not in (None, (None,)):
-        return
-    _index_text(db, table, rowid, old, None)
 
 
 def _upsert(db: sqlite3.Connection, table: str, key: str, columns: tuple[str, ...], row: tuple, doc: dict[str, Any]) -> None:
@@ -184,7 +111,7 @@ def _upsert(db: sqlite3.Connection, table: str, key: str, columns: tuple[str, ..
     new = fts_values(table, doc)
     lent = found[2] if cases and found else None
     if cases and (found is None or old != new):
-        lent = _borrowable(db, row[0], new)
+        lent = borrowable(db, row[0], new)
     if cases:
         columns, row = (*columns, "text_lead"), (*row, lent)
     updates = ", ".join(f"{c}=excluded.{c}" for c in columns if c != key)
@@ -197,142 +124,13 @@ def _upsert(db: sqlite3.Connection, table: str, key: str, columns: tuple[str, ..
     if rowid is None:  # an INSERT always has one; said so the text index is never written under no row
         raise sqlite3.DatabaseError(f"{table}: SQLite gave no rowid for the new row {row[0]!r}")
     if cases:  # the rows it has of its own: none while it reads its lead's
-        _index_text(db, table, rowid, None if found is None or found[2] is not None else old, None if lent is not None else new)
+        index_text(db, table, rowid, None if found is None or found[2] is not None else old, None if lent is not None else new)
         return
-    _index_text(db, table, rowid, old, new)
+    index_text(db, table, rowid, old, new)
     if found is not None and old != new:
         own_text(db, rowid)
     elif found is None:
-        _lend_text(db, row[0], rowid, new)
-
-
-def build_text_indexes(db: sqlite3.Connection) -> None:
-    """Both text indexes (trigram, short-term) of every lead and case again, from their documents."""
-    for table, fts in FTS_COLUMNS.items():
-        db.execute(f"DROP TABLE IF EXISTS {table}_fts")  # noqa: S608 - fixed names
-        db.execute(FTS_TABLE.format(table=table, columns=", ".join(fts)))
-        db.execute(f"DROP TABLE IF EXISTS {table}_short")  # noqa: S608
-        db.execute(SHORT_TABLE.format(table=table))
-        owned = " WHERE text_lead IS NULL" if table == "cases" and _has_text_lead(db) else ""
-        rows = db.execute(f"SELECT rowid, doc FROM {table}{owned}")  # noqa: S608
-        while batch := rows.fetchmany(5000):
-            for rowid, doc in batch:
-                _index_text(db, table, rowid, None, fts_values(table, json.loads(unpack(doc))))
-
-
-def pack_documents(db: sqlite3.Connection) -> None:
-    """Schema version 5: the documents packed, the text indexes made again from them (contentless).
-    The triggers are left off while the documents are rewritten (packing changes no field they copy)."""
-    build_text_indexes(db)
-    for table in FTS_COLUMNS:
-        for event in ("insert", "update", "delete"):
-            db.execute(f"DROP TRIGGER IF EXISTS {table}_facets_{event}")
-    for table in (*FTS_COLUMNS, "case_book"):
-        db.execute(f"UPDATE {table} SET doc = doc_pack(doc) WHERE typeof(doc) = 'text'")  # noqa: S608 - fixed names
-    create_facet_triggers(db)
-
-
-def build_short_index(db: sqlite3.Connection) -> None:
-    """(Re)build the short-term index from the text the trigram index holds: schema version 2, so a
-    file made before it keeps working without ingesting anything again."""
-    for table, fts in FTS_COLUMNS.items():
-        db.execute(f"DROP TABLE IF EXISTS {table}_short")  # noqa: S608 - fixed names
-        db.execute(SHORT_TABLE.format(table=table))
-        rows = db.execute(f"SELECT rowid, {', '.join(fts)} FROM {table}_fts")  # noqa: S608
-        while batch := rows.fetchmany(5000):
-            db.executemany(f"INSERT INTO {table}_short (rowid, tokens) VALUES (?, ?)",  # noqa: S608
-                           [(row[0], tokens(row[1:])) for row in batch])  # fmt: skip
-
-
-def optimize_text_indexes(db: sqlite3.Connection) -> None:
-    """Merge each text index into one segment: a term's postings spread over a dozen segments as rows
-    come in, each with its own term entry and page headers, and a rewritten or deleted row's postings
-    stay until merged (a fifth of the trigram index, an eighth of the short-term one at 50,000 leads).
-    Seconds a 50,000 leads; the retention run does it (its nightly pass), and a bulk load at its end."""
-    for table in FTS_COLUMNS:
-        for index in (f"{table}_fts", f"{table}_short"):
-            db.execute(f"INSERT INTO {index} ({index}) VALUES ('optimize')")  # noqa: S608 - fixed names
-
-
-# The route stage's case (the case book) and the case document hold the same text: the summary and the
-# title the route stage wrote (documents.MEMBERSHIP_FIELDS; nothing else changes them). Once the
-# document holds them, the book's row leaves them out and says so under TEXT_IN_CASE (title "" is a
-# value of its own, so absence alone would not do); reading it takes them from the document.
-BOOK_TEXT = ("title", "summary")
-TEXT_IN_CASE = "text_in_case"
-
-
-def book_doc(case: dict[str, Any], held: dict[str, Any] | None) -> bytes:
-    """A case book row's document: the case's fields that differ from their defaults (reading fills
-    them in again), without BOOK_TEXT when ``held`` (the case document) holds the same. (Spaced JSON,
-    as the pack dictionary is: a fifth smaller packed than pydantic's compact JSON.)"""
-    fields = dict(case)
-    if held is not None and all(held.get(k) == fields.get(k, "") for k in BOOK_TEXT):
-        fields = {k: v for k, v in fields.items() if k not in BOOK_TEXT} | {TEXT_IN_CASE: True}
-    return pack(json.dumps(fields, ensure_ascii=False))
-
-
-def book_case(stored: bytes | str, held: bytes | str | None) -> Case:
-    """The case a book row holds, its text from ``held`` (the case document, packed) if it left it out."""
-    fields = json.loads(unpack(stored))
-    if fields.pop(TEXT_IN_CASE, False):
-        if held is None:  # retention deletes the two together: a file changed by hand
-            raise EmbeddedIndexError(f"case {fields.get('case_id')!r}: the case book takes its text from a case document that is missing")
-        doc = json.loads(unpack(held))
-        fields |= {k: doc[k] for k in BOOK_TEXT if k in doc}
-    return Case.model_validate(fields)
-
-
-def _book_dump(case: Case) -> dict[str, Any]:
-    return case.model_dump(mode="json", exclude_defaults=True)
-
-
-def compact_case_book(db: sqlite3.Connection) -> None:
-    """Schema version 6: every book row without the text its case document holds, then the text
-    indexes merged (the file is rewritten after, see EmbeddedIndex.__init__)."""
-    rows = db.execute("SELECT b.case_id, b.doc, c.doc FROM case_book b LEFT JOIN cases c USING (case_id)").fetchall()
-    for case_id, stored, held in rows:
-        fields = json.loads(unpack(stored))
-        if fields.get(TEXT_IN_CASE):
-            continue
-        case = _book_dump(Case.model_validate(fields))
-        db.execute("UPDATE case_book SET doc = ? WHERE case_id = ?",
-                   (book_doc(case, json.loads(unpack(held)) if held is not None else None), case_id))  # fmt: skip
-    optimize_text_indexes(db)
-
-
-def _has_text_lead(db: sqlite3.Connection) -> bool:
-    return any(column[1] == "text_lead" for column in db.execute("PRAGMA table_info(cases)"))
-
-
-def add_text_lead(db: sqlite3.Connection) -> None:
-    """cases.text_lead, on a file made before schema 7 (sinks/embedded_facets.py copies it)."""
-    if not _has_text_lead(db):
-        db.execute("ALTER TABLE cases ADD COLUMN text_lead INTEGER")
-
-
-def lend_texts(db: sqlite3.Connection) -> None:
-    """Schema version 7: every case whose indexed values are its founding lead's loses its own text
-    rows and reads the lead's (TEXT_LEAD); the narrow table gets the column; the indexes merged."""
-    add_text_lead(db)
-    add_facet_text_lead(db)
-    rows = db.execute("SELECT c.rowid, c.doc, l.rowid, l.doc FROM cases c JOIN leads l ON l.lead_id = c.case_id "
-                      "WHERE c.text_lead IS NULL").fetchall()  # fmt: skip
-    for rowid, doc, lead_rowid, lead_doc in rows:
-        values = fts_values("cases", json.loads(unpack(doc)))
-        if fts_values("leads", json.loads(unpack(lead_doc))) == values:
-            _index_text(db, "cases", rowid, values, None)
-            db.execute("UPDATE cases SET text_lead = ? WHERE rowid = ?", (lead_rowid, rowid))
-    optimize_text_indexes(db)
-
-
-# version reached -> the step that reaches it from the one before
-MIGRATIONS = {2: build_short_index, 3: create_facet_tables, 4: create_facet_counts, 5: pack_documents, 6: compact_case_book,
-              7: lend_texts}  # fmt: skip
-
-
-class EmbeddedIndexError(Exception):
-    pass
+        lend_text(db, row[0], rowid, new)
 
 
 def _epoch(value: Any) -> float | None:
@@ -682,7 +480,7 @@ class IndexCaseBook:
             held = db.execute("SELECT doc FROM cases WHERE case_id = ?", (case.case_id,)).fetchone()
             db.execute(
                 "INSERT INTO case_book VALUES (?, ?) ON CONFLICT(case_id) DO UPDATE SET doc = excluded.doc",
-                (case.case_id, book_doc(_book_dump(case), json.loads(unpack(held[0])) if held else None)),
+                (case.case_id, book_doc(book_dump(case), json.loads(unpack(held[0])) if held else None)),
             )
 
 

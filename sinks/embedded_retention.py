@@ -21,7 +21,8 @@ from typing import Any
 
 from schemas.retention import FINISHED, Cutoffs, case_expired, stored_photos
 from sinks.embedded_docs import unpack
-from sinks.embedded_index import EmbeddedIndex, fts_values, optimize_text_indexes, remove_text
+from sinks.embedded_index import EmbeddedIndex
+from sinks.embedded_text import fts_values, optimize_text_indexes, remove_text
 
 Archive = Callable[[str, dict[str, Any]], None]  # (kind, document) before it is deleted
 CHUNK = 500

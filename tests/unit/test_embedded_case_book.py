@@ -15,17 +15,10 @@ from leadhub.readers.embedded import EmbeddedStore
 from leadhub.settings import build_settings, parse_overrides
 from schemas.cases import Case
 from schemas.leads import Category, Lead, Place, RawLead
+from sinks.embedded_book import TEXT_IN_CASE
 from sinks.embedded_docs import pack, unpack
-from sinks.embedded_index import (
-    SCHEMA_VERSION,
-    TEXT_IN_CASE,
-    EmbeddedIndex,
-    IndexCaseBook,
-    _index_text,
-    fts_values,
-    optimize_text_indexes,
-    remove_text,
-)
+from sinks.embedded_index import SCHEMA_VERSION, EmbeddedIndex, IndexCaseBook
+from sinks.embedded_text import fts_values, index_text, optimize_text_indexes, remove_text
 
 POST = "稠城街道绣湖社区幸福小区3号楼的电梯已经停运一周了，物业一直说在等配件。希望有关部门督促物业尽快维修电梯。"
 
@@ -217,7 +210,7 @@ def test_a_schema_6_file_is_migrated_with_the_same_case_totals(tmp_path):
     expected = _case_totals(index)
     with index.transaction() as db:  # as schema 6 kept them: every case with rows of its own
         for rowid, doc in db.execute("SELECT rowid, doc FROM cases WHERE text_lead IS NOT NULL").fetchall():
-            _index_text(db, "cases", rowid, None, fts_values("cases", json.loads(unpack(doc))))
+            index_text(db, "cases", rowid, None, fts_values("cases", json.loads(unpack(doc))))
             db.execute("UPDATE cases SET text_lead = NULL WHERE rowid = ?", (rowid,))
         db.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
     assert _own_rows(index) == 4

@@ -14,7 +14,8 @@ from leadhub.queries import SearchRequest
 from leadhub.readers.embedded import EmbeddedStore
 from schemas.leads import Category, Lead, Place
 from sinks.embedded_docs import pack, unpack
-from sinks.embedded_index import FTS_COLUMNS, SCHEMA_VERSION, EmbeddedIndex, fts_values
+from sinks.embedded_index import SCHEMA_VERSION, EmbeddedIndex
+from sinks.embedded_text import FTS_COLUMNS, fts_values
 
 TEXTS = ["小区物业不作为，电梯停运三天", "路灯不亮，晚上看不见路", "噪音扰民，装修到半夜", "Noise at night, café"]
 
@@ -57,7 +58,7 @@ def test_documents_are_packed_and_the_text_indexes_hold_no_text(tmp_path):
 
 
 def test_a_rewritten_lead_is_found_by_its_new_text_only_and_a_deleted_one_not_at_all(tmp_path):
-    from sinks.embedded_index import remove_text
+    from sinks.embedded_text import remove_text
 
     index = EmbeddedIndex(tmp_path / "e.sqlite")
     for i in range(3):

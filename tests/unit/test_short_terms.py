@@ -13,13 +13,9 @@ from hypothesis import strategies as st
 from leadhub.queries import SearchRequest, parse_text
 from leadhub.readers.embedded import EmbeddedStore
 from schemas.leads import Lead
-from sinks.embedded_index import (
-    FTS_COLUMNS,
-    SCHEMA_VERSION,
-    SHORT_TABLE,
-    EmbeddedIndex,
-    EmbeddedIndexError,
-)
+from sinks.embedded_docs import EmbeddedIndexError
+from sinks.embedded_index import SCHEMA_VERSION, EmbeddedIndex
+from sinks.embedded_text import FTS_COLUMNS, SHORT_TABLE
 from sinks.short_terms import match_expression, term_token, tokens
 
 # Chinese, ASCII of both cases, accented Latin of both cases, digits, punctuation, kinds of space.

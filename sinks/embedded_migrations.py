@@ -1,0 +1,73 @@
+"""The embedded index's schema migrations: each step takes a file from the version before to its own,
+run in order by EmbeddedIndex when it opens an older file (the versions are listed at SCHEMA_VERSION)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from schemas.cases import Case
+from sinks.embedded_book import TEXT_IN_CASE, book_doc, book_dump
+from sinks.embedded_docs import unpack
+from sinks.embedded_facets import add_facet_text_lead, create_facet_counts, create_facet_tables, create_facet_triggers
+from sinks.embedded_text import (
+    FTS_COLUMNS,
+    build_short_index,
+    build_text_indexes,
+    fts_values,
+    has_text_lead,
+    index_text,
+    optimize_text_indexes,
+)
+
+
+def pack_documents(db: sqlite3.Connection) -> None:
+    """Schema version 5: the documents packed, the text indexes made again from them (contentless).
+    The triggers are left off while the documents are rewritten (packing changes no field they copy)."""
+    build_text_indexes(db)
+    for table in FTS_COLUMNS:
+        for event in ("insert", "update", "delete"):
+            db.execute(f"DROP TRIGGER IF EXISTS {table}_facets_{event}")
+    for table in (*FTS_COLUMNS, "case_book"):
+        db.execute(f"UPDATE {table} SET doc = doc_pack(doc) WHERE typeof(doc) = 'text'")  # noqa: S608 - fixed names
+    create_facet_triggers(db)
+
+
+def compact_case_book(db: sqlite3.Connection) -> None:
+    """Schema version 6: every book row without the text its case document holds, then the text
+    indexes merged (the file is rewritten after, see EmbeddedIndex.__init__)."""
+    rows = db.execute("SELECT b.case_id, b.doc, c.doc FROM case_book b LEFT JOIN cases c USING (case_id)").fetchall()
+    for case_id, stored, held in rows:
+        fields = json.loads(unpack(stored))
+        if fields.get(TEXT_IN_CASE):
+            continue
+        case = book_dump(Case.model_validate(fields))
+        db.execute("UPDATE case_book SET doc = ? WHERE case_id = ?",
+                   (book_doc(case, json.loads(unpack(held)) if held is not None else None), case_id))  # fmt: skip
+    optimize_text_indexes(db)
+
+
+def add_text_lead(db: sqlite3.Connection) -> None:
+    """cases.text_lead, on a file made before schema 7 (sinks/embedded_facets.py copies it)."""
+    if not has_text_lead(db):
+        db.execute("ALTER TABLE cases ADD COLUMN text_lead INTEGER")
+
+
+def lend_texts(db: sqlite3.Connection) -> None:
+    """Schema version 7: every case whose indexed values are its founding lead's loses its own text
+    rows and reads the lead's (TEXT_LEAD); the narrow table gets the column; the indexes merged."""
+    add_text_lead(db)
+    add_facet_text_lead(db)
+    rows = db.execute("SELECT c.rowid, c.doc, l.rowid, l.doc FROM cases c JOIN leads l ON l.lead_id = c.case_id "
+                      "WHERE c.text_lead IS NULL").fetchall()  # fmt: skip
+    for rowid, doc, lead_rowid, lead_doc in rows:
+        values = fts_values("cases", json.loads(unpack(doc)))
+        if fts_values("leads", json.loads(unpack(lead_doc))) == values:
+            index_text(db, "cases", rowid, values, None)
+            db.execute("UPDATE cases SET text_lead = ? WHERE rowid = ?", (lead_rowid, rowid))
+    optimize_text_indexes(db)
+
+
+# version reached -> the step that reaches it from the one before
+MIGRATIONS = {2: build_short_index, 3: create_facet_tables, 4: create_facet_counts, 5: pack_documents, 6: compact_case_book,
+              7: lend_texts}  # fmt: skip
