@@ -16,23 +16,21 @@ from dataclasses import dataclass
 from adapters.search_backend import SearchBackend
 from leadhub.settings import SearchSettings
 from schemas.errors import StartupError
+from schemas.index_policies import ilm_policy, ism_policy, policy_name
 from schemas.index_templates import (
     INDEX_KINDS,
     MAPPING_VERSION,
     MONTHLY_KINDS,
     alias_name,
-    ilm_policy,
     incompatibilities,
     index_name,
     index_template,
     is_current_month_index,
-    ism_policy,
     lead_index,
     mappings,
     month_of,
     monthly_index,
     monthly_pattern,
-    policy_name,
 )
 
 

@@ -5,12 +5,11 @@ import datetime as dt
 
 from leadhub import search_dsl
 from leadhub.queries import SearchRequest
+from schemas.index_policies import ilm_policy, ism_policy
 from schemas.index_templates import (
     MAPPING_VERSION,
-    ilm_policy,
     index_template,
     is_current_month_index,
-    ism_policy,
     lead_index,
     lead_month,
     month_of,
