@@ -179,7 +179,10 @@ class SearchWriter:
         changed is fetched again, perhaps in a later month: such a lead is written where the index already
         holds it, or it would be there twice (two totals, and retention clearing one copy)."""
         meta = {action["index"]["_id"]: action["index"] for action, *_ in parts if isinstance(action, dict)}
-        for doc_id, hit in self.backend.find(self.leads_index, meta, source=False).items():
+        held = call_until_available(
+            lambda: self.backend.find(self.leads_index, meta, source=False), wait=self._backoff, on_retry=self._retrying
+        )
+        for doc_id, hit in held.items():
             meta[doc_id]["_index"] = hit["_index"]
 
     def _case_actions(
