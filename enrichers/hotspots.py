@@ -104,6 +104,12 @@ class _Series:
         """Items with start < t <= end."""
         return self.items[bisect.bisect_right(self.times, start) : bisect.bisect_right(self.times, end)]
 
+    def ends_holding(self, t: float, width: float) -> list[float]:
+        """The ends of the windows of ``width`` that hold time t, each window ending at a lead: t and the
+        later times before t + width. Leads come out of time order, so a window holding a lead may end
+        at one that came before it."""
+        return list(dict.fromkeys([t, *(i.t for i in self.between(t, t + width) if i.t < t + width)]))
+
     def count(self, start: float, end: float) -> int:
         return bisect.bisect_right(self.times, end) - bisect.bisect_right(self.times, start)
 
@@ -205,8 +211,7 @@ class HotspotDetector:
         came before this one: testing only (t - w, t] missed a surge whose last lead to arrive was not
         its latest in time."""
         w, config = self.window, self.config
-        ends = [t, *(i.t for i in series.between(t, t + w) if i.t < t + w)]
-        for end in dict.fromkeys(ends):
+        for end in series.ends_holding(t, w):
             in_window = series.between(end - w, end)
             if len(in_window) < config.min_count:
                 continue
@@ -228,7 +233,7 @@ class HotspotDetector:
             item.t >= episode.hotspot.window.start.timestamp()
             or (fired_at is not None and fired_at[0] >= episode.hotspot.window.start.timestamp())
         )
-        if episode is not None and joins:
+        if joins and episode is not None:
             hotspot = _joined(episode.hotspot, item)
             if fired_at is not None:
                 episode.last_hit = max(episode.last_hit, fired_at[0])
@@ -263,7 +268,7 @@ class HotspotDetector:
             return [Detection(hotspot, new=False)]
         h, config = self.case_window, self.config
         # As for surges: the reports that make a growing case may arrive out of time order.
-        for t in dict.fromkeys([item.t, *(i.t for i in series.between(item.t, item.t + h) if i.t < item.t + h)]):
+        for t in series.ends_holding(item.t, h):
             recent = series.between(t - h, t)
             channels = sorted({i.channel for i in recent})
             if len(recent) >= config.case_min_reports and len(channels) >= config.case_min_channels:

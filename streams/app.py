@@ -84,31 +84,23 @@ class OnePartitionTable(faust.Table):
         return 0
 
 
-class _FetchTunedConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
-    """faust's consumer thread with the fetch's minimum size and longest wait of the streams settings.
+def fetch_tuned_transport(app: faust.App, streams: StreamsSettings) -> faust_aiokafka.Transport:
+    """The app's consumer transport (aiokafka), its consumer fetching per the streams settings.
 
     faust builds its consumer with aiokafka's fetch_min_bytes (1) and a 1.5 s wait, so the broker answers
     as soon as a record is there: at a steady rate each lead was a fetch of its own, and the thread hop
     and loop wake-ups behind it. aiokafka hands these two to its fetcher when the consumer starts."""
 
-    fetch_min_bytes = 1
-    fetch_wait_ms = 1500
-
-    def _create_worker_consumer(self, transport: Any) -> Any:
-        consumer = super()._create_worker_consumer(transport)
-        consumer._fetch_min_bytes = self.fetch_min_bytes
-        consumer._fetch_max_wait_ms = self.fetch_wait_ms
-        return consumer
-
-
-def fetch_tuned_transport(app: faust.App, streams: StreamsSettings) -> faust_aiokafka.Transport:
-    """The app's consumer transport (aiokafka), its consumer fetching per the streams settings."""
-    thread = type("FetchTunedConsumerThread", (_FetchTunedConsumerThread,),
-                  {"fetch_min_bytes": streams.fetch_min_bytes, "fetch_wait_ms": streams.fetch_wait_ms})  # fmt: skip
+    class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+        def _create_worker_consumer(self, transport: Any) -> Any:
+            consumer = super()._create_worker_consumer(transport)
+            consumer._fetch_min_bytes = streams.fetch_min_bytes
+            consumer._fetch_max_wait_ms = streams.fetch_wait_ms
+            return consumer
 
     class Consumer(faust_aiokafka.Consumer):
         def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
-            return thread(self, loop=self.loop, beacon=self.beacon)
+            return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     class Transport(faust_aiokafka.Transport):
         pass
@@ -217,8 +209,6 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
         async for event in stream.events():
             tracker.handle(record(event))
 
-    gc.set_threshold(*GC_THRESHOLDS)
-
     @app.timer(interval=GC_FREEZE_EVERY_S)
     async def freeze_long_lived_objects() -> None:
         # A full collection walks every object the collector tracks, and it comes whenever they have
@@ -286,6 +276,7 @@ def warmed_hot_issue_stage(settings: WorkerSettings, routed_topic: str, issues_t
 
 def run_worker(settings: WorkerSettings, loglevel: str = "info", on_new_hotspot: NewHotspot | None = None) -> None:
     app = create_app(settings, on_new_hotspot)
+    gc.set_threshold(*GC_THRESHOLDS)  # the worker's process only: it is process-wide
     level = logging.getLevelName({"warn": "WARNING", "crit": "CRITICAL"}.get(loglevel, loglevel.upper()))
 
     @app.task
