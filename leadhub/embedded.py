@@ -125,15 +125,16 @@ class EmbeddedPipeline:
             return None
         stage = HotIssueStage(settings.hot_issues)
         latest = self.index.latest_reported()
-        if latest is not None and not background:  # the caller holds the stages' lock
-            stage.warm(self.index.leads_reported_since(latest - settings.hot_issues.history_days * 86400))
-            stage.adopt(HotIssue.model_validate(doc) for doc in self.index.hot_issue_documents(limit=None))
-        elif latest is not None:
+        if latest is None:
+            return stage
+        since = latest - settings.hot_issues.history_days * 86400
+        if not background:  # the caller holds the stages' lock
+            self._rebuild(stage, since)
+        else:
             # Placing each lead of the history again takes milliseconds a lead (minutes for a large
             # index): done in the background holding the stages' lock, so reads are served at once and
             # the first lead submitted waits until the state is whole.
             holding = threading.Event()
-            since = latest - settings.hot_issues.history_days * 86400
             self._warming = threading.Thread(target=self._warm, args=(stage, since, holding), name="hot-issues-warm", daemon=True)
             self._warming.start()
             holding.wait()
@@ -143,12 +144,15 @@ class EmbeddedPipeline:
         with self._lock:
             holding.set()
             try:
-                stage.warm(self.index.leads_reported_since(since))
-                stage.adopt(HotIssue.model_validate(doc) for doc in self.index.hot_issue_documents(limit=None))
+                self._rebuild(stage, since)
             except Exception:  # noqa: BLE001 - the pipeline goes on; hot issues start from what was rebuilt
                 log.exception("hot issues: rebuilding the state from the index failed")
             finally:
                 self.index.close()  # this thread's connection
+
+    def _rebuild(self, stage: HotIssueStage, since: float) -> None:
+        stage.warm(self.index.leads_reported_since(since))
+        stage.adopt(HotIssue.model_validate(doc) for doc in self.index.hot_issue_documents(limit=None))
 
     def wait_warm(self) -> None:
         """Until the hot-issue state is rebuilt (done in the background at start; benchmarks time the
