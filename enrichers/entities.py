@@ -21,7 +21,7 @@ and "丽发新城" share the key "丽发新城".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, Protocol
@@ -192,9 +192,7 @@ def _windows(clause: str) -> list[str]:
     """The stretches of a clause around its suffixes: only they are segmented (a long message is
     mostly words no name ends in, and part-of-speech tagging is the slow step)."""
     spans: list[list[int]] = []
-    for match in _SUFFIX_RE.finditer(clause):
-        if _hopeless(clause, match.start(), match.end()):
-            continue
+    for match in _live_suffixes(clause):
         start, end = max(0, match.start() - _MAX_NAME - 2), min(len(clause), match.end() + 4)
         if spans and start <= spans[-1][1]:
             spans[-1][1] = max(spans[-1][1], end)
@@ -208,10 +206,14 @@ def _windows(clause: str) -> list[str]:
 _FUNCTION_BEFORE = frozenset("的了们在该是个对本我这那其此各")
 
 
-def _hopeless(clause: str, start: int, end: int) -> bool:
-    """Whether a suffix match can name nothing, seen from the characters before it alone: no walk back
-    from it can find a name, so its stretch need not be tagged (tagging is nearly all the cost)."""
-    return start == 0 or clause[start - 1] in _FUNCTION_BEFORE
+def _live_suffixes(clause: str) -> Iterator[re.Match[str]]:
+    """The clause's suffix matches that could end a name. A match first in the clause or right after a
+    particle or pronoun can name nothing, seen from the characters before it alone: no walk back from it
+    can find a name, so its stretch need not be tagged (tagging is nearly all the cost)."""
+    for match in _SUFFIX_RE.finditer(clause):
+        start = match.start()
+        if start and clause[start - 1] not in _FUNCTION_BEFORE:
+            yield match
 
 
 @lru_cache(maxsize=8192)
@@ -233,12 +235,7 @@ def brand(name: str, kind: str) -> str | None:
 def suffix_kinds(text: str) -> set[str]:
     """The kinds of the suffixes in ``text`` that could end a name (not first in a clause, not after a
     particle or pronoun), named or not: "A市经济学院" puts a school, "我们小区" nothing."""
-    return {
-        SUFFIXES[m.group()]
-        for clause in _clauses(text)
-        for m in _SUFFIX_RE.finditer(clause)
-        if not _hopeless(clause, m.start(), m.end())
-    }
+    return {SUFFIXES[m.group()] for clause in _clauses(text) for m in _live_suffixes(clause)}
 
 
 def _distinctive(words: list[str], kind: str, freq: dict[str, int]) -> bool:

@@ -144,7 +144,8 @@ def term_weights(title: str, text: str, entities: Iterable[Entity], top: int) ->
     body = _CODED.sub("，", f"{title}。{title}。{text}")
     # The area a lead is in (泉塘 of 泉塘街道, 星沙 of 星沙镇) says where, not what: leads about different
     # problems of one area would look alike by it (and join through a road both name as an address).
-    names += [m.group(0) for m in _AREA.finditer(body)] + [m.group(1) for m in _AREA.finditer(body)]
+    areas = list(_AREA.finditer(body))
+    names += [m.group(0) for m in areas] + [m.group(1) for m in areas]
     for name in sorted(names, key=len, reverse=True):
         body = body.replace(name, "，")
     weights: dict[str, float] = {}

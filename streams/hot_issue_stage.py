@@ -59,19 +59,24 @@ def hint_header(prepared: Prepared) -> bytes:
 
 def hint_of(headers: Iterable[tuple[str, Any]] | None) -> Prepared | None:
     """The Prepared in a record's headers; None when absent or unreadable (then the stage works it out)."""
-    for name, value in headers or ():
-        if name != HINT_HEADER:
-            continue
-        try:
-            data = json.loads(value)
-            if data.get("v") != 1:
-                return None
-            found = tuple(Entity(name=str(n), key=str(k), kind=str(kind)) for n, k, kind in data["found"])
-            weights = None if data["weights"] is None else {str(t): float(w) for t, w in data["weights"].items()}
-            return Prepared(found, weights, int(data["top"]), int(data["crc"]))
-        except (ValueError, TypeError, KeyError, AttributeError):
+    raw = _hint_bytes(headers)
+    return None if raw is None else _parse_hint(raw)
+
+
+def _hint_bytes(headers: Iterable[tuple[str, Any]] | None) -> Any:
+    return next((value for name, value in headers or () if name == HINT_HEADER), None)
+
+
+def _parse_hint(raw: Any) -> Prepared | None:
+    try:
+        data = json.loads(raw)
+        if data.get("v") != 1:
             return None
-    return None
+        found = tuple(Entity(name=str(n), key=str(k), kind=str(kind)) for n, k, kind in data["found"])
+        weights = None if data["weights"] is None else {str(t): float(w) for t, w in data["weights"].items()}
+        return Prepared(found, weights, int(data["top"]), int(data["crc"]))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
 
 
 class HotIssueHints:
@@ -94,8 +99,8 @@ def hints_by_lead(records: Iterable[Record]) -> dict[str, tuple[Prepared, bytes]
     """The Prepared (and its header bytes) of each leads.clean record that carries one, by lead id (the record's key)."""
     found: dict[str, tuple[Prepared, bytes]] = {}
     for record in records:
-        if record.key is not None and (prepared := hint_of(record.headers)) is not None:
-            raw = next(value for name, value in record.headers or () if name == HINT_HEADER)
+        raw = _hint_bytes(record.headers) if record.key is not None else None
+        if raw is not None and record.key is not None and (prepared := _parse_hint(raw)) is not None:
             found[record.key.decode("utf-8", "replace")] = (prepared, bytes(raw))
     return found
 
