@@ -371,20 +371,25 @@ class SearchBackend:
         """The documents among ``doc_ids`` behind ``alias`` (any number of indices: leads are one index a
         month), by id, each with the _index it is in, _seq_no and _primary_term (for a guarded write
         back) and, with ``source``, _source. A get cannot name an alias of several indices, so: one
-        search by id, then a realtime mget in every index for the ids it did not see (written since
-        the last refresh); with one index behind the alias, that mget alone."""
+        search by id on the alias, then, for the ids it did not see (written since the last refresh),
+        the alias's indices and a realtime mget in each: most reads cost the search alone."""
         ids = list(dict.fromkeys(doc_ids))
         if not ids:
             return {}
-        indices = sorted(self.get_alias(alias)) or [alias]
         found: dict[str, dict[str, Any]] = {}
-        if len(indices) > 1:
-            for start in range(0, len(ids), 5000):
-                chunk = ids[start : start + 5000]
-                body = {"query": {"ids": {"values": chunk}}, "size": len(chunk), "seq_no_primary_term": True, "_source": source}
-                for hit in self.search(alias, body)["hits"]["hits"]:
-                    found[hit["_id"]] = hit
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            body = {"query": {"ids": {"values": chunk}}, "size": len(chunk), "seq_no_primary_term": True, "_source": source}
+            try:
+                hits = self.search(alias, body)["hits"]["hits"]
+            except NotFound:  # no such alias or index: nothing is found (the mget below says the same)
+                hits = []
+            for hit in hits:
+                found[hit["_id"]] = hit
         missing = [i for i in ids if i not in found]
+        if not missing:
+            return found
+        indices = sorted(self.get_alias(alias)) or [alias]
         # Each missing id is asked of every index: a request of a few thousand documents at most.
         step = max(1, 5000 // len(indices))
         for start in range(0, len(missing), step):

@@ -203,12 +203,11 @@ def _buckets(agg: dict[str, Any] | None) -> list[FacetBucket]:
 def search_page(request: SearchRequest, response: dict[str, Any], facets: dict[str, Any] | None = None) -> SearchPage:
     """``facets``: the answer to split_facets' facets request (total and aggregations), if it was split."""
     hits = response["hits"]
-    counted = (facets or response)["hits"]["total"]
-    total = counted["value"] if isinstance(counted, dict) else int(counted)
+    matched = total(facets or response)
     aggs = (facets or response).get("aggregations", {})
     return SearchPage(
         kind=request.kind,
-        total=total,
+        total=matched,
         page=request.page,
         size=request.size,
         hits=[hit["_source"] for hit in hits["hits"]],

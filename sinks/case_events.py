@@ -63,11 +63,14 @@ def apply_decision_to_leads(backend: SearchBackend, leads_index: str, case: Case
     if decision is None:
         return 0
     ids, case_ids = decided_lead_ids(case)
-    if case_ids:  # past the capped list: the stored leads that carry the case's id
-        hits = backend.search(leads_index, {"query": {"terms": {"case_id": case_ids}}, "size": 10_000, "_source": False})
-        ids += [hit["_id"] for hit in hits["hits"]["hits"] if hit["_id"] not in ids]
     # Each lead is updated in its own month's index (an update cannot name an alias of several).
-    where = {lead_id: hit["_index"] for lead_id, hit in backend.find(leads_index, ids, source=False).items()}
+    where: dict[str, str] = {}
+    if case_ids:  # past the capped list: the stored leads that carry the case's id (and their index)
+        hits = backend.search(leads_index, {"query": {"terms": {"case_id": case_ids}}, "size": 10_000, "_source": False})
+        where = {hit["_id"]: hit["_index"] for hit in hits["hits"]["hits"]}
+        ids += [lead_id for lead_id in where if lead_id not in ids]
+    unplaced = [i for i in ids if i not in where]
+    where |= {lead_id: hit["_index"] for lead_id, hit in backend.find(leads_index, unplaced, source=False).items()}
     actions = [[{"update": {"_index": where[i], "_id": i, "retry_on_conflict": 3}}, {"doc": decision}] for i in ids if i in where]
     refused = send_until_acknowledged(backend, actions, wait=time.sleep)
     failed = [r for r in refused if r.status != 404]
