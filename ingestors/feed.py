@@ -20,14 +20,13 @@ from charset_normalizer import from_bytes
 from pydantic import Field, ValidationError
 
 from ingestors.base import ContractSample, FetchContext, KindOptions, Problem, SourceKind, SourceUnavailable
-from ingestors.charsets import looks_like_gb
+from ingestors.charsets import looks_like_gb, widest_codec
 from schemas.leads import RawLead
 from schemas.redaction import redact
 
 _DECLARED = re.compile(rb"""<\?xml[^>]*encoding=["']([A-Za-z0-9_.-]+)["']""")
 _FALLBACKS = ("utf-8", "gb18030", "big5")
 # Feeds that say GB2312 or GBK are often GBK or GB18030 in fact; GB18030 decodes all three alike.
-_SUPERSET = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "euc-cn": "gb18030"}
 
 
 class FeedOptions(KindOptions):
@@ -64,7 +63,7 @@ def decode_feed(data: bytes, forced: str | None = None) -> str:
     if forced:
         return data.decode(forced, errors="replace")
     declared = _DECLARED.search(data[:200])
-    candidates = [_SUPERSET.get(declared.group(1).decode("ascii").lower(), declared.group(1).decode("ascii"))] if declared else []
+    candidates = [widest_codec(declared.group(1).decode("ascii"))] if declared else []
     if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         candidates.insert(0, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-16")
     elif candidates and candidates[0].lower() in _SINGLE_BYTE and looks_like_gb(data):

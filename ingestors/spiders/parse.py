@@ -19,7 +19,7 @@ from charset_normalizer import from_bytes
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding, read_bom
 from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
-from ingestors.charsets import looks_like_gb
+from ingestors.charsets import looks_like_gb, widest_codec
 from ingestors.spiders.site_config import AUTO, Selector, SiteConfig, parse_board_time, split_selector
 from schemas.leads import RawLead
 
@@ -58,6 +58,12 @@ def decode_html(data: bytes, content_type: str | None = None, forced: str | None
 _WESTERN = {"iso-8859-1", "latin-1", "latin1", "cp1252", "windows-1252", "ascii", "us-ascii"}
 
 
+def _declared_encoding(data: bytes, content_type: str | None) -> str | None:
+    declared = http_content_type_encoding(content_type) if content_type else None
+    declared = declared or html_body_declared_encoding(data)
+    return widest_codec(declared) if declared else None
+
+
 def decode_html_explained(data: bytes, content_type: str | None = None, forced: str | None = None) -> tuple[str, str]:
     """decode_html's text and how it was decoded (for --explain)."""
     if forced:
@@ -65,8 +71,7 @@ def decode_html_explained(data: bytes, content_type: str | None = None, forced: 
     bom = read_bom(data)
     if bom[0]:
         return data[len(bom[1]) :].decode(bom[0], errors="replace"), f"{bom[0]} (byte order mark)"
-    declared = http_content_type_encoding(content_type) if content_type else None
-    declared = declared or html_body_declared_encoding(data)  # w3lib maps gb2312/gbk to gb18030
+    declared = _declared_encoding(data, content_type)
     if not data.isascii():
         try:
             text = data.decode("utf-8")

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from ingestors.base import FetchContext, Problem
 from ingestors.board import BoardKind, BoardOptions
 from ingestors.sources import build_kind, load_sources
-from ingestors.spiders.parse import decode_html, item_to_lead, parse_detail, parse_list
+from ingestors.spiders.parse import decode_html, decode_html_explained, item_to_lead, parse_detail, parse_list
 from ingestors.spiders.site_config import DEFAULT_DATE_FORMATS, SiteConfig, load_site, parse_board_time
 from ingestors.spiders.suggest import suggest_site
 from leadhub.cli import main
@@ -32,6 +32,14 @@ TIEBA = "https://tieba.baidu.com/f?kw=%E4%B9%89%E4%B9%8C&ie=utf-8"
 
 def at(*parts: int) -> dt.datetime:
     return dt.datetime(*parts, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize("declared", ["gb2312", "GBK", "x-gbk", "gb18030"])
+def test_a_page_declared_in_any_gb_name_decodes_as_gb18030_even_with_a_character_gbk_lacks(declared):
+    text = "小区门口𠀀号楼电梯停运"  # 𠀀 exists in GB18030 only; a GBK decode fails on it
+    page = f'<html><head><meta charset="{declared}"></head><body>{text}</body></html>'.encode("gb18030")
+    decoded, how = decode_html_explained(page)
+    assert text in decoded and how == "gb18030 (declared)"
 
 
 def test_a_utf8_page_that_declares_gb2312_is_read_as_utf8():
