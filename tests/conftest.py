@@ -3,6 +3,13 @@ import pytest
 from leadhub.settings import Settings, build_settings
 
 
+@pytest.fixture(autouse=True)
+def no_locally_built_default_model(monkeypatch, tmp_path_factory):
+    """Rules only unless a test brings its own model: a default model built on this machine
+    (`leadhub model build-default`, never in the repository) must not change what the suites expect."""
+    monkeypatch.setattr("streams.pipeline.DEFAULT_MODEL", tmp_path_factory.getbasetemp() / "no-default-model.pkl")
+
+
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
     """No LEADHUB_* variables and no ./leadhub.yaml leak into a settings test."""
