@@ -98,11 +98,8 @@ def _ensure_months(
     over no index would answer searches with a 404), an older layout refused or, with ``migrate``,
     copied into months and taken off the alias."""
     behind = sorted(backend.get_alias(alias))
-    if not behind and backend.index_exists(alias):
-        raise IncompatibleIndex(
-            f"{alias} is a plain index, but leadhub keeps it as an alias over monthly indices",
-            hint=f"reindex it into {monthly_pattern(alias)} indices behind an alias {alias}, or delete {alias} if its data is disposable",
-        )
+    if not behind:
+        _refuse_plain_index(backend, alias, "monthly indices", f"{monthly_pattern(alias)} indices behind an alias {alias}")
     backend.put_index_template(alias, template)
     # A month the engine made while nothing put new months behind the alias: a sink of this version
     # that wrote before `index init` after an upgrade (the older template's <alias>-v* matches a month
@@ -147,13 +144,8 @@ def _ensure_months(
         backend.refresh(index)
         before = backend.count(index)
         result = backend.copy(index, lambda doc: lead_index(alias, doc))
-        failures = result.get("failures") or []
-        if failures or result["created"] != before:
-            raise MigrationFailed(
-                f"copying {index} into monthly indices copied {result['created']} of {before} documents"
-                + (f"; first failure: {failures[0]}" if failures else ""),
-                hint=f"{alias} still includes {index}; fix the cause and run --migrate again (copies are idempotent)",
-            )
+        _copied_all(f"copying {index} into monthly indices", before, result["created"], result,
+                    hint=f"{alias} still includes {index}; fix the cause and run --migrate again (copies are idempotent)")  # fmt: skip
         backend.update_aliases([{"remove": {"index": index, "alias": alias}}])
         moved.append(f"{index} ({before} documents)")
     return IndexOutcome(alias, current, f"migrated from {', '.join(moved)} into {monthly_pattern(alias)}; "
@@ -173,12 +165,7 @@ def _ensure(backend: SearchBackend, prefix: str, kind: str, migrate: bool) -> In
     alias = alias_name(prefix, kind)
     behind = sorted(backend.get_alias(alias))
     if not behind:
-        if backend.index_exists(alias):
-            raise IncompatibleIndex(
-                f"{alias} is a plain index, but leadhub keeps it as an alias over versioned indices",
-                hint=f"reindex it into {index_name(prefix, kind, 1)} and make {alias} an alias of that, "
-                f"or delete {alias} if its data is disposable",
-            )
+        _refuse_plain_index(backend, alias, "versioned indices", f"{index_name(prefix, kind, 1)} and make {alias} an alias of that")
         first = _free_index(backend, prefix, kind, 1)
         backend.create_index(first, {"aliases": {alias: {}}})
         return IndexOutcome(alias, first, "created")
@@ -209,16 +196,27 @@ def _migrate(backend: SearchBackend, prefix: str, kind: str, alias: str, live: s
     backend.refresh(live)
     before = backend.count(live)
     result = backend.reindex(live, target)
-    failures = result.get("failures") or []
     after = backend.count(target)
-    if failures or after != before:
-        raise MigrationFailed(
-            f"reindexing {live} into {target} copied {after} of {before} documents"
-            + (f"; first failure: {failures[0]}" if failures else ""),
-            hint=f"{alias} still points to {live}; fix the cause, delete {target} and run --migrate again",
-        )
+    _copied_all(f"reindexing {live} into {target}", before, after, result,
+                hint=f"{alias} still points to {live}; fix the cause, delete {target} and run --migrate again")  # fmt: skip
     backend.update_aliases([{"remove": {"index": live, "alias": alias}}, {"add": {"index": target, "alias": alias}}])
     return IndexOutcome(alias, target, f"migrated from {live} ({after} documents; {live} kept, delete it when satisfied)")
+
+
+def _refuse_plain_index(backend: SearchBackend, alias: str, layout: str, instead: str) -> None:
+    if backend.index_exists(alias):
+        raise IncompatibleIndex(
+            f"{alias} is a plain index, but leadhub keeps it as an alias over {layout}",
+            hint=f"reindex it into {instead}, or delete {alias} if its data is disposable",
+        )
+
+
+def _copied_all(what: str, before: int, after: int, result: dict, *, hint: str) -> None:
+    """A copy that lost documents or reported failures stops before the alias moves."""
+    failures = result.get("failures") or []
+    if failures or after != before:
+        first = f"; first failure: {failures[0]}" if failures else ""
+        raise MigrationFailed(f"{what} copied {after} of {before} documents{first}", hint=hint)
 
 
 def _free_index(backend: SearchBackend, prefix: str, kind: str, generation: int) -> str:

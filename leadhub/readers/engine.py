@@ -5,7 +5,9 @@ sinks/search_writer.py.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from adapters.search_backend import NotFound, SearchBackend, SearchRequestError
@@ -23,18 +25,26 @@ from leadhub.readers.contract import StoreQueryError
 from schemas.index_templates import MONTHLY_KINDS, alias_name, is_current_month_index
 
 
+@contextlib.contextmanager
+def _as_query_errors() -> Iterator[None]:
+    """A refused search as the store's query error (the API's 400 with the engine's reason); a missing
+    index stays NotFound (no data yet), an outage stays the adapter's (retry)."""
+    try:
+        yield
+    except NotFound:
+        raise
+    except SearchRequestError as exc:
+        raise StoreQueryError(exc.message, status=exc.status, info=exc.info) from None
+
+
 class EngineStore:
     def __init__(self, backend: SearchBackend, index_prefix: str) -> None:
         self.backend = backend
         self.indices = {kind: alias_name(index_prefix, kind) for kind in ("leads", "cases")}
 
     def _search(self, kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
-        try:
+        with _as_query_errors():
             return self.backend.search(self.indices[kind], body)
-        except NotFound:
-            raise
-        except SearchRequestError as exc:
-            raise StoreQueryError(exc.message, status=exc.status, info=exc.info) from None
 
     def search(self, request: SearchRequest) -> SearchPage:
         hits, facets = search_dsl.split_facets(search_dsl.search_body(request))
@@ -58,12 +68,8 @@ class EngineStore:
         return search_dsl.search_page(request, found, counted)
 
     def _msearch(self, searches: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
-        try:
+        with _as_query_errors():
             return self.backend.msearch(searches)
-        except NotFound:
-            raise
-        except SearchRequestError as exc:
-            raise StoreQueryError(exc.message, status=exc.status, info=exc.info) from None
 
     def get(self, kind: Kind, doc_id: str) -> dict[str, Any] | None:
         if kind in MONTHLY_KINDS:  # which month's index holds it is not known from the id
