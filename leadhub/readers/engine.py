@@ -48,15 +48,18 @@ class EngineStore:
 
     def search(self, request: SearchRequest) -> SearchPage:
         hits, facets = search_dsl.split_facets(search_dsl.search_body(request))
-        if facets is None:
-            return search_dsl.search_page(request, self._search(request.kind, hits))
         index = self.indices[request.kind]
         order = search_dsl.date_order(request)
         if order is None or request.offset < search_dsl.MONTH_WALK_FROM:
+            if facets is None:
+                return search_dsl.search_page(request, self._search(request.kind, hits))
             found, counted = self._msearch([(index, hits), (index, facets)])
             return search_dsl.search_page(request, found, counted)
         # A deep page in date order: every month would sort and send its first `offset` matches;
-        # the months' counts (cached with the facets) say which one or two hold the page.
+        # the months' counts (cached with the facets, or alone) say which one or two hold the page.
+        if facets is None:
+            facets = {"size": 0, "track_total_hits": True, "query": hits["query"], "aggs": {}}
+            hits = {**hits, "track_total_hits": False}
         counted = self._msearch([(index, {**facets, "aggs": {**facets["aggs"], **search_dsl.months_agg()}})])[0]
         counts = {b["key"]: b["doc_count"] for b in counted["aggregations"]["dated"]["months"]["buckets"]}
         window = None
