@@ -432,8 +432,12 @@ class SearchBackend:
         except NotFound:
             pass
         self._call(self.client.index_management.put_policy, policy=name, body=dict(body), params=params)
-        # An index already managed is a "failure" of add, not an error: the policy then applies as is.
+        # An index already managed is a "failure" of add, not an error.
         self._call(self.client.index_management.add_policy, index=pattern, body={"policy_id": name})
+        if params:
+            # ISM keeps a managed index on the policy version it started with (ILM reads the newest):
+            # the months already managed move to this version once their current state is done.
+            self._call(self.client.index_management.change_policy, index=pattern, body={"policy_id": name})
 
 
 _CLIENT_MODULES = ("opensearchpy", "elasticsearch", "elastic_transport")
