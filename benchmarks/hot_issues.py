@@ -3,7 +3,7 @@
     python -m benchmarks.hot_issues [--window DAYS] [--min-similarity S] [--anchor-window DAYS]
         [--anchor-similarity S] [--top N] [--no-prime] [--state-sizes 5000,20000,50000]
 
-The reference is benchmarks/data/hot_issues_reference.yaml (15 problems labelled by hand; how it was
+The reference is benchmarks/data/hot_issues_reference.yaml (17 problems labelled by hand; how it was
 made is written there). All 4,326 messages of board_messages.csv go through what `leadhub hot-issues`
 does: in time order, each gets its case from leadhub's dedup, then its hot issue. For each labelled
 issue the best-matching found issue is the one holding most of its messages:
@@ -13,12 +13,17 @@ issue the best-matching found issue is the one holding most of its messages:
 - rank: its place by heat among the listed hot issues (at least hot_issues.min_leads leads);
 - cases: how many dedup cases its labelled messages fall in (hot issues sit above cases).
 
-- rank_30d: its best rank in the hot issues of a 30-day period (the API's default view), the period
-  ending at each of its messages in turn, heat counted on the period's messages only.
+- rank_30d: its best place on the dashboard panel (and `GET /api/v1/hot-issues`, 30 days) while it is
+  live: right after each of its messages arrives, the panel lists the hot issues with at least
+  min_leads leads whose latest lead is in the last 30 days, ordered as the store orders them, by the
+  heat the streams stored at each issue's latest lead (all its leads so far, growth as of then), then
+  the latest lead, then the id;
+- rank_30d_window_heat: the same, but every issue's heat counted on the period's messages only (the
+  definition before 2026-12-07 18:00; no view of leadhub shows that list: it is kept for comparison).
 
-Goal (issue 27): every labelled issue in the top 10, coverage >= 0.7, purity >= 0.7. With 15 labelled
-issues and one list of 10, at most 10 can meet it by the overall rank, so the 30-day rank is reported
-too. Held-out check: the labelled issues at even positions of the reference file (1st, 3rd, …) are
+Goal (issue 27): every labelled issue in the top 10, coverage >= 0.7, purity >= 0.7. With 17 labelled
+issues and one list of 10, at most 10 can meet it by the overall rank, so the goal claimed is the
+30-day one (rank_30d <= 10). Held-out check: the labelled issues at even positions of the reference file (1st, 3rd, …) are
 the "tune" half the settings were chosen on, those at odd positions the "held-out" half; both are
 summarised apart.
 
@@ -38,6 +43,7 @@ import re
 import statistics
 import time
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from pathlib import Path
 
 import yaml
@@ -67,28 +73,59 @@ def reference(rows: list[dict[str, str]]) -> list[dict]:
     return issues
 
 
-def period_ranks(clusterer: HotIssueClusterer, leads: list[HotLead], members: dict[str, list[str]]) -> dict[str, int | None]:
-    """For each found issue id asked for, its best rank among the hot issues of a PERIOD_DAYS period
-    ending at one of the given leads, heat counted on the period's leads only (as the API's view)."""
+def panel_ranks(clusterer: HotIssueClusterer, leads: list[HotLead], targets: Collection[str]) -> dict[str, int | None]:
+    """For each found issue id asked for, its best place on the dashboard panel right after one of its
+    leads arrives (see rank_30d in the module's docstring): what the streams store and the panel reads."""
     settings = clusterer.settings
-    issue_of = {lead_id: issue.issue_id for issue in clusterer.issues.values() for lead_id in issue.lead_ids}
-    ordered = sorted((lead for lead in leads if lead.published_at), key=lambda lead: lead.published_at.timestamp())  # type: ignore[union-attr]
-    times = [lead.published_at.timestamp() for lead in ordered]  # type: ignore[union-attr]
+    ordered, times, issue_of = _arrivals(clusterer, leads)
+    # The heat the stage stores after each lead of an issue (None while under min_leads), by arrival position.
+    stored: dict[str, tuple[list[int], list[tuple[float, float] | None]]] = {}
+    growing: dict[str, HotIssue] = defaultdict(lambda: HotIssue("", ()))
+    for position, lead in enumerate(ordered):
+        found = issue_of.get(lead.lead_id)
+        if found is None:
+            continue
+        part = _grow(growing[found], lead)
+        listed = len(part.lead_ids) >= settings.min_leads
+        at = lead.published_at.timestamp()  # type: ignore[union-attr]
+        positions, heats = stored.setdefault(found, ([], []))
+        positions.append(position)
+        heats.append((round(heat(part, settings.heat, at, settings.growth_days), 3), at) if listed else None)
     out: dict[str, int | None] = {}
-    for issue_id, lead_ids in members.items():
+    for issue_id in targets:
         best = None
-        ends = sorted({lead.published_at.timestamp() for lead in leads if lead.lead_id in set(lead_ids) and lead.published_at})  # type: ignore[union-attr]
+        for end in stored.get(issue_id, ([], []))[0]:
+            panel: dict[str, tuple[float, float]] = {}
+            for k in range(bisect.bisect_left(times, times[end] - PERIOD_DAYS * 86400), end + 1):
+                found = issue_of.get(ordered[k].lead_id)
+                if found is None or found in panel:
+                    continue
+                positions, heats = stored[found]
+                latest = heats[bisect.bisect_right(positions, end) - 1]
+                if latest is not None:
+                    panel[found] = latest
+            if issue_id in panel:
+                ranked = sorted(panel, key=lambda k: (-panel[k][0], -panel[k][1], k))
+                best = min(best or 10**9, ranked.index(issue_id) + 1)
+        out[issue_id] = best
+    return out
+
+
+def period_ranks(clusterer: HotIssueClusterer, leads: list[HotLead], targets: Collection[str]) -> dict[str, int | None]:
+    """For each found issue id asked for, its best rank among the hot issues of a PERIOD_DAYS period
+    ending at one of its leads, heat counted on the period's leads only (rank_30d_window_heat)."""
+    settings = clusterer.settings
+    ordered, times, issue_of = _arrivals(clusterer, leads)
+    out: dict[str, int | None] = {}
+    for issue_id in targets:
+        best = None
+        ends = sorted({times[k] for k, lead in enumerate(ordered) if issue_of.get(lead.lead_id) == issue_id})
         for end in ends:
             grouped: dict[str, HotIssue] = defaultdict(lambda: HotIssue("", ()))
             for lead in ordered[bisect.bisect_left(times, end - PERIOD_DAYS * 86400) : bisect.bisect_right(times, end)]:
                 found = issue_of.get(lead.lead_id)
-                if found is None:
-                    continue
-                part = grouped[found]
-                part.lead_ids.append(lead.lead_id)
-                part.times.append(lead.published_at.timestamp())  # type: ignore[union-attr]
-                part.reporters.add(lead.author or lead.lead_id)
-                part.likes += lead.likes
+                if found is not None:
+                    _grow(grouped[found], lead)
             if issue_id not in grouped:
                 continue
             listed = {k: heat(v, settings.heat, end, settings.growth_days) for k, v in grouped.items() if len(v.lead_ids) >= settings.min_leads}
@@ -97,6 +134,22 @@ def period_ranks(clusterer: HotIssueClusterer, leads: list[HotLead], members: di
                 best = rank if best is None else min(best, rank)
         out[issue_id] = best
     return out
+
+
+def _arrivals(clusterer: HotIssueClusterer, leads: list[HotLead]) -> tuple[list[HotLead], list[float], dict[str, str]]:
+    """The dated leads in arrival (time) order, their times, and the hot issue each was placed in."""
+    issue_of = {lead_id: issue.issue_id for issue in clusterer.issues.values() for lead_id in issue.lead_ids}
+    ordered = sorted((lead for lead in leads if lead.published_at), key=lambda lead: (lead.published_at.timestamp(), lead.lead_id))  # type: ignore[union-attr]
+    return ordered, [lead.published_at.timestamp() for lead in ordered], issue_of  # type: ignore[union-attr]
+
+
+def _grow(part: HotIssue, lead: HotLead) -> HotIssue:
+    """One more lead counted into a partial issue, as HotIssueClusterer._join counts it for heat."""
+    part.lead_ids.append(lead.lead_id)
+    part.times.append(lead.published_at.timestamp())  # type: ignore[union-attr]
+    part.reporters.add(f"author:{lead.author}" if lead.author else f"lead:{lead.lead_id}")
+    part.likes += max(0, lead.likes)
+    return part
 
 
 def state_growth(leads: list[HotLead], settings: HotIssueSettings, sizes: list[int], probe: int = 1000, rounds: int = 10) -> list[dict]:
@@ -166,6 +219,7 @@ def summarise(results: list[dict]) -> dict:
         "in_top15": sum(1 for r in results if isinstance(r["rank"], int) and r["rank"] <= 15),
         "meeting_goal": sum(1 for r in fit if r in top10),
         "meeting_goal_30d": sum(1 for r in fit if isinstance(r["rank_30d"], int) and r["rank_30d"] <= 10),
+        "meeting_goal_30d_window_heat": sum(1 for r in fit if isinstance(r["rank_30d_window_heat"], int) and r["rank_30d_window_heat"] <= 10),
         "coverage_and_purity_ok": len(fit),
         "mean_coverage": round(sum(r["coverage"] for r in results) / n, 3),
         "mean_purity": round(sum(r["purity"] for r in results) / n, 3),
@@ -235,12 +289,15 @@ def main() -> None:
             "purity": overlap / len(found.lead_ids) if found else 0.0,
             "rank": rank_of.get(best, "-") if best else "-",
             "rank_30d": "-",
+            "rank_30d_window_heat": "-",
             "found_title": found.title() if found else "",
         })  # fmt: skip
-    by_period = period_ranks(clusterer, leads, {best_of[r["issue"]]: clusterer.issues[best_of[r["issue"]]].lead_ids for r in results if r["issue"] in best_of})
+    targets = set(best_of.values())
+    on_panel, by_period = panel_ranks(clusterer, leads, targets), period_ranks(clusterer, leads, targets)
     for r in results:
-        rank = by_period.get(best_of.get(r["issue"], ""))
-        r["rank_30d"] = rank if rank is not None else "-"
+        for column, ranks in (("rank_30d", on_panel), ("rank_30d_window_heat", by_period)):
+            rank = ranks.get(best_of.get(r["issue"], ""))
+            r[column] = rank if rank is not None else "-"
     print_table("Labelled hot issues (found_issues: how many hot issues, or none, their messages are in)", results)
     top_rows = [
         {"rank": k, "heat": round(clusterer.heat(i), 3), "leads": len(i.lead_ids), "cases": len(i.case_ids),
@@ -249,12 +306,12 @@ def main() -> None:
     ]  # fmt: skip
     print_table(f"Top {args.top} hot issues by heat", top_rows)
     halves = [{"half": name, **summarise([r for r in results if name == "all" or r["half"] == name])} for name in ("all", "tune", "held-out")]
-    print_table("Goal by half (meeting_goal: overall top 10; meeting_goal_30d: top 10 of a 30-day period)", halves)
+    print_table("Goal by half (meeting_goal: overall top 10; meeting_goal_30d: on the 30-day panel's top 10 while live)", halves)
     summary = {
         "leads": len(leads), "hot_issues": len(clusterer.issues), "listed": len(ranked),
         "labelled": len(results), "labelled_in_top10": halves[0]["in_top10"], "meeting_goal": halves[0]["meeting_goal"],
         "largest10_in_top10": halves[0]["largest10_in_top10"], "in_top15": halves[0]["in_top15"],
-        "meeting_goal_30d": halves[0]["meeting_goal_30d"],
+        "meeting_goal_30d": halves[0]["meeting_goal_30d"], "meeting_goal_30d_window_heat": halves[0]["meeting_goal_30d_window_heat"],
         "mean_coverage": halves[0]["mean_coverage"], "mean_purity": halves[0]["mean_purity"],
         "ms_per_lead": elapsed * 1000 / len(leads), "ms_per_lead_per_1000": [round(x, 3) for x in chunk_ms],
         "dictionary_names": len(clusterer.dictionary), "prime_ms_per_lead": prime_seconds * 1000 / len(leads),
