@@ -231,23 +231,6 @@ class SearchBackend:
             return False
         return True
 
-    def rollover(
-        self, alias: str, conditions: Mapping[str, Any] | None = None, *, new_index: str | None = None,
-        body: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
-        """Roll ``alias`` (its write index) over to a new index when ``conditions`` hold (always, without).
-
-        The core _rollover API of both engines: time-based indices where ILM (Elasticsearch) or ISM
-        (OpenSearch) is missing, as in the local Elasticsearch; the caller runs it on its own schedule.
-        """
-        request = dict(body or {})
-        if conditions:
-            request["conditions"] = dict(conditions)
-        params: dict[str, Any] = {"alias": alias, "body": request}
-        if new_index:
-            params["new_index"] = new_index
-        return self._call(self.client.indices.rollover, **params)
-
     def expunge_deletes(self, index: str) -> None:
         """Merge away the segments' deleted documents (a document deleted or updated stays on disk until
         its segment is merged): retention's removed contacts and leads. Segments with few deletions may

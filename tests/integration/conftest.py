@@ -113,8 +113,8 @@ def leave_no_test_topics_or_indices(settings):
 
     Only this session's own: deleting every topic and index that appeared during the session also
     deleted those of another session running at the same time on the same services, under its tests
-    (and a benchmark's, mid-run). Indices: those this session's SearchBackend created (create_index,
-    rollover), on each engine. Topics: the new ones that carry the run token of a topic this session
+    (and a benchmark's, mid-run). Indices: those this session's SearchBackend created (create_index),
+    on each engine. Topics: the new ones that carry the run token of a topic this session
     created (its prefix's random part, e.g. k3f9a.. -> 3f9a..), which also names the streams workers'
     own topics (app ids such as lh-test-<run>).
     """
@@ -129,7 +129,7 @@ def leave_no_test_topics_or_indices(settings):
     topics_before = set(admin.list_topics()) if admin else set()
     created: set[tuple[str, str]] = set()  # (engine, index) made by this session
     tokens: set[str] = set()  # run tokens of the topics made by this session
-    create_index, rollover = SearchBackend.create_index, SearchBackend.rollover
+    create_index = SearchBackend.create_index
     create_topics = KafkaAdminClient.create_topics
 
     def recording_create_topics(self, new_topics, *args, **kwargs):
@@ -141,15 +141,8 @@ def leave_no_test_topics_or_indices(settings):
         create_index(self, name, body)
         created.add((self.backend, name))
 
-    def recording_rollover(self, alias, conditions=None, **options):
-        answer = rollover(self, alias, conditions, **options)
-        if answer.get("rolled_over"):
-            created.add((self.backend, answer["new_index"]))
-        return answer
-
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(SearchBackend, "create_index", recording_create)
-        patch.setattr(SearchBackend, "rollover", recording_rollover)
         patch.setattr(KafkaAdminClient, "create_topics", recording_create_topics)
         yield
     keep = {spec.name for spec in TOPICS}

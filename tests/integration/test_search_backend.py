@@ -1,6 +1,6 @@
 """The adapter on each engine (OpenSearch, and the local Elasticsearch 9 without analysis-common, painless,
-rest-root or ILM): Chinese search with the analyzer the engine can run, errors, aliases, guarded writes,
-rollover and the ping without GET /."""
+rest-root or ILM): Chinese search with the analyzer the engine can run, errors, aliases, guarded writes
+and the ping without GET /."""
 
 import pytest
 
@@ -110,26 +110,6 @@ def test_a_guarded_write_on_a_changed_document_is_a_conflict(engine_search, uniq
         assert engine_search.get(index, "x")["_source"] == {"title": "二"}
     finally:
         engine_search.delete_index(index)
-
-
-def test_rollover_without_ilm_or_ism(engine_search, unique):
-    alias = f"test-roll-{unique}"
-    first, second = f"{alias}-000001", f"{alias}-000002"
-    engine_search.create_index(first, {"aliases": {alias: {"is_write_index": True}}})
-    try:
-        engine_search.index(alias, "a", {"n": 1}, refresh="wait_for")
-        kept = engine_search.rollover(alias, {"max_docs": 2})
-        assert kept["rolled_over"] is False  # one document: the condition does not hold yet
-        engine_search.index(alias, "b", {"n": 2}, refresh="wait_for")
-        rolled = engine_search.rollover(alias, {"max_docs": 2})
-        assert rolled["rolled_over"] is True and rolled["new_index"] == second
-        engine_search.index(alias, "c", {"n": 3}, refresh="wait_for")
-        assert engine_search.count(first) == 2 and engine_search.count(second) == 1
-        assert engine_search.count(alias) == 3  # reads see every generation
-    finally:
-        for index in (first, second):
-            if engine_search.index_exists(index):
-                engine_search.delete_index(index)
 
 
 def test_the_elasticsearch_client_on_another_engine_says_so(settings):
