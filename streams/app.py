@@ -26,6 +26,7 @@ from streams.hot_issue_history import stored_hot_issues
 from streams.hot_issue_stage import HotIssueHints, HotIssueStage, routed_hints
 from streams.hotspot_history import routed_leads_since, routed_records_since
 from streams.hotspot_stage import HotspotStage, NewHotspot
+from streams.partitioner import RememberingPartitioner
 from streams.pipeline import ModelWatch, build_router
 from streams.records import Output, Record
 from streams.recovery import FlowHoldingTableManager
@@ -128,6 +129,7 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
         producer_max_request_size=DLQ_MAX_BYTES,
         producer_linger=settings.streams.producer_linger_ms / 1000,
         producer_max_batch_size=settings.streams.producer_batch_bytes,
+        producer_partitioner=RememberingPartitioner(),  # Kafka's partitions, each key hashed once
         web_port=settings.streams.web_port,
         web_host="127.0.0.1",
         TableManager=FlowHoldingTableManager,
