@@ -482,5 +482,13 @@ class EntityDictionary:
             known = self._entities.get(entity.key[cut:])
             if known is not None and len(known.key) >= 4:
                 return known
+        if entity.kind == "road":
+            # Roads are named with common words, so the walk back cannot tell where a road's name starts: it
+            # takes the area ("星沙凉塘路") or words of the sentence ("会启动凉塘路", "同等地方凉塘路") in front. A
+            # known road's name at the end (the longest one) is that road.
+            for cut in range(1, len(entity.key) - self.min_key + 1):
+                known = self._entities.get(entity.key[cut:])
+                if known is not None and known.kind == "road":
+                    return known
         longer = self._tails.get(entity.key)
         return longer if longer is not None and entity.kind == longer.kind else entity

@@ -17,6 +17,9 @@ forty cases (none is a re-post of another) and one hot issue. A lead joins a hot
 Only the ``max_issues_per_entity`` most recent issues of an entity are compared, so the cost of a
 lead does not grow with the history of a much-named place.
 
+Of several issues a lead may join, one it shares more than roads with (a road named in passing, not the
+issue's main place nor in the lead's title, is an address) wins over those it shares only roads with.
+
 A lead whose case is already in a hot issue joins it, unless it names places and none of them is
 one of that issue's (``split_cases_by_entity``: dedup groups a template complaint sent about two
 estates into one case, and those are two problems); a lead without a named entity joins none. Heat is documented on ``HeatWeights``.
@@ -282,7 +285,7 @@ class HotIssueClusterer:
         """The most alike issue the lead may join (see the module's rules), and how alike; (None, 0) when none."""
         s = self.settings
         window, anchor_window = s.window_days * 86400, max(s.window_days, s.anchor_window_days) * 86400
-        best, best_score, seen = None, -1.0, set()
+        best, best_rank, seen = None, (False, -1.0), set()
         for entity in entities:
             for issue_id in self._by_entity.get(entity.key, ())[-s.max_issues_per_entity :]:
                 if issue_id in seen:
@@ -298,9 +301,11 @@ class HotIssueClusterer:
                     continue
                 score = cosine(terms, issue.terms)
                 least = min(s.min_term_similarity, s.anchor_similarity) if anchored else s.min_term_similarity
-                if score >= least and score >= best_score:
-                    best, best_score = issue_id, score
-        return best, max(best_score, 0.0)
+                # An issue reached through more than an address wins over one reached through an address only.
+                rank = (not _by_address_only(issue, entities, title_keys), score)
+                if score >= least and rank >= best_rank:
+                    best, best_rank = issue_id, rank
+        return best, max(best_rank[1], 0.0)
 
     def _join(
         self, issue: HotIssue, lead: HotLead, entities: tuple[Entity, ...], terms: dict[str, float], at: float | None,
@@ -361,6 +366,18 @@ def _elsewhere(issue: HotIssue, entities: Iterable[Entity], title_keys: tuple[st
         return False
     kind_of = {e.key: e.kind for e in entities}
     return any(kind_of.get(key) == kind for key in title_keys)
+
+
+def _by_address_only(issue: HotIssue, entities: Iterable[Entity], title_keys: tuple[str, ...]) -> bool:
+    """Whether the lead shares only roads with the issue, none of them the issue's main place nor named in
+    the lead's title. A road named in passing is often only an address: of the issues a lead may join, one
+    it shares more than that with wins (a request for a new metro line goes with the other requests for it,
+    not with the complaint about a station's exits on the road both name). Alone, such a link still joins
+    (a company's messages may share only its address)."""
+    shared = [e.key for e in entities if e.key in issue.keys]
+    if not shared or any(issue.key_kinds.get(key) != "road" for key in shared):
+        return False
+    return issue.anchor() not in shared and not any(key in title_keys for key in shared)
 
 
 def _same_names(entities: Iterable[Entity], others: Iterable[Entity]) -> bool:

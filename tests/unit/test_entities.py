@@ -65,6 +65,18 @@ def test_dictionary_maps_a_known_name_with_a_word_in_front():
     assert [e.key for e in dictionary.extract("购买商品房蓝天景园滨江苑被要求买车位")] == ["蓝天景园滨江苑"]
 
 
+def test_a_known_road_with_words_in_front_is_that_road():
+    dictionary = EntityDictionary()
+    assert [e.key for e in dictionary.extract("青枫路的旧房改造什么时候开始")] == ["青枫路"]
+    # The walk back takes the area or words of the sentence in front of a road's name; the known road is meant.
+    for text in ("请问星沙青枫路的旧房改造何时启动", "为何同等地方青枫路这几排不能改造", "何时才会启动青枫路的旧房改造"):
+        assert [(e.key, e.kind) for e in dictionary.extract(text)] == [("青枫路", "road")], text
+    # Only a known road: an unknown one keeps what the rules found, and an estate is not taken for a road.
+    assert [e.key for e in EntityDictionary().extract("请问星沙青枫路的旧房改造何时启动")] == ["星沙青枫路"]
+    estates = EntityDictionary([Entity("青枫苑", "青枫苑", "estate")])
+    assert [e.key for e in estates.extract("家住星沙青枫路，门口积水")] == ["星沙青枫路"]
+
+
 def test_dictionary_ignores_short_keys():
     dictionary = EntityDictionary([Entity("华苑", "华苑", "estate")])
     assert len(dictionary) == 0

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from enrichers.hot_issues import HotIssueClusterer, HotLead, complaint_terms, heat
+from enrichers.hot_issues import HotIssueClusterer, HotLead, complaint_terms, cosine, heat
 from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
 
 T0 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.UTC)
@@ -220,3 +220,20 @@ def test_a_title_naming_a_company_by_its_brand_is_about_that_company():
     # Months later, beyond the window: the title says only the brand, yet names the issue's company.
     later = clusterer.add(lead("b", "翠鸟汇网诈骗案毫无进展", text + "翠鸟汇网的出借人还在等。", days=120))
     assert later.issue_id == "a"
+
+
+def test_an_issue_sharing_more_than_a_road_wins_over_one_sharing_only_that_road():
+    clusterer = HotIssueClusterer()
+    exits = "地铁5号线桃溪湖站的出入口都在青枫路东侧，西侧居民去坐地铁要横穿马路，很不安全，请增设出入口。"
+    clusterer.add(lead("a", "地铁5号线桃溪湖站出入口设置不合理", exits))
+    clusterer.add(lead("b", "翠湖新城片区没有地铁，请规划地铁支线", "翠湖新城几万居民没有地铁，去市区要一个多小时，建议规划一条地铁支线到翠湖新城设站。"))
+    text = "翠湖新城的居民坐地铁要横穿青枫路，很不安全，建议地铁支线延伸到翠湖新城设站，在东侧西侧都设出入口。"
+    # Its words are more like the station's exits (it shares only 青枫路 with that issue, an address), but it
+    # shares its estate with the branch-line request: that one wins.
+    terms = complaint_terms("翠湖新城居民坐地铁很不安全", text, clusterer.dictionary.extract("翠湖新城居民坐地铁很不安全\n" + text), 12)
+    assert cosine(terms, clusterer.issues["a"].terms) > cosine(terms, clusterer.issues["b"].terms) > 0.15
+    assert clusterer.add(lead("c", "翠湖新城居民坐地铁很不安全", text, days=1)).issue_id == "b"
+    # With no other issue to join, a road alone still links alike leads (a company's messages may share only its address).
+    alone = HotIssueClusterer()
+    alone.add(lead("a", "地铁5号线桃溪湖站出入口设置不合理", exits))
+    assert alone.add(lead("d", "青枫路西侧居民坐地铁不安全", "青枫路西侧居民去坐地铁要横穿马路，出入口都在东侧，请增设出入口。", days=1)).issue_id == "a"
