@@ -371,28 +371,44 @@ def extract_entities(text: str, known: _Finder | None = None, found: Iterable[En
 
 
 _ALIAS_CHARS = r"[A-Za-z0-9\u4e00-\u9fff]"
+# Compiled once for every company: each is matched at the places its name stands (no pattern per name).
+# After the name: "(简称聚利网)", "（以下简称“聚利网”）".
+_ALIAS_AFTER = re.compile(r"\s*[（(](?:以下)?简称[“\"]?(" + _ALIAS_CHARS + r"{3,8}?)[”\"]?[）)]")
+# Before the name's brackets: the whole stretch from a clause's start ("，58车贷(西地省…公司)"), not a clause's tail.
+_ALIAS_BEFORE = re.compile("(?<!" + _ALIAS_CHARS + ")(" + _ALIAS_CHARS + r"{3,6})[（(][^（）()，。]{0,6}?$")
+_ALIAS_BEFORE_SPAN = 6 + 1 + 6  # the longest stretch _ALIAS_BEFORE matches before a name
 
 
 def company_aliases(text: str, entities: Iterable[Entity]) -> list[tuple[str, Entity]]:
     """The other names a text gives a company it names: "聚利人普惠投资有限公司(简称聚利网)", "58车贷(西地省展星
     投资有限公司)": a platform or brand is written without any suffix, and is the company."""
     out: list[tuple[str, Entity]] = []
-    if "(" not in text and "（" not in text:  # nearly every text: no bracket, no other name (and no regex compiled)
+    if "(" not in text and "（" not in text:  # nearly every text: no bracket, no other name
         return out
     text = _CODED_ADMIN.sub("", text)
     for entity in entities:
         if entity.kind != "company" or not any(entity.name + b in text for b in ("(", "（", ")", "）", " (", " （")):
             continue
-        name = re.escape(entity.name)
-        after = re.finditer(name + r"\s*[（(](?:以下)?简称[“\"]?(" + _ALIAS_CHARS + r"{3,8}?)[”\"]?[）)]", text)
-        # Before the brackets: the whole stretch from a clause's start ("，58车贷(…)"), not the tail of a clause.
-        before = re.finditer("(?<!" + _ALIAS_CHARS + ")(" + _ALIAS_CHARS + r"{3,6})[（(][^（）()，。]{0,6}?" + name + r"[）)]", text)
-        for match in (*after, *before):
-            alias = match.group(1)
+        after, before = [], []
+        for start in _occurrences(text, entity.name):
+            end = start + len(entity.name)
+            if (match := _ALIAS_AFTER.match(text, end)) is not None:
+                after.append(match.group(1))
+            if text[end : end + 1] in ("）", ")") and (match := _ALIAS_BEFORE.search(text, max(0, start - _ALIAS_BEFORE_SPAN), start)):
+                before.append(match.group(1))
+        for alias in (*after, *before):
             # One ending in a suffix (禹泰公司, 医药有限公司) is for the suffix rules to find, or generic.
             if _core(alias)[1] is None and not _generic(alias) and _jieba()[1].get(alias, 0) < RARE_WORD_FREQ:
                 out.append((alias, entity))
     return out
+
+
+def _occurrences(text: str, name: str) -> Iterator[int]:
+    """Where ``name`` starts in ``text``, left to right, not overlapping."""
+    start = text.find(name)
+    while start >= 0:
+        yield start
+        start = text.find(name, start + len(name))
 
 
 class _Finder(Protocol):

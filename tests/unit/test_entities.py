@@ -146,3 +146,12 @@ def test_a_company_s_other_name_given_in_a_text_finds_it_where_only_that_name_is
     dictionary = EntityDictionary()
     dictionary.extract(text)
     assert [e.key for e in dictionary.extract("88车贷立案半年毫无进展")] == ["翠鸟投资有限公司"]
+
+
+def test_company_aliases_at_every_place_the_name_stands():
+    from enrichers.entities import company_aliases, suffix_entities
+
+    text = "翠鸟投资有限公司（以下简称“翠鸟网”）爆雷了，翠鸟宝(翠鸟投资有限公司)也是它的"
+    assert [alias for alias, _ in company_aliases(text, suffix_entities(text))] == ["翠鸟网", "翠鸟宝"]
+    # A name not followed by its brackets gives nothing, wherever the brackets are.
+    assert company_aliases("翠鸟投资有限公司爆雷(已立案)", suffix_entities("翠鸟投资有限公司爆雷")) == []
