@@ -207,8 +207,7 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
 
     from sinks.embedded_docs import unpack
     from sinks.embedded_index import CASE_COLUMNS, LEAD_COLUMNS, EmbeddedIndex
-    from sinks.embedded_text import FTS_COLUMNS, fts_values
-    from sinks.short_terms import tokens
+    from sinks.embedded_text import FTS_COLUMNS, fts_values, index_tokens
 
     info_path = folder / "build.json"
     if info_path.is_file():
@@ -228,9 +227,9 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
         # the text indexes hold no text (schema 5): their rows come from the documents
         # (a case reading its founding lead's text rows has none: its copy reads the lead copy's)
         owned = {"leads": "", "cases": " WHERE text_lead IS NULL"}
-        texts = {t: [(rowid, fts_values(t, json.loads(unpack(doc)))) for rowid, doc in db.execute(f"SELECT rowid, doc FROM {t}{owned[t]}")]  # noqa: S608
+        texts = {t: [(rowid, index_tokens(fts_values(t, json.loads(unpack(doc)))))
+                     for rowid, doc in db.execute(f"SELECT rowid, doc FROM {t}{owned[t]}")]  # noqa: S608
                  for t in FTS_COLUMNS}  # fmt: skip
-        short = {t: [(rowid, tokens(values)) for rowid, values in rows] for t, rows in texts.items()}
         for k in range(1, n // base_n):
             shift, tag = k * 5 * 3600, f"~{k}"
             renamed = {"lead_id": f"lead_id || '{tag}'", "case_id": f"case_id || '{tag}'",
@@ -246,7 +245,6 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
                 fts = FTS_COLUMNS[table]
                 db.executemany(f"INSERT INTO {table}_fts (rowid, {', '.join(fts)}) VALUES (?{',?' * len(fts)})",  # noqa: S608
                                [(r + off, *values) for r, values in texts[table]])  # fmt: skip
-                db.executemany(f"INSERT INTO {table}_short (rowid, tokens) VALUES (?, ?)", [(r + off, t) for r, t in short[table]])  # noqa: S608
             db.execute(f"INSERT INTO lead_entities SELECT entity, lead_id || '{tag}' FROM lead_entities WHERE lead_id NOT LIKE '%~%'")  # noqa: S608
             db.execute(f"INSERT INTO case_book SELECT case_id || '{tag}', doc FROM case_book WHERE case_id NOT LIKE '%~%'")  # noqa: S608
             db.execute("INSERT INTO dedup_sketches (lead_id, case_id, fingerprint, anchors, at) SELECT lead_id || ?, case_id || ?, "

@@ -12,13 +12,18 @@ from sinks.embedded_docs import unpack
 from sinks.embedded_facets import add_facet_text_lead, create_facet_counts, create_facet_tables, create_facet_triggers
 from sinks.embedded_text import (
     FTS_COLUMNS,
-    build_short_index,
     build_text_indexes,
     fts_values,
+    has_character_index,
     has_text_lead,
     index_text,
     optimize_text_indexes,
 )
+
+
+def short_index(db: sqlite3.Connection) -> None:
+    """Schema version 2 added the short-term index; schema 8's character index replaced it (built by
+    step 5 or 8 from the documents), so there is nothing to build on the way."""
 
 
 def pack_documents(db: sqlite3.Connection) -> None:
@@ -68,6 +73,15 @@ def lend_texts(db: sqlite3.Connection) -> None:
     optimize_text_indexes(db)
 
 
+def character_index(db: sqlite3.Connection) -> None:
+    """Schema version 8: one index of characters with positions instead of the trigram and short-term
+    indexes (sinks/short_terms.py), built from the documents (a file that came through step 5 on
+    this leadhub has it already), then merged."""
+    if not has_character_index(db):
+        build_text_indexes(db)
+    optimize_text_indexes(db)
+
+
 # version reached -> the step that reaches it from the one before
-MIGRATIONS = {2: build_short_index, 3: create_facet_tables, 4: create_facet_counts, 5: pack_documents, 6: compact_case_book,
-              7: lend_texts}  # fmt: skip
+MIGRATIONS = {2: short_index, 3: create_facet_tables, 4: create_facet_counts, 5: pack_documents, 6: compact_case_book,
+              7: lend_texts, 8: character_index}  # fmt: skip

@@ -1,7 +1,7 @@
-"""The embedded index's two text indexes (sinks/embedded_index.py): an FTS5 trigram index for terms
-of three characters and more, and a contentless index of characters and character pairs for shorter
-ones (sinks/short_terms.py). Both hold no text of their own: a row's values are taken from its
-document, to index it and to remove it. Also how a case reads its founding lead's rows (TEXT_LEAD)."""
+"""The embedded index's text index (sinks/embedded_index.py): one FTS5 index of characters with their
+positions (schema 8, sinks/short_terms.py), which finds terms of any length. It holds no text of its
+own: a row's values are taken from its document, to index it and to remove it. Also how a case
+reads its founding lead's rows (TEXT_LEAD)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,21 @@ import sqlite3
 from typing import Any
 
 from sinks.embedded_docs import unpack
-from sinks.short_terms import tokens
+from sinks.short_terms import column_tokens
 
+# The indexed values, in the order fts_values gives them.
 FTS_COLUMNS = {"leads": ("title", "text", "location_text", "address"), "cases": ("title", "summary", "resolution", "address")}
-# Since schema 5 the trigram index holds no text of its own either (content=''): a row's text is taken
-# from its document (fts_values), both to index it and to remove it (FTS5's 'delete' with the values
-# it was indexed with, as the short-term index always did). rank (bm25) still works: the column sizes
-# are kept.
-FTS_TABLE = "CREATE VIRTUAL TABLE {table}_fts USING fts5({columns}, content='', tokenize='trigram')"
-# Contentless (it holds only the index: the text is in {table}_fts already) and rowids only. A row is
-# removed with FTS5's 'delete' command and the tokens it was indexed with, which works on SQLite
-# before 3.43 too (a plain DELETE on a contentless table needs 3.43's contentless_delete).
-SHORT_TABLE = "CREATE VIRTUAL TABLE {table}_short USING fts5(tokens, content='', detail='none', columnsize=0, tokenize='ascii')"
+# The index's columns: the body first. A position in any other column is written with its column's
+# number in front, and most positions are the body's (a third of the index, were it second). No
+# search names a column, and bm25 with equal weights adds up the columns alike, so the order changes
+# neither matches nor ranks.
+INDEX_COLUMNS = {"leads": ("text", "title", "location_text", "address"), "cases": ("summary", "title", "resolution", "address")}
+# Contentless (content=''): a row's text is taken from its document (fts_values), both to index it
+# and to remove it (FTS5's 'delete' with the values it was indexed with, which works on SQLite before
+# 3.43 too: a plain DELETE on a contentless table needs 3.43's contentless_delete). The tokens are
+# characters written as words (sinks/short_terms.py), which the ascii tokenizer splits at spaces.
+# rank (bm25) works: the column sizes are kept.
+FTS_TABLE = "CREATE VIRTUAL TABLE {table}_fts USING fts5({columns}, content='', tokenize='ascii')"
 
 
 def fts_values(table: str, doc: dict[str, Any]) -> tuple[str, ...]:
@@ -65,23 +68,26 @@ def lend_text(db: sqlite3.Connection, lead_id: str, lead_rowid: int, values: tup
         db.execute("UPDATE cases SET text_lead = ? WHERE rowid = ?", (lead_rowid, found[0]))
 
 
+def index_tokens(values: tuple[str, ...]) -> list[str]:
+    """What fts_values' values are indexed as, column by column (FTS_COLUMNS' order)."""
+    return [column_tokens(value) for value in values]
+
+
 def index_text(db: sqlite3.Connection, table: str, rowid: int, old: tuple[str, ...] | None, new: tuple[str, ...] | None) -> None:
-    """Both text indexes of one row from ``old`` (the values it was indexed with; None: not indexed) to
+    """The text index of one row from ``old`` (the values it was indexed with; None: not indexed) to
     ``new`` (None: removed)."""
     if old == new:
-        return  # the same text (a replay, a status change): both indexes are right already
-    fts = FTS_COLUMNS[table]
+        return  # the same text (a replay, a status change): the index is right already
+    fts = ", ".join(FTS_COLUMNS[table])
+    marks = ",?" * len(FTS_COLUMNS[table])
     if old is not None:
-        db.execute(f"INSERT INTO {table}_fts ({table}_fts, rowid, {', '.join(fts)}) VALUES ('delete', ?{',?' * len(fts)})",  # noqa: S608
-                   (rowid, *old))  # fmt: skip
-        db.execute(f"INSERT INTO {table}_short ({table}_short, rowid, tokens) VALUES ('delete', ?, ?)", (rowid, tokens(old)))  # noqa: S608
+        db.execute(f"INSERT INTO {table}_fts ({table}_fts, rowid, {fts}) VALUES ('delete', ?{marks})", (rowid, *index_tokens(old)))  # noqa: S608
     if new is not None:
-        db.execute(f"INSERT INTO {table}_fts (rowid, {', '.join(fts)}) VALUES (?{',?' * len(fts)})", (rowid, *new))  # noqa: S608
-        db.execute(f"INSERT INTO {table}_short (rowid, tokens) VALUES (?, ?)", (rowid, tokens(new)))  # noqa: S608
+        db.execute(f"INSERT INTO {table}_fts (rowid, {fts}) VALUES (?{marks})", (rowid, *index_tokens(new)))  # noqa: S608
 
 
 def remove_text(db: sqlite3.Connection, table: str, rowid: int, old: tuple[str, ...]) -> None:
-    """A row's entries in both text indexes, given the values it was indexed with (retention's deletes):
+    """A row's entries in the text index, given the values it was indexed with (retention's deletes):
     a case reading its lead's rows has none; a lead's borrowers get their own first."""
     if table == "leads":
         own_text(db, rowid)
@@ -91,12 +97,12 @@ def remove_text(db: sqlite3.Connection, table: str, rowid: int, old: tuple[str, 
 
 
 def build_text_indexes(db: sqlite3.Connection) -> None:
-    """Both text indexes (trigram, short-term) of every lead and case again, from their documents."""
-    for table, fts in FTS_COLUMNS.items():
+    """The text index of every lead and case again, from their documents (a case reading its lead's
+    rows has none); the short-term index of schemas 2-7 dropped."""
+    for table in FTS_COLUMNS:
         db.execute(f"DROP TABLE IF EXISTS {table}_fts")  # noqa: S608 - fixed names
-        db.execute(FTS_TABLE.format(table=table, columns=", ".join(fts)))
+        db.execute(FTS_TABLE.format(table=table, columns=", ".join(INDEX_COLUMNS[table])))
         db.execute(f"DROP TABLE IF EXISTS {table}_short")  # noqa: S608
-        db.execute(SHORT_TABLE.format(table=table))
         owned = " WHERE text_lead IS NULL" if table == "cases" and has_text_lead(db) else ""
         rows = db.execute(f"SELECT rowid, doc FROM {table}{owned}")  # noqa: S608
         while batch := rows.fetchmany(5000):
@@ -104,26 +110,19 @@ def build_text_indexes(db: sqlite3.Connection) -> None:
                 index_text(db, table, rowid, None, fts_values(table, json.loads(unpack(doc))))
 
 
-def build_short_index(db: sqlite3.Connection) -> None:
-    """(Re)build the short-term index from the text the trigram index holds: schema version 2, so a
-    file made before it keeps working without ingesting anything again."""
-    for table, fts in FTS_COLUMNS.items():
-        db.execute(f"DROP TABLE IF EXISTS {table}_short")  # noqa: S608 - fixed names
-        db.execute(SHORT_TABLE.format(table=table))
-        rows = db.execute(f"SELECT rowid, {', '.join(fts)} FROM {table}_fts")  # noqa: S608
-        while batch := rows.fetchmany(5000):
-            db.executemany(f"INSERT INTO {table}_short (rowid, tokens) VALUES (?, ?)",  # noqa: S608
-                           [(row[0], tokens(row[1:])) for row in batch])  # fmt: skip
+def has_character_index(db: sqlite3.Connection) -> bool:
+    """Whether the text indexes are schema 8's (characters), not the trigram and short-term ones."""
+    found = db.execute("SELECT sql FROM sqlite_master WHERE name = 'leads_fts'").fetchone()
+    return found is not None and "'ascii'" in found[0]
 
 
 def optimize_text_indexes(db: sqlite3.Connection) -> None:
     """Merge each text index into one segment: a term's postings spread over a dozen segments as rows
     come in, each with its own term entry and page headers, and a rewritten or deleted row's postings
-    stay until merged (a fifth of the trigram index, an eighth of the short-term one at 50,000 leads).
-    Seconds a 50,000 leads; the retention run does it (its nightly pass), and a bulk load at its end."""
+    stay until merged (a fifth of the index at 50,000 leads when it was trigrams). Seconds a 50,000
+    leads; the retention run does it (its nightly pass), and a bulk load at its end."""
     for table in FTS_COLUMNS:
-        for index in (f"{table}_fts", f"{table}_short"):
-            db.execute(f"INSERT INTO {index} ({index}) VALUES ('optimize')")  # noqa: S608 - fixed names
+        db.execute(f"INSERT INTO {table}_fts ({table}_fts) VALUES ('optimize')")  # noqa: S608 - fixed names
 
 
 def has_text_lead(db: sqlite3.Connection) -> bool:

@@ -33,7 +33,9 @@ from sinks.embedded_docs import unpack
 from sinks.embedded_index import EmbeddedIndex
 from sinks.short_terms import match_expression
 
-MIN_FTS = 3  # the trigram tokenizer needs three characters; shorter terms use the short-term index
+# Terms this long are ranked (bm25 in the text index's join), as the trigram index ranked them; a
+# search of shorter ones only (no rank then) is sorted newest first.
+MIN_RANKED = 3
 
 # facet / filter name -> column of {kind}_facets (sinks/embedded_facets.py); lists are JSON there.
 COLUMNS: dict[str, dict[str, str]] = {
@@ -58,10 +60,6 @@ def _doc_field(kind: Kind, field: str) -> str:
     return f"CASE WHEN t.channel = 'officer' THEN {read} END" if field in OFFICER_ONLY else read
 DATE_COLUMN = {"leads": "reported", "cases": "first_seen"}
 ID = {"leads": "lead_id", "cases": "case_id"}
-
-
-def _fts_phrase(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
 
 
 class _Where:
@@ -123,25 +121,23 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
     if filters.until is not None:
         where.add(f"t.{date} < ?", filters.until.timestamp())
 
-    match = " AND ".join(_fts_phrase(term) for term in text.must if len(term) >= MIN_FTS) or None
+    # Every term is a phrase of characters in the text index (sinks/short_terms.py). Those of three
+    # characters and more are ranked (bm25), as when the trigram index found them: they are joined.
+    match = match_expression([term for term in text.must if len(term) >= MIN_RANKED], "AND") or None
     if match and kind == "leads":  # a case's match is in its FROM (EmbeddedStore._from)
         where.add(f"f.{kind}_fts MATCH ?", match)
-    # Terms of one or two characters: one token each in the short-term index (as LIKE '%term%' found
-    # them, without reading every row). Its matches are a set of rowids, built once per query.
-    if short := [term for term in text.must if len(term) < MIN_FTS]:
-        _in_index(where, kind, "short", match_expression(short, "AND"), negated=False)
-    if short_not := [term for term in text.must_not if len(term) < MIN_FTS]:
-        _in_index(where, kind, "short", match_expression(short_not, "OR"), negated=True)
-    for term in text.must_not:
-        if len(term) >= MIN_FTS:  # one index look-up, not a scan of every row
-            _in_index(where, kind, "fts", _fts_phrase(term), negated=True)
+    # Shorter ones, and exclusions: the rowids the index matches, a set built once per query.
+    if short := [term for term in text.must if len(term) < MIN_RANKED]:
+        _in_index(where, kind, match_expression(short, "AND"), negated=False)
+    if text.must_not:  # one index look-up, not a scan of every row
+        _in_index(where, kind, match_expression(text.must_not, "OR"), negated=True)
     return where, match
 
 
-def _in_index(where: _Where, kind: Kind, index: str, expression: str, *, negated: bool) -> None:
-    """The rows a text index matches (``negated``: does not): a case reading its founding lead's rows
+def _in_index(where: _Where, kind: Kind, expression: str, *, negated: bool) -> None:
+    """The rows the text index matches (``negated``: does not): a case reading its founding lead's rows
     (sinks/embedded_index.py, TEXT_LEAD) is matched through them."""
-    rows = f"(SELECT rowid FROM {{0}}_{index} WHERE {{0}}_{index} MATCH ?)"
+    rows = "(SELECT rowid FROM {0}_fts WHERE {0}_fts MATCH ?)"
     if kind == "leads":
         where.add(f"t.rowid {'NOT IN' if negated else 'IN'} {rows.format('leads')}", expression)
     elif negated:  # text_lead NULL: NOT IN would be NULL, not true
@@ -270,7 +266,7 @@ class EmbeddedStore:
         self.index = index
 
     def _from(self, kind: Kind, match: str | None) -> tuple[str, list[Any]]:
-        # The narrow table (sinks/embedded_facets.py); the trigram index's row only when its MATCH
+        # The narrow table (sinks/embedded_facets.py); the text index's row only when its MATCH
         # (and rank) is asked for: a join by rowid into an FTS5 table is a look-up per row. A case's
         # match is its own rows' or, for a case reading its founding lead's (TEXT_LEAD), the lead's.
         if not match:

@@ -1,9 +1,11 @@
-"""The embedded index's short-term index (issue 19 #10): terms of one or two characters are one token
-look-up each and find exactly the rows LIKE '%term%' found; rewrites keep it right; a file made
+"""The embedded index's text index of characters (schema 8; it replaced the short-term index of issue 19
+#10 and the trigram index): terms of one or two characters find exactly the rows LIKE '%term%'
+found, longer ones exactly the rows the trigram index found; rewrites keep it right; a file made
 before it gets it built on open."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -15,8 +17,8 @@ from leadhub.readers.embedded import EmbeddedStore
 from schemas.leads import Lead
 from sinks.embedded_docs import EmbeddedIndexError
 from sinks.embedded_index import SCHEMA_VERSION, EmbeddedIndex
-from sinks.embedded_text import FTS_COLUMNS, SHORT_TABLE
-from sinks.short_terms import match_expression, term_token, tokens
+from sinks.embedded_text import FTS_COLUMNS, FTS_TABLE, fts_values, has_character_index
+from sinks.short_terms import column_tokens, match_expression, phrase
 
 # Chinese, ASCII of both cases, accented Latin of both cases, digits, punctuation, kinds of space.
 ALPHABET = "街道小区电梯号楼的了aAbBzZéÉ0１9，,.%_\\\"'-# \t\u3000\n"
@@ -27,12 +29,16 @@ def _like(term: str) -> str:  # the LIKE pattern the store used before the short
 
 
 def _both(fields: list[tuple[str, ...]]) -> sqlite3.Connection:
+    """The fields in a plain table, the index of characters and (the reference for longer terms) the
+    trigram index the store had before schema 8."""
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE docs (rowid INTEGER PRIMARY KEY, a, b)")
-    db.execute(SHORT_TABLE.format(table="docs"))
+    db.execute(FTS_TABLE.format(table="docs", columns="a, b"))
+    db.execute("CREATE VIRTUAL TABLE docs_trigram USING fts5(a, b, tokenize='trigram')")
     for rowid, values in enumerate(fields, 1):
         db.execute("INSERT INTO docs VALUES (?, ?, ?)", (rowid, *values))
-        db.execute("INSERT INTO docs_short (rowid, tokens) VALUES (?, ?)", (rowid, tokens(values)))
+        db.execute("INSERT INTO docs_fts (rowid, a, b) VALUES (?, ?, ?)", (rowid, *map(column_tokens, values)))
+        db.execute("INSERT INTO docs_trigram (rowid, a, b) VALUES (?, ?, ?)", (rowid, *values))
     return db
 
 
@@ -42,27 +48,32 @@ def _by_like(db: sqlite3.Connection, term: str) -> set[int]:
 
 
 def _by_index(db: sqlite3.Connection, term: str) -> set[int]:
-    rows = db.execute("SELECT rowid FROM docs_short WHERE docs_short MATCH ?", (match_expression([term], "AND"),))
+    rows = db.execute("SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?", (match_expression([term], "AND"),))
     return {r[0] for r in rows}
 
 
-def test_every_character_and_adjacent_pair_is_a_token_and_whitespace_breaks_pairs():
-    assert tokens(["街道 A"]) == " ".join(sorted(["8857", "9053", "8857x9053", "61"]))
-    assert "61x62" not in tokens(["a b"]) and "61x62" in tokens(["ab"])
-    assert tokens(["ab", "cd"]) == tokens(["cd", "ab"])  # fields never join into a pair
-    assert "62x63" not in tokens(["ab", "cd"])
-    assert tokens(["", None]) == ""
+def _by_trigrams(db: sqlite3.Connection, term: str) -> set[int]:
+    rows = db.execute("SELECT rowid FROM docs_trigram WHERE docs_trigram MATCH ?", ('"' + term.replace('"', '""') + '"',))
+    return {r[0] for r in rows}
 
 
-def test_only_ascii_letters_fold_as_like_does():
-    assert term_token("A") == term_token("a") and term_token("Ab") == term_token("aB")
-    assert term_token("É") != term_token("é") and term_token("e") != term_token("é")
-    assert term_token("１") != term_token("1")  # full-width digits stay themselves, as in LIKE
+def test_every_character_is_a_token_in_its_place_whitespace_and_punctuation_too():
+    assert column_tokens("街道 A，") == "8857 9053 20 61 ff0c"
+    assert column_tokens("") == column_tokens(None) == ""
+    assert phrase("街道") == '"8857 9053"'  # a term is the phrase of its characters
 
 
-def test_a_term_outside_one_or_two_characters_is_refused():
-    with pytest.raises(ValueError, match="one or two characters"):
-        term_token("街道办")
+def test_only_ascii_letters_fold_for_short_terms_as_like_does():
+    assert phrase("A") == phrase("a") and phrase("Ab") == phrase("aB")
+    assert phrase("É") != phrase("é") and phrase("e") != phrase("é")
+    assert phrase("１") != phrase("1")  # full-width digits stay themselves, as in LIKE
+
+
+def test_longer_terms_spell_out_other_cases_of_non_ascii_letters_as_the_trigram_index_folded():
+    assert phrase("Écu") == f'("{column_tokens("Écu")}" OR "{column_tokens("écu")}")'
+    assert phrase("街道办") == '"8857 9053 529e"'
+    many = phrase("ÉÉÉÉÉ")  # 32 spellings: as typed, lower and upper case only
+    assert many.count(" OR ") == 1 and column_tokens("ééééé") in many
 
 
 @pytest.mark.parametrize(
@@ -84,6 +95,16 @@ def test_table_of_terms_finds_what_like_found(term, expected):
 def test_any_short_term_finds_exactly_the_rows_like_found(fields, term):
     db = _both(fields)
     assert _by_index(db, term) == _by_like(db, term)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.text(ALPHABET, max_size=12), st.text(ALPHABET, max_size=6)), min_size=1, max_size=6),
+    st.text(ALPHABET, min_size=3, max_size=6).map(lambda t: " ".join(t.split())).filter(lambda t: len(t) >= 3),
+)
+def test_any_longer_term_finds_exactly_the_rows_the_trigram_index_found(fields, term):
+    db = _both(fields)
+    assert _by_index(db, term) == _by_trigrams(db, term)
 
 
 def lead(lead_id: str, title: str, text: str) -> Lead:
@@ -112,24 +133,52 @@ def test_a_rewritten_lead_is_found_by_its_new_text_only(tmp_path):
     index.write_lead(lead("a", "路灯不亮", "江滨路"))
     index.write_lead(lead("a", "路灯不亮", "江滨路"))  # a replay: unchanged
     assert total(index, "梯") == 0 and total(index, "路灯") == 1 and total(index, "-梯") == 1
-    index.db.execute("INSERT INTO leads_short (leads_short, rank) VALUES ('integrity-check', 1)")  # raises if inconsistent
+    assert total(index, "电梯停运") == 0 and total(index, "江滨路") == 1
+    index.db.execute("INSERT INTO leads_fts (leads_fts, rank) VALUES ('integrity-check', 1)")  # raises if inconsistent
 
 
-def test_a_file_from_before_the_short_term_index_gets_it_on_open(tmp_path):
+# The text indexes as schemas 5-7 made them (contentless trigram, short-term tokens).
+OLD_TRIGRAM = "CREATE VIRTUAL TABLE {0}_fts USING fts5({1}, content='', tokenize='trigram')"
+OLD_SHORT = "CREATE VIRTUAL TABLE {0}_short USING fts5(tokens, content='', detail='none', columnsize=0, tokenize='ascii')"
+
+
+def test_a_schema_7_file_gets_the_character_index_on_open(tmp_path):
     path = tmp_path / "e.sqlite"
     index = EmbeddedIndex(path)
     index.write_lead(lead("a", "电梯停运", "幸福小区"))
     index.write_lead(lead("b", "路灯不亮", "江滨路"))
-    with index.transaction() as db:  # as version 1 left it: no short-term tables
-        for table in FTS_COLUMNS:
-            db.execute(f"DROP TABLE {table}_short")
+    with index.transaction() as db:  # as schema 7 left it: trigram and short-term indexes
+        for table, columns in FTS_COLUMNS.items():
+            db.execute(f"DROP TABLE {table}_fts")
+            db.execute(OLD_TRIGRAM.format(table, ", ".join(columns)))
+            db.execute(OLD_SHORT.format(table))
+        for rowid, doc in db.execute("SELECT rowid, doc_json(doc) FROM leads").fetchall():
+            values = fts_values("leads", json.loads(doc))
+            db.execute("INSERT INTO leads_fts (rowid, title, text, location_text, address) VALUES (?, ?, ?, ?, ?)", (rowid, *values))
+        db.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
+    index.close()
+    reopened = EmbeddedIndex(path)
+    assert reopened.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    assert has_character_index(reopened.db)
+    assert not reopened.db.execute("SELECT name FROM sqlite_master WHERE name LIKE '%short%'").fetchall()
+    assert total(reopened, "梯") == 1 and total(reopened, "-路") == 1 and total(reopened, "灯 -梯") == 1
+    assert total(reopened, "幸福小区") == 1 and total(reopened, "-江滨路") == 1
+    reopened.write_lead(lead("a", "井盖丢了", ""))  # a rewrite after the migration removes the old tokens
+    assert total(reopened, "梯") == 0 and total(reopened, "井") == 1 and total(reopened, "幸福小区") == 0
+    reopened.db.execute("INSERT INTO leads_fts (leads_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def test_a_file_from_before_the_short_term_index_gets_the_character_index_on_open(tmp_path):
+    path = tmp_path / "e.sqlite"
+    index = EmbeddedIndex(path)
+    index.write_lead(lead("a", "电梯停运", "幸福小区"))
+    index.write_lead(lead("b", "路灯不亮", "江滨路"))
+    with index.transaction() as db:  # every step from version 1 runs again (5 rebuilds the index)
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     index.close()
     reopened = EmbeddedIndex(path)
     assert reopened.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     assert total(reopened, "梯") == 1 and total(reopened, "-路") == 1 and total(reopened, "灯 -梯") == 1
-    reopened.write_lead(lead("a", "井盖丢了", ""))  # a rewrite after the migration removes the old tokens
-    assert total(reopened, "梯") == 0 and total(reopened, "井") == 1
 
 
 def test_a_file_from_a_newer_leadhub_is_refused_with_what_to_do(tmp_path):
