@@ -317,7 +317,7 @@ class SearchBackend:
     def copy(self, source: str, dest: str | Callable[[dict[str, Any]], str], *, refresh: bool = True) -> dict[str, Any]:
         """_reindex's result shape (total, created, failures) from the client's scan and bulk helpers;
         ``dest`` an index, or the index for each document's _source (a lead's month)."""
-        helpers = self._helpers()
+        helpers = self.helpers()
         written: set[str] = set()
 
         def where(doc: dict[str, Any]) -> str:
@@ -343,7 +343,9 @@ class SearchBackend:
                 self.refresh(name)
         return {"total": created + len(failures), "created": created, "failures": failures}
 
-    def _helpers(self) -> Any:
+    def helpers(self) -> Any:
+        """The client's bulk and scan helpers (a bulk load or a scan that the adapter's calls don't cover:
+        benchmarks, copies)."""
         if self.backend == "elasticsearch":
             from elasticsearch import helpers
         else:

@@ -101,8 +101,4 @@ def result_name(name: str, backend: str) -> str:
 
 def client_helpers(backend: Any) -> Any:
     """The bulk/scan helpers of the client ``backend`` (adapters.search_backend.SearchBackend) wraps."""
-    if backend.backend == "elasticsearch":
-        from elasticsearch import helpers
-    else:
-        from opensearchpy import helpers  # type: ignore[no-redef]
-    return helpers
+    return backend.helpers()
