@@ -1,5 +1,5 @@
 """How the embedded index stores a document: its JSON, deflated with a preset dictionary (a blob), so
-a lead's or case's document takes about half the bytes. Files made before schema 5 hold plain JSON
+a lead's or case's document takes about 40 % of the bytes. Files made before schema 5 hold plain JSON
 text; reading takes either, so a row not yet rewritten still reads.
 
 The dictionary primes deflate with the keys and common values every lead and case document repeats
@@ -10,7 +10,9 @@ gets a new byte). Pure.
 
 from __future__ import annotations
 
+import json
 import zlib
+from typing import Any
 
 # Keys and values in the order documents hold them (deflate finds the nearest copy cheapest, so the
 # most frequent sit at the end). Never edit: add a new dictionary under a new tag instead.
@@ -29,30 +31,42 @@ _DICTIONARY_1 = (
     b'"category_source": null, "decided_by": null, "decided_at": null, "reporter_group": null, "activity": null, '
     b'"entities": [], "model_version": "rules"}'
 )
-_DICTIONARIES = {1: _DICTIONARY_1}
+# tag -> (dictionary, the JSON's encoding). Tag 2 (schema 9): the same dictionary (ASCII, the same
+# bytes in both encodings), the JSON in GB18030, where a Chinese character is two bytes, not UTF-8's
+# three: deflate's literals and matches get shorter, a lead's document 855 -> 740 bytes, a case's
+# 582 -> 501. GB18030 encodes every code point and decodes it back (checked for all of them).
+_FORMATS = {1: (_DICTIONARY_1, "utf-8"), 2: (_DICTIONARY_1, "gb18030")}
 
 
 class EmbeddedIndexError(Exception):
     """The embedded index's file cannot be used as it is (a newer schema, a document that is missing)."""
-_TAG = 1  # the dictionary new blobs are written with
+
+
+TAG = 2  # the format new blobs are written with
 
 
 def pack(text: str) -> bytes:
-    """A document's JSON as stored: the dictionary's tag, then raw deflate (no header or checksum:
+    """A document's JSON as stored: the format's tag, then raw deflate (no header or checksum:
     SQLite's pages have their own integrity)."""
-    deflate = zlib.compressobj(6, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, _DICTIONARIES[_TAG])
-    return bytes((_TAG,)) + deflate.compress(text.encode()) + deflate.flush()
+    dictionary, encoding = _FORMATS[TAG]
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, dictionary)
+    return bytes((TAG,)) + deflate.compress(text.encode(encoding)) + deflate.flush()
 
 
 def unpack(stored: bytes | str) -> str:
-    """The JSON of a stored document, packed (bytes) or from before schema 5 (text)."""
+    """The JSON of a stored document, packed (bytes, either tag) or from before schema 5 (text)."""
     if isinstance(stored, str):
         return stored
-    dictionary = _DICTIONARIES.get(stored[0])
-    if dictionary is None:
+    found = _FORMATS.get(stored[0])
+    if found is None:
         raise ValueError(f"a stored document packed with dictionary {stored[0]}, unknown to this leadhub: upgrade leadhub")
-    inflate = zlib.decompressobj(-15, dictionary)
-    return (inflate.decompress(stored[1:]) + inflate.flush()).decode()
+    inflate = zlib.decompressobj(-15, found[0])
+    return (inflate.decompress(stored[1:]) + inflate.flush()).decode(found[1])
+
+
+def load(stored: bytes | str) -> dict[str, Any]:
+    """A stored document as a dict (what every reader of a ``doc`` column wants)."""
+    return json.loads(unpack(stored))
 
 
 def unpack_sql(stored: bytes | str | None) -> str | None:

@@ -54,7 +54,8 @@ log = logging.getLogger("leadhub.embedded")
 #    own: cases.text_lead names the lead's row, whose rows a search of cases reads for it (TEXT_LEAD).
 # 8: one text index of characters with positions (sinks/short_terms.py) instead of the trigram and
 #    short-term indexes, the body its first column (sinks/embedded_text.py): 2.9 -> 0.9 KB a lead.
-SCHEMA_VERSION = 8
+# 9: documents packed in GB18030, not UTF-8 (sinks/embedded_docs.py; older blobs still read).
+SCHEMA_VERSION = 9
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

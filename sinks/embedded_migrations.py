@@ -30,12 +30,7 @@ def pack_documents(db: sqlite3.Connection) -> None:
     """Schema version 5: the documents packed, the text indexes made again from them (contentless).
     The triggers are left off while the documents are rewritten (packing changes no field they copy)."""
     build_text_indexes(db)
-    for table in FTS_COLUMNS:
-        for event in ("insert", "update", "delete"):
-            db.execute(f"DROP TRIGGER IF EXISTS {table}_facets_{event}")
-    for table in (*FTS_COLUMNS, "case_book"):
-        db.execute(f"UPDATE {table} SET doc = doc_pack(doc) WHERE typeof(doc) = 'text'")  # noqa: S608 - fixed names
-    create_facet_triggers(db)
+    _without_facet_triggers(db, "UPDATE {table} SET doc = doc_pack(doc) WHERE typeof(doc) = 'text'")
 
 
 def compact_case_book(db: sqlite3.Connection) -> None:
@@ -82,6 +77,22 @@ def character_index(db: sqlite3.Connection) -> None:
     optimize_text_indexes(db)
 
 
+def repack_documents(db: sqlite3.Connection) -> None:
+    """Schema version 9: documents packed in UTF-8 (tag 1) packed again in GB18030 (sinks/embedded_docs.py);
+    the triggers left off meanwhile, as in step 5 (no field they copy changes)."""
+    _without_facet_triggers(db, "UPDATE {table} SET doc = doc_pack(doc_json(doc)) WHERE substr(doc, 1, 1) = x'01'")
+
+
+def _without_facet_triggers(db: sqlite3.Connection, update: str) -> None:
+    """``update`` run on leads, cases and the case book with the narrow tables' triggers off."""
+    for table in FTS_COLUMNS:
+        for event in ("insert", "update", "delete"):
+            db.execute(f"DROP TRIGGER IF EXISTS {table}_facets_{event}")
+    for table in (*FTS_COLUMNS, "case_book"):
+        db.execute(update.format(table=table))
+    create_facet_triggers(db)
+
+
 # version reached -> the step that reaches it from the one before
 MIGRATIONS = {2: short_index, 3: create_facet_tables, 4: create_facet_counts, 5: pack_documents, 6: compact_case_book,
-              7: lend_texts, 8: character_index}  # fmt: skip
+              7: lend_texts, 8: character_index, 9: repack_documents}  # fmt: skip

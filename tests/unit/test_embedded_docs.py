@@ -143,3 +143,43 @@ def test_a_batch_is_one_transaction_and_an_event_refused_inside_it_leaves_nothin
     assert other.execute("SELECT count(*) FROM leads").fetchone()[0] == 2
     assert other.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 1
     assert other.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+
+
+def _pack_utf8(text: str) -> bytes:
+    """A document as schemas 5-8 packed it (tag 1: the dictionary, UTF-8)."""
+    import zlib
+
+    from sinks.embedded_docs import _DICTIONARY_1
+
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, _DICTIONARY_1)
+    return b"\x01" + deflate.compress(text.encode()) + deflate.flush()
+
+
+def test_documents_are_packed_in_gb18030_which_round_trips_every_code_point_and_older_blobs_still_read():
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert unpack(pack(every)) == every
+    text = json.dumps({"text": "小区物业不作为，电梯停运三天 é ☃ 𠀀"}, ensure_ascii=False)
+    assert pack(text)[0] == 2 and unpack(_pack_utf8(text)) == text
+    assert len(pack(text)) < len(_pack_utf8(text))  # two bytes a Chinese character, not three
+
+
+def test_a_schema_8_file_has_its_documents_packed_again_on_open(tmp_path):
+    path = tmp_path / "e.sqlite"
+    index = EmbeddedIndex(path)
+    for i in range(4):
+        index.write_lead(_lead(i))
+    before = {lead_id: unpack(doc) for lead_id, doc in index.db.execute("SELECT lead_id, doc FROM leads")}
+    with index.transaction() as db:  # as schema 8 left them: UTF-8 blobs
+        for table in ("leads", "cases", "case_book"):
+            for key, doc in db.execute(f"SELECT rowid, doc FROM {table}").fetchall():  # noqa: S608
+                db.execute(f"UPDATE {table} SET doc = ? WHERE rowid = ?", (_pack_utf8(unpack(doc)), key))  # noqa: S608
+        db.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
+    index.close()
+    reopened = EmbeddedIndex(path)
+    db = reopened.db
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    for table in ("leads", "cases", "case_book"):
+        assert db.execute(f"SELECT count(*) FROM {table} WHERE substr(doc, 1, 1) != x'02'").fetchone()[0] == 0  # noqa: S608
+    assert {lead_id: unpack(doc) for lead_id, doc in db.execute("SELECT lead_id, doc FROM leads")} == before
+    assert db.execute("SELECT count(*) FROM leads_facets").fetchone()[0] == 4
+    assert _found(reopened, "电梯停运") == ["l0"] and _found(reopened, "2号楼") == ["l2"]
