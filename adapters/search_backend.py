@@ -314,9 +314,13 @@ class SearchBackend:
                 raise
         return self.copy(source, dest, refresh=refresh)
 
-    def copy(self, source: str, dest: str | Callable[[dict[str, Any]], str], *, refresh: bool = True) -> dict[str, Any]:
+    def copy(
+        self, source: str, dest: str | Callable[[dict[str, Any]], str], *, refresh: bool = True, keep_newer: bool = False
+    ) -> dict[str, Any]:
         """_reindex's result shape (total, created, failures) from the client's scan and bulk helpers;
-        ``dest`` an index, or the index for each document's _source (a lead's month)."""
+        ``dest`` an index, or the index for each document's _source (a lead's month). With ``keep_newer``
+        a document already in ``dest`` (written there since, or by an earlier run of the same copy) is
+        left as it is and counted in ``kept``, not overwritten by the older copy."""
         helpers = self.helpers()
         written: set[str] = set()
 
@@ -326,8 +330,9 @@ class SearchBackend:
             return name
 
         # Not helpers.reindex: elasticsearch-py's asks GET _data_stream/<dest>, which this build lacks too.
+        op = "create" if keep_newer else "index"
         actions = (
-            {"_op_type": "index", "_index": where(hit["_source"]), "_id": hit["_id"], "_source": hit["_source"]}
+            {"_op_type": op, "_index": where(hit["_source"]), "_id": hit["_id"], "_source": hit["_source"]}
             for hit in helpers.scan(self.client, index=source, size=500, scroll="5m")
         )
         try:
@@ -338,10 +343,12 @@ class SearchBackend:
                 raise
             raise translated from exc
         failures = errors if isinstance(errors, list) else []
+        kept = [f for f in failures if keep_newer and f.get(op, {}).get("status") == 409]
+        failures = [f for f in failures if f not in kept]
         if refresh:
             for name in sorted(written) or ([dest] if isinstance(dest, str) else []):
                 self.refresh(name)
-        return {"total": created + len(failures), "created": created, "failures": failures}
+        return {"total": created + len(kept) + len(failures), "created": created, "kept": len(kept), "failures": failures}
 
     def helpers(self) -> Any:
         """The client's bulk and scan helpers (a bulk load or a scan that the adapter's calls don't cover:

@@ -143,11 +143,12 @@ def _ensure_months(
         # creation); never missing is the better half of that.
         backend.refresh(index)
         before = backend.count(index)
-        result = backend.copy(index, lambda doc: lead_index(alias, doc))
-        _copied_all(f"copying {index} into monthly indices", before, result["created"], result,
+        # Create, not overwrite: a lead the sink has filed in its month since is newer than this copy.
+        result = backend.copy(index, lambda doc: lead_index(alias, doc), keep_newer=True)
+        _copied_all(f"copying {index} into monthly indices", before, result["created"] + result["kept"], result,
                     hint=f"{alias} still includes {index}; fix the cause and run --migrate again (copies are idempotent)")  # fmt: skip
         backend.update_aliases([{"remove": {"index": index, "alias": alias}}])
-        moved.append(f"{index} ({before} documents)")
+        moved.append(f"{index} ({before} documents" + (f", {result['kept']} already in their month kept" if result["kept"] else "") + ")")
     return IndexOutcome(alias, current, f"migrated from {', '.join(moved)} into {monthly_pattern(alias)}; "
                         f"{', '.join(older)} kept, delete when satisfied")  # fmt: skip
 

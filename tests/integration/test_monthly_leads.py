@@ -98,6 +98,34 @@ def test_a_recategorized_cases_leads_are_updated_in_their_months(engine_search, 
     assert search.count(alias) == 3
 
 
+def test_migrate_keeps_a_lead_the_new_sink_filed_in_its_month_meanwhile(engine, engine_search, unique):
+    """The copy creates, never overwrites: a lead already in its month (written by a sink of this
+    version while the old index was still behind the alias) is newer than the old index's copy."""
+    search, name = engine_search, f"k{unique}"
+    try:
+        body = index_template(name, "leads", cjk_bigram=search.has_token_filter("cjk_bigram"))["template"]
+        search.create_index(f"{name}-leads-v1", {"settings": body["settings"], "mappings": body["mappings"],
+                                                 "aliases": {f"{name}-leads": {}}})  # fmt: skip
+        jan, mar = lead("jan"), lead("mar")
+        ops = []
+        for one in (jan, mar):
+            ops += [{"index": {"_index": f"{name}-leads", "_id": one.lead_id}}, json.loads(one.model_dump_json())]
+        assert search.bulk(ops, refresh=True)["errors"] is False
+        with pytest.raises(IncompatibleIndex):
+            init_indices(search, engine.search_settings(index_prefix=name))  # puts the months' template in
+        newer = jan.model_copy(update={"department": "市住建局"})
+        search.index(month(name, "2025.01"), newer.lead_id, json.loads(newer.model_dump_json()), refresh="wait_for")
+        outcome = init_indices(search, engine.search_settings(index_prefix=name), migrate=True)[0]
+        assert "(2 documents, 1 already in their month kept)" in outcome.action
+        search.refresh(f"{name}-leads")
+        assert search.count(f"{name}-leads") == 2
+        assert search.get(month(name, "2025.01"), jan.lead_id)["_source"]["department"] == "市住建局"
+        assert search.count(month(name, "2025.03")) == 1
+    finally:
+        for index in search.index_names(f"{name}-*"):
+            search.delete_index(index)
+
+
 def test_replay_writes_a_lead_back_into_its_own_month(engine_search, prefix):
     search, alias = engine_search, f"{prefix}-leads"
     write(search, [lead("jan"), lead("mar")], alias)
