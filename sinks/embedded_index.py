@@ -55,7 +55,13 @@ log = logging.getLogger("leadhub.embedded")
 # 8: one text index of characters with positions (sinks/short_terms.py) instead of the trigram and
 #    short-term indexes, the body its first column (sinks/embedded_text.py): 2.9 -> 0.9 KB a lead.
 # 9: documents packed in GB18030, not UTF-8 (sinks/embedded_docs.py; older blobs still read).
-SCHEMA_VERSION = 9
+# 10: narrower tables: the case book WITHOUT ROWID (its key was held twice), a sketch's case id NULL
+#     when it is the lead's and its hex fingerprint as bytes, no indexes of leads.case_id and
+#     cases.first_seen (their searches read the narrow tables' indexes); pages of 8 KB (PAGE_SIZE).
+SCHEMA_VERSION = 10
+# A document (0.5-1 KB) to a row: in 4 KB pages a fifth of the pages of leads was the space left
+# at their ends; 8 KB halves it. (Set on a new file; an older one is rewritten with it when migrated.)
+PAGE_SIZE = 8192
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,7 +71,6 @@ CREATE TABLE IF NOT EXISTS leads (
     town TEXT, community TEXT, lang TEXT, needs_triage INTEGER, priority INTEGER,
     reported REAL  -- POSIX time of publication, else of fetching
 );
-CREATE INDEX IF NOT EXISTS leads_case ON leads(case_id);
 CREATE INDEX IF NOT EXISTS leads_reported ON leads(reported);
 CREATE VIRTUAL TABLE IF NOT EXISTS leads_fts USING fts5(title, text, location_text, address, tokenize='trigram');
 CREATE TABLE IF NOT EXISTS cases (
@@ -74,10 +79,9 @@ CREATE TABLE IF NOT EXISTS cases (
     priority INTEGER, report_count INTEGER, first_seen REAL, last_seen REAL, due_at REAL,
     text_lead INTEGER  -- see TEXT_LEAD
 );
-CREATE INDEX IF NOT EXISTS cases_first_seen ON cases(first_seen);
 CREATE VIRTUAL TABLE IF NOT EXISTS cases_fts USING fts5(title, summary, resolution, address, tokenize='trigram');
 CREATE TABLE IF NOT EXISTS dead_letters (id INTEGER PRIMARY KEY, stage TEXT, error_type TEXT, error TEXT, at TEXT, doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS case_book (case_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS case_book (case_id TEXT PRIMARY KEY, doc NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS hotspots (
     hotspot_id TEXT PRIMARY KEY, doc TEXT NOT NULL, kind TEXT, status TEXT,
     detected REAL  -- POSIX time the detector fired (newest first)
@@ -93,7 +97,9 @@ CREATE INDEX IF NOT EXISTS hot_issues_last_seen ON hot_issues(last_seen);
 CREATE TABLE IF NOT EXISTS lead_entities (entity TEXT NOT NULL, lead_id TEXT NOT NULL, PRIMARY KEY (entity, lead_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS lead_entities_lead ON lead_entities(lead_id);
 CREATE TABLE IF NOT EXISTS dedup_sketches (
-    seq INTEGER PRIMARY KEY, lead_id TEXT NOT NULL UNIQUE, case_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    seq INTEGER PRIMARY KEY, lead_id TEXT NOT NULL UNIQUE,
+    case_id TEXT,  -- NULL: the lead's own id (a case's founding lead: nearly all of them)
+    fingerprint NOT NULL,  -- a hex fingerprint as its bytes (sketch_row), any other as text
     anchors BLOB NOT NULL, at REAL
 );
 """
@@ -170,15 +176,32 @@ class EmbeddedIndex:
         if leads and version < SCHEMA_VERSION:
             # Packing (5) frees more than half of the pages, merging (6) a fifth of the text indexes';
             # without a rewrite the file keeps its size.
-            with self.write_lock:
-                self.db.execute("VACUUM")
+            self._rewrite()
             log.warning("embedded index %s: migrated and rewritten, %d bytes", self.path, self.path.stat().st_size)
+
+    def _rewrite(self) -> None:
+        """VACUUM, in PAGE_SIZE pages: the page size of a file in WAL mode changes only out of it, which
+        needs no other connection open; with one, the file is rewritten in the pages it has."""
+        with self.write_lock:
+            db = self.db
+            if db.execute("PRAGMA page_size").fetchone()[0] != PAGE_SIZE:
+                try:
+                    left = db.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"
+                except sqlite3.OperationalError:  # another connection has the file open
+                    left = False
+                if left:
+                    db.execute(f"PRAGMA page_size={PAGE_SIZE}")
+                else:
+                    log.warning("embedded index %s: open elsewhere, rewritten in the pages it has", self.path)
+            db.execute("VACUUM")
+            db.execute("PRAGMA journal_mode=WAL")
 
     @property
     def db(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            connection.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new file's (an existing one keeps its own)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("PRAGMA busy_timeout=30000")
@@ -342,7 +365,7 @@ class EmbeddedIndex:
         ids, case_ids = decided_lead_ids(case)
         rows = db.execute(
             f"SELECT lead_id, doc FROM leads WHERE lead_id IN ({','.join('?' * len(ids))})"  # noqa: S608 - placeholders
-            f" OR case_id IN ({','.join('?' * len(case_ids))})", (*ids, *case_ids),
+            f" OR rowid IN (SELECT rowid FROM leads_facets WHERE case_id IN ({','.join('?' * len(case_ids))}))", (*ids, *case_ids),
         ).fetchall()  # fmt: skip
         category = decision["category"] or {}
         for lead_id, text in rows:
@@ -506,17 +529,26 @@ class PersistentDedupState(MemoryDedupState):
         super().__init__()
         self.index = index
         for lead_id, case_id, fp, anchors, at in index.db.execute(
-            "SELECT lead_id, case_id, fingerprint, anchors, at FROM dedup_sketches ORDER BY seq"
+            "SELECT lead_id, ifnull(case_id, lead_id), fingerprint, anchors, at FROM dedup_sketches ORDER BY seq"
         ):
             packed = array("I")
             packed.frombytes(anchors)
-            super().put(Sketch(lead_id, case_id, fp, packed, at), max_postings)
+            super().put(Sketch(lead_id, case_id, fp.hex() if isinstance(fp, bytes) else fp, packed, at), max_postings)
 
     def put(self, sketch: Sketch, max_postings: int) -> None:
         with self.index.transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO dedup_sketches (lead_id, case_id, fingerprint, anchors, at) VALUES (?,?,?,?,?)",
-                (sketch.lead_id, sketch.case_id, sketch.fingerprint, array("I", sketch.anchors).tobytes(), sketch.at),
+                sketch_row(sketch.lead_id, sketch.case_id, sketch.fingerprint, array("I", sketch.anchors).tobytes(), sketch.at),
             )
         super().put(sketch, max_postings)
+
+
+def sketch_row(lead_id: str, case_id: str, fingerprint: str, anchors: bytes, at: float | None) -> tuple[Any, ...]:
+    """A dedup sketch as dedup_sketches holds it (schema 10): the case id NULL when it is the lead's, a
+    fingerprint of lower-case hex digits as its bytes (it reads back as the same text)."""
+    fp: str | bytes = fingerprint
+    if len(fingerprint) % 2 == 0 and fingerprint and all(c in "0123456789abcdef" for c in fingerprint):
+        fp = bytes.fromhex(fingerprint)
+    return lead_id, None if case_id == lead_id else case_id, fp, anchors, at
 

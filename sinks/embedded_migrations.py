@@ -93,6 +93,27 @@ def _without_facet_triggers(db: sqlite3.Connection, update: str) -> None:
     create_facet_triggers(db)
 
 
+def narrow_tables(db: sqlite3.Connection) -> None:
+    """Schema version 10: the case book WITHOUT ROWID, sketches with the case id NULL when it is the
+    lead's and hex fingerprints as bytes (sinks/embedded_index.sketch_row), the indexes of
+    leads.case_id and cases.first_seen dropped (the file is rewritten after, in 8 KB pages)."""
+    from sinks.embedded_index import sketch_row  # (it imports this module)
+
+    db.execute("DROP INDEX IF EXISTS leads_case")
+    db.execute("DROP INDEX IF EXISTS cases_first_seen")
+    db.execute("ALTER TABLE case_book RENAME TO case_book_7")
+    db.execute("CREATE TABLE case_book (case_id TEXT PRIMARY KEY, doc NOT NULL) WITHOUT ROWID")
+    db.execute("INSERT INTO case_book SELECT case_id, doc FROM case_book_7")
+    db.execute("DROP TABLE case_book_7")
+    db.execute("ALTER TABLE dedup_sketches RENAME TO dedup_sketches_7")
+    db.execute("CREATE TABLE dedup_sketches (seq INTEGER PRIMARY KEY, lead_id TEXT NOT NULL UNIQUE, case_id TEXT, "
+               "fingerprint NOT NULL, anchors BLOB NOT NULL, at REAL)")  # fmt: skip
+    rows = db.execute("SELECT seq, lead_id, case_id, fingerprint, anchors, at FROM dedup_sketches_7 ORDER BY seq")
+    while batch := rows.fetchmany(5000):
+        db.executemany("INSERT INTO dedup_sketches VALUES (?, ?, ?, ?, ?, ?)", [(seq, *sketch_row(*row)) for seq, *row in batch])
+    db.execute("DROP TABLE dedup_sketches_7")
+
+
 # version reached -> the step that reaches it from the one before
 MIGRATIONS = {2: short_index, 3: create_facet_tables, 4: create_facet_counts, 5: pack_documents, 6: compact_case_book,
-              7: lend_texts, 8: character_index, 9: repack_documents}  # fmt: skip
+              7: lend_texts, 8: character_index, 9: repack_documents, 10: narrow_tables}  # fmt: skip

@@ -79,7 +79,8 @@ def _dead_letters(db: sqlite3.Connection, before: dt.datetime, apply: bool) -> i
 def _expired_cases(db: sqlite3.Connection, before: dt.datetime) -> list[str]:
     # Pre-selected by columns (finished, first seen before the cutoff); the rule itself reads the document.
     rows = db.execute(
-        f"SELECT case_id, doc FROM cases WHERE status IN ({','.join('?' * len(FINISHED))}) AND first_seen < ?",  # noqa: S608
+        f"SELECT case_id, doc FROM cases WHERE rowid IN (SELECT rowid FROM cases_facets WHERE status IN ({','.join('?' * len(FINISHED))})"  # noqa: S608
+        " AND first_seen < ?)",
         (*FINISHED, before.timestamp()),
     )
     return [case_id for case_id, doc in rows if case_expired(json.loads(unpack(doc)), before)]
@@ -136,7 +137,7 @@ def _run(index: EmbeddedIndex, cutoffs: Cutoffs, apply: bool, archive: Archive |
             case_leads: list[str] = []
             for chunk in _chunks(cases):
                 case_leads += [row[0] for row in db.execute(
-                    f"SELECT lead_id FROM leads WHERE case_id IN ({','.join('?' * len(chunk))})", chunk)]  # noqa: S608  # fmt: skip
+                    f"SELECT lead_id FROM leads_facets WHERE case_id IN ({','.join('?' * len(chunk))})", chunk)]  # noqa: S608  # fmt: skip
             if apply:
                 for case_id in cases:
                     if archive is not None and (doc := index.case_document(case_id, db)) is not None:

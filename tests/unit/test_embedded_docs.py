@@ -170,9 +170,9 @@ def test_a_schema_8_file_has_its_documents_packed_again_on_open(tmp_path):
         index.write_lead(_lead(i))
     before = {lead_id: unpack(doc) for lead_id, doc in index.db.execute("SELECT lead_id, doc FROM leads")}
     with index.transaction() as db:  # as schema 8 left them: UTF-8 blobs
-        for table in ("leads", "cases", "case_book"):
-            for key, doc in db.execute(f"SELECT rowid, doc FROM {table}").fetchall():  # noqa: S608
-                db.execute(f"UPDATE {table} SET doc = ? WHERE rowid = ?", (_pack_utf8(unpack(doc)), key))  # noqa: S608
+        for table, key in (("leads", "lead_id"), ("cases", "case_id"), ("case_book", "case_id")):
+            for value, doc in db.execute(f"SELECT {key}, doc FROM {table}").fetchall():  # noqa: S608
+                db.execute(f"UPDATE {table} SET doc = ? WHERE {key} = ?", (_pack_utf8(unpack(doc)), value))  # noqa: S608
         db.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
     index.close()
     reopened = EmbeddedIndex(path)
