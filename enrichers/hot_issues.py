@@ -12,7 +12,9 @@ forty cases (none is a re-post of another) and one hot issue. A lead joins a hot
   few weeks for a year stays one issue);
 - or, when the lead's title names the issue's main entity (the one its leads' titles name most), it
   is within ``anchor_window_days`` and at least ``anchor_similarity`` alike: a problem raised again
-  months later about the same place is the same hot issue (anchored).
+  months later about the same place is the same hot issue (anchored). A road as the main entity gives
+  the long window but not the lower similarity (named with common words and often only an address, it
+  says less about which problem it is).
 
 Only the ``max_issues_per_entity`` most recent issues of an entity are compared, so the cost of a
 lead does not grow with the history of a much-named place.
@@ -300,7 +302,10 @@ class HotIssueClusterer:
                 if gap > (anchor_window if anchored else window):
                     continue
                 score = cosine(terms, issue.terms)
-                least = min(s.min_term_similarity, s.anchor_similarity) if anchored else s.min_term_similarity
+                # A road anchors the long window, not the lower similarity: named with common words and often only an
+                # address, a road in the title says less about which problem it is than an estate or a company does.
+                loose = anchored and issue.key_kinds.get(issue.anchor() or "") != "road"
+                least = min(s.min_term_similarity, s.anchor_similarity) if loose else s.min_term_similarity
                 # An issue reached through more than an address wins over one reached through an address only.
                 rank = (not _by_address_only(issue, entities, title_keys), score)
                 if score >= least and rank >= best_rank:

@@ -237,3 +237,17 @@ def test_an_issue_sharing_more_than_a_road_wins_over_one_sharing_only_that_road(
     alone = HotIssueClusterer()
     alone.add(lead("a", "地铁5号线桃溪湖站出入口设置不合理", exits))
     assert alone.add(lead("d", "青枫路西侧居民坐地铁不安全", "青枫路西侧居民去坐地铁要横穿马路，出入口都在东侧，请增设出入口。", days=1)).issue_id == "a"
+
+
+def test_a_road_anchors_the_long_window_but_not_the_lower_similarity():
+    lenient = HotIssueSettings(window_days=10, anchor_window_days=200, min_term_similarity=0.99, anchor_similarity=0.01)
+    works = ("青枫路旧房改造何时启动", "青枫路的几排旧房改造两年前被叫停，至今没有动工，请问何时启动改造。")
+    clusterer = HotIssueClusterer(lenient)
+    clusterer.add(lead("a", *works))
+    # Months later, a title naming the road: the long window holds, but it needs the usual similarity.
+    assert clusterer.add(lead("b", "青枫路路灯太暗", "青枫路晚上路灯太暗，行人看不清路，请改造路灯。", days=60)).issue_id == "b"
+    assert clusterer.add(lead("c", *works, days=90)).issue_id == "a"
+    # An estate in the title needs only the anchor similarity (see above): a road says less about which problem.
+    estate = HotIssueClusterer(lenient)
+    estate.add(lead("a", *MIXING[0]))
+    assert estate.add(lead("b", "翠湖新城搅拌站的审批", "请问翠湖新城旁边那个站的环评和规划许可是谁批的。", days=60)).issue_id == "a"
