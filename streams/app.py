@@ -197,9 +197,9 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
     async def route_agent(stream):
         async for events in stream.take_events(batch, within=wait):
             records = [record(event) for event in events]
-            outputs, routed = route.route_many(records)
+            outputs, routed, cases = route.route_batch(records)
             if hot_issues is not None:  # the routed leads get their entities, the hot issues they change follow
-                outputs = hot_issues.process(outputs, records)
+                outputs = hot_issues.process(outputs, records, leads=routed, cases=cases)
             if hotspots is not None:  # the routed leads of the batch, as the one detector that sees them all
                 # (the entities the hot-issue stage adds play no part in hotspots: the leads as routed do)
                 outputs += hotspots.observe(routed)

@@ -187,27 +187,36 @@ class HotIssueStage:
                 self.stored[cluster_id] = records[best]
         return len(taken)
 
-    def process(self, outputs: Sequence[Output], inputs: Sequence[Record] = ()) -> list[Output]:
+    def process(
+        self, outputs: Sequence[Output], inputs: Sequence[Record] = (), *, leads: Sequence[Lead] = (), cases: Mapping[str, Case] | None = None
+    ) -> list[Output]:
         """The route stage's outputs, its routed leads and case snapshots carrying their entities, then
         the hot issues they changed. A lead the clusterer fails on goes on without entities (the lead
         matters more). The route stage sends a batch's leads before its case snapshots. ``inputs``:
-        the route stage's input records, for the work done ahead (``HINT_HEADER``)."""
+        the route stage's input records, for the work done ahead (``HINT_HEADER``). ``leads`` and
+        ``cases``: the models the route stage encoded its leads.routed records from (in their order)
+        and its cases.state records from (by id), so as not to decode them again (RouteStage.route_batch);
+        a record without its model is decoded."""
         hints = hints_by_lead(inputs) if inputs else {}
         no_hint: tuple[Prepared | None, bytes | None] = (None, None)
         changed: dict[str, None] = {}
         result: list[Output] = []
+        models = iter(leads)
         for out in outputs:
             if out.topic == "cases.state":
-                result.append(self._case_with_entities(out))
+                result.append(self._case_with_entities(out, cases))
                 continue
             if out.topic != "leads.routed":
                 result.append(out)
                 continue
-            try:
-                lead = decode(out.value, out.headers, Lead)
-            except RecordError:
-                result.append(out)
-                continue
+            lead = next(models, None)
+            if lead is None or out.key is None or out.key.decode("utf-8", "replace") != lead.lead_id:
+                models = iter(())  # out of step with the records: every later one is decoded
+                try:
+                    lead = decode(out.value, out.headers, Lead)
+                except RecordError:
+                    result.append(out)
+                    continue
             try:
                 prepared, header = hints.get(lead.lead_id, no_hint)
                 placed = self.clusterer.add(hot_lead(lead), prepared)
@@ -235,11 +244,13 @@ class HotIssueStage:
         return result
 
 
-    def _case_with_entities(self, out: Output) -> Output:
-        try:
-            case = decode(out.value, out.headers, Case)
-        except RecordError:
-            return out
+    def _case_with_entities(self, out: Output, cases: Mapping[str, Case] | None = None) -> Output:
+        case = cases.get(out.key.decode("utf-8", "replace")) if cases and out.key is not None else None
+        if case is None:
+            try:
+                case = decode(out.value, out.headers, Case)
+            except RecordError:
+                return out
         keys = self.case_entities.get(case.case_id, [])
         if keys == case.entities:
             return out
@@ -270,8 +281,9 @@ class RouteWithHotIssues:
         self.name = route.name
 
     def handle(self, record: Record) -> list[Output]:
-        return self.hot_issues.process(self.route.handle(record), [record])
+        return self.handle_many([record])
 
     def handle_many(self, records: Sequence[Record]) -> list[Output]:
-        return self.hot_issues.process(self.route.handle_many(records), records)
+        outputs, leads, cases = self.route.route_batch(records)
+        return self.hot_issues.process(outputs, records, leads=leads, cases=cases)
 

@@ -89,6 +89,12 @@ class RouteStage:
     def route_many(self, records: Sequence[Record]) -> tuple[list[Output], list[Lead]]:
         """``handle_many``, and the routed leads in the order of their records on leads.routed (the
         hotspot detector reads them, instead of decoding the records again)."""
+        outputs, routed, _cases = self.route_batch(records)
+        return outputs, routed
+
+    def route_batch(self, records: Sequence[Record]) -> tuple[list[Output], list[Lead], dict[str, Case]]:
+        """``route_many``, and the cases of the batch's cases.state records by id: the models those
+        records were encoded from, for the stages behind this one (not decoded again)."""
         outputs: list[Output] = []
         routed: list[Lead] = []
         decoded: list[tuple[Record, Lead]] = []
@@ -112,7 +118,7 @@ class RouteStage:
             latest.pop(result.case.case_id, None)  # keep the cases in the order of their last change
             latest[result.case.case_id] = result.case
         outputs += [_out("cases.state", case.case_id, case) for case in latest.values()]
-        return outputs + events, routed
+        return outputs + events, routed, latest
 
     def _categorize(self, leads: list[Lead]) -> Sequence[CategoryResult | None]:
         try:
