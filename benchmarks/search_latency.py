@@ -205,7 +205,7 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
     reported is the pipeline run's."""
     import os
 
-    from sinks.embedded_docs import unpack
+    from sinks.embedded_docs import load
     from sinks.embedded_index import CASE_COLUMNS, LEAD_COLUMNS, EmbeddedIndex
     from sinks.embedded_text import FTS_COLUMNS, fts_values, index_tokens
 
@@ -227,7 +227,7 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
         # the text indexes hold no text (schema 5): their rows come from the documents
         # (a case reading its founding lead's text rows has none: its copy reads the lead copy's)
         owned = {"leads": "", "cases": " WHERE text_lead IS NULL"}
-        texts = {t: [(rowid, index_tokens(fts_values(t, json.loads(unpack(doc)))))
+        texts = {t: [(rowid, index_tokens(fts_values(t, load(doc))))
                      for rowid, doc in db.execute(f"SELECT rowid, doc FROM {t}{owned[t]}")]  # noqa: S608
                  for t in FTS_COLUMNS}  # fmt: skip
         for k in range(1, n // base_n):

@@ -3,11 +3,10 @@ text its case document already holds."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from schemas.cases import Case
-from sinks.embedded_docs import EmbeddedIndexError, pack, unpack
+from sinks.embedded_docs import EmbeddedIndexError, dump, load
 
 # The route stage's case (the case book) and the case document hold the same text: the summary and the
 # title the route stage wrote (documents.MEMBERSHIP_FIELDS; nothing else changes them). Once the
@@ -24,16 +23,16 @@ def book_doc(case: dict[str, Any], held: dict[str, Any] | None) -> bytes:
     fields = dict(case)
     if held is not None and all(held.get(k) == fields.get(k, "") for k in BOOK_TEXT):
         fields = {k: v for k, v in fields.items() if k not in BOOK_TEXT} | {TEXT_IN_CASE: True}
-    return pack(json.dumps(fields, ensure_ascii=False))
+    return dump(fields)
 
 
 def book_case(stored: bytes | str, held: bytes | str | None) -> Case:
     """The case a book row holds, its text from ``held`` (the case document, packed) if it left it out."""
-    fields = json.loads(unpack(stored))
+    fields = load(stored)
     if fields.pop(TEXT_IN_CASE, False):
         if held is None:  # retention deletes the two together: a file changed by hand
             raise EmbeddedIndexError(f"case {fields.get('case_id')!r}: the case book takes its text from a case document that is missing")
-        doc = json.loads(unpack(held))
+        doc = load(held)
         fields |= {k: doc[k] for k in BOOK_TEXT if k in doc}
     return Case.model_validate(fields)
 

@@ -69,6 +69,11 @@ def load(stored: bytes | str) -> dict[str, Any]:
     return json.loads(unpack(stored))
 
 
+def dump(doc: dict[str, Any]) -> bytes:
+    """A document as stored (spaced JSON, as the dictionary is written, then packed)."""
+    return pack(json.dumps(doc, ensure_ascii=False))
+
+
 def unpack_sql(stored: bytes | str | None) -> str | None:
     """``doc_json(doc)`` in SQL (triggers, retention): NULL stays NULL."""
     return None if stored is None else unpack(stored)

@@ -15,7 +15,6 @@ searches over it leadhub/readers/embedded.py.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -35,7 +34,7 @@ from schemas.private_files import private_file
 from schemas.status_machine import apply_event, apply_merge
 from sinks.documents import apply_case_routing, apply_case_state, case_handling_doc, decided_lead_ids, leads_decision
 from sinks.embedded_book import BOOK_TEXT, TEXT_IN_CASE, book_case, book_doc, book_dump
-from sinks.embedded_docs import EmbeddedIndexError, pack, pack_sql, unpack, unpack_sql
+from sinks.embedded_docs import EmbeddedIndexError, dump, load, pack_sql, unpack, unpack_sql
 from sinks.embedded_migrations import MIGRATIONS
 from sinks.embedded_text import borrowable, fts_values, index_text, lend_text, own_text
 from sinks.hot_issue_documents import apply_hot_issue
@@ -116,7 +115,7 @@ def _upsert(db: sqlite3.Connection, table: str, key: str, columns: tuple[str, ..
     and its text index rows under the same rowid (a case's: none while it reads its lead's, TEXT_LEAD)."""
     cases = table == "cases"
     found = db.execute(f"SELECT rowid, doc{', text_lead' if cases else ''} FROM {table} WHERE {key} = ?", (row[0],)).fetchone()  # noqa: S608
-    old = fts_values(table, json.loads(unpack(found[1]))) if found else None
+    old = fts_values(table, load(found[1])) if found else None
     new = fts_values(table, doc)
     lent = found[2] if cases and found else None
     if cases and (found is None or old != new):
@@ -266,7 +265,7 @@ class EmbeddedIndex:
     def _store_lead(self, db: sqlite3.Connection, lead: Lead, doc: dict[str, Any]) -> None:
         category, place = lead.category, lead.place
         row = (
-            lead.lead_id, pack(json.dumps(doc, ensure_ascii=False)), lead.case_id, lead.channel, lead.source,
+            lead.lead_id, dump(doc), lead.case_id, lead.channel, lead.source,
             category.level1 if category else None, category.level2 if category else None, lead.department,
             place.town if place else None, place.community if place else None, lead.lang, int(lead.needs_triage),
             lead.priority, _epoch(lead.published_at or lead.fetched_at),
@@ -285,7 +284,7 @@ class EmbeddedIndex:
         with self.transaction() as db:
             for lead, changes in leads:
                 found = db.execute("SELECT doc FROM leads WHERE lead_id = ?", (lead.lead_id,)).fetchone()
-                stored = json.loads(unpack(found[0])) if found else None
+                stored = load(found[0]) if found else None
                 if stored is None or stored.get("category_source") == "human":
                     continue
                 self._store_lead(db, lead, {**stored, **changes})
@@ -298,18 +297,18 @@ class EmbeddedIndex:
                 booked = db.execute("SELECT doc FROM case_book WHERE case_id = ?", (case_id,)).fetchone()
                 if booked is not None:
                     db.execute("UPDATE case_book SET doc = ? WHERE case_id = ?",
-                               (pack(json.dumps({**json.loads(unpack(booked[0])), **routing}, ensure_ascii=False)), case_id))  # fmt: skip
+                               (dump({**load(booked[0]), **routing}), case_id))  # fmt: skip
         return written[0], written[1]
 
     def case_document(self, case_id: str, db: sqlite3.Connection | None = None) -> dict[str, Any] | None:
         found = (db or self.db).execute("SELECT doc FROM cases WHERE case_id = ?", (case_id,)).fetchone()
-        return json.loads(unpack(found[0])) if found else None
+        return load(found[0]) if found else None
 
     def _store_case(self, db: sqlite3.Connection, doc: dict[str, Any]) -> None:
         case = Case.model_validate(doc)
         category, place = case.category, case.place
         row = (
-            case.case_id, pack(json.dumps(doc, ensure_ascii=False)), case.status.value,
+            case.case_id, dump(doc), case.status.value,
             category.level1 if category else None, category.level2 if category else None, case.department,
             place.town if place else None, place.community if place else None, case.priority, case.report_count,
             _epoch(case.first_seen), _epoch(case.last_seen), _epoch(case.due_at),
@@ -332,7 +331,7 @@ class EmbeddedIndex:
         found = db.execute("SELECT doc FROM case_book WHERE case_id = ?", (case_id,)).fetchone()
         if found is None:
             return
-        fields = json.loads(unpack(found[0]))
+        fields = load(found[0])
         if not fields.get(TEXT_IN_CASE) and all(held.get(k) == fields.get(k, "") for k in BOOK_TEXT):
             db.execute("UPDATE case_book SET doc = ? WHERE case_id = ?", (book_doc(fields, held), case_id))
 
@@ -369,10 +368,10 @@ class EmbeddedIndex:
         ).fetchall()  # fmt: skip
         category = decision["category"] or {}
         for lead_id, text in rows:
-            doc = {**json.loads(unpack(text)), **decision}
+            doc = {**load(text), **decision}
             db.execute(
                 "UPDATE leads SET doc = ?, category1 = ?, category2 = ?, department = ?, needs_triage = 0 WHERE lead_id = ?",
-                (pack(json.dumps(doc, ensure_ascii=False)), category.get("level1"), category.get("level2"), decision["department"], lead_id),
+                (dump(doc), category.get("level1"), category.get("level2"), decision["department"], lead_id),
             )  # fmt: skip
 
     def write_dead_letter(self, letter: DeadLetter) -> None:
@@ -396,12 +395,12 @@ class EmbeddedIndex:
         db.execute(
             "INSERT INTO hotspots VALUES (?, ?, ?, ?, ?) ON CONFLICT(hotspot_id) DO UPDATE SET doc = excluded.doc,"
             " kind = excluded.kind, status = excluded.status, detected = excluded.detected",
-            (doc["hotspot_id"], json.dumps(doc, ensure_ascii=False), doc["kind"], doc["status"], detected),
+            (doc["hotspot_id"], dump(doc), doc["kind"], doc["status"], detected),
         )
 
     def hotspot_document(self, hotspot_id: str, db: sqlite3.Connection | None = None) -> dict[str, Any] | None:
         found = (db or self.db).execute("SELECT doc FROM hotspots WHERE hotspot_id = ?", (hotspot_id,)).fetchone()
-        return json.loads(found[0]) if found else None
+        return load(found[0]) if found else None
 
     def update_hotspot(self, hotspot_id: str, decide: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any] | None:
         """People's handling of a hotspot: ``decide(doc)`` gives the fields to change (status, who, when) or
@@ -432,20 +431,20 @@ class EmbeddedIndex:
         rows = self.db.execute(
             f"SELECT doc FROM hotspots {clause}ORDER BY detected DESC, hotspot_id LIMIT ?", (*args, limit)  # noqa: S608 - fixed columns
         ).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        return [load(row[0]) for row in rows]
 
     # --- hot issues (sinks/hot_issue_documents.py; read by leadhub/hot_issues_store.py) -------------
 
     def write_hot_issue(self, issue: HotIssue) -> None:
         with self.transaction() as db:
             found = db.execute("SELECT doc FROM hot_issues WHERE issue_id = ?", (issue.issue_id,)).fetchone()
-            doc = json.loads(found[0]) if found else None
+            doc = load(found[0]) if found else None
             new = apply_hot_issue(doc, issue)
             if new != doc:
                 db.execute(
                     "INSERT INTO hot_issues VALUES (?, ?, ?, ?, ?) ON CONFLICT(issue_id) DO UPDATE SET doc = excluded.doc,"
                     " heat = excluded.heat, leads = excluded.leads, last_seen = excluded.last_seen",
-                    (issue.issue_id, json.dumps(new, ensure_ascii=False), issue.heat, issue.leads, _epoch(issue.last_seen)),
+                    (issue.issue_id, dump(new), issue.heat, issue.leads, _epoch(issue.last_seen)),
                 )
 
     def hot_issue_documents(
@@ -463,7 +462,7 @@ class EmbeddedIndex:
         rows = self.db.execute(
             f"SELECT doc FROM hot_issues {clause}ORDER BY heat DESC, last_seen DESC, issue_id LIMIT ?", (*args, -1 if limit is None else limit)  # noqa: S608
         ).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        return [load(row[0]) for row in rows]
 
     def leads_reported_since(self, since: float) -> Iterator[Lead]:
         """Leads reported at or after ``since`` (POSIX), oldest first: what rebuilds the hotspot detector."""
@@ -506,7 +505,7 @@ class IndexCaseBook:
             held = db.execute("SELECT doc FROM cases WHERE case_id = ?", (case.case_id,)).fetchone()
             db.execute(
                 "INSERT INTO case_book VALUES (?, ?) ON CONFLICT(case_id) DO UPDATE SET doc = excluded.doc",
-                (case.case_id, book_doc(book_dump(case), json.loads(unpack(held[0])) if held else None)),
+                (case.case_id, book_doc(book_dump(case), load(held[0]) if held else None)),
             )
 
 

@@ -3,12 +3,11 @@ run in order by EmbeddedIndex when it opens an older file (the versions are list
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 from schemas.cases import Case
 from sinks.embedded_book import TEXT_IN_CASE, book_doc, book_dump
-from sinks.embedded_docs import unpack
+from sinks.embedded_docs import load
 from sinks.embedded_facets import add_facet_text_lead, create_facet_counts, create_facet_tables, create_facet_triggers
 from sinks.embedded_text import (
     FTS_COLUMNS,
@@ -16,7 +15,7 @@ from sinks.embedded_text import (
     fts_values,
     has_character_index,
     has_text_lead,
-    index_text,
+    lend_text,
     optimize_text_indexes,
 )
 
@@ -38,12 +37,12 @@ def compact_case_book(db: sqlite3.Connection) -> None:
     indexes merged (the file is rewritten after, see EmbeddedIndex.__init__)."""
     rows = db.execute("SELECT b.case_id, b.doc, c.doc FROM case_book b LEFT JOIN cases c USING (case_id)").fetchall()
     for case_id, stored, held in rows:
-        fields = json.loads(unpack(stored))
+        fields = load(stored)
         if fields.get(TEXT_IN_CASE):
             continue
         case = book_dump(Case.model_validate(fields))
         db.execute("UPDATE case_book SET doc = ? WHERE case_id = ?",
-                   (book_doc(case, json.loads(unpack(held)) if held is not None else None), case_id))  # fmt: skip
+                   (book_doc(case, load(held) if held is not None else None), case_id))  # fmt: skip
     optimize_text_indexes(db)
 
 
@@ -55,16 +54,14 @@ def add_text_lead(db: sqlite3.Connection) -> None:
 
 def lend_texts(db: sqlite3.Connection) -> None:
     """Schema version 7: every case whose indexed values are its founding lead's loses its own text
-    rows and reads the lead's (TEXT_LEAD); the narrow table gets the column; the indexes merged."""
+    rows and reads the lead's (TEXT_LEAD, as embedded_text.lend_text decides for a new lead); the
+    narrow table gets the column; the indexes merged."""
     add_text_lead(db)
     add_facet_text_lead(db)
-    rows = db.execute("SELECT c.rowid, c.doc, l.rowid, l.doc FROM cases c JOIN leads l ON l.lead_id = c.case_id "
+    rows = db.execute("SELECT l.lead_id, l.rowid, l.doc FROM leads l JOIN cases c ON c.case_id = l.lead_id "
                       "WHERE c.text_lead IS NULL").fetchall()  # fmt: skip
-    for rowid, doc, lead_rowid, lead_doc in rows:
-        values = fts_values("cases", json.loads(unpack(doc)))
-        if fts_values("leads", json.loads(unpack(lead_doc))) == values:
-            index_text(db, "cases", rowid, values, None)
-            db.execute("UPDATE cases SET text_lead = ? WHERE rowid = ?", (lead_rowid, rowid))
+    for lead_id, lead_rowid, lead_doc in rows:
+        lend_text(db, lead_id, lead_rowid, fts_values("leads", load(lead_doc)))
     optimize_text_indexes(db)
 
 
@@ -94,7 +91,7 @@ def _without_facet_triggers(db: sqlite3.Connection, update: str) -> None:
 
 
 def narrow_tables(db: sqlite3.Connection) -> None:
-    """Schema version 10: the case book WITHOUT ROWID, sketches with the case id NULL when it is the
+    """Schema version 10: hot issues' and hotspots' documents packed, the case book WITHOUT ROWID, sketches with the case id NULL when it is the
     lead's and hex fingerprints as bytes (sinks/embedded_index.sketch_row), the indexes of
     leads.case_id and cases.first_seen dropped (the file is rewritten after, in 8 KB pages)."""
     from sinks.embedded_index import sketch_row  # (it imports this module)
@@ -112,6 +109,8 @@ def narrow_tables(db: sqlite3.Connection) -> None:
     while batch := rows.fetchmany(5000):
         db.executemany("INSERT INTO dedup_sketches VALUES (?, ?, ?, ?, ?, ?)", [(seq, *sketch_row(*row)) for seq, *row in batch])
     db.execute("DROP TABLE dedup_sketches_7")
+    for table in ("hot_issues", "hotspots"):
+        db.execute(f"UPDATE {table} SET doc = doc_pack(doc) WHERE typeof(doc) = 'text'")  # noqa: S608 - fixed names
 
 
 # version reached -> the step that reaches it from the one before

@@ -13,14 +13,13 @@ contact, and truncates the write-ahead log.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.retention import FINISHED, Cutoffs, case_expired, stored_photos
-from sinks.embedded_docs import unpack
+from sinks.embedded_docs import load
 from sinks.embedded_index import EmbeddedIndex
 from sinks.embedded_text import fts_values, optimize_text_indexes, remove_text
 
@@ -53,7 +52,7 @@ def _delete_row(db: sqlite3.Connection, table: str, key: str, value: str) -> boo
     if found is None:
         return False
     rowid = found[0]
-    remove_text(db, table, rowid, fts_values(table, json.loads(unpack(found[1]))))
+    remove_text(db, table, rowid, fts_values(table, load(found[1])))
     db.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))  # noqa: S608
     return True
 
@@ -83,7 +82,7 @@ def _expired_cases(db: sqlite3.Connection, before: dt.datetime) -> list[str]:
         " AND first_seen < ?)",
         (*FINISHED, before.timestamp()),
     )
-    return [case_id for case_id, doc in rows if case_expired(json.loads(unpack(doc)), before)]
+    return [case_id for case_id, doc in rows if case_expired(load(doc), before)]
 
 
 def _orphan_leads(db: sqlite3.Connection, before: float) -> list[str]:
@@ -99,7 +98,7 @@ def _delete_leads(db: sqlite3.Connection, lead_ids: list[str], archive: Archive 
     for chunk in _chunks(lead_ids):
         marks = ",".join("?" * len(chunk))
         for lead_id, text in db.execute(f"SELECT lead_id, doc FROM leads WHERE lead_id IN ({marks})", chunk).fetchall():  # noqa: S608
-            doc = json.loads(unpack(text))
+            doc = load(text)
             if archive is not None:
                 archive("lead", doc)
             out.photos.extend(stored_photos(doc))
@@ -153,7 +152,7 @@ def _run(index: EmbeddedIndex, cutoffs: Cutoffs, apply: bool, archive: Archive |
                 out.leads = len(doomed)
                 for chunk in _chunks(sorted(doomed)):
                     for (text,) in db.execute(f"SELECT doc FROM leads WHERE lead_id IN ({','.join('?' * len(chunk))})", chunk):  # noqa: S608
-                        out.photos.extend(stored_photos(json.loads(unpack(text))))
+                        out.photos.extend(stored_photos(load(text)))
         # After the deletions, so the counts say what stays without a contact (a dry run counts the
         # deleted leads out the same way).
         if cutoffs.contact is not None:

@@ -5,11 +5,10 @@ reads its founding lead's rows (TEXT_LEAD)."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any
 
-from sinks.embedded_docs import unpack
+from sinks.embedded_docs import load
 from sinks.short_terms import column_tokens
 
 # The indexed values, in the order fts_values gives them.
@@ -49,21 +48,21 @@ def fts_values(table: str, doc: dict[str, Any]) -> tuple[str, ...]:
 def borrowable(db: sqlite3.Connection, case_id: str, values: tuple[str, ...]) -> int | None:
     """The rowid of the case's founding lead (its id is the case's) if its indexed values are ``values``."""
     found = db.execute("SELECT rowid, doc FROM leads WHERE lead_id = ?", (case_id,)).fetchone()
-    return found[0] if found and fts_values("leads", json.loads(unpack(found[1]))) == values else None
+    return found[0] if found and fts_values("leads", load(found[1])) == values else None
 
 
 def own_text(db: sqlite3.Connection, lead_rowid: int) -> None:
     """The cases reading their text from this lead's rows get rows of their own (the lead's text changes
     or it is deleted)."""
     for rowid, doc in db.execute("SELECT rowid, doc FROM cases WHERE text_lead = ?", (lead_rowid,)).fetchall():
-        index_text(db, "cases", rowid, None, fts_values("cases", json.loads(unpack(doc))))
+        index_text(db, "cases", rowid, None, fts_values("cases", load(doc)))
         db.execute("UPDATE cases SET text_lead = NULL WHERE rowid = ?", (rowid,))
 
 
 def lend_text(db: sqlite3.Connection, lead_id: str, lead_rowid: int, values: tuple[str, ...]) -> None:
     """A case written before its founding lead: its own rows go if the lead's values are its own."""
     found = db.execute("SELECT rowid, doc FROM cases WHERE case_id = ? AND text_lead IS NULL", (lead_id,)).fetchone()
-    if found and fts_values("cases", json.loads(unpack(found[1]))) == values:
+    if found and fts_values("cases", load(found[1])) == values:
         index_text(db, "cases", found[0], values, None)
         db.execute("UPDATE cases SET text_lead = ? WHERE rowid = ?", (lead_rowid, found[0]))
 
@@ -107,7 +106,7 @@ def build_text_indexes(db: sqlite3.Connection) -> None:
         rows = db.execute(f"SELECT rowid, doc FROM {table}{owned}")  # noqa: S608
         while batch := rows.fetchmany(5000):
             for rowid, doc in batch:
-                index_text(db, table, rowid, None, fts_values(table, json.loads(unpack(doc))))
+                index_text(db, table, rowid, None, fts_values(table, load(doc)))
 
 
 def has_character_index(db: sqlite3.Connection) -> bool:

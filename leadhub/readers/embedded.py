@@ -29,7 +29,7 @@ from leadhub.queries import (
     parse_text,
 )
 from leadhub.search_dsl import FACET_SIZE, HIT_FIELDS_EXCLUDED
-from sinks.embedded_docs import unpack
+from sinks.embedded_docs import load
 from sinks.embedded_index import EmbeddedIndex
 from sinks.short_terms import match_expression
 
@@ -198,7 +198,7 @@ def _top(counts: dict[Any, int], top: int | None) -> list[tuple[Any, int]]:
 
 
 def _hit(stored: bytes | str, kind: Kind, full: bool) -> dict[str, Any]:
-    doc = json.loads(unpack(stored))
+    doc = load(stored)
     if not full:
         for name in HIT_FIELDS_EXCLUDED[kind]:
             doc.pop(name, None)
@@ -327,7 +327,7 @@ class EmbeddedStore:
 
     def get(self, kind: Kind, doc_id: str) -> dict[str, Any] | None:
         found = self.index.db.execute(f"SELECT doc FROM {kind} WHERE {ID[kind]} = ?", (doc_id,)).fetchone()  # noqa: S608
-        return json.loads(unpack(found[0])) if found else None
+        return load(found[0]) if found else None
 
     def stats(self, request: StatsRequest) -> Stats:
         db = self.index.db
