@@ -110,12 +110,18 @@ CASE_COLUMNS = ("case_id", "doc", "status", "category1", "category2", "departmen
                 "report_count", "first_seen", "last_seen", "due_at")  # fmt: skip
 
 
-def _upsert(db: sqlite3.Connection, table: str, key: str, columns: tuple[str, ...], row: tuple, doc: dict[str, Any]) -> None:
+def _upsert(
+    db: sqlite3.Connection, table: str, key: str, columns: tuple[str, ...], row: tuple, doc: dict[str, Any],
+    stored: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
     """Insert or replace a document row by its id (``row``: its columns, the packed document second),
-    and its text index rows under the same rowid (a case's: none while it reads its lead's, TEXT_LEAD)."""
+    and its text index rows under the same rowid (a case's: none while it reads its lead's, TEXT_LEAD).
+    ``stored``: the document the row holds, when the caller has read it in this transaction already
+    (a routed lead's case was read, unpacked and parsed three times)."""
     cases = table == "cases"
-    found = db.execute(f"SELECT rowid, doc{', text_lead' if cases else ''} FROM {table} WHERE {key} = ?", (row[0],)).fetchone()  # noqa: S608
-    old = fts_values(table, load(found[1])) if found else None
+    found = db.execute(f"SELECT rowid, {'NULL' if stored else 'doc'}{', text_lead' if cases else ''} FROM {table} WHERE {key} = ?",  # noqa: S608
+                       (row[0],)).fetchone()  # fmt: skip
+    old = fts_values(table, stored or load(found[1])) if found else None
     new = fts_values(table, doc)
     lent = found[2] if cases and found else None
     if cases and (found is None or old != new):
@@ -304,7 +310,8 @@ class EmbeddedIndex:
         found = (db or self.db).execute("SELECT doc FROM cases WHERE case_id = ?", (case_id,)).fetchone()
         return load(found[0]) if found else None
 
-    def _store_case(self, db: sqlite3.Connection, doc: dict[str, Any]) -> None:
+    def _store_case(self, db: sqlite3.Connection, doc: dict[str, Any], stored: dict[str, Any] | None = None) -> None:
+        """``stored``: the document the row holds, if read already (_upsert)."""
         case = Case.model_validate(doc)
         category, place = case.category, case.place
         row = (
@@ -313,16 +320,16 @@ class EmbeddedIndex:
             place.town if place else None, place.community if place else None, case.priority, case.report_count,
             _epoch(case.first_seen), _epoch(case.last_seen), _epoch(case.due_at),
         )  # fmt: skip
-        _upsert(db, "cases", "case_id", CASE_COLUMNS, row, doc)
+        _upsert(db, "cases", "case_id", CASE_COLUMNS, row, doc, stored)
 
     def write_case_state(self, case: Case, offset: int | None = None) -> None:
         """The route stage's view of the case (membership); status and handling stay as events made them.
         ``offset``: the snapshot's position, when it has one (the local runner's have none)."""
         with self.transaction() as db:
             doc = self.case_document(case.case_id, db)
-            new = apply_case_state(doc, case, offset)
+            new = apply_case_state(doc, case, offset)  # a new dict: doc stays what the row holds
             if new != doc:
-                self._store_case(db, new)
+                self._store_case(db, new, doc)
             if doc is None:  # a new case: its book row was written before its document (IndexCaseBook.put)
                 self._drop_book_text(db, case.case_id, new)
 
