@@ -171,6 +171,25 @@ def _order(sort: Sort, kind: Kind, ranked: bool) -> str:
     return f"{by}, t.{ID[kind]}"
 
 
+def _excluded_only(kind: Kind, filters: Filters, text: TextQuery) -> tuple[str, list[Any]] | None:
+    """For a search with exclusions and nothing else (no term, no filter): the rows the excluded terms
+    match, as a FROM ... WHERE and its parameters (EmbeddedStore._all_but counts the others)."""
+    if text.must or not text.must_not or build_where(kind, filters, TextQuery((), ()))[0].clauses:
+        return None
+    hit = _Where()
+    _in_index(hit, kind, match_expression(text.must_not, "OR"), negated=False)
+    return f"FROM {kind}_facets t WHERE {hit.sql()}", hit.params
+
+
+def _less(every: list[tuple[Any, int]], hit: list[tuple[Any, int]]) -> list[tuple[Any, int]]:
+    """(value, rows) groups of every row less those of some of them (missing values are not counted)."""
+    counts = dict(every)
+    for value, rows in hit:
+        if value is not None:
+            counts[value] = counts.get(value, 0) - rows
+    return [(value, rows) for value, rows in counts.items() if rows > 0]
+
+
 def _is_list(kind: Kind, field: str) -> bool:
     return field in LISTS.get(kind, {}) or (kind == "leads" and field == "entities")
 
@@ -282,16 +301,20 @@ class EmbeddedStore:
         table; only the page's documents are read. (Reading every matching row into Python took
         seconds at 200,000 leads.)"""
         db, kind = self.index.db, request.kind
-        where, match = build_where(kind, request.filters, parse_text(request.q))
+        text = parse_text(request.q)
+        where, match = build_where(kind, request.filters, text)
         joined, joined_params = self._from(kind, match)
         source, params = f"FROM {joined} WHERE {where.sql()}", [*joined_params, *where.params]
         filtered = bool(where.clauses or joined_params)
         facets = FACETS[kind] if request.facets else {}
-        groups = self._facet_groups(kind, facets, source if filtered else None, params) if facets else {}
-        if facets and filtered:  # a facet's groups, its missing value's included, cover every matching row once
-            total = sum(rows for _, rows in groups.get(0, []))
+        if (excluded := _excluded_only(kind, request.filters, text)) is not None and self._matches_few(excluded[1][0]):
+            groups, total = self._all_but(kind, facets, *excluded)
         else:
-            total = db.execute(f"SELECT count(*) {source}", params).fetchone()[0]  # noqa: S608
+            groups = self._facet_groups(kind, facets, source if filtered else None, params) if facets else {}
+            if facets and filtered:  # a facet's groups, its missing value's included, cover every matching row once
+                total = sum(rows for _, rows in groups.get(0, []))
+            else:
+                total = db.execute(f"SELECT count(*) {source}", params).fetchone()[0]  # noqa: S608
         ranked = match is not None and request.sort is Sort.relevance
         page = [row[0] for row in db.execute(
             f"SELECT t.rowid {source} ORDER BY {_order(request.sort, kind, ranked)} LIMIT ? OFFSET ?",  # noqa: S608
@@ -305,6 +328,23 @@ class EmbeddedStore:
             facets={name: _buckets(groups.get(i, []), _is_list(kind, field), kind == "leads" and field == "entities")
                     for i, (name, field) in enumerate(facets.items())},
         )  # fmt: skip
+
+    def _matches_few(self, expression: str) -> bool:
+        """Whether the text index's expression matches at most half of the leads (of the cases too,
+        near enough): then its rows are the fewer to count (_all_but), else the others."""
+        hit = self.index.db.execute("SELECT count(*) FROM leads_fts WHERE leads_fts MATCH ?", (expression,)).fetchone()[0]
+        return hit * 2 <= sum(self._counts("leads", "category1", missing=True).values())
+
+    def _all_but(self, kind: Kind, facets: dict[str, str], source: str, params: list[Any]) -> tuple[dict[int, list], int]:
+        """Facet groups and total of a search of exclusions only: every row's (the counts the triggers
+        keep) less those of the rows the excluded terms match (``source``), so its work grows with
+        those rows, not with the table (grouping every other row took 4x as long at 200,000 leads)."""
+        everyone = sum(self._counts(kind, "category1", missing=True).values())  # every row counted once
+        if not facets:
+            return {}, everyone - self.index.db.execute(f"SELECT count(*) {source}", params).fetchone()[0]  # noqa: S608
+        hit = self._facet_groups(kind, facets, source, params)
+        every = self._facet_groups(kind, facets, None, [])
+        return {i: _less(every.get(i, []), hit.get(i, [])) for i in range(len(facets))}, everyone - sum(n for _, n in hit.get(0, []))
 
     def _facet_groups(self, kind: Kind, facets: dict[str, str], source: str | None, params: list[Any]) -> dict[int, list]:
         """Facet number -> (value, rows) groups. Over every row (``source`` None) the counts the

@@ -194,3 +194,28 @@ def test_a_file_from_a_newer_leadhub_is_refused_with_what_to_do(tmp_path):
 def test_parsed_terms_never_hold_whitespace_so_pairs_across_it_are_never_needed():
     for q in ["a b", '"a b"', "街\u3000道", "-\t街"]:
         assert all(not any(c.isspace() for c in t) for t in parse_text(q).must + parse_text(q).must_not if len(t) <= 2)
+
+
+def _every_way(index: EmbeddedIndex, kind: str, q: str):
+    """A search of exclusions only, and the same search with a filter every row passes (which counts
+    the rows that are left, not those excluded): the same total, facets and page."""
+    import datetime as dt
+
+    from leadhub.queries import Filters
+
+    store = EmbeddedStore(index)
+    plain = store.search(SearchRequest(kind=kind, q=q))
+    filtered = store.search(SearchRequest(kind=kind, q=q, filters=Filters(since=dt.datetime(1970, 1, 2, tzinfo=dt.UTC))))
+    return (plain.total, plain.facets, plain.hits), (filtered.total, filtered.facets, filtered.hits)
+
+
+def test_a_search_of_exclusions_only_counts_from_the_rows_excluded_with_the_same_results(tmp_path):
+    index = EmbeddedIndex(tmp_path / "e.sqlite")
+    for i, (title, text) in enumerate([("电梯停运", "幸福小区的3号楼"), ("路灯不亮", "江滨路夜里很黑的"), ("Lift broken", "Building 3"),
+                                       ("噪音扰民", "装修到半夜"), ("电梯又坏", "物业的不管")]):  # fmt: skip
+        index.write_lead(lead(f"l{i}", title, text))
+    # few rows excluded (counted from them), most (counted the other way), none, several terms
+    for q, left in [("-梯", 3), ("-的", 2), ("-zz", 5), ("-梯 -灯", 2), ("-电梯停运", 4), ("-l", 4)]:
+        excluded_only, with_filter = _every_way(index, "leads", q)
+        assert excluded_only == with_filter and excluded_only[0] == left
+        assert sum(b.count for b in excluded_only[1]["channel"]) == left
