@@ -45,16 +45,11 @@ def _chunks(items: list[str]) -> Iterator[list[str]]:
         yield items[start : start + CHUNK]
 
 
-def _delete_row(db: sqlite3.Connection, table: str, key: str, value: str) -> bool:
-    """A document row and its rows in both full-text indexes (as sinks/embedded_index._upsert keeps them:
-    removed with the text its document gives)."""
-    found = db.execute(f"SELECT rowid, doc FROM {table} WHERE {key} = ?", (value,)).fetchone()  # noqa: S608 - fixed names
-    if found is None:
-        return False
-    rowid = found[0]
-    remove_text(db, table, rowid, fts_values(table, load(found[1])))
-    db.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))  # noqa: S608
-    return True
+def _delete_row(db: sqlite3.Connection, table: str, rowid: int, doc: dict[str, Any]) -> None:
+    """A document row (``doc``: the document it holds, read once by the caller) and its rows in the
+    text index (as sinks/embedded_index._upsert keeps them: removed with the text its document gives)."""
+    remove_text(db, table, rowid, fts_values(table, doc))
+    db.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))  # noqa: S608 - fixed names
 
 
 def _contacts(db: sqlite3.Connection, before: float, apply: bool, skip: set[str] | None = None) -> int:
@@ -75,14 +70,16 @@ def _dead_letters(db: sqlite3.Connection, before: dt.datetime, apply: bool) -> i
     return len(old)
 
 
-def _expired_cases(db: sqlite3.Connection, before: dt.datetime) -> list[str]:
+def _expired_cases(db: sqlite3.Connection, before: dt.datetime) -> dict[str, tuple[int, dict[str, Any]]]:
+    """Case id -> (rowid, document) of the cases to delete, each document read once."""
     # Pre-selected by columns (finished, first seen before the cutoff); the rule itself reads the document.
     rows = db.execute(
-        f"SELECT case_id, doc FROM cases WHERE rowid IN (SELECT rowid FROM cases_facets WHERE status IN ({','.join('?' * len(FINISHED))})"  # noqa: S608
+        f"SELECT case_id, rowid, doc FROM cases WHERE rowid IN (SELECT rowid FROM cases_facets WHERE status IN ({','.join('?' * len(FINISHED))})"  # noqa: S608
         " AND first_seen < ?)",
         (*FINISHED, before.timestamp()),
     )
-    return [case_id for case_id, doc in rows if case_expired(load(doc), before)]
+    found = {case_id: (rowid, load(doc)) for case_id, rowid, doc in rows}
+    return {case_id: row for case_id, row in found.items() if case_expired(row[1], before)}
 
 
 def _orphan_leads(db: sqlite3.Connection, before: float) -> list[str]:
@@ -97,13 +94,13 @@ def _orphan_leads(db: sqlite3.Connection, before: float) -> list[str]:
 def _delete_leads(db: sqlite3.Connection, lead_ids: list[str], archive: Archive | None, out: EmbeddedOutcome) -> None:
     for chunk in _chunks(lead_ids):
         marks = ",".join("?" * len(chunk))
-        for lead_id, text in db.execute(f"SELECT lead_id, doc FROM leads WHERE lead_id IN ({marks})", chunk).fetchall():  # noqa: S608
+        for rowid, text in db.execute(f"SELECT rowid, doc FROM leads WHERE lead_id IN ({marks})", chunk).fetchall():  # noqa: S608
             doc = load(text)
             if archive is not None:
                 archive("lead", doc)
             out.photos.extend(stored_photos(doc))
-            if _delete_row(db, "leads", "lead_id", lead_id):
-                out.leads += 1
+            _delete_row(db, "leads", rowid, doc)
+            out.leads += 1
         db.execute(f"DELETE FROM lead_entities WHERE lead_id IN ({marks})", chunk)  # noqa: S608
         db.execute(f"DELETE FROM dedup_sketches WHERE lead_id IN ({marks})", chunk)  # noqa: S608
 
@@ -134,14 +131,15 @@ def _run(index: EmbeddedIndex, cutoffs: Cutoffs, apply: bool, archive: Archive |
         if cutoffs.lead is not None:
             cases = _expired_cases(db, cutoffs.lead)
             case_leads: list[str] = []
-            for chunk in _chunks(cases):
+            for chunk in _chunks(list(cases)):
                 case_leads += [row[0] for row in db.execute(
                     f"SELECT lead_id FROM leads_facets WHERE case_id IN ({','.join('?' * len(chunk))})", chunk)]  # noqa: S608  # fmt: skip
             if apply:
-                for case_id in cases:
-                    if archive is not None and (doc := index.case_document(case_id, db)) is not None:
+                for case_id, (rowid, doc) in cases.items():
+                    if archive is not None:
                         archive("case", doc)
-                    out.cases += _delete_row(db, "cases", "case_id", case_id)
+                    _delete_row(db, "cases", rowid, doc)
+                    out.cases += 1
                     db.execute("DELETE FROM case_book WHERE case_id = ?", (case_id,))
                 _delete_leads(db, case_leads, archive, out)
                 _delete_leads(db, _orphan_leads(db, cutoffs.lead.timestamp()), archive, out)
