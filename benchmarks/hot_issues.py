@@ -18,14 +18,14 @@ issue the best-matching found issue is the one holding most of its messages:
   min_leads leads whose latest lead is in the last 30 days, ordered as the store orders them, by the
   heat the streams stored at each issue's latest lead (all its leads so far, growth as of then), then
   the latest lead, then the id;
-- rank_30d_window_heat: the same, but every issue's heat counted on the period's messages only (the
-  definition before 2026-12-07 18:00; no view of leadhub shows that list: it is kept for comparison).
+- rank_30d_window_heat: the same periods, but every issue's heat counted on the period's messages only
+  (rank_30d's definition until 2026-12-07; no view of leadhub shows that list: kept for comparison).
 
 Goal (issue 27): every labelled issue in the top 10, coverage >= 0.7, purity >= 0.7. With 17 labelled
 issues and one list of 10, at most 10 can meet it by the overall rank, so the goal claimed is the
-30-day one (rank_30d <= 10). Held-out check: the labelled issues at even positions of the reference file (1st, 3rd, …) are
-the "tune" half the settings were chosen on, those at odd positions the "held-out" half; both are
-summarised apart.
+panel's (rank_30d <= 10). Held-out check: the labelled issues at even positions of the reference file
+(1st, 3rd, …) are the "tune" half the settings were chosen on, those at odd positions the "held-out"
+half; both are summarised apart.
 
 Cost per lead is timed per 1,000 leads in arrival order. ``--state-sizes`` also times the clusterer
 alone (no dedup) on a grown state: the messages replayed again and again, each replay a year and a
