@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from aiokafka.partitioner import murmur2
 
-KEYS_KEPT = 50_000  # a few batches' keys; the cache is emptied when full (a miss costs one hash)
+KEYS_KEPT = 10_000  # two batches of 500 leads have fewer keys; emptied when full (a miss costs one hash)
 
 
 class RememberingPartitioner:
