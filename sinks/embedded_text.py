@@ -54,7 +54,9 @@ def borrowable(db: sqlite3.Connection, case_id: str, values: tuple[str, ...]) ->
 def own_text(db: sqlite3.Connection, lead_rowid: int) -> None:
     """The cases reading their text from this lead's rows get rows of their own (the lead's text changes
     or it is deleted)."""
-    for rowid, doc in db.execute("SELECT rowid, doc FROM cases WHERE text_lead = ?", (lead_rowid,)).fetchall():
+    # (cases_facets has the index of text_lead; cases none)
+    rows = db.execute("SELECT rowid, doc FROM cases WHERE rowid IN (SELECT rowid FROM cases_facets WHERE text_lead = ?)", (lead_rowid,))
+    for rowid, doc in rows.fetchall():
         index_text(db, "cases", rowid, None, fts_values("cases", load(doc)))
         db.execute("UPDATE cases SET text_lead = NULL WHERE rowid = ?", (rowid,))
 

@@ -217,3 +217,12 @@ def test_a_schema_6_file_is_migrated_with_the_same_case_totals(tmp_path):
     index.close()
     reopened = EmbeddedIndex(path)
     assert _own_rows(reopened) == 0 and _case_totals(reopened) == expected
+
+
+def test_a_case_search_reads_the_borrowing_cases_through_their_index_in_a_file_made_new(tmp_path):
+    """cases_facets.text_lead has no declared type in a file made new (schema 7 added it with one to
+    older files): the join must still look the cases up by it, not scan it for every matching lead."""
+    index = EmbeddedIndex(tmp_path / "e.sqlite")
+    joined, params = EmbeddedStore(index)._from("cases", '"5c0f 533a"')
+    plan = " ".join(row[3] for row in index.db.execute(f"EXPLAIN QUERY PLAN SELECT t.rowid FROM {joined}", params))  # noqa: S608
+    assert "SEARCH c USING COVERING INDEX cases_facets_text_lead (text_lead=?)" in plan
