@@ -138,13 +138,15 @@ def _in_index(where: _Where, kind: Kind, expression: str, *, negated: bool) -> N
     """The rows the text index matches (``negated``: does not): a case reading its founding lead's rows
     (sinks/embedded_index.py, TEXT_LEAD) is matched through them."""
     rows = "(SELECT rowid FROM {0}_fts WHERE {0}_fts MATCH ?)"
+    # +rowid: no affinity, so the index of text_lead serves the IN in a file made new too (see _from)
+    lent = "(SELECT +rowid FROM leads_fts WHERE leads_fts MATCH ?)"
     if kind == "leads":
         where.add(f"t.rowid {'NOT IN' if negated else 'IN'} {rows.format('leads')}", expression)
     elif negated:  # text_lead NULL: NOT IN would be NULL, not true
-        where.add(f"t.rowid NOT IN {rows.format('cases')} AND (t.text_lead IS NULL OR t.text_lead NOT IN {rows.format('leads')})",
+        where.add(f"t.rowid NOT IN {rows.format('cases')} AND (t.text_lead IS NULL OR t.text_lead NOT IN {lent})",
                   expression, expression)  # fmt: skip
     else:
-        where.add(f"(t.rowid IN {rows.format('cases')} OR t.text_lead IN {rows.format('leads')})", expression, expression)
+        where.add(f"(t.rowid IN {rows.format('cases')} OR t.text_lead IN {lent})", expression, expression)
 
 
 # facet field -> the SQL that reads it (lists as their JSON text)

@@ -226,3 +226,13 @@ def test_a_case_search_reads_the_borrowing_cases_through_their_index_in_a_file_m
     joined, params = EmbeddedStore(index)._from("cases", '"5c0f 533a"')
     plan = " ".join(row[3] for row in index.db.execute(f"EXPLAIN QUERY PLAN SELECT t.rowid FROM {joined}", params))  # noqa: S608
     assert "SEARCH c USING COVERING INDEX cases_facets_text_lead (text_lead=?)" in plan
+
+
+def test_a_case_search_of_short_terms_reads_the_borrowing_cases_through_their_index_in_a_file_made_new(tmp_path):
+    from leadhub.queries import Filters, parse_text
+    from leadhub.readers.embedded import build_where
+
+    index = EmbeddedIndex(tmp_path / "e.sqlite")
+    where, _ = build_where("cases", Filters(), parse_text("电梯 停运"))
+    plan = " ".join(row[3] for row in index.db.execute(f"EXPLAIN QUERY PLAN SELECT t.rowid FROM cases_facets t WHERE {where.sql()}", where.params))  # noqa: S608
+    assert "SEARCH t USING COVERING INDEX cases_facets_text_lead (text_lead=?)" in plan
