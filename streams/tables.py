@@ -10,8 +10,6 @@ from typing import Any
 from enrichers.dedup import MemoryDedupState, Sketch
 from schemas.cases import Case, Status
 
-CASES_KEPT = 20_000  # the case book's recent cases kept as models (the rest are validated when read)
-
 
 class TableDedupState:
     """DedupState kept in one faust table of sketches (one changelog message per lead).
@@ -74,45 +72,24 @@ class TableCaseBook:
     loses them, and the replayed batch rebuilds them (the route stage counts a lead its case lacks).
     """
 
-    def __init__(self, table: Any, keep: int = CASES_KEPT) -> None:
+    def __init__(self, table: Any) -> None:
         self.table = table
         self.pending: dict[str, Case] = {}
-        # The Case each recently written or read table entry holds, with that entry: a case joined again
-        # is not validated from its entry again (about 1 % of the worker). Cases are never changed in
-        # place (the router copies them), and an entry the table replaced (a restart, a rebalance) is
-        # another object, so it is read afresh.
-        self.keep = keep
-        self.known: dict[str, tuple[Any, Case]] = {}
 
     def get(self, case_id: str) -> Case | None:
         case = self.pending.get(case_id)
         if case is not None:
             return case
         data = self.table.get(case_id)
-        if data is None:
-            return None
-        known = self.known.get(case_id)
-        if known is not None and known[0] is data:
-            return known[1]
-        case = Case.model_validate(data)
-        self._remember(case_id, data, case)
-        return case
+        return Case.model_validate(data) if data is not None else None
 
     def put(self, case: Case) -> None:
         self.pending[case.case_id] = case
 
     def flush(self) -> None:
         for case_id, case in self.pending.items():
-            data = case.model_dump(mode="json")
-            self.table[case_id] = data
-            self._remember(case_id, data, case)
+            self.table[case_id] = case.model_dump(mode="json")
         self.pending.clear()
-
-    def _remember(self, case_id: str, data: Any, case: Case) -> None:
-        self.known.pop(case_id, None)  # the most recent last
-        if len(self.known) >= self.keep:
-            del self.known[next(iter(self.known))]
-        self.known[case_id] = (data, case)
 
 
 class TableStatuses:
