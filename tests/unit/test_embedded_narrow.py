@@ -84,3 +84,20 @@ def test_a_schema_9_file_is_migrated_on_open_with_the_same_sketches_book_and_sea
     store = EmbeddedStore(index)
     assert store.search(SearchRequest(kind="cases", q="电梯停运")).total == 1
     assert store.search(SearchRequest(kind="leads", q="梯 -水")).total == 1
+
+
+def test_a_file_open_elsewhere_is_migrated_and_rewritten_in_the_pages_it_has(tmp_path, caplog):
+    import sqlite3
+
+    path = tmp_path / "e.sqlite"
+    _to_schema_9(_filled(path))
+    other = sqlite3.connect(path)  # another process's connection: the file cannot leave WAL mode now
+    other.execute("PRAGMA journal_mode=WAL")
+    other.execute("SELECT count(*) FROM leads").fetchone()
+    index = EmbeddedIndex(path)
+    db = index.db
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    assert db.execute("PRAGMA page_size").fetchone()[0] == 4096 and db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert "open elsewhere" in caplog.text
+    assert EmbeddedStore(index).search(SearchRequest(kind="cases", q="电梯停运")).total == 1
+    other.close()
