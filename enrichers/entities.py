@@ -31,12 +31,21 @@ from enrichers.keywords import KeywordIndex
 # suffix -> kind; longest suffixes are tried first (有限公司 before 公司, 大学 before 学).
 SUFFIXES: dict[str, str] = {
     **dict.fromkeys(("小区", "花园", "苑", "家园", "新城", "之城", "国际城", "公寓", "新村", "楼盘", "华府", "山庄", "雅居", "名城", "庭院", "府邸"), "estate"),
-    **dict.fromkeys(("有限公司", "公司", "集团", "工厂", "厂", "搅拌站", "商场", "酒店", "商城"), "company"),
+    **dict.fromkeys(("有限公司", "公司", "集团", "工厂", "厂", "搅拌站", "商场", "酒店", "商城", "度假村"), "company"),
     **dict.fromkeys(("学校", "学院", "大学", "中学", "小学", "幼儿园", "附中", "职校"), "school"),
     **dict.fromkeys(("医院", "卫生院", "诊所"), "hospital"),
     **dict.fromkeys(("路", "大道", "大街", "街", "大桥", "高速", "隧道"), "road"),
     **dict.fromkeys(("项目", "工程", "广场", "公园", "工业园", "产业园", "园区", "车站", "站"), "project"),
+    # In a county-level city the village or residential community is the place people name (上溪镇塘西村);
+    # 新村 above stays an estate (青山新村 is a housing estate).
+    "村": "village",
+    "社区": "community",
 }
+# Kinds that are an area rather than one thing in it: a road, a village, a community is often only an
+# address, and counts half against an estate or company named with it (hot_issues).
+AREA_KINDS = frozenset(("road", "village", "community"))
+# A village's or community's own committee after its name ("塘西村村委会") does not make the name a prefix.
+_COMMITTEES = frozenset(("村委会", "村委", "村民委员会", "居委会", "居委", "居民委员会", "村两委", "党支部", "党委"))
 _SUFFIX_ORDER = sorted(SUFFIXES, key=len, reverse=True)
 _SUFFIX_RE = re.compile("|".join(map(re.escape, _SUFFIX_ORDER)))
 # A word rarer than this in jieba's dictionary (its counts run to ~50,000 for common words) makes a
@@ -72,6 +81,18 @@ GENERIC_CORES = frozenset((
     "科技", "实业", "投资", "发展", "贸易", "商贸", "网络", "信息", "技术", "文化", "传媒", "教育", "城投", "公交", "出租", "房产", "保安", "运营", "车", "停车", "加油", "充电", "收费", "检查", "服务", "部", "站", "学生",
     "农贸", "菜", "生鲜", "批发", "农村", "城市", "全市", "全省", "全国", "本地", "当地", "市", "区", "县", "镇", "乡", "村",
     "校", "院", "园", "幼儿", "工", "单位", "企业", "工作", "业主", "商家", "门面", "商铺", "门店",
+    "施工单位", "建设单位", "开发单位", "责任单位", "相关单位",
+))  # fmt: skip
+# Cores that say what sort of village or community it is, not which one (和谐社区, 示范村, 隔壁村, 城中村):
+# checked on villages and communities only (as words they stand inside other names: 旅游公司, 生态园).
+GENERIC_AREA_CORES = frozenset((
+    "和谐", "智慧", "文明", "示范", "模范", "先进", "美丽", "美丽乡", "绿色", "平安", "数字", "网格", "新型", "城中", "自然",
+    "行政", "隔壁", "贫困", "试点", "特色", "传统", "城郊", "近郊", "偏远", "农业", "旅游", "生态", "宜居", "未来", "共富",
+    "新农", "城乡", "城镇", "乡镇", "中心", "专业", "淘宝", "明星", "网红", "空心", "郊区", "社会", "农民", "居民区", "住宅区",
+    "老城", "城区", "农家", "山区", "边远", "落后", "我们", "你们", "他们", "整个", "全体", "周围", "对面", "旁边", "隔壁的",
+    "新", "老", "本", "该", "全", "邻", "整", "各", "外", "同", "山", "渔", "乡", "古", "小", "大", "大型", "小型", "超大",
+    "新建", "高档", "成熟", "封闭", "开放式", "配套", "周边", "附近", "所在", "所属", "辖区", "属地", "基层", "城市", "农村",
+    "癌症", "别墅", "家园", "建议", "联系", "报告", "委托", "事由", "间距", "甩锅", "弱势", "原籍", "婆家", "娘家", "老家",
 ))  # fmt: skip
 # Common words that end like a name but are none (线路 is no road, 现场 no place): never a suffix.
 NOT_SUFFIX_WORDS = frozenset((
@@ -79,6 +100,8 @@ NOT_SUFFIX_WORDS = frozenset((
     "一路", "沿路", "门路", "走路", "过路", "迷路", "让路", "修路", "上路", "进路", "来路", "退路", "活路", "死路", "前路", "后路",
     "山路", "土路", "近路", "夜路", "带路", "断路", "短路", "半路", "街", "上街", "逛街", "满街", "沿街", "临街", "当街", "站",
     "车站", "网站", "站站", "工厂", "厂", "工程", "项目", "广场", "公园", "园区", "学院", "大学", "公司", "集团", "医院",
+    "农村", "乡村", "山村", "渔村", "城中村", "自然村", "行政村", "邻村", "整村", "新农村", "全村", "本村", "该村", "各村", "村村",
+    "进村", "出村", "回村", "驻村", "包村", "下村", "同村", "外村", "度假村",
 ))  # fmt: skip
 # Business words inside company names ("聚利人普惠投资有限公司"): part of the name, never what makes it distinctive.
 BUSINESS_WORDS = frozenset((
@@ -92,6 +115,8 @@ GENERIC_NAMES = frozenset((
     "普惠性幼儿园", "普惠幼儿园", "民办幼儿园", "公办幼儿园", "人车分流", "历史遗留问题", "实验学校", "地铁站", "垃圾站",
     "始发站", "终点站", "质监站", "公交站", "加油站", "商业街", "步行街", "中心医院", "人民医院", "社区医院", "民营医院",
     "改扩建项目", "扩建项目", "改建项目", "新建项目", "在建项目", "建设项目", "重点项目", "民生项目", "配套项目",
+    "美丽乡村", "新农村", "城中村", "和谐社区", "智慧社区", "文明社区", "示范社区", "农村社区", "城市社区", "老旧社区",
+    "社区医院",
 ))  # fmt: skip
 _MAX_NAME = 14  # longer "names" are clauses the walk failed to bound
 _CLAUSE = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]+")
@@ -101,13 +126,19 @@ _CLAUSE = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]+")
 class Entity:
     name: str  # as written, administrative prefixes dropped
     key: str  # the join key (normalized)
-    kind: str  # estate, company, school, hospital, road, project
+    kind: str  # estate, company, school, hospital, road, project, station, village, community
 
 
 def entity_key(name: str) -> str:
     """The join key of a name: coded and real administrative prefixes, an address road before an
     estate, and an estate's generic 小区 tail are dropped; Latin letters upper-cased."""
     key = name.strip().upper()
+    if key.endswith("社区") or key.endswith("村") and _core(key)[1] == "village":
+        # A community is itself an administrative unit: only the units and roads before it are dropped
+        # ("江东街道鸡鸣山社区" -> 鸡鸣山社区, but "人民路社区" stays).
+        unit = "社区" if key.endswith("社区") else "村"
+        head = _KEY_PREFIX.sub("", key[: -len(unit)])
+        return (head if len(head) >= 2 else key[: -len(unit)]) + unit
     stripped = _KEY_PREFIX.sub("", key)
     # Keep the prefix when nothing name-like would be left ("劳动东路" is itself the name of a road).
     if len(stripped) >= 2 and _core(stripped)[0]:
@@ -137,6 +168,23 @@ def _generic(core: str) -> bool:
         return True
     # A core made only of a generic word plus a generic tail ("物业服务有限" → checked as pieces).
     return any(core == g + h for g in GENERIC_CORES for h in ("", "有限", "责任有限", "服务")) or core.isdigit()
+
+
+# Words of the sentence the walk takes along before a village's or community's name ("和西垅社区",
+# "办事处长兴社区", "原籍牛角塘村"): a village or community name starts with none of them.
+_LEAD_IN = re.compile(r"^(?:办事处|原籍|婆家|娘家|老家|全权由|距离|问题|状况|段时间|部门|[和了由找连推无与及跟同在对向给把被让市村])+")
+_DATE_OR_NUMBER = re.compile(r"[0-9０-９]|^[年月日号]|[栋楼]")
+
+
+def _generic_area(core: str) -> bool:
+    """Whether a village's or community's core says what sort it is, not which (示范村, 和谐社区, 隔壁村,
+    我们村): the whole core, or its last word after an administrative prefix (镇上的贫困村 is cut before)."""
+    if core.endswith(("街道", "镇", "乡", "区", "县", "市", "省", "组")) or _core(core)[1] not in (None, "estate", "road", "village"):
+        return True  # 北苑街道社区, 星沙镇村, 大塘组村, 碎石厂村: none named
+    if len(core) > 5 or _DATE_OR_NUMBER.search(core):
+        return True  # a clause the walk failed to bound (工商甩锅天顶青山社区), a date or number (5月狮冲村, 2号社区)
+    core = _KEY_PREFIX.sub("", _CODED_ADMIN.sub("", core)) or core
+    return core in GENERIC_AREA_CORES or core in NOT_SUFFIX_WORDS or core[-2:] in GENERIC_AREA_CORES
 
 
 def _is_admin(word: str) -> bool:
@@ -212,8 +260,24 @@ def _live_suffixes(clause: str) -> Iterator[re.Match[str]]:
     can find a name, so its stretch need not be tagged (tagging is nearly all the cost)."""
     for match in _SUFFIX_RE.finditer(clause):
         start = match.start()
-        if start and clause[start - 1] not in _FUNCTION_BEFORE:
+        if start and clause[start - 1] not in _FUNCTION_BEFORE and not _no_area_unit(clause, match):
             yield match
+
+
+# 村 and 社区 are common words of complaints (村民, 村里, 农村, 找社区): a match whose next character
+# makes it another word (村民, 村里, 村级…) or whose character before is a function word or one of a
+# generic word (农村, 全村, 到社区) ends no name, and is not tagged (they are many). Not 和: 太和村.
+_AFTER_VILLAGE = frozenset("民里级庄镇务干")
+_BEFORE_AREA_UNIT = frozenset("在是的了到从对被把让给往向为将去来说要想住等该本此这那我你他她它请农乡渔全整邻找跟同与及")
+
+
+def _no_area_unit(clause: str, match: re.Match[str]) -> bool:
+    suffix = match.group()
+    if suffix not in ("村", "社区"):
+        return False
+    if suffix == "村" and clause[match.end() : match.end() + 1] in _AFTER_VILLAGE:
+        return True
+    return clause[match.start() - 1] in _BEFORE_AREA_UNIT
 
 
 @lru_cache(maxsize=8192)
@@ -246,8 +310,8 @@ def _distinctive(words: list[str], kind: str, freq: dict[str, int]) -> bool:
         return True
     if len(words) == 1 and words[0] in freq:  # a dictionary word: common (高速公路, 必经之路) or a rare proper name (广铁集团)
         return freq[words[0]] < RARE_WORD_FREQ // 10
-    if kind == "road" and len("".join(words)) >= 3 and "".join(words) not in freq:
-        return True  # roads are named with common words (人民路, 月亮岛路): a made-up compound is enough
+    if kind in AREA_KINDS and len("".join(words)) >= 3 and "".join(words) not in freq:
+        return True  # roads, villages, communities are named with common words (人民路, 神坛村, 春晖社区): a made-up compound is enough
     if kind == "estate" and len(words) >= 3 and len(core := "".join(words[:-1])) >= 4 and core not in freq:
         return True  # so are estates (绿地 + 海外 + 滩 + 小区): two words or more, four characters, not a dictionary word
     words = [w for w in words if w not in BUSINESS_WORDS]
@@ -276,10 +340,15 @@ def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
         core, kind = _core(word)
         if kind is None or (word in NOT_SUFFIX_WORDS and word not in SUFFIXES):
             continue
-        # A name continues into an estate word ("丽发新城" + "小区"); one before an administrative unit
-        # ("青山新村" + "社区") is the unit's name, a prefix.
-        if i + 1 < len(words) and (SUFFIXES.get(words[i + 1][0]) == "estate" or _is_admin(words[i + 1][0])):
-            continue
+        # A name continues into an estate, village or community word ("丽发新城" + "小区", "何斯路" + "村");
+        # one before an administrative unit ("青山新村" + "社区") is the unit's name, a prefix, but a
+        # village or community before its own committee ("塘西村" + "村委会") is the place.
+        if i + 1 < len(words):
+            after = words[i + 1][0]
+            if SUFFIXES.get(after) in ("estate", "village", "community"):
+                continue
+            if _is_admin(after) and not (kind in ("village", "community") and after in _COMMITTEES):
+                continue
         parts = [(word, "")]
         for prev, flag in reversed(words[:i]):
             if kind == "company" and prev in BUSINESS_WORDS:
@@ -288,7 +357,9 @@ def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
             if _is_admin(prev) or prev in GENERIC_CORES:
                 break
             # jieba cuts a name it does not know into single characters of any class ("稠/a 江/nr 中学").
-            single = len(prev) == 1 and flag in _SINGLE_POS and prev not in _NOT_IN_NAMES
+            # A village's name may hold a number's or measure's character (倍磊村: 倍/m), not a verb's (外嫁女回原村: 回/v).
+            area = kind in ("village", "community")
+            single = len(prev) == 1 and (flag in _SINGLE_POS and not (area and flag in ("v", "vg")) or area and flag in ("m", "q")) and prev not in _NOT_IN_NAMES
             # A road may be named after a verbal noun (劳动东路, 建设路).
             # A place word (s: 海外, 江南) may stand inside an estate's name (绿地海外滩), never first (楼下小区).
             place_word = flag == "s" and kind == "estate"
@@ -299,8 +370,16 @@ def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
             if sum(len(p) for p, _ in parts) + len(prev) > _MAX_NAME:
                 break
             # A road before an estate is its address ("劳动东路" + "魅力之城小区"), an estate before a plant
-            # or a school is where it stands ("丽发新城" + "搅拌站"): each is a name of its own, and ends the walk.
-            if kind != "road" and _core(prev)[1] == "road" or kind not in ("road", "estate") and _core(prev)[1] == "estate":
+            # or a school is where it stands ("丽发新城" + "搅拌站"), and so is a village before a factory
+            # ("塘西村" + "针织厂"): each is a name of its own, and ends the walk. Villages and communities
+            # are named after roads and estates ("何斯路村", "人民路社区", "青山新村社区").
+            prev_kind = _core(prev)[1]
+            if kind in ("village", "community"):
+                if prev_kind in ("village", "community"):
+                    break
+            elif kind != "road" and prev_kind == "road" or kind not in ("road", "estate") and prev_kind == "estate":
+                break
+            elif prev_kind in ("village", "community"):
                 break
             parts.insert(0, (prev, flag))
         # Business words in front are not part of a name ("投资有限公司" alone names no company), nor is a place word.
@@ -308,6 +387,12 @@ def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
             parts.pop(0)
         names = [p for p, _ in parts]
         name = "".join(names)
+        if kind in ("village", "community"):
+            # The last word counts alone too: 共创绿色社区, 建设文明村 name none.
+            if _generic_area(_core(name)[0]) or len(names) > 2 and _generic_area(names[-2]):
+                continue
+            trimmed = _LEAD_IN.sub("", name)
+            name, kind = _named_after_estate(trimmed if len(_core(trimmed)[0]) >= 2 else name, kind)
         if name not in GENERIC_NAMES and entity_key(name) not in GENERIC_NAMES and not _generic(_core(name)[0]) and _distinctive(names, kind, freq):
             yield name, kind
 
@@ -318,6 +403,7 @@ def suffix_entities(text: str) -> list[Entity]:
     text alone), so it may run ahead of the clusterer, where leads are spread over partitions."""
     found: dict[str, Entity] = {}
     named_stations = stations(text)
+    units = [_named_after_estate(name, "community" if name.endswith("社区") else "village") for name in units_after_towns(text)]
     for name in named_stations:
         found.setdefault(name, Entity(name=name, key=name, kind="station"))
     for clause in _clauses(text):
@@ -326,14 +412,50 @@ def suffix_entities(text: str) -> list[Entity]:
             # The walk may glue the line to a station's name ("线星沙文体中心站"): the pattern's name stands.
             if any(key.endswith(station) for station in named_stations):
                 continue
+            # The segmenter may glue the town's last character to the name ("大/陈镇马/畈/村"): the pattern's name stands.
+            if kind in ("village", "community"):
+                name, kind = next(((unit, k) for unit, k in units if key.endswith(entity_key(unit))), (name, kind))
+                key = entity_key(name)
             if len(key) >= 2 and key not in found:
                 found[key] = Entity(name=name, key=key, kind=kind)
+    for name, kind in units:
+        found.setdefault(entity_key(name), Entity(name=name, key=entity_key(name), kind=kind))
     return list(found.values())
 
 
 # A metro station is named after its line ("3号线松雅湖站", "地铁２号线溁湾镇站点"); the segmenter cuts
 # such names badly ("线星/沙/文体/中心站"), so a pattern finds them: up to eight characters, no particle.
 _STATION = re.compile(r"[0-9０-９一二三四五六七八九十]+号线((?:(?![站的和与及在各至到])[\u4e00-\u9fff]){2,8}?)站")
+
+
+# A village or community right after its town or sub-district ("上溪镇塘西村", "大陈镇马畈村", "暮云街道青山社区"):
+# the usual way to write one, found by characters, as the segmenter glues unknown names across the unit
+# ("大/陈镇马/畈/村"). Two to five characters, none a particle, pronoun or preposition.
+_AFTER_UNIT = re.compile(r"(?:街道|镇|乡)((?:(?![" + "".join(sorted(_NOT_IN_NAMES)) + r"镇乡街])[\u4e00-\u9fff]){2,5}?)(社区|村(?![民里级庄镇务干]))")
+
+
+def units_after_towns(text: str) -> list[str]:
+    """The villages and communities ``text`` names right after their town or sub-district, as "塘西村",
+    in order of first mention; generic ones (…镇贫困村, …街道和谐社区) left out."""
+    names = (m.group(1) + m.group(2) for m in _AFTER_UNIT.finditer(_CODED_ADMIN.sub("", text)))
+    return list(dict.fromkeys(n for n in names if _area_name(n)))
+
+
+def _named_after_estate(name: str, kind: str) -> tuple[str, str]:
+    """A community named after an estate ("丽发新城社区", "青山新村社区") is named as its residents name
+    the estate, so that both meet under one key: the estate's name, still a community (an area: the
+    estates in it may have problems of their own); any other name as it is."""
+    core = _core(name)[0]
+    if kind == "community" and _core(core)[1] == "estate" and not _generic(_core(core)[0]):
+        return core, kind
+    return name, kind
+
+
+def _area_name(name: str) -> bool:
+    core = _core(name)[0]
+    if name in GENERIC_NAMES or name in NOT_SUFFIX_WORDS or _generic_area(core) or _generic(core):
+        return False
+    return _jieba()[1].get(name, 0) < RARE_WORD_FREQ // 10  # 城中村, 度假村: dictionary words, no names
 
 
 def stations(text: str) -> list[str]:

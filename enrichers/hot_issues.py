@@ -4,7 +4,7 @@ Forty residents writing forty different messages about the same mixing plant nex
 forty cases (none is a re-post of another) and one hot issue. A lead joins a hot issue when
 
 - they share a named entity (the same join key, enrichers/entities.py): the estate, company, school,
-  road or project the problem is at;
+  road, project, station, village or community the problem is at;
 - its complaint terms are like the issue's: the cosine of the lead's TF-IDF keywords (jieba's IDF,
   the entity's own words and generic complaint words left out) with the issue's summed keywords is at
   least ``min_term_similarity``; of several issues the most alike wins;
@@ -12,15 +12,16 @@ forty cases (none is a re-post of another) and one hot issue. A lead joins a hot
   few weeks for a year stays one issue);
 - or, when the lead's title names the issue's main entity (the one its leads' titles name most), it
   is within ``anchor_window_days`` and at least ``anchor_similarity`` alike: a problem raised again
-  months later about the same place is the same hot issue (anchored). A road as the main entity gives
-  the long window but not the lower similarity (named with common words and often only an address, it
-  says less about which problem it is).
+  months later about the same place is the same hot issue (anchored). An area as the main entity (a
+  road, village or community: ``AREA_KINDS``) gives the long window but not the lower similarity (often
+  only an address, and the place of many problems, it says less about which problem it is).
 
 Only the ``max_issues_per_entity`` most recent issues of an entity are compared, so the cost of a
 lead does not grow with the history of a much-named place.
 
-Of several issues a lead may join, one it shares more than roads with (a road named in passing, not the
-issue's main place nor in the lead's title, is an address) wins over those it shares only roads with.
+Of several issues a lead may join, one it shares more than areas with (a road, village or community named
+in passing, not the issue's main place nor in the lead's title, is an address) wins over those it shares
+only areas with.
 
 A lead whose case is already in a hot issue joins it, unless it names places and none of them is
 one of that issue's (``split_cases_by_entity``: dedup groups a template complaint sent about two
@@ -39,7 +40,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from enrichers.entities import Entity, EntityDictionary, brand, extract_entities, suffix_entities, suffix_kinds
+from enrichers.entities import AREA_KINDS, Entity, EntityDictionary, brand, extract_entities, suffix_entities, suffix_kinds
 from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
 
 # Words every complaint uses: they say nothing about which problem it is.
@@ -85,11 +86,11 @@ class HotIssue:
     key_kinds: dict[str, str] = field(default_factory=dict)
 
     def anchor(self) -> str | None:
-        """The entity its leads' titles name most, a road counting half as in ``entity`` (ties: the
-        first named), or None."""
+        """The entity its leads' titles name most, an area (road, village, community) counting half as in
+        ``entity`` (ties: the first named), or None."""
         if not self.title_keys:
             return None
-        return max(self.title_keys, key=lambda k: self.title_keys[k] * (0.5 if self.key_kinds.get(k) == "road" else 1.0))
+        return max(self.title_keys, key=lambda k: self.title_keys[k] * (0.5 if self.key_kinds.get(k) in AREA_KINDS else 1.0))
 
     @property
     def first_seen(self) -> float | None:
@@ -100,8 +101,9 @@ class HotIssue:
         return max(self.times) if self.times else None
 
     def entity(self) -> str:
-        """The name its leads use most, a road counting half (a road is often only an address)."""
-        ranked = sorted(self.names.items(), key=lambda kv: (-kv[1] * (0.5 if self.kinds.get(kv[0]) == "road" else 1.0), len(kv[0])))
+        """The name its leads use most, an area (road, village, community) counting half: it is often only
+        an address, and the estate or factory named with it is what the problem is about."""
+        ranked = sorted(self.names.items(), key=lambda kv: (-kv[1] * (0.5 if self.kinds.get(kv[0]) in AREA_KINDS else 1.0), len(kv[0])))
         return ranked[0][0] if ranked else ""
 
     def title(self, n_terms: int = 3) -> str:
@@ -302,9 +304,9 @@ class HotIssueClusterer:
                 if gap > (anchor_window if anchored else window):
                     continue
                 score = cosine(terms, issue.terms)
-                # A road anchors the long window, not the lower similarity: named with common words and often only an
-                # address, a road in the title says less about which problem it is than an estate or a company does.
-                loose = anchored and issue.key_kinds.get(issue.anchor() or "") != "road"
+                # An area anchors the long window, not the lower similarity: often only an address and the place of many
+                # problems, a road or village in the title says less about which problem it is than an estate or a company does.
+                loose = anchored and issue.key_kinds.get(issue.anchor() or "") not in AREA_KINDS
                 least = min(s.min_term_similarity, s.anchor_similarity) if loose else s.min_term_similarity
                 # An issue reached through more than an address wins over one reached through an address only.
                 rank = (not _by_address_only(issue, entities, title_keys), score)
@@ -374,13 +376,13 @@ def _elsewhere(issue: HotIssue, entities: Iterable[Entity], title_keys: tuple[st
 
 
 def _by_address_only(issue: HotIssue, entities: Iterable[Entity], title_keys: tuple[str, ...]) -> bool:
-    """Whether the lead shares only roads with the issue, none of them the issue's main place nor named in
-    the lead's title. A road named in passing is often only an address: of the issues a lead may join, one
+    """Whether the lead shares only areas (roads, villages, communities) with the issue, none of them the
+    issue's main place nor named in the lead's title. An area named in passing is often only an address: of the issues a lead may join, one
     it shares more than that with wins (a request for a new metro line goes with the other requests for it,
     not with the complaint about a station's exits on the road both name). Alone, such a link still joins
     (a company's messages may share only its address)."""
     shared = [e.key for e in entities if e.key in issue.keys]
-    if not shared or any(issue.key_kinds.get(key) != "road" for key in shared):
+    if not shared or any(issue.key_kinds.get(key) not in AREA_KINDS for key in shared):
         return False
     return issue.anchor() not in shared and not any(key in title_keys for key in shared)
 

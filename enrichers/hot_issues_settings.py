@@ -29,8 +29,9 @@ class HotIssueSettings(Section):
     name most), is about that place, not merely near it: it may join the issue up to
     ``anchor_window_days`` after its last lead (a dormant problem raised again months later is the
     same hot issue, as 12345 practice counts repeat complaints) and needs only ``anchor_similarity``
-    (``min_term_similarity`` when the main entity is a road: often only an address). Of several issues a
-    lead may join, one it shares more than roads with wins over those it shares only an address road with."""
+    (``min_term_similarity`` when the main entity is an area, a road, village or community: often only an
+    address). Of several issues a lead may join, one it shares more than areas with wins over those it
+    shares only an address area with."""
 
     window_days: float = Field(45.0, gt=0, description="Most days between a lead and its hot issue's nearest lead.")
     min_term_similarity: float = Field(

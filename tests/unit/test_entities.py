@@ -42,8 +42,10 @@ def test_a_name_inside_a_longer_one_is_the_same_place():
     assert keys("投诉蓝天景园滨江苑捆绑销售车位，滨江苑业主很气愤") == ["蓝天景园滨江苑"]
 
 
-def test_unit_name_before_an_administrative_unit_is_a_prefix():
-    assert keys("青岩新村社区绿竹家园停车难") == ["绿竹家园"]
+def test_a_community_named_after_an_estate_has_the_estate_s_key_and_an_estate_in_it_is_its_own():
+    # The community is an area (its kind), under the key its residents use for the estate (青岩新村).
+    found = extract_entities("青岩新村社区绿竹家园停车难")
+    assert [(e.key, e.kind) for e in found] == [("青岩新村", "community"), ("绿竹家园", "estate")]
 
 
 def test_entity_key_normalisation():
@@ -155,3 +157,44 @@ def test_company_aliases_at_every_place_the_name_stands():
     assert [alias for alias, _ in company_aliases(text, suffix_entities(text))] == ["翠鸟网", "翠鸟宝"]
     # A name not followed by its brackets gives nothing, wherever the brackets are.
     assert company_aliases("翠鸟投资有限公司爆雷(已立案)", suffix_entities("翠鸟投资有限公司爆雷")) == []
+
+
+# Villages and communities: in a county-level city the village or community is the place people name.
+def test_a_village_after_its_town_is_a_village():
+    found = extract_entities("义亭镇柳塘村的自来水这几天发黄，还有一股怪味")
+    assert [(e.name, e.key, e.kind) for e in found] == [("柳塘村", "柳塘村", "village")]
+    # Written bare, or before its own committee, it is the same village.
+    assert [(e.key, e.kind) for e in extract_entities("柳塘村自来水发黄有异味")] == [("柳塘村", "village")]
+    assert [(e.key, e.kind) for e in extract_entities("柳塘村村委会一直不回应")] == [("柳塘村", "village")]
+
+
+def test_a_village_the_segmenter_glues_to_its_town_is_found_by_the_town():
+    # jieba cuts "大/陈镇马/畈/村": the town before the name bounds it.
+    assert [(e.key, e.kind) for e in extract_entities("大陈镇马畈村村民低保申请没通过")] == [("马畈村", "village")]
+    assert [(e.key, e.kind) for e in extract_entities("佛堂镇倍磊村的公交班次减少")] == [("倍磊村", "village")]
+
+
+def test_a_village_named_after_a_road_is_a_village_not_the_road():
+    assert [(e.key, e.kind) for e in extract_entities("城西街道何斯路村手机信号时有时无")] == [("何斯路村", "village")]
+
+
+def test_a_community_is_a_community_and_its_sub_district_a_prefix():
+    found = extract_entities("江东街道青枫社区旁工地半夜施工，吵得没法睡")
+    assert [(e.name, e.key, e.kind) for e in found] == [("青枫社区", "青枫社区", "community")]
+    # A community named after a road keeps the road in its name.
+    assert [(e.key, e.kind) for e in extract_entities("反映人民路社区门口垃圾没人清")] == [("人民路社区", "community")]
+    assert entity_key("江东街道青枫社区") == "青枫社区"
+
+
+def test_a_village_and_a_factory_in_it_are_two_places():
+    found = extract_entities("反映柳塘村针织厂拖欠工资")
+    assert [(e.key, e.kind) for e in found] == [("柳塘村", "village"), ("针织厂", "company")]
+
+
+def test_generic_words_ending_in_village_or_community_name_nothing():
+    for text in (
+        "农村的路不好走", "新农村建设要加快", "建设美丽乡村", "城中村改造太慢", "我们村里没有路灯", "全村人喝不上干净水",
+        "隔壁村的人来倒垃圾", "本社区的物业不作为", "打造和谐社区", "北苑街道社区卫生服务中心疫苗难约", "村民反映村里路灯坏了",
+        "镇里的贫困村", "去度假村玩", "自然村合并", "找社区也没用", "这个村的干部", "示范村评选", "2号社区巴士", "外嫁女回原村落户",
+    ):  # fmt: skip
+        assert [e for e in extract_entities(text) if e.kind in ("village", "community")] == [], text

@@ -251,3 +251,39 @@ def test_a_road_anchors_the_long_window_but_not_the_lower_similarity():
     estate = HotIssueClusterer(lenient)
     estate.add(lead("a", *MIXING[0]))
     assert estate.add(lead("b", "翠湖新城搅拌站的审批", "请问翠湖新城旁边那个站的环评和规划许可是谁批的。", days=60)).issue_id == "a"
+
+
+VILLAGE_WATER = [
+    ("义亭镇柳塘村自来水发黄有异味", "义亭镇柳塘村的自来水最近一个星期发黄，烧开了还有一股怪味，村里老人孩子都不敢喝。"),
+    ("柳塘村自来水发黄", "我家在柳塘村，自来水放出来是黄的，有异味，打电话给水务也没人来看。"),
+    ("柳塘村的自来水有异味", "柳塘村自来水发黄发臭一个星期了，希望自来水公司尽快查查水管。"),
+]
+
+
+def test_reports_about_one_village_s_water_make_one_hot_issue_titled_by_the_village():
+    clusterer = HotIssueClusterer()
+    placed = [clusterer.add(lead(i, t, x, days=i, author=f"村民{i}")) for i, (t, x) in enumerate(VILLAGE_WATER)]
+    assert {p.issue_id for p in placed} == {"0"}
+    (issue,) = clusterer.top()
+    assert issue.title().startswith("柳塘村") and "自来水" in issue.title()
+
+
+def test_another_problem_of_the_same_village_is_another_hot_issue():
+    clusterer = HotIssueClusterer()
+    for i, (t, x) in enumerate(VILLAGE_WATER):
+        clusterer.add(lead(i, t, x, days=i))
+    road = ("义亭镇柳塘村进村道路坑坑洼洼", "柳塘村进村的道路坑坑洼洼，一下雨全是泥水，电动车经常摔倒，希望尽快硬化。")
+    assert clusterer.add(lead("r", *road, days=2)).issue_id == "r"
+
+
+def test_a_factory_named_with_its_village_titles_the_issue():
+    # The village is an area: named as often as the factory, the factory is what the issue is about.
+    clusterer = HotIssueClusterer()
+    wages = [
+        ("柳塘村针织厂拖欠工资", "柳塘村针织厂拖欠我们四十多名工人两个月工资，老板电话打不通。"),
+        ("柳塘村针织厂两个月不发工资", "我们在柳塘村针织厂上班，工资拖欠两个月了，劳动监察能不能管一管。"),
+    ]
+    for i, (t, x) in enumerate(wages):
+        clusterer.add(lead(i, t, x, days=i))
+    (issue,) = clusterer.top()
+    assert issue.entity() == "针织厂"
