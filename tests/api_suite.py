@@ -111,6 +111,20 @@ def test_web_pages_need_a_login_and_respect_roles(client, env):
 
 # --- search --------------------------------------------------------------------------------------
 
+def test_ids_by_their_start_and_a_start_several_cases_share_is_searched_as_words(client, env):
+    from leadhub.case_lookup import case_id_for
+
+    store, lift = env.context.store, env.case_id("lift")
+    assert store.ids_starting("cases", lift[:-1], 2) == [lift]
+    assert store.ids_starting("leads", lift, 10) == [lift, f"{lift}-1", f"{lift}-2"]  # in id order
+    assert store.ids_starting("cases", "ffffffff-none", 2) == []
+    every = store.ids_starting("cases", env.run, 100)
+    assert set(every) >= {env.case_id(k) for k in api_env.api_data.CASES} and every == sorted(every)
+    assert case_id_for(store, env.run) is None  # the run's 8 hex characters start every case of it
+    page = client.get("/search", params={"q": env.run}, headers={"accept": "text/html", **env.headers("analyst")}, follow_redirects=False)
+    assert page.status_code == 200
+
+
 def test_full_text_search_finds_leads_and_cases(client, env):
     cases = get(client, env, "/api/v1/cases", q="电梯 停运").json()
     assert [h["case_id"] for h in cases["hits"]] == [env.case_id("lift")]

@@ -28,6 +28,7 @@ from leadhub.api.hot_issues_routes import panel_hot_issues
 from leadhub.api.hotspots_routes import new_hotspots
 from leadhub.api.params import FilterParams, build_search, given_filters
 from leadhub.api.v1 import EventRequest, case_with_leads, departments, merge_targets, submit_event
+from leadhub.case_lookup import case_id_for, looks_like_id
 from leadhub.contacts import visible_leads
 from leadhub.queries import CITY_ZONE, FACETS, Interval, Kind, Sort, StatsRequest, TextLimits, text_problem
 
@@ -210,7 +211,11 @@ def build_router() -> APIRouter:
         filters: FilterParams = Depends(),
         who: Principal = Depends(reader),
         ctx: ApiContext = Depends(context),
-    ) -> HTMLResponse:
+    ) -> Response:
+        if page == 1 and looks_like_id(q):  # a case number typed or pasted: its page, not a search for it
+            found = case_id_for(ctx.store, q)
+            if found is not None:
+                return RedirectResponse(f"/cases/{found}", status_code=status.HTTP_303_SEE_OTHER)
         selected = dict(filters.values)
         if kind == "leads":
             selected.pop("status"), selected.pop("overdue")
@@ -254,8 +259,15 @@ def build_router() -> APIRouter:
         request: Request, case_id: str, message: str | None = None, error: str | None = None,
         action: str | None = None, status_: str | None = Query(None, alias="status"), pending: bool = False,
         who: Principal = Depends(reader), ctx: ApiContext = Depends(context),
-    ) -> HTMLResponse:  # fmt: skip
-        case = case_with_leads(ctx, case_id, who)
+    ) -> Response:  # fmt: skip
+        try:
+            case = case_with_leads(ctx, case_id, who)
+        except HTTPException as exc:
+            # The first characters the tables show, or a lead's id: the case they name.
+            found = case_id_for(ctx.store, case_id) if exc.status_code == status.HTTP_404_NOT_FOUND else None
+            if found is None or found == case_id:
+                raise
+            return RedirectResponse(f"/cases/{found}", status_code=status.HTTP_303_SEE_OTHER)
         lang = page_language(request)
         by_channel: dict[str, list[dict[str, Any]]] = {}
         for lead in case["leads"]:

@@ -35,6 +35,7 @@ def search(
     """Search leads or cases; a table, or JSON with --json."""
     from adapters.search_backend import NotFound
     from leadhub.access import Principal
+    from leadhub.case_lookup import case_id_for, looks_like_id
     from leadhub.contacts import visible_leads
     from leadhub.runtime import open_runtime
 
@@ -52,6 +53,11 @@ def search(
     runtime = open_runtime(settings, existing=True)
     try:
         store = runtime.store
+        named = case_id_for(store, query) if looks_like_id(query) else None
+        if named is not None:  # a case number (or its first characters, as the table shows them)
+            by_id = Filters(ids=[named]) if kind == "cases" else Filters(case_id=[named])
+            request = request.model_copy(update={"q": "", "filters": by_id})
+            typer.echo(f"{query} names case {named}: showing {'it' if kind == 'cases' else 'its leads'} (to search the text, quote it: '\"{query}\"')", err=True)
         result = store.search(request)
         if result.kind == "leads":
             # The terminal user's role (cli.role, default analyst) decides whose contacts are printed.

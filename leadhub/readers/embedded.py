@@ -373,6 +373,15 @@ class EmbeddedStore:
         found = self.index.db.execute(f"SELECT doc FROM {kind} WHERE {ID[kind]} = ?", (doc_id,)).fetchone()  # noqa: S608
         return load(found[0]) if found else None
 
+    def ids_starting(self, kind: Kind, prefix: str, limit: int) -> list[str]:
+        column = ID[kind]
+        # A range, not LIKE: the id's unique index answers it (LIKE is case-blind, so it would not).
+        rows = self.index.db.execute(
+            f"SELECT {column} FROM {kind} WHERE {column} >= ? AND {column} < ? ORDER BY {column} LIMIT ?",  # noqa: S608
+            (prefix, prefix + "\uffff", limit),
+        )
+        return [row[0] for row in rows]
+
     def stats(self, request: StatsRequest) -> Stats:
         db = self.index.db
         now = (request.now or dt.datetime.now(dt.UTC)).timestamp()

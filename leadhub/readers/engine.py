@@ -81,6 +81,11 @@ class EngineStore:
             hit = self.backend.get(self.indices[kind], doc_id)
         return None if hit is None else hit["_source"]
 
+    def ids_starting(self, kind: Kind, prefix: str, limit: int) -> list[str]:
+        field = "case_id" if kind == "cases" else "lead_id"
+        body = {"size": limit, "_source": False, "query": {"prefix": {field: prefix}}, "sort": [{field: "asc"}]}
+        return [hit["_id"] for hit in self._search(kind, body)["hits"]["hits"]]
+
     def stats(self, request: StatsRequest) -> Stats:
         # To the minute: the same dashboard asked again within it is the same request, which the
         # engine's request cache answers from the shards that did not change (overdue by a minute late).
