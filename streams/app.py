@@ -173,9 +173,8 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
 
     statuses = TableStatuses(app.GlobalTable("case-status", default=None, partitions=_SPECS["cases.events"].partitions, key_type=str))
     case_book = TableCaseBook(one_partition_table("case-book"))
-    router = build_router(
-        settings.routing, TableDedupState(one_partition_table("dedup-sketches"), DedupConfig().max_postings), case_book, statuses
-    )
+    dedup_state = TableDedupState(one_partition_table("dedup-sketches"), DedupConfig().max_postings)
+    router = build_router(settings.routing, dedup_state, case_book, statuses)
     models = ModelWatch(settings.routing, router)
     # The hot-issue stage's per-lead work is done in normalize, which runs per partition (HotIssueHints).
     hints = HotIssueHints(settings.hot_issues) if settings.hot_issues.enabled else None
@@ -203,6 +202,7 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
             if hotspots is not None:  # the routed leads of the batch, as the one detector that sees them all
                 # (the entities the hot-issue stage adds play no part in hotspots: the leads as routed do)
                 outputs += hotspots.observe(routed)
+            dedup_state.flush()  # the batch's state, before its outputs (and so its offsets) can be committed
             case_book.flush()
             await send_all(outputs)
 

@@ -106,15 +106,65 @@ def test_table_dedup_state_rebuilds_its_lookups_from_the_sketches_after_a_restar
 
     table: dict = {}  # a faust Table is a mapping; its changelog is what keeps this dict across restarts
     texts = [POST, "市民来电反映：" + POST[:60], "北苑街道春华路工地夜间施工噪音扰民，晚上十一点以后还在打桩。", POST + "补充：至今仍未解决。"]
-    first = Deduplicator(TableDedupState(table, 64), DedupConfig())
+    state = TableDedupState(table, 64)
+    first = Deduplicator(state, DedupConfig())
     before = [first.assign(f"lead-{i}", "", text).case_id for i, text in enumerate(texts[:3])]
     assert before[0] == before[1] != before[2]
-    assert all(isinstance(v["anchors"], str) for v in table.values())  # compact: one string per sketch
+    assert table == {}  # written once per batch
+    state.flush()
+    # one entry for the batch; compact: one string of anchors per sketch
+    assert list(table) == ["seq:0"] and [row[0] for row in table["seq:0"]["sketches"]] == ["lead-0", "lead-1", "lead-2"]
+    assert all(isinstance(row[3], str) for row in table["seq:0"]["sketches"])
 
-    restarted = Deduplicator(TableDedupState(table, 64), DedupConfig())
+    restarted_state = TableDedupState(table, 64)
+    restarted = Deduplicator(restarted_state, DedupConfig())
     assert restarted.assign("lead-3", "", texts[3]).case_id == before[0]
     assert restarted.assign("lead-1", "", texts[1]).kind == "replay"
-    assert [table[f"lead-{i}"]["seq"] for i in range(4)] == [0, 1, 2, 3]
+    restarted_state.flush()
+    assert list(table) == ["seq:0", "seq:3"] and table["seq:3"]["sketches"][0][0] == "lead-3"
+
+
+def test_table_dedup_state_reads_the_entries_of_one_lead_before_those_of_a_batch_in_seq_order():
+    from enrichers.dedup import DedupConfig, Deduplicator, Sketch
+    from streams.tables import TableDedupState
+
+    texts = [POST, "北苑街道春华路工地夜间施工噪音扰民，晚上十一点以后还在打桩。", POST + "补充：至今仍未解决。"]
+    table: dict = {}
+    state = TableDedupState(table, 64)
+    dedup = Deduplicator(state, DedupConfig())
+    for i, text in enumerate(texts):
+        dedup.assign(f"lead-{i}", "", text)
+    state.flush()
+    row = table.pop("seq:0")["sketches"]
+    # what a worker of the format before wrote: an entry a lead, keyed by its id, with its seq
+    table["lead-0"] = {"seq": 0, "case_id": row[0][1], "fingerprint": row[0][2], "anchors": row[0][3], "at": row[0][4]}
+    table["seq:1"] = {"seq": 1, "sketches": row[1:]}
+    reread = TableDedupState(table, 64)
+    assert [reread.get(f"lead-{i}") for i in range(3)] == [state.get(f"lead-{i}") for i in range(3)]
+    assert all(isinstance(s, Sketch) for s in (reread.get("lead-0"), reread.get("lead-2")))
+    assert reread.lead_with_fingerprint(row[2][2]) == state.lead_with_fingerprint(row[2][2])
+    reread.put(Sketch("lead-9", "lead-9", "f9", [1, 2, 3], None), 64)
+    reread.flush()
+    assert table["seq:3"]["seq"] == 3  # numbered on from the entries read
+
+
+def test_table_dedup_state_writes_a_large_batch_in_entries_of_a_bounded_size_and_keeps_unflushed_sketches_in_a_rebuild():
+    from enrichers.dedup import Sketch
+    from streams.tables import SKETCHES_PER_ENTRY, TableDedupState
+
+    table: dict = {}
+    state = TableDedupState(table, 64)
+    n = 2 * SKETCHES_PER_ENTRY + 1
+    for i in range(n):
+        state.put(Sketch(f"lead-{i}", "lead-0", f"f{i}", [i, i + 1], float(i)), 64)
+    state.flush()
+    assert [len(entry["sketches"]) for entry in table.values()] == [SKETCHES_PER_ENTRY, SKETCHES_PER_ENTRY, 1]
+    state.put(Sketch("pending", "lead-0", "fp", [7], None), 64)
+    table["lead-x"] = {"seq": n, "case_id": "lead-x", "fingerprint": "fx", "anchors": [9], "at": None}  # another worker's, seen on a rebalance
+    assert state.get("lead-x") is not None and state.get("pending") is not None  # rebuilt, the unflushed sketch kept
+    state.flush()
+    assert table[f"seq:{n + 1}"]["sketches"][0][0] == "pending"
+    assert TableDedupState(table, 64).get(f"lead-{n - 1}").at == float(n - 1)
 
 
 def test_table_dedup_state_reads_sketches_of_the_older_format():
@@ -123,6 +173,8 @@ def test_table_dedup_state_reads_sketches_of_the_older_format():
 
     old = {"case_id": "lead-0", "fingerprint": fingerprint("", POST), "anchors": list(anchors("", POST, DedupConfig())), "at": None}
     table = {"lead-0": old}
-    dedup = Deduplicator(TableDedupState(table, 64), DedupConfig())
+    state = TableDedupState(table, 64)
+    dedup = Deduplicator(state, DedupConfig())
     assert dedup.assign("lead-1", "", POST).case_id == "lead-0"
-    assert table["lead-1"]["seq"] == 0
+    state.flush()
+    assert table["seq:0"]["sketches"][0][0] == "lead-1"
