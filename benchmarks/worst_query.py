@@ -4,10 +4,9 @@
 
 Builds N leads (synthetic but shaped like real ones: Chinese complaint sentences from a few hundred
 phrases, Yiwu places, categories, channels, dates over a year), bulk-inserted straight into a fresh
-OpenSearch index (through `leadhub index init`'s template) and a fresh embedded SQLite file (the
-rows write_lead would write, inserted in one transaction, as a schema-version-1 file: its short-term
-index is then built by the migration that runs on open, timed, and its size measured in bytes per
-lead). Then runs each query of QUERIES through the stores' own search() with facets, as the API
+OpenSearch index (through `leadhub index init`'s template) and a fresh embedded SQLite file (through
+write_lead in one transaction, as a pipeline batch writes, then merged and vacuumed as a bulk load
+ends; its size measured in bytes per lead). Then runs each query of QUERIES through the stores' own search() with facets, as the API
 does, and reports p50 / max per store; last, the embedded write_lead rate on the full file (new
 leads, and rewrites of existing ones with new text).
 Target (issue 19, item 10): <= 1 s on 100,000 leads on both stores.
@@ -18,7 +17,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import json
 import random
 import shutil
 import statistics
@@ -38,8 +36,8 @@ from leadhub.readers.engine import EngineStore
 from leadhub.settings import build_settings, parse_overrides
 from schemas.index_templates import lead_index
 from schemas.leads import Lead
-from sinks.embedded_index import LEAD_COLUMNS, EmbeddedIndex
-from sinks.embedded_text import FTS_COLUMNS
+from sinks.embedded_index import EmbeddedIndex
+from sinks.embedded_text import optimize_text_indexes
 
 TOWNS = ["稠城街道", "北苑街道", "稠江街道", "江东街道", "后宅街道", "城西街道", "廿三里街道", "福田街道",
          "佛堂镇", "赤岸镇", "义亭镇", "上溪镇", "大陈镇", "苏溪镇"]  # fmt: skip
@@ -109,18 +107,17 @@ def fill_engine(backend: SearchBackend, alias: str, leads: list[dict]) -> float:
 
 
 def fill_embedded(index: EmbeddedIndex, leads: list[dict]) -> float:
+    """The leads through write_lead in one transaction (as a pipeline batch writes), then the end of a
+    bulk load: the text index merged and the file rewritten."""
     started = time.perf_counter()
-    rows, texts = [], []
-    for rowid, lead in enumerate(leads, 1):
-        category, place = lead["category"] or {}, lead["place"] or {}
-        reported = dt.datetime.fromisoformat(lead["published_at"]).timestamp()
-        rows.append((rowid, lead["lead_id"], json.dumps(lead, ensure_ascii=False), lead["case_id"], lead["channel"], lead["source"],
-                     category.get("level1"), category.get("level2"), lead["department"], place.get("town"), place.get("community"),
-                     lead["lang"], int(lead["needs_triage"]), lead["priority"], reported))  # fmt: skip
-        texts.append((rowid, lead["title"], lead["text"], lead["location_text"] or "", place.get("address") or ""))
+    models = [Lead.model_validate(lead) for lead in leads]
+    with index.batch():
+        for lead in models:
+            index.write_lead(lead)
     with index.transaction() as db:
-        db.executemany(f"INSERT INTO leads (rowid, {', '.join(LEAD_COLUMNS)}) VALUES ({','.join('?' * (len(LEAD_COLUMNS) + 1))})", rows)
-        db.executemany("INSERT INTO leads_fts (rowid, title, text, location_text, address) VALUES (?,?,?,?,?)", texts)
+        optimize_text_indexes(db)
+    with index.write_lock:
+        index.db.execute("VACUUM")
     return time.perf_counter() - started
 
 
@@ -129,21 +126,6 @@ def _used_bytes(index: EmbeddedIndex) -> int:
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     pages = db.execute("PRAGMA page_count").fetchone()[0] - db.execute("PRAGMA freelist_count").fetchone()[0]
     return pages * db.execute("PRAGMA page_size").fetchone()[0]
-
-
-def migrate_embedded(index: EmbeddedIndex) -> tuple[EmbeddedIndex, float, int]:
-    """Turn the filled file into a version-1 one (no short-term index) and open it again: the
-    migration's time, and the bytes the short-term index added."""
-    with index.transaction() as db:
-        for table in FTS_COLUMNS:
-            db.execute(f"DROP TABLE {table}_short")  # noqa: S608 - fixed names
-        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    before = _used_bytes(index)
-    index.close()
-    started = time.perf_counter()
-    index = EmbeddedIndex(index.path)
-    took = time.perf_counter() - started
-    return index, took, _used_bytes(index) - before
 
 
 def write_rate(index: EmbeddedIndex, leads: list[dict]) -> dict[str, float]:
@@ -183,7 +165,6 @@ def main() -> None:
     index = EmbeddedIndex(folder / "bench.sqlite")
     try:
         load = {"opensearch": fill_engine(backend, f"{prefix}-leads", leads), "embedded": fill_embedded(index, leads)}
-        index, load["embedded short-term index (migration on open)"], short_bytes = migrate_embedded(index)
         stores = {"opensearch": EngineStore(backend, prefix), "embedded": EmbeddedStore(index)}
         rows, results = [], {}
         for name, spec in QUERIES.items():
@@ -205,9 +186,7 @@ def main() -> None:
                     "worst max s": max(v["max_s"] for v in results[s].values())} for s in stores]  # fmt: skip
         print_table("per store", summary)
         rates = write_rate(index, synthetic_leads(args.writes, seed=8))
-        embedded = {"short-term index bytes/lead": short_bytes / args.leads, "file bytes/lead": _used_bytes(index) / args.leads,
-                    "migration s": load["embedded short-term index (migration on open)"],
-                    **{f"write_lead {name} leads/s": rate for name, rate in rates.items()}}  # fmt: skip
+        embedded = {"file bytes/lead": _used_bytes(index) / args.leads, **{f"write_lead {name} leads/s": rate for name, rate in rates.items()}}
         print_table("embedded file", [embedded])
         write_json("worst_query", {"leads": args.leads, "repeat": args.repeat, "limits": dataclasses.asdict(LIMITS),
                                    "load_s": load, "embedded": embedded,

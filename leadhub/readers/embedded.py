@@ -127,11 +127,22 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
     if match and kind == "leads":  # a case's match is in its FROM (EmbeddedStore._from)
         where.add(f"f.{kind}_fts MATCH ?", match)
     # Shorter ones, and exclusions: the rowids the index matches, a set built once per query.
-    if short := [term for term in text.must if len(term) < MIN_RANKED]:
+    if short := [term for term in text.must if len(term) < MIN_RANKED and not _within_another(term, text.must)]:
         _in_index(where, kind, match_expression(short, "AND"), negated=False)
     if text.must_not:  # one index look-up, not a scan of every row
-        _in_index(where, kind, match_expression(text.must_not, "OR"), negated=True)
+        excluded = [term for term in text.must_not if not _holds_another(term, text.must_not)]
+        _in_index(where, kind, match_expression(excluded, "OR"), negated=True)
     return where, match
+
+
+# Terms are substrings: a row holding 号楼附近 holds 附近, and a row without 水 is without 水管. The terms
+# another one implies are left out of the look-ups (not of the ranked match: bm25 counts those).
+def _within_another(term: str, terms: tuple[str, ...]) -> bool:
+    return any(term != other and term in other for other in terms)
+
+
+def _holds_another(term: str, terms: tuple[str, ...]) -> bool:
+    return any(term != other and other in term for other in terms)
 
 
 def _in_index(where: _Where, kind: Kind, expression: str, *, negated: bool) -> None:
