@@ -295,6 +295,7 @@ def test_the_my_page_shows_the_officers_reports_and_rating_form(client, env):
     assert done in forms and waiting not in forms
     english = _page(client, env, lang="en")
     assert "resolved" in english.text and "Housing" in english.text and "Rate the answer" in english.text
+    assert "Choucheng Subdistrict" in english.text and "稠城街道" not in english.text  # the place named in English
     for role, code in (("analyst", 403), ("officer", 403), ("admin", 200)):
         assert _page(client, env, role).status_code == code, role
     admin = _page(client, env, "admin")
