@@ -181,6 +181,8 @@ def _generic_area(core: str) -> bool:
     我们村): the whole core, or its last word after an administrative prefix (镇上的贫困村 is cut before)."""
     if core.endswith(("街道", "镇", "乡", "区", "县", "市", "省", "组")) or _core(core)[1] not in (None, "estate", "road", "village"):
         return True  # 北苑街道社区, 星沙镇村, 大塘组村, 碎石厂村: none named
+    if core in SUFFIXES:
+        return True  # only an estate's or road's suffix word (新城社区 of "丽/发/新城/社区"): the walk lost the name
     if len(core) > 5 or _DATE_OR_NUMBER.search(core):
         return True  # a clause the walk failed to bound (工商甩锅天顶青山社区), a date or number (5月狮冲村, 2号社区)
     core = _KEY_PREFIX.sub("", _CODED_ADMIN.sub("", core)) or core
@@ -357,9 +359,11 @@ def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
             if _is_admin(prev) or prev in GENERIC_CORES:
                 break
             # jieba cuts a name it does not know into single characters of any class ("稠/a 江/nr 中学").
-            # A village's name may hold a number's or measure's character (倍磊村: 倍/m), not a verb's (外嫁女回原村: 回/v).
+            # A village's name may hold a number's or measure's character (倍磊村: 倍/m), not a verb's (外嫁女回原村: 回/v;
+            # a community may: it is often named after an estate, 丽/发/新城/社区).
             area = kind in ("village", "community")
-            single = len(prev) == 1 and (flag in _SINGLE_POS and not (area and flag in ("v", "vg")) or area and flag in ("m", "q")) and prev not in _NOT_IN_NAMES
+            verb = kind == "village" and flag in ("v", "vg")
+            single = len(prev) == 1 and (flag in _SINGLE_POS and not verb or area and flag in ("m", "q")) and prev not in _NOT_IN_NAMES
             # A road may be named after a verbal noun (劳动东路, 建设路).
             # A place word (s: 海外, 江南) may stand inside an estate's name (绿地海外滩), never first (楼下小区).
             place_word = flag == "s" and kind == "estate"
@@ -389,7 +393,7 @@ def _by_suffix(clause: str) -> Iterable[tuple[str, str]]:
         name = "".join(names)
         if kind in ("village", "community"):
             # The last word counts alone too: 共创绿色社区, 建设文明村 name none.
-            if _generic_area(_core(name)[0]) or len(names) > 2 and _generic_area(names[-2]):
+            if _generic_area(_core(name)[0]) or len(names) > 2 and (names[-2] in GENERIC_AREA_CORES or names[-2] in NOT_SUFFIX_WORDS):
                 continue
             trimmed = _LEAD_IN.sub("", name)
             name, kind = _named_after_estate(trimmed if len(_core(trimmed)[0]) >= 2 else name, kind)

@@ -298,7 +298,7 @@ class HotIssueClusterer:
                 issue = self.issues[issue_id]
                 span = self._span.get(issue_id)
                 gap = _gap(at, *span) if at is not None and span else 0.0
-                if _elsewhere(issue, entities, title_keys, s.distinct_title_kinds):
+                if _elsewhere(issue, entities, title_keys, s.distinct_title_kinds) or _other_place_in_area(issue, entities):
                     continue
                 anchored = bool(title_keys) and issue.anchor() in title_keys
                 if gap > (anchor_window if anchored else window):
@@ -373,6 +373,22 @@ def _elsewhere(issue: HotIssue, entities: Iterable[Entity], title_keys: tuple[st
         return False
     kind_of = {e.key: e.kind for e in entities}
     return any(kind_of.get(key) == kind for key in title_keys)
+
+
+def _other_place_in_area(issue: HotIssue, entities: Iterable[Entity]) -> bool:
+    """Whether the lead shares only a village or community with the issue while both name places in it
+    and none the same: two estates of one community (国泰九龙湾 and 松雅湖畔 in 望仙桥社区) are two problems,
+    however alike their complaints about fees. (Roads keep their rule, ``_by_address_only``: a company's
+    messages may share only its address.)"""
+    entities = list(entities)
+    shared = [e.key for e in entities if e.key in issue.keys]
+    if not shared or any(issue.key_kinds.get(key) not in _UNIT_KINDS for key in shared):
+        return False
+    places = {e.key for e in entities if e.kind not in AREA_KINDS}
+    return bool(places) and not places & issue.keys.keys() and any(issue.key_kinds.get(k) not in AREA_KINDS for k in issue.keys)
+
+
+_UNIT_KINDS = frozenset(("village", "community"))
 
 
 def _by_address_only(issue: HotIssue, entities: Iterable[Entity], title_keys: tuple[str, ...]) -> bool:

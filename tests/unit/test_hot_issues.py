@@ -287,3 +287,14 @@ def test_a_factory_named_with_its_village_titles_the_issue():
         clusterer.add(lead(i, t, x, days=i))
     (issue,) = clusterer.top()
     assert issue.entity() == "针织厂"
+
+
+def test_two_estates_of_one_community_are_two_hot_issues_however_alike_their_complaints():
+    clusterer = HotIssueClusterer()
+    first = ("青枫社区翠湖新城物业乱收停车费", "青枫社区翠湖新城的物业公司地面停车乱收费，每月收三百元，业主意见很大。")
+    other = ("青枫社区金桂花园物业乱收停车费", "青枫社区金桂花园的物业公司地面停车乱收费，每月收三百元，业主意见很大。")
+    clusterer.add(lead("a", *first))
+    assert clusterer.add(lead("b", *other, days=1)).issue_id == "b"
+    # A lead naming only the community still joins the issue about its fees.
+    only_area = ("青枫社区物业乱收停车费", "青枫社区物业地面停车乱收费，每月三百元，业主意见很大。")
+    assert clusterer.add(lead("c", *only_area, days=2)).issue_id in ("a", "b")
