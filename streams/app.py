@@ -173,6 +173,7 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
 
     statuses = TableStatuses(app.GlobalTable("case-status", default=None, partitions=_SPECS["cases.events"].partitions, key_type=str))
     case_book = TableCaseBook(one_partition_table("case-book"))
+    case_book_changelog = case_book.table.changelog_topic.get_topic_name()
     dedup_state = TableDedupState(one_partition_table("dedup-sketches"), DedupConfig().max_postings)
     router = build_router(settings.routing, dedup_state, case_book, statuses)
     models = ModelWatch(settings.routing, router)
@@ -203,8 +204,10 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
                 # (the entities the hot-issue stage adds play no part in hotspots: the leads as routed do)
                 outputs += hotspots.observe(routed)
             dedup_state.flush()  # the batch's state, before its outputs (and so its offsets) can be committed
-            case_book.flush()
+            changes = case_book.flush()
             await send_all(outputs)
+            for key, value in changes:  # the case book's changelog, straight to the producer like the outputs
+                await app.producer.send(case_book_changelog, key, value, partition=0, timestamp=None, headers=None)
 
     @app.agent(topics["cases.events"], name="case-status")
     async def status_agent(stream):
