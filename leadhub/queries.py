@@ -150,7 +150,7 @@ class Filters(BaseModel):
     activity: list[str] = Field(default_factory=list, description="Themed activities (reports.activities ids).")
     author: list[str] = Field(default_factory=list, description="Leads only: the author (an experience officer's name).")
     entity: list[str] = Field(
-        default_factory=list, description="Named estates, companies, schools, roads, projects (their keys, as the entity facet lists them)."
+        default_factory=list, description="Named estates, companies, schools, roads, projects, villages, communities (their keys, as the entity facet lists them)."
     )
     ids: list[str] = Field(default_factory=list, description="Document ids (lead or case ids).")
     needs_triage: bool | None = Field(

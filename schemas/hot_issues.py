@@ -1,5 +1,5 @@
-"""HotIssue: the leads about one concrete problem (the same named estate, company, school, road or
-project and the same complaint), above the cases that group re-posts. The clusterer is
+"""HotIssue: the leads about one concrete problem (the same named estate, company, school, road,
+project, village or community and the same complaint), above the cases that group re-posts. The clusterer is
 enrichers/hot_issues.py; the streams maintain it as leads arrive (streams/hot_issue_stage.py), and the
 record goes to the compacted `hot_issues` topic and the `hot_issues` index."""
 

@@ -209,7 +209,7 @@ class Lead(Internal):
     reporter_group: str | None = Field(None, description="Experience officers' reports: the officer's group (reports.groups).")
     activity: str | None = Field(None, description="Experience officers' reports: the themed activity named (reports.activities).")
     entities: list[str] = Field(
-        default_factory=list, description="Named estates, companies, schools, roads, projects in the text (their join keys; hot issues)."
+        default_factory=list, description="Named estates, companies, schools, roads, projects, villages, communities in the text (their join keys; hot issues)."
     )
     model_version: str | None = Field(
         None, max_length=200,

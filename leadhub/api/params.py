@@ -85,7 +85,7 @@ class FilterParams:
         ids: list[str] = Query([], description="Document ids (case ids for cases, lead ids for leads)."),
         group: list[str] = Query([], description="Experience officers' group (reports.groups id)."),
         activity: list[str] = Query([], description="Themed activity (reports.activities id)."),
-        entity: list[str] = Query([], description="Named estate, company, school, road or project (as the entity facet lists it)."),
+        entity: list[str] = Query([], description="Named estate, company, school, road, project, village or community (as the entity facet lists it)."),
         needs_triage: bool | None = Query(None),
         overdue: bool = Query(False, description="Cases only: active cases past their due time."),
         since: dt.datetime | None = Query(None, description="ISO date or time; naive = Asia/Shanghai."),

@@ -30,7 +30,7 @@ def hot_issues(
     encoding: str = typer.Option("auto", "--encoding", help=ENCODING_HELP),
 ) -> None:
     """Find hot issues offline: leads about the same concrete problem (the same named estate, company,
-    school, road or project and the same complaint, within a time window), above the cases that group
+    school, road, project, village or community and the same complaint, within a time window), above the cases that group
     re-posts. Reads JSONL {"id","title","text","source","published_at"} with optional "likes", "author"
     and "case_id" (without case_id, leads are grouped into cases as `leadhub dedup` does); prints the top
     N issues, one JSON per line: issue_id, title, entities, lead_ids, case_ids, first_seen, last_seen, heat."""
