@@ -123,11 +123,12 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
 
     # Every term is a phrase of characters in the text index (sinks/short_terms.py). Those of three
     # characters and more are ranked (bm25), as when the trigram index found them: they are joined.
-    match = match_expression([term for term in text.must if len(term) >= MIN_RANKED], "AND") or None
+    must = [term for term in dict.fromkeys(text.must) if not _within_another(term, text.must)]
+    match = match_expression([term for term in must if len(term) >= MIN_RANKED], "AND") or None
     if match and kind == "leads":  # a case's match is in its FROM (EmbeddedStore._from)
         where.add(f"f.{kind}_fts MATCH ?", match)
     # Shorter ones, and exclusions: the rowids the index matches, a set built once per query.
-    if short := [term for term in text.must if len(term) < MIN_RANKED and not _within_another(term, text.must)]:
+    if short := [term for term in must if len(term) < MIN_RANKED]:
         _in_index(where, kind, match_expression(short, "AND"), negated=False)
     if text.must_not:  # one index look-up, not a scan of every row
         excluded = [term for term in text.must_not if not _holds_another(term, text.must_not)]
@@ -136,7 +137,7 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
 
 
 # Terms are substrings: a row holding 号楼附近 holds 附近, and a row without 水 is without 水管. The terms
-# another one implies are left out of the look-ups (not of the ranked match: bm25 counts those).
+# another one implies are left out (the ranking then weighs the longer term alone: what was asked for).
 def _within_another(term: str, terms: tuple[str, ...]) -> bool:
     return any(term != other and term in other for other in terms)
 
