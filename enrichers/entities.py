@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, Protocol
 
+from enrichers import segmentation
 from enrichers.keywords import KeywordIndex
 
 # suffix -> kind; longest suffixes are tried first (有限公司 before 公司, 大学 before 学).
@@ -149,11 +150,15 @@ def entity_key(name: str) -> str:
     return key
 
 
+_SUFFIX_LENGTHS = sorted({len(s) for s in SUFFIXES}, reverse=True)
+
+
 def _core(name: str) -> tuple[str, str | None]:
-    """(name without its suffix, kind), or ("", None) when no suffix ends it."""
-    for suffix in _SUFFIX_ORDER:
-        if name.endswith(suffix):
-            return name[: -len(suffix)], SUFFIXES[suffix]
+    """(name without its suffix, kind), or ("", None) when no suffix ends it. The longest suffix wins
+    (有限公司 before 公司); a name has one tail of each length, so a look-up per length finds it."""
+    for length in _SUFFIX_LENGTHS:
+        if len(name) >= length and (kind := SUFFIXES.get(name[-length:])) is not None:
+            return name[:-length], kind
     return "", None
 
 
@@ -167,7 +172,10 @@ def _generic(core: str) -> bool:
     if len(core) < 2 or core in GENERIC_CORES or _KIND_OF_CORE.match(core):
         return True
     # A core made only of a generic word plus a generic tail ("物业服务有限" → checked as pieces).
-    return any(core == g + h for g in GENERIC_CORES for h in ("", "有限", "责任有限", "服务")) or core.isdigit()
+    return core in _GENERIC_WITH_TAIL or core.isdigit()
+
+
+_GENERIC_WITH_TAIL = frozenset(g + h for g in GENERIC_CORES for h in ("", "有限", "责任有限", "服务"))
 
 
 # Words of the sentence the walk takes along before a village's or community's name ("和西垅社区",
@@ -219,6 +227,11 @@ def _memo_tagger(posseg: Any) -> Any:
     class MemoTagger(posseg.POSTokenizer):  # type: ignore[misc]
         def _POSTokenizer__cut_detail(self, sentence: str) -> Any:
             return iter(_tag_run(self, sentence))
+
+        def _POSTokenizer__cut(self, sentence: str) -> Any:
+            # jieba's HMM tagging of a run of Han characters, by a Viterbi that skips impossible transitions: the same tags.
+            _, route = segmentation.viterbi(sentence, posseg.char_state_tab_P, posseg.start_P, posseg.trans_P, posseg.emit_P)
+            return segmentation.pos_words(sentence, route, posseg.pair)
 
     @lru_cache(maxsize=32768)
     def _tag_run(tagger: Any, run: str) -> tuple[Any, ...]:
@@ -476,8 +489,9 @@ def _suffix_hits(window: str) -> tuple[tuple[str, str], ...]:
 
 
 def clear_cache() -> None:
-    """Forget the segmented windows and tagged runs (a benchmark replaying the same texts would time the cache)."""
+    """Forget the segmented windows, tagged runs and TF-IDF blocks (a benchmark replaying the same texts would time the cache)."""
     _suffix_hits.cache_clear()
+    segmentation.clear_caches()
     for run_cache in _RUN_CACHES:
         run_cache.cache_clear()
 

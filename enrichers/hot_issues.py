@@ -42,6 +42,7 @@ from typing import Any
 
 from enrichers.entities import AREA_KINDS, Entity, EntityDictionary, brand, extract_entities, suffix_entities, suffix_kinds
 from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
+from enrichers.segmentation import BlockCutter
 
 # Words every complaint uses: they say nothing about which problem it is.
 GENERIC_TERMS = frozenset((
@@ -134,7 +135,10 @@ def _tfidf() -> Any:  # imported on first use: jieba loads its dictionary and ID
     import jieba.analyse  # type: ignore[import-untyped]
 
     jieba.setLogLevel(60)
-    return jieba.analyse.TFIDF()
+    tfidf = jieba.analyse.TFIDF()
+    # The same words, each block segmented once: a title counted twice, template clauses, a text cut again with other names left out.
+    tfidf.tokenizer = BlockCutter(jieba.dt)
+    return tfidf
 
 
 def complaint_terms(title: str, text: str, entities: Iterable[Entity], top: int) -> dict[str, float]:

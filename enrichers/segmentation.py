@@ -1,0 +1,138 @@
+"""jieba's segmentation, the same words and tags, cheaper: the hot-issue rules segment every lead twice
+(part-of-speech tagging around entity suffixes, plain segmentation for the TF-IDF keywords), and
+that was most of a lead's CPU.
+
+- ``BlockCutter``: ``jieba.cut`` remembering each block (a run of letters, digits and Han characters
+  between punctuation: jieba segments each on its own), so a title counted twice, a template's
+  clauses, a greeting, and a lead's text segmented again with other names left out cost a look-up.
+- ``viterbi``: the part-of-speech HMM's Viterbi (jieba.posseg.viterbi), comparing only the states a
+  transition leads from (about 20 of 256): the others score minus infinity and never win. The same
+  path, ties included (``tests/unit/test_segmentation.py`` checks it against jieba's on real runs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from functools import cache, lru_cache
+from typing import Any
+
+MIN_FLOAT = -3.14e100  # jieba's score of a character a state never emits (posseg/viterbi.py)
+MIN_INF = float("-inf")  # and of a transition that never happens
+
+# jieba's block pattern (jieba.re_han_default): segmentation never crosses a character outside it.
+_BLOCK = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
+_SKIP = re.compile("(\r\n|\\s)")
+
+
+class BlockCutter:
+    """``jieba.cut(sentence)`` (accurate mode, HMM on) with its blocks remembered. Has the ``cut`` that
+    jieba.analyse.TFIDF asks its tokenizer for."""
+
+    def __init__(self, tokenizer: Any, maxsize: int = 65536) -> None:
+        self._block = lru_cache(maxsize=maxsize)(lambda block: tuple(tokenizer.cut(block)))
+        _CUTTERS.append(self)
+
+    def cut(self, sentence: str) -> Iterator[str]:
+        for block in _BLOCK.split(sentence):
+            if not block:
+                continue
+            if _BLOCK.match(block):
+                yield from self._block(block)
+                continue
+            # Outside blocks jieba yields whitespace as it is and everything else a character at a time.
+            for piece in _SKIP.split(block):
+                if _SKIP.match(piece):
+                    yield piece
+                else:
+                    yield from piece
+
+    def cache_clear(self) -> None:
+        self._block.cache_clear()
+
+
+_CUTTERS: list[BlockCutter] = []
+
+
+def clear_caches() -> None:
+    """Forget the remembered blocks (a benchmark replaying the same texts would time the cache)."""
+    for cutter in _CUTTERS:
+        cutter.cache_clear()
+
+
+@cache
+def _sources(trans_p: Mapping[Any, Mapping[Any, float]]) -> dict[Any, frozenset[Any]]:
+    """For each state, the states with a transition into it."""
+    into: dict[Any, set[Any]] = {}
+    for state, nexts in trans_p.items():
+        for after in nexts:
+            into.setdefault(after, set()).add(state)
+    return {state: frozenset(froms) for state, froms in into.items()}
+
+
+def viterbi(
+    obs: str, states: Mapping[str, Any], start_p: Mapping[Any, float], trans_p: Any, emit_p: Mapping[Any, Mapping[str, float]]
+) -> tuple[float, list[Any]]:
+    """jieba.posseg.viterbi's result for the same arguments. A state's score at a character is the best
+    over the states before of (score before + transition + emission), ties going to the greater state;
+    a state without a transition into it scores minus infinity, so only those with one are compared,
+    unless none of them scores above minus infinity (then all are, as jieba does)."""
+    all_states = trans_p.keys()
+    sources = _sources(_Frozen(trans_p))
+    scores = {y: start_p[y] + emit_p[y].get(obs[0], MIN_FLOAT) for y in states.get(obs[0], all_states)}
+    back: list[dict[Any, Any]] = [{}]
+    for char in obs[1:]:
+        before = [x for x in scores if trans_p[x]]
+        reachable = set(before)
+        expected = {y for x in before for y in trans_p[x]}
+        now = set(states.get(char, all_states)) & expected or expected or all_states
+        scored: dict[Any, float] = {}
+        came: dict[Any, Any] = {}
+        for y in now:
+            emit = emit_p[y].get(char, MIN_FLOAT)
+            best = max(((scores[x] + trans_p[x][y] + emit, x) for x in reachable.intersection(sources.get(y, ()))), default=None)
+            if best is None or best[0] == MIN_INF:
+                best = max((scores[x] + trans_p[x].get(y, MIN_INF) + emit, x) for x in before)
+            scored[y], came[y] = best
+        scores = scored
+        back.append(came)
+    prob, state = max((score, y) for y, score in scores.items())
+    route = [state] * len(obs)
+    for t in range(len(obs) - 1, 0, -1):
+        state = back[t][state]
+        route[t - 1] = state
+    return prob, route
+
+
+class _Frozen:
+    """A transition table hashed by identity, so that ``_sources`` works it out once per table."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def __hash__(self) -> int:
+        return id(self.table)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Frozen) and other.table is self.table
+
+    def items(self) -> Any:
+        return self.table.items()
+
+
+def pos_words(sentence: str, route: list[Any], pair: Any) -> Iterator[Any]:
+    """The words and tags of a tagged run, as jieba.posseg reads a route of (position, tag) states: a
+    word ends at E (from the last B) or is one character at S; what is left after the last end is one
+    word with the tag of its first character."""
+    begin = done = 0
+    for i, (position, tag) in enumerate(route):
+        if position == "B":
+            begin = i
+        elif position == "E":
+            yield pair(sentence[begin : i + 1], tag)
+            done = i + 1
+        elif position == "S":
+            yield pair(sentence[i], tag)
+            done = i + 1
+    if done < len(sentence):
+        yield pair(sentence[done:], route[done][1])

@@ -1,0 +1,57 @@
+"""The cheaper segmentation the entity and hot-issue rules use gives jieba's own words and tags
+(texts written for these tests, names invented)."""
+
+import jieba
+import jieba.posseg as posseg
+from jieba.posseg.viterbi import viterbi as jieba_viterbi
+
+from enrichers.entities import _jieba
+from enrichers.segmentation import BlockCutter, viterbi
+
+TEXTS = [
+    "A市A2区翠湖新城小区旁边的搅拌站噪音扰民，晚上根本睡不着！",
+    "反映义乌市福田街道鑫洲纺织有限公司拖欠工资；稠江中学门口早晚拥堵。",
+    "上溪镇塘西村村委会门口的路灯坏了三个月 , 没人修\n请尽快处理 2019-08-26 01:50",
+    "丽发新城社区的业主反映：鼎盛华府二期的车位捆绑销售（以下简称“捆绑”），价格 18.5万 一个",
+    "伊景园滨河苑伊景园滨河苑伊景园滨河苑的物业费太贵了了了",
+    "地铁3号线松雅湖站出入口太少，绕行800米",
+    "暮云街道青山社区和谐社区农村城中村倍磊村何斯路村大陈镇马畈村",
+    "x",
+    "锪锫镨钶",  # rare characters: states no dictionary word knows
+]
+
+
+def runs(text: str) -> list[str]:
+    """Every stretch of Han characters of a text, and its pieces: what the tagger's HMM is given."""
+    out = []
+    for block in jieba.re_han_default.findall(text):
+        han = "".join(ch if "\u4e00" <= ch <= "\u9fd5" else " " for ch in block).split()
+        for run in han:
+            out += [run[i:j] for i in range(len(run)) for j in range(i + 1, min(len(run), i + 12) + 1)]
+    return out
+
+
+def test_viterbi_gives_jiebas_path_and_score_on_every_run():
+    tables = (posseg.char_state_tab_P, posseg.start_P, posseg.trans_P, posseg.emit_P)
+    checked = 0
+    for text in TEXTS:
+        for run in runs(text):
+            assert viterbi(run, *tables) == jieba_viterbi(run, *tables), run
+            checked += 1
+    assert checked > 1000
+
+
+def test_tagger_tags_as_jiebas_posseg():
+    tagger, _ = _jieba()
+    for text in TEXTS:
+        assert [(w.word, w.flag) for w in tagger.cut(text)] == [(w.word, w.flag) for w in posseg.dt.cut(text)]
+
+
+def test_block_cutter_cuts_as_jieba_and_remembers_blocks():
+    cutter = BlockCutter(jieba.dt)
+    for text in TEXTS:
+        assert list(cutter.cut(text)) == list(jieba.cut(text))
+        assert list(cutter.cut(text)) == list(jieba.cut(text))  # a second time, from the remembered blocks
+    assert cutter._block.cache_info().hits > 0
+    cutter.cache_clear()
+    assert cutter._block.cache_info().currsize == 0
