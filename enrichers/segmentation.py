@@ -12,6 +12,7 @@ that was most of a lead's CPU.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from functools import cache, lru_cache
@@ -30,7 +31,7 @@ class BlockCutter:
     jieba.analyse.TFIDF asks its tokenizer for."""
 
     def __init__(self, tokenizer: Any, maxsize: int = 65536) -> None:
-        self._block = lru_cache(maxsize=maxsize)(lambda block: tuple(tokenizer.cut(block)))
+        self._block = lru_cache(maxsize=maxsize)(DagCutter(tokenizer).cut_block)
         _CUTTERS.append(self)
 
     def cut(self, sentence: str) -> Iterator[str]:
@@ -52,6 +53,70 @@ class BlockCutter:
 
 
 _CUTTERS: list[BlockCutter] = []
+
+
+class DagCutter:
+    """jieba's accurate cut of one block (``Tokenizer.__cut_DAG``: the most probable path through the
+    dictionary's words, runs of single characters not in it given to the HMM of jieba.finalseg), in
+    one pass: each word's log-probability worked out once per process, a start with one dictionary word
+    taken without comparing, the HMM's cut of a run remembered (unknown names recur). The same scores,
+    compared in the same way, so the same words."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        import jieba.finalseg  # type: ignore[import-untyped]
+
+        tokenizer.check_initialized()
+        self._freq: dict[str, int] = tokenizer.FREQ
+        self._logtotal = math.log(tokenizer.total)
+        self._logp: dict[str, float] = {}
+        self._unknown = lru_cache(maxsize=16384)(lambda run: tuple(jieba.finalseg.cut(run)))
+
+    def _score(self, word: str) -> float:
+        score = self._logp.get(word)
+        if score is None:
+            score = self._logp[word] = math.log(self._freq.get(word) or 1) - self._logtotal
+        return score
+
+    def cut_block(self, block: str) -> tuple[str, ...]:
+        freq, logp, n = self._freq, self._logp, len(block)
+        # route[i]: (score, last index of the first word) of the best cut of block[i:] (jieba's calc).
+        route: list[tuple[float, int]] = [(0.0, 0)] * (n + 1)
+        for start in range(n - 1, -1, -1):
+            best: tuple[float, int] | None = None
+            end, frag = start, block[start]
+            while frag in freq:  # the dictionary holds every prefix of its words (count 0 if not a word)
+                if freq[frag]:
+                    score = logp.get(frag)
+                    option = ((self._score(frag) if score is None else score) + route[end + 1][0], end)
+                    if best is None or option > best:
+                        best = option
+                end += 1
+                if end >= n:
+                    break
+                frag = block[start : end + 1]
+            route[start] = best if best is not None else (self._score(block[start]) + route[start + 1][0], start)
+        words: list[str] = []
+        single = ""
+        at = 0
+        while at < n:
+            after = route[at][1] + 1
+            if after - at == 1:
+                single += block[at]
+            else:
+                if single:
+                    words += self._singles(single)
+                    single = ""
+                words.append(block[at:after])
+            at = after
+        if single:
+            words += self._singles(single)
+        return tuple(words)
+
+    def _singles(self, run: str) -> tuple[str, ...]:
+        """A run of one-character words: one character, a dictionary word as its characters, else the HMM's cut."""
+        if len(run) == 1:
+            return (run,)
+        return self._unknown(run) if not self._freq.get(run) else tuple(run)
 
 
 def clear_caches() -> None:

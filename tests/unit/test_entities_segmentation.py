@@ -6,7 +6,7 @@ import jieba.posseg as posseg
 from jieba.posseg.viterbi import viterbi as jieba_viterbi
 
 from enrichers.entities import _jieba
-from enrichers.segmentation import BlockCutter, viterbi
+from enrichers.segmentation import BlockCutter, DagCutter, viterbi
 
 TEXTS = [
     "A市A2区翠湖新城小区旁边的搅拌站噪音扰民，晚上根本睡不着！",
@@ -55,3 +55,11 @@ def test_block_cutter_cuts_as_jieba_and_remembers_blocks():
     assert cutter._block.cache_info().hits > 0
     cutter.cache_clear()
     assert cutter._block.cache_info().currsize == 0
+
+
+def test_dag_cutter_cuts_blocks_as_jieba():
+    cutter = DagCutter(jieba.dt)
+    blocks = [b for text in TEXTS for b in jieba.re_han_default.findall(text)]
+    blocks += [b[i:] for b in blocks for i in range(1, len(b))]  # other starts: other paths through the dictionary
+    for block in blocks:
+        assert list(cutter.cut_block(block)) == list(jieba.cut(block)), block
