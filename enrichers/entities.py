@@ -239,6 +239,7 @@ def _memo_tagger(posseg: Any) -> Any:
 
     tagger = MemoTagger.__new__(MemoTagger)
     tagger.__dict__.update(posseg.dt.__dict__)
+    tagger.tokenizer = segmentation.Routes(posseg.dt.tokenizer)  # the same paths through the dictionary, worked out in one pass
     _RUN_CACHES.append(_tag_run)
     return tagger
 

@@ -42,7 +42,7 @@ from typing import Any
 
 from enrichers.entities import AREA_KINDS, Entity, EntityDictionary, brand, extract_entities, suffix_entities, suffix_kinds
 from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
-from enrichers.segmentation import BlockCutter
+from enrichers.segmentation import Keywords
 
 # Words every complaint uses: they say nothing about which problem it is.
 GENERIC_TERMS = frozenset((
@@ -135,10 +135,9 @@ def _tfidf() -> Any:  # imported on first use: jieba loads its dictionary and ID
     import jieba.analyse  # type: ignore[import-untyped]
 
     jieba.setLogLevel(60)
-    tfidf = jieba.analyse.TFIDF()
-    # The same words, each block segmented once: a title counted twice, template clauses, a text cut again with other names left out.
-    tfidf.tokenizer = BlockCutter(jieba.dt)
-    return tfidf
+    # jieba's TF-IDF keywords (its IDF table), each block's words counted once: a title counted twice,
+    # template clauses, a text weighed again with other names left out cost a look-up.
+    return Keywords(jieba.analyse.TFIDF(), jieba.dt)
 
 
 def complaint_terms(title: str, text: str, entities: Iterable[Entity], top: int) -> dict[str, float]:
@@ -160,7 +159,7 @@ def term_weights(title: str, text: str, entities: Iterable[Entity], top: int) ->
     for name in sorted(names, key=len, reverse=True):
         body = body.replace(name, "，")
     weights: dict[str, float] = {}
-    for term, weight in _tfidf().extract_tags(body, topK=top * 2, withWeight=True):
+    for term, weight in _tfidf().extract(body, top * 2):
         if len(term) < 2 or term in GENERIC_TERMS or _NOT_TERM.match(term):
             continue
         weights[term] = weight

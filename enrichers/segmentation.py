@@ -2,20 +2,25 @@
 (part-of-speech tagging around entity suffixes, plain segmentation for the TF-IDF keywords), and
 that was most of a lead's CPU.
 
-- ``BlockCutter``: ``jieba.cut`` remembering each block (a run of letters, digits and Han characters
-  between punctuation: jieba segments each on its own), so a title counted twice, a template's
-  clauses, a greeting, and a lead's text segmented again with other names left out cost a look-up.
+- ``DagCutter``: jieba's accurate cut of a block (a run of letters, digits and Han characters between
+  punctuation: jieba segments each on its own) in one pass; ``Routes`` gives its paths to jieba.posseg.
+- ``Keywords``: jieba.analyse's TF-IDF keywords, each block's words counted once (a title counted
+  twice, a template's clauses, a greeting, a lead's text weighed again with other names left out).
 - ``viterbi``: the part-of-speech HMM's Viterbi (jieba.posseg.viterbi), comparing only the states a
-  transition leads from (about 20 of 256): the others score minus infinity and never win. The same
-  path, ties included (``tests/unit/test_segmentation.py`` checks it against jieba's on real runs).
+  transition leads from (about 20 of 256): the others score minus infinity and never win.
+
+Each gives jieba's own result, ties included: tests/unit/test_entities_segmentation.py checks them
+against jieba on texts written for it; on the 4,326 board messages they gave the same entities and
+keyword weights as jieba (checked when they were written).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any
 
 MIN_FLOAT = -3.14e100  # jieba's score of a character a state never emits (posseg/viterbi.py)
@@ -23,36 +28,61 @@ MIN_INF = float("-inf")  # and of a transition that never happens
 
 # jieba's block pattern (jieba.re_han_default): segmentation never crosses a character outside it.
 _BLOCK = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
-_SKIP = re.compile("(\r\n|\\s)")
 
 
-class BlockCutter:
-    """``jieba.cut(sentence)`` (accurate mode, HMM on) with its blocks remembered. Has the ``cut`` that
-    jieba.analyse.TFIDF asks its tokenizer for."""
-
-    def __init__(self, tokenizer: Any, maxsize: int = 65536) -> None:
-        self._block = lru_cache(maxsize=maxsize)(DagCutter(tokenizer).cut_block)
-        _CUTTERS.append(self)
-
-    def cut(self, sentence: str) -> Iterator[str]:
-        for block in _BLOCK.split(sentence):
-            if not block:
-                continue
-            if _BLOCK.match(block):
-                yield from self._block(block)
-                continue
-            # Outside blocks jieba yields whitespace as it is and everything else a character at a time.
-            for piece in _SKIP.split(block):
-                if _SKIP.match(piece):
-                    yield piece
-                else:
-                    yield from piece
-
-    def cache_clear(self) -> None:
-        self._block.cache_clear()
+_CUTTERS: list[Any] = []  # the caches clear_caches empties
 
 
-_CUTTERS: list[BlockCutter] = []
+class Keywords:
+    """``jieba.analyse.TFIDF(...).extract_tags(text, top, withWeight=True)``: the same keywords and
+    weights, each block's words counted once (a title counted twice, a template's clauses, a text
+    weighed again with other names left out cost a look-up). Characters outside blocks are single
+    characters or spaces, which extract_tags never counts."""
+
+    def __init__(self, tfidf: Any, tokenizer: Any, maxsize: int = 65536) -> None:
+        self._idf: dict[str, float] = tfidf.idf_freq
+        self._median: float = tfidf.median_idf
+        self._stop: Collection[str] = tfidf.stop_words
+        self._cutter = DagCutter(tokenizer)
+        self._block = lru_cache(maxsize=maxsize)(self._count)
+        _CUTTERS.append(self._block)
+
+    def _count(self, block: str) -> tuple[tuple[str, int], ...]:
+        counts: dict[str, int] = {}
+        for word in self._cutter.cut_block(block):
+            if len(word.strip()) >= 2 and word.lower() not in self._stop:
+                counts[word] = counts.get(word, 0) + 1
+        return tuple(counts.items())
+
+    def extract(self, text: str, top: int) -> list[tuple[str, float]]:
+        # Counted in order of first mention, as extract_tags does: equal weights keep that order.
+        freq: dict[str, float] = {}
+        for block in _BLOCK.findall(text):
+            for word, n in self._block(block):
+                freq[word] = freq.get(word, 0.0) + n
+        total = sum(freq.values())
+        for word in freq:
+            freq[word] *= self._idf.get(word, self._median) / total
+        return sorted(freq.items(), key=itemgetter(1), reverse=True)[:top]
+
+
+class Routes:
+    """A jieba tokenizer whose best paths (``get_DAG`` + ``calc``) come from a ``DagCutter``, for
+    jieba.posseg's tagger to cut with; all else is the tokenizer's."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self._tokenizer = tokenizer
+        self._cutter = DagCutter(tokenizer)
+        self.FREQ = tokenizer.FREQ
+
+    def get_DAG(self, sentence: str) -> None:  # noqa: N802 (jieba's name)
+        return None  # calc works the paths out itself
+
+    def calc(self, sentence: str, dag: None, route: dict[int, tuple[float, int]]) -> None:
+        route.update(enumerate(self._cutter.route(sentence)))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tokenizer, name)
 
 
 class DagCutter:
@@ -77,9 +107,10 @@ class DagCutter:
             score = self._logp[word] = math.log(self._freq.get(word) or 1) - self._logtotal
         return score
 
-    def cut_block(self, block: str) -> tuple[str, ...]:
+    def route(self, block: str) -> list[tuple[float, int]]:
+        """route[i]: (score, last index of the first word) of the best cut of block[i:] (jieba's calc);
+        route[len(block)] is (0, 0)."""
         freq, logp, n = self._freq, self._logp, len(block)
-        # route[i]: (score, last index of the first word) of the best cut of block[i:] (jieba's calc).
         route: list[tuple[float, int]] = [(0.0, 0)] * (n + 1)
         for start in range(n - 1, -1, -1):
             best: tuple[float, int] | None = None
@@ -95,6 +126,10 @@ class DagCutter:
                     break
                 frag = block[start : end + 1]
             route[start] = best if best is not None else (self._score(block[start]) + route[start + 1][0], start)
+        return route
+
+    def cut_block(self, block: str) -> tuple[str, ...]:
+        route, n = self.route(block), len(block)
         words: list[str] = []
         single = ""
         at = 0
@@ -121,8 +156,8 @@ class DagCutter:
 
 def clear_caches() -> None:
     """Forget the remembered blocks (a benchmark replaying the same texts would time the cache)."""
-    for cutter in _CUTTERS:
-        cutter.cache_clear()
+    for remembered in _CUTTERS:
+        remembered.cache_clear()
 
 
 @cache

@@ -2,11 +2,12 @@
 (texts written for these tests, names invented)."""
 
 import jieba
+import jieba.analyse
 import jieba.posseg as posseg
 from jieba.posseg.viterbi import viterbi as jieba_viterbi
 
 from enrichers.entities import _jieba
-from enrichers.segmentation import BlockCutter, DagCutter, viterbi
+from enrichers.segmentation import DagCutter, Keywords, clear_caches, viterbi
 
 TEXTS = [
     "A市A2区翠湖新城小区旁边的搅拌站噪音扰民，晚上根本睡不着！",
@@ -42,19 +43,28 @@ def test_viterbi_gives_jiebas_path_and_score_on_every_run():
 
 
 def test_tagger_tags_as_jiebas_posseg():
+    # Its paths through the dictionary (Routes), its HMM (viterbi) and remembered runs are the cheaper parts.
     tagger, _ = _jieba()
     for text in TEXTS:
         assert [(w.word, w.flag) for w in tagger.cut(text)] == [(w.word, w.flag) for w in posseg.dt.cut(text)]
 
 
-def test_block_cutter_cuts_as_jieba_and_remembers_blocks():
-    cutter = BlockCutter(jieba.dt)
-    for text in TEXTS:
-        assert list(cutter.cut(text)) == list(jieba.cut(text))
-        assert list(cutter.cut(text)) == list(jieba.cut(text))  # a second time, from the remembered blocks
-    assert cutter._block.cache_info().hits > 0
-    cutter.cache_clear()
-    assert cutter._block.cache_info().currsize == 0
+def test_keywords_weigh_as_jiebas_tfidf_and_remember_blocks():
+    tfidf = jieba.analyse.TFIDF()
+    keywords = Keywords(tfidf, jieba.dt)
+    texts = [
+        *TEXTS,
+        "".join(TEXTS),
+        "噪音 噪音，噪音。搅拌站搅拌站\r\n搅拌站 丽发新城 丽发新城",
+    ]  # repeats: ties and order of first mention
+    for text in texts:
+        for top in (3, 24):
+            expected = tfidf.extract_tags(text, topK=top, withWeight=True)
+            assert keywords.extract(text, top) == expected
+            assert keywords.extract(text, top) == expected  # a second time, from the remembered blocks
+    assert keywords._block.cache_info().hits > 0
+    clear_caches()
+    assert keywords._block.cache_info().currsize == 0
 
 
 def test_dag_cutter_cuts_blocks_as_jieba():
