@@ -161,13 +161,15 @@ def clear_caches() -> None:
 
 
 @cache
-def _sources(trans_p: Mapping[Any, Mapping[Any, float]]) -> dict[Any, frozenset[Any]]:
-    """For each state, the states with a transition into it."""
+def _links(trans_p: Mapping[Any, Mapping[Any, float]]) -> tuple[dict[Any, frozenset[Any]], dict[Any, frozenset[Any]]]:
+    """For each state, the states with a transition into it; and for each state with a transition out,
+    the states it leads to."""
     into: dict[Any, set[Any]] = {}
     for state, nexts in trans_p.items():
         for after in nexts:
             into.setdefault(after, set()).add(state)
-    return {state: frozenset(froms) for state, froms in into.items()}
+    sources = {state: frozenset(froms) for state, froms in into.items()}
+    return sources, {state: frozenset(nexts) for state, nexts in trans_p.items() if nexts}
 
 
 def viterbi(
@@ -178,14 +180,14 @@ def viterbi(
     a state without a transition into it scores minus infinity, so only those with one are compared,
     unless none of them scores above minus infinity (then all are, as jieba does)."""
     all_states = trans_p.keys()
-    sources = _sources(_Frozen(trans_p))
+    sources, leads_to = _links(_Frozen(trans_p))
     scores = {y: start_p[y] + emit_p[y].get(obs[0], MIN_FLOAT) for y in states.get(obs[0], all_states)}
     back: list[dict[Any, Any]] = [{}]
     for char in obs[1:]:
-        before = [x for x in scores if trans_p[x]]
+        before = [x for x in scores if x in leads_to]
         reachable = set(before)
-        expected = {y for x in before for y in trans_p[x]}
-        now = set(states.get(char, all_states)) & expected or expected or all_states
+        expected = set().union(*[leads_to[x] for x in before])
+        now = expected.intersection(states.get(char, all_states)) or expected or all_states
         scored: dict[Any, float] = {}
         came: dict[Any, Any] = {}
         for y in now:
@@ -205,7 +207,7 @@ def viterbi(
 
 
 class _Frozen:
-    """A transition table hashed by identity, so that ``_sources`` works it out once per table."""
+    """A transition table hashed by identity, so that ``_links`` works it out once per table."""
 
     def __init__(self, table: Any) -> None:
         self.table = table
