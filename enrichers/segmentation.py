@@ -39,7 +39,9 @@ class Keywords:
     weighed again with other names left out cost a look-up). Characters outside blocks are single
     characters or spaces, which extract_tags never counts."""
 
-    def __init__(self, tfidf: Any, tokenizer: Any, maxsize: int = 65536) -> None:
+    # 16,384 blocks: a pipeline batch of 500 leads (~24 blocks a lead), so the placing step's second weighing of a
+    # lead finds its blocks; 65,536 saved 7 % more of prepare on the board messages for ~40 MB more.
+    def __init__(self, tfidf: Any, tokenizer: Any, maxsize: int = 16384) -> None:
         self._idf: dict[str, float] = tfidf.idf_freq
         self._median: float = tfidf.median_idf
         self._stop: Collection[str] = tfidf.stop_words
