@@ -175,7 +175,13 @@ class EmbeddedIndex:
                             "the text indexes: up to a few minutes a 100,000 leads; the file is rewritten after)",
                             self.path, version, SCHEMA_VERSION, leads)  # fmt: skip
             for step in range(version + 1, SCHEMA_VERSION + 1):
-                MIGRATIONS[step](db)
+                try:
+                    MIGRATIONS[step](db)
+                except sqlite3.DatabaseError as exc:  # rolled back whole: the file is as it was
+                    raise EmbeddedIndexError(
+                        f"{self.path}: moving it from schema {version} to {SCHEMA_VERSION} failed at step {step} ({exc}); "
+                        "the file is unchanged: keep a copy of it and report this, or run the leadhub it was made with"
+                    ) from exc
             db.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                        (str(SCHEMA_VERSION),))  # fmt: skip
         if leads and version < SCHEMA_VERSION:

@@ -60,9 +60,13 @@ def lend_texts(db: sqlite3.Connection) -> None:
     add_facet_text_lead(db)
     rows = db.execute("SELECT l.lead_id, l.rowid, l.doc FROM leads l JOIN cases c ON c.case_id = l.lead_id "
                       "WHERE c.text_lead IS NULL").fetchall()  # fmt: skip
+    # A file of schema 5 or 6 still has the trigram index, whose rows are not the characters this
+    # leadhub would delete: the cases are only marked, and step 8 builds the index without their rows.
+    current = has_character_index(db)
     for lead_id, lead_rowid, lead_doc in rows:
-        lend_text(db, lead_id, lead_rowid, fts_values("leads", load(lead_doc)))
-    optimize_text_indexes(db)
+        lend_text(db, lead_id, lead_rowid, fts_values("leads", load(lead_doc)), reindex=current)
+    if current:
+        optimize_text_indexes(db)
 
 
 def character_index(db: sqlite3.Connection) -> None:

@@ -61,11 +61,13 @@ def own_text(db: sqlite3.Connection, lead_rowid: int) -> None:
         db.execute("UPDATE cases SET text_lead = NULL WHERE rowid = ?", (rowid,))
 
 
-def lend_text(db: sqlite3.Connection, lead_id: str, lead_rowid: int, values: tuple[str, ...]) -> None:
-    """A case written before its founding lead: its own rows go if the lead's values are its own."""
+def lend_text(db: sqlite3.Connection, lead_id: str, lead_rowid: int, values: tuple[str, ...], *, reindex: bool = True) -> None:
+    """A case written before its founding lead: its own rows go if the lead's values are its own
+    (``reindex`` False: only marked, for an index about to be built again without them)."""
     found = db.execute("SELECT rowid, doc FROM cases WHERE case_id = ? AND text_lead IS NULL", (lead_id,)).fetchone()
     if found and fts_values("cases", load(found[1])) == values:
-        index_text(db, "cases", found[0], values, None)
+        if reindex:
+            index_text(db, "cases", found[0], values, None)
         db.execute("UPDATE cases SET text_lead = ? WHERE rowid = ?", (lead_rowid, found[0]))
 
 

@@ -7,7 +7,9 @@ changes or the lead goes; a schema 6 file is migrated with the same totals."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+from pathlib import Path
 
 from leadhub.embedded import EmbeddedPipeline
 from leadhub.queries import SearchRequest
@@ -217,6 +219,34 @@ def test_a_schema_6_file_is_migrated_with_the_same_case_totals(tmp_path):
     index.close()
     reopened = EmbeddedIndex(path)
     assert _own_rows(reopened) == 0 and _case_totals(reopened) == expected
+
+
+SCHEMA6_FILE = Path(__file__).parent.parent / "fixtures" / "embedded" / "schema6.sqlite"
+
+
+def test_a_file_written_by_the_schema_6_leadhub_opens_migrated_with_the_same_answers(tmp_path):
+    """tests/fixtures/embedded/schema6.sqlite was written by the leadhub of schema 6 (commit 567e2f7^:
+    trigram and short-term indexes, documents packed in UTF-8): 8 leads l0-l7, each its own case, the
+    even cases' text their lead's, the odd ones' their own. Opened now it is migrated to the current
+    schema and answers as the same leads written afresh do (schema 7's lending once deleted characters
+    from the trigram index and could not open it)."""
+    copy = tmp_path / "old.sqlite"
+    shutil.copy(SCHEMA6_FILE, copy)
+    fresh = EmbeddedIndex(tmp_path / "fresh.sqlite")
+    for i in range(8):
+        lead = _lead(i)
+        fresh.write_lead(lead)
+        summary = lead.text if i % 2 == 0 else lead.text + "，已经反映多次"
+        fresh.write_case_state(_case(f"l{i}", summary=summary, title="").model_copy(update={"place": lead.place}))
+    migrated = EmbeddedIndex(copy)
+    assert migrated.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+    assert _case_totals(migrated) == _case_totals(fresh)
+    assert _own_rows(migrated) == 4  # the odd cases: their text is not their lead's
+    for table in ("leads", "cases"):  # FTS5's own consistency check (raises when corrupt)
+        migrated.db.execute(f"INSERT INTO {table}_fts ({table}_fts, rank) VALUES ('integrity-check', 1)")
+    store = EmbeddedStore(migrated)
+    assert store.search(SearchRequest(kind="leads", q="号", size=20)).total == 8
+    assert store.get("cases", "l1")["summary"].endswith("已经反映多次")
 
 
 def test_a_case_search_reads_the_borrowing_cases_through_their_index_in_a_file_made_new(tmp_path):
