@@ -7,8 +7,10 @@ import re
 
 from leadhub.readers.contract import ReadStore
 
-# Ids are 32 lower-case hex characters; six or more are an id's start (fewer would also be words).
-_ID_LIKE = re.compile(r"[0-9a-f]{6,32}")
+# Ids are 32 lower-case hex characters; eight or more are an id's start, or six or seven that mix
+# digits and letters. Otherwise a date (202612), a postcode or an English word of a-f ("facade")
+# would open whichever case happens to start so (2 % of six-character starts at 400,000 ids).
+_ID_LIKE = re.compile(r"[0-9a-f]{8,32}|(?=[a-f]*[0-9])(?=[0-9]*[a-f])[0-9a-f]{6,7}")
 
 
 def looks_like_id(text: str) -> bool:
@@ -19,7 +21,7 @@ def case_id_for(store: ReadStore, text: str) -> str | None:
     """The case ``text`` names: a case's id or one of its leads' ids, whole or its start when only one
     id starts so; None when it names none, or several (then it is searched as words)."""
     key = text.strip().lower()
-    if not _ID_LIKE.fullmatch(key):
+    if not looks_like_id(key):
         return None
     cases = store.ids_starting("cases", key, 2)
     if cases:

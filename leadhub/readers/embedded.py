@@ -6,8 +6,10 @@ input returns results.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from leadhub.queries import (
@@ -139,7 +141,10 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
 # Terms are substrings: a row holding 号楼附近 holds 附近, and a row without 水 is without 水管. The terms
 # another one implies are left out (the ranking then weighs the longer term alone: what was asked for).
 def _within_another(term: str, terms: tuple[str, ...]) -> bool:
-    return any(term != other and term in other for other in terms)
+    # Not a term with non-ASCII letters of two cases: a short one matches its own case only, a longer
+    # one both (é is not É, école is ÉCOLE), so the longer would not imply it.
+    folds_alike = term.isascii() or term.lower() == term.upper()
+    return folds_alike and any(term != other and term in other for other in terms)
 
 
 def _holds_another(term: str, terms: tuple[str, ...]) -> bool:
@@ -355,12 +360,27 @@ class EmbeddedStore:
         """Facet groups and total of a search of exclusions only: every row's (the counts the triggers
         keep) less those of the rows the excluded terms match (``source``), so its work grows with
         those rows, not with the table (grouping every other row took 4x as long at 200,000 leads)."""
-        everyone = sum(self._counts(kind, "category1", missing=True).values())  # every row counted once
-        if not facets:
-            return {}, everyone - self.index.db.execute(f"SELECT count(*) {source}", params).fetchone()[0]  # noqa: S608
-        hit = self._facet_groups(kind, facets, source, params)
-        every = self._facet_groups(kind, facets, None, [])
+        with self._one_snapshot():  # the counts and the rows subtracted from them: one state of the file
+            everyone = sum(self._counts(kind, "category1", missing=True).values())  # every row counted once
+            if not facets:
+                return {}, everyone - self.index.db.execute(f"SELECT count(*) {source}", params).fetchone()[0]  # noqa: S608
+            hit = self._facet_groups(kind, facets, source, params)
+            every = self._facet_groups(kind, facets, None, [])
         return {i: _less(every.get(i, []), hit.get(i, [])) for i in range(len(facets))}, everyone - sum(n for _, n in hit.get(0, []))
+
+    @contextlib.contextmanager
+    def _one_snapshot(self) -> Iterator[None]:
+        """The statements inside read one state of the file (WAL: a read transaction), not each its own
+        with a batch committed between them; inside a transaction already, that one's."""
+        db = self.index.db
+        if db.in_transaction:
+            yield
+            return
+        db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            db.execute("COMMIT")
 
     def _facet_groups(self, kind: Kind, facets: dict[str, str], source: str | None, params: list[Any]) -> dict[int, list]:
         """Facet number -> (value, rows) groups. Over every row (``source`` None) the counts the

@@ -51,6 +51,8 @@ def _leads_request():
 def test_only_six_or_more_hex_characters_look_like_an_id():
     assert looks_like_id("7fb8526c8c") and looks_like_id(" 7FB852 ") and looks_like_id("a" * 32)
     assert not looks_like_id("7fb85") and not looks_like_id("电梯") and not looks_like_id("a" * 33) and not looks_like_id("7fb8-26c8c")
+    assert not looks_like_id("202612") and not looks_like_id("3220001") and looks_like_id("20261207")  # one kind alone: 8+
+    assert not looks_like_id("facade") and looks_like_id("fa3ade")
 
 
 def test_a_case_id_its_start_or_a_leads_id_name_the_case(looked_up):

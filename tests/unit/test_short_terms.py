@@ -140,6 +140,10 @@ def test_terms_another_term_implies_change_no_answer(tmp_path):
     assert total(index, "-水 -水管 -水管爆") == total(index, "-水") == 1
     assert total(index, "号楼 -水管 -水管爆裂") == total(index, "号楼 -水管") == 2
     assert total(index, "lift li") == total(index, "LIFT") == 1  # case folded as the index folds it
+    index.write_lead(lead("d", "ÉCOLE", "la cour"))
+    index.write_lead(lead("e", "école", "la cour"))
+    assert total(index, "école") == 2 and total(index, "é") == 1  # a short term keeps its case, a long one not
+    assert total(index, "é école") == 1  # so é stays a term of its own
 
 
 def test_a_rewritten_lead_is_found_by_its_new_text_only(tmp_path):
