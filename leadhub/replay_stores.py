@@ -12,7 +12,6 @@ at a time, and write their new routing back by the sinks' rules.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from typing import Any
 
@@ -24,7 +23,7 @@ from schemas.errors import LeadhubError
 from schemas.index_templates import alias_name
 from sinks.bulk import call_until_available, send_until_acknowledged
 from sinks.documents import apply_case_routing, guarded_case_action
-from sinks.embedded_docs import unpack
+from sinks.embedded_docs import load
 from sinks.embedded_index import EmbeddedIndex
 
 # A lead without a publication time counts from when it was fetched (as search's --since does); the
@@ -144,7 +143,7 @@ class EmbeddedReplayStore:
         sql = ("SELECT lead_id, doc, reported FROM leads" + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
                + " ORDER BY reported, lead_id LIMIT ?")  # fmt: skip
         rows = self.index.db.execute(sql, (*params, size)).fetchall()
-        return [StoredLead(json.loads(unpack(doc)), [reported, lead_id]) for lead_id, doc, reported in rows]
+        return [StoredLead(load(doc), [reported, lead_id]) for lead_id, doc, reported in rows]
 
     def cases(self, case_ids: list[str]) -> dict[str, dict[str, Any]]:
         found = {case_id: self.index.case_document(case_id) for case_id in case_ids}

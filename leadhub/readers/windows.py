@@ -8,7 +8,6 @@ and the embedded index with a keyset on the same id, so a period of any size is 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -18,7 +17,7 @@ from leadhub.readers import embedded as embedded_reader
 from leadhub.readers.contract import ReadStore
 from leadhub.readers.embedded import EmbeddedStore
 from leadhub.readers.engine import EngineStore
-from sinks.embedded_docs import unpack
+from sinks.embedded_docs import load
 
 PAGE_SIZE = 500
 ID = {"leads": "lead_id", "cases": "case_id"}
@@ -70,7 +69,7 @@ def _embedded(store: EmbeddedStore, kind: Kind, filters: Filters, page_size: int
             [*where.params, *([after] if after is not None else []), page_size],
         ).fetchall()
         for _, doc in rows:
-            yield json.loads(unpack(doc))
+            yield load(doc)
         if len(rows) < page_size:
             return
         after = rows[-1][0]
