@@ -10,7 +10,7 @@ import gc
 import logging
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -147,14 +147,22 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
 
     topics = {name: topic(name) for name in _SPECS}
 
-    async def send_all(outputs: list[Output]) -> None:
+    async def send_all(outputs: list[Output], changelog: Sequence[tuple[Any, Any]] = ()) -> None:
         # Straight to faust's producer. Inside an agent, Topic.send only attaches the message to the
         # current event, and faust publishes attachments when it commits that offset, every 2.8 s:
         # leads.clean went quiet for 0.3-1.4 s at a time, then came in bursts, and freshness p99 at
-        # 200 leads/s was 29-48 s. Offsets are still committed only after the producer is flushed,
-        # so delivery stays at least once. (It also skips Topic.send's codec and sensor layers.)
-        for out in outputs:
+        # 200 leads/s was 29-48 s. (It also skips Topic.send's codec and sensor layers.) Each send's
+        # future ends when the broker has the record or the client gave up; faust's commit flushes the
+        # producer but does not look at them, so they are awaited here, before the agent takes the
+        # next batch (which acknowledges this one): a record the broker never took stops the worker
+        # with this batch's offsets uncommitted, and the restart processes it again (at least once).
+        sent = [
             await app.producer.send(names[out.topic], out.key, out.value, partition=None, timestamp=None, headers=out.headers)
+            for out in outputs
+        ]
+        for key, value in changelog:  # the case book's changelog, like faust's own records of the table
+            sent.append(await app.producer.send(case_book_changelog, key, value, partition=0, timestamp=None, headers=None))
+        await asyncio.gather(*sent)
 
     def record(event: faust.EventT) -> Record:
         message = event.message
@@ -204,10 +212,7 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
                 # (the entities the hot-issue stage adds play no part in hotspots: the leads as routed do)
                 outputs += hotspots.observe(routed)
             dedup_state.flush()  # the batch's state, before its outputs (and so its offsets) can be committed
-            changes = case_book.flush()
-            await send_all(outputs)
-            for key, value in changes:  # the case book's changelog, straight to the producer like the outputs
-                await app.producer.send(case_book_changelog, key, value, partition=0, timestamp=None, headers=None)
+            await send_all(outputs, case_book.flush())
 
     @app.agent(topics["cases.events"], name="case-status")
     async def status_agent(stream):
