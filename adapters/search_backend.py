@@ -422,11 +422,14 @@ class SearchBackend:
             live = self._call(self.client.index_management.get_policy, policy=name)
             params = {"if_seq_no": live["_seq_no"], "if_primary_term": live["_primary_term"]}
         except NotFound:
-            pass
-        self._call(self.client.index_management.put_policy, policy=name, body=dict(body), params=params)
+            live = None
+        # The description names the policy's digest (schemas/index_policies.py): the same one is left alone.
+        unchanged = live is not None and live.get("policy", {}).get("description") == dict(body)["policy"].get("description")
+        if not unchanged:
+            self._call(self.client.index_management.put_policy, policy=name, body=dict(body), params=params)
         # An index already managed is a "failure" of add, not an error.
         self._call(self.client.index_management.add_policy, index=pattern, body={"policy_id": name})
-        if params:
+        if params and not unchanged:
             # ISM keeps a managed index on the policy version it started with (ILM reads the newest):
             # the months already managed move to this version once their current state is done.
             self._call(self.client.index_management.change_policy, index=pattern, body={"policy_id": name})

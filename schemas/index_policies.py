@@ -3,6 +3,8 @@ and Elasticsearch's ILM spell it: old months force-merged, and moved where warm 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from schemas.index_templates import monthly_pattern
@@ -28,17 +30,20 @@ def ism_policy(alias: str, merge_after: str = "45d", warm_nodes: str | None = No
     actions: list[dict[str, Any]] = [{"force_merge": {"max_num_segments": 1}}, {"read_write": {}}]
     if warm_nodes:
         actions.append({"allocation": {"require": _warm_requirement(warm_nodes), "wait_for": False}})
-    return {
-        "policy": {
-            "description": f"leadhub: months of {alias} force-merged (and moved) once {merge_after} old",
-            "default_state": "hot",
-            "states": [
-                {"name": "hot", "actions": [], "transitions": [{"state_name": "settled", "conditions": {"min_index_age": merge_after}}]},
-                {"name": "settled", "actions": actions, "transitions": []},
-            ],
-            "ism_template": [{"index_patterns": [monthly_pattern(alias)], "priority": 100}],
-        }
+    policy: dict[str, Any] = {
+        "default_state": "hot",
+        "states": [
+            {"name": "hot", "actions": [], "transitions": [{"state_name": "settled", "conditions": {"min_index_age": merge_after}}]},
+            {"name": "settled", "actions": actions, "transitions": []},
+        ],
+        "ism_template": [{"index_patterns": [monthly_pattern(alias)], "priority": 100}],
     }
+    # ISM stores the states with its defaults filled in, so the stored policy never equals this one;
+    # the description carries a digest of it, which `index init` compares to leave an unchanged
+    # policy (and the months it manages) alone.
+    digest = hashlib.sha256(json.dumps(policy, sort_keys=True).encode()).hexdigest()[:12]
+    description = f"leadhub: months of {alias} force-merged (and moved) once {merge_after} old [{digest}]"
+    return {"policy": {"description": description, **policy}}
 
 
 def ilm_policy(alias: str, merge_after: str = "45d", warm_nodes: str | None = None) -> dict[str, Any]:

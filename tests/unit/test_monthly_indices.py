@@ -57,6 +57,10 @@ def test_the_policies_merge_old_months_and_move_them_only_when_told_where():
     ilm = ilm_policy("p-leads", "30d", "temp=warm")["policy"]["phases"]["warm"]
     assert ilm == {"min_age": "30d", "actions": {"forcemerge": {"max_num_segments": 1}, "allocate": {"require": {"temp": "warm"}}}}
     assert "allocate" not in ilm_policy("p-leads")["policy"]["phases"]["warm"]["actions"]
+    # the description's digest: the same settings the same policy, other settings another (index init
+    # leaves an unchanged ISM policy and its months alone)
+    same, other = ism_policy("p-leads", "30d")["policy"]["description"], ism_policy("p-leads", "45d")["policy"]["description"]
+    assert same == ism["description"] and other != same and ism_policy("p-leads", "30d", "temp=warm")["policy"]["description"] != same
 
 
 def test_facets_and_the_total_go_in_a_request_of_their_own():
