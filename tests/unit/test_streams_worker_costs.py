@@ -20,7 +20,11 @@ def test_the_remembering_partitioner_picks_kafkas_partition_for_every_key_again_
 
 
 def test_the_remembering_partitioner_spreads_keyless_records_over_the_available_partitions():
-    assert {RememberingPartitioner()(None, [0, 1, 2], [2]) for _ in range(20)} == {2}
+    partitioner = RememberingPartitioner()
+    assert {partitioner(None, [0, 1, 2], [2]) for _ in range(20)} == {2}  # only the available one
+    spread = [partitioner(None, [0, 1, 2], [0, 1, 2]) for _ in range(300)]
+    assert set(spread) == {0, 1, 2} and min(spread.count(p) for p in (0, 1, 2)) > 50  # each about a third
+    assert {partitioner(None, [0, 1, 2], []) for _ in range(100)} == {0, 1, 2}  # none available: any
 
 
 def test_the_case_book_returns_the_changelog_records_fausts_table_would_send_and_keeps_the_cases():
