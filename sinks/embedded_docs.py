@@ -5,7 +5,8 @@ text; reading takes either, so a row not yet rewritten still reads.
 The dictionary primes deflate with the keys and common values every lead and case document repeats
 (a document is too short for deflate to learn them itself). It is part of the file format: a stored
 blob names its dictionary in its first byte, and a dictionary once used is never changed (a new one
-gets a new byte). Pure.
+gets a new byte). A dedup sketch's row (sketch_row) is written here too, for the index and its
+migration alike. Pure.
 """
 
 from __future__ import annotations
@@ -82,3 +83,12 @@ def unpack_sql(stored: bytes | str | None) -> str | None:
 def pack_sql(text: str | None) -> bytes | None:
     """``doc_pack(json)`` in SQL (retention's json_set of a document)."""
     return None if text is None else pack(text)
+
+
+def sketch_row(lead_id: str, case_id: str, fingerprint: str, anchors: bytes, at: float | None) -> tuple[Any, ...]:
+    """A dedup sketch as dedup_sketches holds it (schema 10): the case id NULL when it is the lead's, a
+    fingerprint of lower-case hex digits as its bytes (it reads back as the same text)."""
+    fp: str | bytes = fingerprint
+    if len(fingerprint) % 2 == 0 and fingerprint and all(c in "0123456789abcdef" for c in fingerprint):
+        fp = bytes.fromhex(fingerprint)
+    return lead_id, None if case_id == lead_id else case_id, fp, anchors, at

@@ -34,7 +34,7 @@ from schemas.private_files import private_file
 from schemas.status_machine import apply_event, apply_merge
 from sinks.documents import apply_case_routing, apply_case_state, case_handling_doc, decided_lead_ids, leads_decision
 from sinks.embedded_book import BOOK_TEXT, TEXT_IN_CASE, book_case, book_doc, book_dump
-from sinks.embedded_docs import EmbeddedIndexError, dump, load, pack_sql, unpack, unpack_sql
+from sinks.embedded_docs import EmbeddedIndexError, dump, load, pack_sql, sketch_row, unpack, unpack_sql
 from sinks.embedded_migrations import MIGRATIONS
 from sinks.embedded_text import borrowable, fts_values, index_text, lend_text, own_text
 from sinks.hot_issue_documents import apply_hot_issue
@@ -554,13 +554,4 @@ class PersistentDedupState(MemoryDedupState):
                 sketch_row(sketch.lead_id, sketch.case_id, sketch.fingerprint, array("I", sketch.anchors).tobytes(), sketch.at),
             )
         super().put(sketch, max_postings)
-
-
-def sketch_row(lead_id: str, case_id: str, fingerprint: str, anchors: bytes, at: float | None) -> tuple[Any, ...]:
-    """A dedup sketch as dedup_sketches holds it (schema 10): the case id NULL when it is the lead's, a
-    fingerprint of lower-case hex digits as its bytes (it reads back as the same text)."""
-    fp: str | bytes = fingerprint
-    if len(fingerprint) % 2 == 0 and fingerprint and all(c in "0123456789abcdef" for c in fingerprint):
-        fp = bytes.fromhex(fingerprint)
-    return lead_id, None if case_id == lead_id else case_id, fp, anchors, at
 

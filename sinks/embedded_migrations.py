@@ -7,7 +7,7 @@ import sqlite3
 
 from schemas.cases import Case
 from sinks.embedded_book import TEXT_IN_CASE, book_doc, book_dump
-from sinks.embedded_docs import load
+from sinks.embedded_docs import load, sketch_row
 from sinks.embedded_facets import add_facet_text_lead, create_facet_counts, create_facet_tables, create_facet_triggers
 from sinks.embedded_text import (
     FTS_COLUMNS,
@@ -96,10 +96,8 @@ def _without_facet_triggers(db: sqlite3.Connection, update: str) -> None:
 
 def narrow_tables(db: sqlite3.Connection) -> None:
     """Schema version 10: hot issues' and hotspots' documents packed, the case book WITHOUT ROWID, sketches with the case id NULL when it is the
-    lead's and hex fingerprints as bytes (sinks/embedded_index.sketch_row), the indexes of
+    lead's and hex fingerprints as bytes (sinks/embedded_docs.sketch_row), the indexes of
     leads.case_id and cases.first_seen dropped (the file is rewritten after, in 8 KB pages)."""
-    from sinks.embedded_index import sketch_row  # (it imports this module)
-
     db.execute("DROP INDEX IF EXISTS leads_case")
     db.execute("DROP INDEX IF EXISTS cases_first_seen")
     db.execute("ALTER TABLE case_book RENAME TO case_book_7")
