@@ -28,7 +28,7 @@ from leadhub.api.hot_issues_routes import panel_hot_issues
 from leadhub.api.hotspots_routes import new_hotspots
 from leadhub.api.params import FilterParams, build_search, given_filters
 from leadhub.api.v1 import EventRequest, case_with_leads, departments, merge_targets, submit_event
-from leadhub.case_lookup import case_id_for, looks_like_id
+from leadhub.case_lookup import case_id_for
 from leadhub.contacts import visible_leads
 from leadhub.queries import CITY_ZONE, FACETS, Interval, Kind, Sort, StatsRequest, TextLimits, text_problem
 
@@ -212,10 +212,9 @@ def build_router() -> APIRouter:
         who: Principal = Depends(reader),
         ctx: ApiContext = Depends(context),
     ) -> Response:
-        if page == 1 and looks_like_id(q):  # a case number typed or pasted: its page, not a search for it
-            found = case_id_for(ctx.store, q)
-            if found is not None:
-                return RedirectResponse(f"/cases/{found}", status_code=status.HTTP_303_SEE_OTHER)
+        # A case number typed or pasted: its page, not a search for it.
+        if page == 1 and (found := case_id_for(ctx.store, q)) is not None:
+            return RedirectResponse(f"/cases/{found}", status_code=status.HTTP_303_SEE_OTHER)
         selected = dict(filters.values)
         if kind == "leads":
             selected.pop("status"), selected.pop("overdue")

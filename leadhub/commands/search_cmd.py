@@ -35,7 +35,7 @@ def search(
     """Search leads or cases; a table, or JSON with --json."""
     from adapters.search_backend import NotFound
     from leadhub.access import Principal
-    from leadhub.case_lookup import case_id_for, looks_like_id
+    from leadhub.case_lookup import case_id_for
     from leadhub.contacts import visible_leads
     from leadhub.runtime import open_runtime
 
@@ -53,7 +53,7 @@ def search(
     runtime = open_runtime(settings, existing=True)
     try:
         store = runtime.store
-        named = case_id_for(store, query) if looks_like_id(query) else None
+        named = case_id_for(store, query)
         if named is not None:  # a case number (or its first characters, as the table shows them)
             by_id = Filters(ids=[named]) if kind == "cases" else Filters(case_id=[named])
             request = request.model_copy(update={"q": "", "filters": by_id})

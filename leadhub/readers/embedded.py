@@ -133,8 +133,7 @@ def build_where(kind: Kind, filters: Filters, text: TextQuery, now: dt.datetime 
     if short := [term for term in must if len(term) < MIN_RANKED]:
         _in_index(where, kind, match_expression(short, "AND"), negated=False)
     if text.must_not:  # one index look-up, not a scan of every row
-        excluded = [term for term in text.must_not if not _holds_another(term, text.must_not)]
-        _in_index(where, kind, match_expression(excluded, "OR"), negated=True)
+        _in_index(where, kind, _exclusions(text), negated=True)
     return where, match
 
 
@@ -147,8 +146,10 @@ def _within_another(term: str, terms: tuple[str, ...]) -> bool:
     return folds_alike and any(term != other and term in other for other in terms)
 
 
-def _holds_another(term: str, terms: tuple[str, ...]) -> bool:
-    return any(term != other and other in term for other in terms)
+def _exclusions(text: TextQuery) -> str:
+    """The match expression of the excluded terms, less those holding another excluded term."""
+    kept = [term for term in text.must_not if not any(term != other and other in term for other in text.must_not)]
+    return match_expression(kept, "OR")
 
 
 def _in_index(where: _Where, kind: Kind, expression: str, *, negated: bool) -> None:
@@ -196,7 +197,7 @@ def _excluded_only(kind: Kind, filters: Filters, text: TextQuery) -> tuple[str, 
     if text.must or not text.must_not or build_where(kind, filters, TextQuery((), ()))[0].clauses:
         return None
     hit = _Where()
-    _in_index(hit, kind, match_expression(text.must_not, "OR"), negated=False)
+    _in_index(hit, kind, _exclusions(text), negated=False)
     return f"FROM {kind}_facets t WHERE {hit.sql()}", hit.params
 
 
