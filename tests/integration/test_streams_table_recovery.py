@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import subprocess
 import tempfile
 import time
 import uuid
