@@ -35,6 +35,7 @@ from sinks.embedded_sink import EmbeddedSink
 from streams.hot_issue_stage import HotIssueStage
 from streams.hotspot_stage import HotspotStage
 from streams.local_runner import LocalRunner
+from streams.normalize_pool import NormalizePool
 from streams.records import Output, Record
 
 log = logging.getLogger("leadhub.embedded")
@@ -82,6 +83,7 @@ class EmbeddedPipeline:
         self.settings = settings
         self.alerts = hotspot_alerts(settings) if settings.hotspots.enabled else None
         self._warming: threading.Thread | None = None
+        self.normalize_pool = self._normalize_pool(settings)
         self._build_stages()
         self.store = EmbeddedStore(self.index)
 
@@ -100,7 +102,15 @@ class EmbeddedPipeline:
             on_output=self.sink.handle,
             hotspots=self.hotspots,
             hot_issues=self.hot_issues,
+            normalize_pool=self.normalize_pool,
         )
+
+    @staticmethod
+    def _normalize_pool(settings: Settings) -> NormalizePool | None:
+        if not settings.embedded.normalize_processes:
+            return None
+        hot_issues = settings.hot_issues if settings.hot_issues.enabled else None
+        return NormalizePool(settings.routing.source_timezone, hot_issues, settings.embedded.normalize_processes)
 
     def _hotspot_stage(self, settings: Settings) -> HotspotStage | None:
         """The detector, its state rebuilt from the index's leads of the last history_hours (before the
@@ -202,6 +212,8 @@ class EmbeddedPipeline:
             self._warming.join()
         if self.alerts is not None:
             self.alerts.close()
+        if self.normalize_pool is not None:
+            self.normalize_pool.close()
         self.index.close()
 
 

@@ -10,12 +10,14 @@ from enrichers.route import CaseBook, CaseStatusView, MemoryCaseBook
 from schemas.cases import Case, Status
 from schemas.leads import RawLead
 from schemas.serialization import encode
-from streams.hot_issue_stage import HotIssueHints, HotIssueStage, RouteWithHotIssues
+from streams.hot_issue_stage import HotIssueStage, RouteWithHotIssues
 from streams.hotspot_stage import HotspotStage
+from streams.normalize_pool import NormalizePool
+from streams.normalize_pool import build_stage as build_normalize_stage
 from streams.pipeline import ModelWatch, build_router
 from streams.records import Output, Record
 from streams.settings import RoutingSettings
-from streams.stages import CaseStatusTracker, NormalizeStage, RouteStage, Stage
+from streams.stages import CaseStatusTracker, RouteStage, Stage
 
 
 class MemoryStatuses:
@@ -48,6 +50,7 @@ class LocalRunner:
         on_output: Callable[[Output], None] | None = None,
         hotspots: HotspotStage | None = None,
         hot_issues: HotIssueStage | None = None,
+        normalize_pool: NormalizePool | None = None,
     ) -> None:
         self.statuses = statuses or MemoryStatuses()
         self.dedup_state = dedup_state if dedup_state is not None else MemoryDedupState()
@@ -57,7 +60,7 @@ class LocalRunner:
         self.models = ModelWatch(routing, router)
         self.consumers: dict[str, Stage] = {
             # With hot issues, normalize does their per-lead work ahead (HotIssueHints).
-            "leads.raw": NormalizeStage(routing.source_timezone, annotate=HotIssueHints(hot_issues.settings) if hot_issues is not None else None),
+            "leads.raw": build_normalize_stage(routing.source_timezone, hot_issues.settings if hot_issues is not None else None),
             "leads.clean": RouteStage(router),
         }
         if hot_issues is not None:  # on the route stage's outputs: its routed leads get their entities there
@@ -70,18 +73,32 @@ class LocalRunner:
         self.taps: dict[str, Stage] = {"leads.routed": hotspots} if hotspots is not None else {}
         self.topics: dict[str, list[Output]] = defaultdict(list)
         self.on_output = on_output or (lambda out: self.topics[out.topic].append(out))
+        # Normalizes large submits of leads.raw in other processes, the same stage as consumers' (embedded mode).
+        self.normalize_pool = normalize_pool
 
     def submit(self, records: Iterable[Record], topic: str = "leads.raw") -> None:
         self.models.check_due()
-        pending = deque((topic, record) for record in records)
+        given = list(records)
+        if topic == "leads.raw" and self.normalize_pool is not None and self.normalize_pool.worth(len(given)):
+            # Each chunk goes all the way through while the pool normalizes the next ones.
+            for outputs in self.normalize_pool.normalized(given):
+                self._run(self._emit(outputs))
+        else:
+            self._run(deque((topic, record) for record in given))
+
+    def _emit(self, outputs: list[Output]) -> deque[tuple[str, Record]]:
+        for out in outputs:
+            self.on_output(out)
+        return deque((out.topic, Record(out.value, out.key, out.headers, out.topic)) for out in outputs)
+
+    def _run(self, pending: deque[tuple[str, Record]]) -> None:
+        """Each pending record to the stages of its topic, their outputs after it, until none is left."""
         while pending:
             name, record = pending.popleft()
             for stage in (self.consumers.get(name), self.taps.get(name)):
                 if stage is None:
                     continue
-                for out in stage.handle(record):
-                    self.on_output(out)
-                    pending.append((out.topic, Record(out.value, out.key, out.headers, out.topic)))
+                pending += self._emit(stage.handle(record))
 
     def submit_raw(self, leads: Iterable[RawLead]) -> None:
         records = []
