@@ -7,13 +7,15 @@ and writes the ones before: the records and their order are the same, only where
 differs. The cluster has no need of this: there normalize is its own faust agent, one per partition.
 
 A pool that breaks (its process killed, out of memory) costs nothing but the speed: the records it
-did not return are normalized here, and the next submit starts a new pool.
+did not return are normalized here, and the next submit starts a new pool; a pool that never returned
+anything (its processes cannot start) is not tried again.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,6 +30,10 @@ log = logging.getLogger("leadhub.streams")
 # Records a pool process normalizes at a time. The pipeline waits for the first chunk of a submit
 # (50 leads with hints take ~70 ms), and every chunk costs a round trip of pickled records (~1 ms).
 CHUNK_RECORDS = 50
+# A pool process holds ~350 MB (jieba's dictionaries, the models' imports): it ends after this long
+# without a submit, as an office's steady trickle of leads never uses it, and a bulk import starts it
+# again in ~2 s.
+IDLE_SECONDS = 120.0
 # A submit smaller than this is normalized in this process: a field report or a test's few leads are
 # not worth starting a process for, and nothing of them would overlap.
 MIN_RECORDS = 2 * CHUNK_RECORDS
@@ -59,18 +65,26 @@ class NormalizePool:
         if processes < 1:
             raise ValueError(f"a normalize pool needs at least one process, not {processes}")
         self.processes = processes
+        self.idle_seconds = IDLE_SECONDS
         self._arguments = (source_timezone, hot_issues)
         self._here = build_stage(source_timezone, hot_issues)  # when the pool cannot
         self._executor: ProcessPoolExecutor | None = None
+        self._worked = False  # has a pool returned a chunk (so its processes can start here)?
+        self._given_up = False  # a pool failed before it returned anything: it would fail again
+        self._lock = threading.Lock()  # the idle timer's thread against the submitting one
+        self._busy = False
+        self._idle: threading.Timer | None = None
 
     def worth(self, records: int) -> bool:
-        return records >= MIN_RECORDS
+        return records >= MIN_RECORDS and not self._given_up
 
     def normalized(self, records: Sequence[Record]) -> Iterator[list[Output]]:
         """The normalize stage's outputs for ``records``, one list a chunk, in order. The pool works
         through the chunks while the caller handles the ones it was given; chunks not yet started
         when the caller stops are cancelled."""
         chunks = [list(records[start : start + CHUNK_RECORDS]) for start in range(0, len(records), CHUNK_RECORDS)]
+        with self._lock:
+            self._busy = True
         futures = self._submit(chunks)
         try:
             for chunk, future in zip(chunks, futures, strict=True):
@@ -79,6 +93,23 @@ class NormalizePool:
             for future in futures:
                 if future is not None:
                     future.cancel()
+            self._rest()
+
+    def _rest(self) -> None:
+        with self._lock:
+            self._busy = False
+            if self._idle is not None:
+                self._idle.cancel()
+            self._idle = threading.Timer(self.idle_seconds, self._end_idle)
+            self._idle.daemon = True
+            self._idle.start()
+
+    def _end_idle(self) -> None:
+        with self._lock:
+            if self._busy or self._executor is None:
+                return
+            executor, self._executor = self._executor, None
+        executor.shutdown(wait=False)
 
     def _submit(self, chunks: list[list[Record]]) -> list[Future[list[Output]] | None]:
         try:
@@ -91,7 +122,9 @@ class NormalizePool:
     def _result(self, chunk: list[Record], future: Future[list[Output]] | None) -> list[Output]:
         if future is not None:
             try:
-                return future.result()
+                outputs = future.result()
+                self._worked = True
+                return outputs
             except Exception as exc:  # noqa: BLE001 - the pool's failure (broken, cancelled, unpicklable) costs only speed
                 if self._executor is not None:  # the chunks after the first failed one fail the same way
                     self._give_up(exc)
@@ -107,13 +140,19 @@ class NormalizePool:
         return self._executor
 
     def _give_up(self, exc: BaseException) -> None:
-        """Normalize here until the next submit (said once for the pool that failed)."""
-        log.warning("normalize pool failed (%s: %s); normalizing here, a new pool at the next submit", type(exc).__name__, exc)
+        """Normalize here until the next submit, or for good when the pool never worked (it cannot start
+        its processes here: a new one would fail the same way at every submit)."""
+        self._given_up = not self._worked
+        then = "in this process from now on" if self._given_up else "here; a new pool at the next submit"
+        log.warning("normalize pool failed (%s: %s); normalizing %s", type(exc).__name__, exc, then)
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
 
     def close(self) -> None:
+        with self._lock:
+            if self._idle is not None:
+                self._idle.cancel()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import signal
 import sqlite3
+import time
 from pathlib import Path
 
 from enrichers.hot_issues_settings import HotIssueSettings
@@ -67,6 +68,14 @@ def with_a_bad_record(good: list[Record]) -> list[Record]:
     return [*good[:70], bad, *good[70:]]
 
 
+def ended(process: multiprocessing.process.BaseProcess, within: float = 15.0) -> bool:
+    """Whether the process ends within the time (the pool's own thread reaps it, so join may return early)."""
+    deadline = time.monotonic() + within
+    while process.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not process.is_alive()
+
+
 def comparable(outputs: list[Output]) -> list[object]:
     """Outputs as they compare: a dead letter without the time it was written."""
     return [(out.topic, out.key, {**json.loads(out.value), "at": None}) if out.topic == "leads.dlq" else out for out in outputs]
@@ -95,14 +104,14 @@ def test_a_pool_whose_process_dies_costs_only_speed_and_the_next_submit_starts_a
         assert comparable([out for chunk in pool.normalized(given) for out in chunk]) == expected
         [child] = set(multiprocessing.active_children()) - before
         os.kill(child.pid, signal.SIGKILL)
-        child.join(10)
+        assert ended(child)
         assert comparable([out for chunk in pool.normalized(given) for out in chunk]) == expected  # normalized here
         assert comparable([out for chunk in pool.normalized(given) for out in chunk]) == expected  # by a new pool
         [new] = set(multiprocessing.active_children()) - before
         assert new.pid != child.pid
     finally:
         pool.close()
-    assert not new.is_alive()  # close ends the pool's process
+    assert ended(new)  # close ends the pool's process
 
 
 def stored(path: Path) -> dict[str, object]:
@@ -144,3 +153,34 @@ def test_embedded_mode_stores_the_same_with_the_pool_as_without(tmp_path):
     assert len(without["leads"]) == len(given) - 1 and without["dead_letters"] == ["normalize"]
     assert len(without["cases"]) < len(without["leads"])  # the re-posts joined their cases
     assert without["hot_issues"]  # the estates' problems were grouped
+
+
+def test_a_pool_that_cannot_start_is_not_tried_again():
+    given = records(raw_leads(MIN_RECORDS))
+    expected = comparable(build_stage("Asia/Shanghai", None).handle_many(given))
+    pool = NormalizePool("Asia/Shanghai", None)
+    pool._arguments = ("Asia/Shanghai", "not the hot-issue settings")  # type: ignore[assignment]  # its processes fail to start
+    try:
+        assert pool.worth(len(given))
+        assert comparable([out for chunk in pool.normalized(given) for out in chunk]) == expected  # normalized here
+        assert not pool.worth(len(given))  # every later submit is normalized here at once
+    finally:
+        pool.close()
+
+
+def test_an_idle_pool_ends_its_process_and_the_next_submit_starts_one():
+    given = records(raw_leads(MIN_RECORDS))
+    before = set(multiprocessing.active_children())
+    pool = NormalizePool("Asia/Shanghai", None)
+    pool.idle_seconds = 0.5
+    try:
+        list(pool.normalized(given))
+        [child] = set(multiprocessing.active_children()) - before
+        assert ended(child)  # by the idle timer, not by close
+        assert comparable([out for chunk in pool.normalized(given) for out in chunk]) == comparable(
+            build_stage("Asia/Shanghai", None).handle_many(given)
+        )
+        [again] = set(multiprocessing.active_children()) - before
+        assert again.pid != child.pid
+    finally:
+        pool.close()
