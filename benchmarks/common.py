@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import os
 import platform
 import time
@@ -102,3 +103,16 @@ def result_name(name: str, backend: str) -> str:
 def client_helpers(backend: Any) -> Any:
     """The bulk/scan helpers of the client ``backend`` (adapters.search_backend.SearchBackend) wraps."""
     return backend.helpers()
+
+
+def children_cpu() -> float:
+    """CPU seconds the live child processes (the normalize pool's, embedded.normalize_processes) have used."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for child in multiprocessing.active_children():
+        try:
+            fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
+    return total

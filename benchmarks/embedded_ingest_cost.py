@@ -18,14 +18,13 @@ import argparse
 import collections
 import functools
 import importlib
-import multiprocessing
 import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import print_table, write_json
+from benchmarks.common import children_cpu, print_table, write_json
 
 BATCH = 500
 
@@ -68,19 +67,6 @@ def counted(spent: dict[str, float], calls: collections.Counter[str]) -> None:
                 calls[__label] += 1
 
         setattr(owner, name, timed)
-
-
-def children_cpu() -> float:
-    """CPU seconds the live child processes (the normalize pool's, embedded.normalize_processes) have used."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for child in multiprocessing.active_children():
-        try:
-            fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
-    return total
 
 
 def main() -> None:
