@@ -26,6 +26,7 @@ from streams.hot_issue_history import stored_hot_issues
 from streams.hot_issue_stage import HotIssueHints, HotIssueStage, routed_hints
 from streams.hotspot_history import routed_leads_since, routed_records_since
 from streams.hotspot_stage import HotspotStage, NewHotspot
+from streams.offsets import GaplessCommits
 from streams.partitioner import RememberingPartitioner
 from streams.pipeline import ModelWatch, build_router
 from streams.records import Output, Record
@@ -90,7 +91,8 @@ def fetch_tuned_transport(app: faust.App, streams: StreamsSettings) -> faust_aio
 
     faust builds its consumer with aiokafka's fetch_min_bytes (1) and a 1.5 s wait, so the broker answers
     as soon as a record is there: at a steady rate each lead was a fetch of its own, and the thread hop
-    and loop wake-ups behind it. aiokafka hands these two to its fetcher when the consumer starts."""
+    and loop wake-ups behind it. aiokafka hands these two to its fetcher when the consumer starts.
+    The consumer also never commits past a record it did not hand to a stage (streams/offsets.py)."""
 
     class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         def _create_worker_consumer(self, transport: Any) -> Any:
@@ -99,7 +101,7 @@ def fetch_tuned_transport(app: faust.App, streams: StreamsSettings) -> faust_aio
             consumer._fetch_max_wait_ms = streams.fetch_wait_ms
             return consumer
 
-    class Consumer(faust_aiokafka.Consumer):
+    class Consumer(GaplessCommits, faust_aiokafka.Consumer):
         def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
             return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
