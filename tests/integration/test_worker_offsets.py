@@ -1,0 +1,91 @@
+"""The worker's consumer stops on records it never handled (streams/offsets.py) but not on what a
+transactional producer leaves between records: a commit marker takes an offset of its own, so the
+fetched offsets jump by one after every transaction. The real worker, the real broker: leads written
+to leads.raw in transactions are all routed, the worker keeps running, and its commits pass the markers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from confluent_kafka import Producer
+from kafka import KafkaConsumer, TopicPartition
+
+from adapters.kafka_clients import kafka_python_options
+from schemas.leads import RawLead
+from schemas.serialization import encode
+from tests.integration.test_streams_worker import Worker, _free_port
+
+pytestmark = pytest.mark.integration
+
+TRANSACTIONS, PER_TRANSACTION = 12, 3
+
+
+def test_leads_written_in_transactions_are_all_routed_and_committed_past_the_markers(kafka_settings, tmp_path):
+    run = uuid.uuid4().hex[:8]
+    prefix, app_id = f"o{run}.", f"lh-test-offsets-{run}"
+    args = ["--set", f"kafka.topic_prefix={prefix}", "--set", f"streams.app_id={app_id}", "--set", f"streams.web_port={_free_port()}",
+            "--set", "hot_issues.enabled=false", "--set", "hotspots.enabled=false"]  # fmt: skip
+    subprocess.run([sys.executable, "-m", "leadhub", *args, "topics", "create"], check=True, capture_output=True)
+    worker = Worker(args, tmp_path / "worker.log")
+    worker.start()
+    producer = Producer({"bootstrap.servers": ",".join(kafka_settings.servers), "transactional.id": f"leadhub-test-{run}"})
+    routed = KafkaConsumer(f"{prefix}leads.routed", **kafka_python_options(kafka_settings), group_id=f"reader-{run}", auto_offset_reset="earliest")
+    offsets = KafkaConsumer(**kafka_python_options(kafka_settings), group_id=app_id, enable_auto_commit=False)
+    try:
+        producer.init_transactions(30)
+        keys = set()
+        for t in range(TRANSACTIONS):
+            producer.begin_transaction()
+            for i in range(PER_TRANSACTION):
+                n = t * PER_TRANSACTION + i
+                lead = RawLead(source="forum-x", channel="forum", external_id=f"tx{n}", title=f"第{n}号路灯不亮",
+                               body=f"宾王路第{n}号路灯坏了{n + 2}天，晚上很黑。")  # fmt: skip
+                value, headers = encode(lead)
+                producer.produce(f"{prefix}leads.raw", value=value, key=lead.key.encode(), headers=headers)
+                keys.add(lead.key)
+            producer.commit_transaction(30)
+
+        seen: set[bytes] = set()
+        deadline = time.monotonic() + 120
+        while len(seen) < len(keys) and time.monotonic() < deadline:
+            assert worker.proc.poll() is None, "the worker stopped: " + (tmp_path / "worker.log").read_text(errors="replace")[-3000:]
+            for records in routed.poll(timeout_ms=500).values():
+                seen.update(r.key for r in records)
+        assert len(seen) == len(keys), f"{len(seen)} of {len(keys)} leads routed"
+
+        # Every partition's commit passes its last record: the markers between transactions were stepped over.
+        partitions = [TopicPartition(f"{prefix}leads.raw", p) for p in range(6)]
+        last_record = _last_record_offsets(kafka_settings, partitions)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            committed = {tp: offsets.committed(tp) or 0 for tp in last_record}
+            if all(committed[tp] > last for tp, last in last_record.items()):
+                break
+            time.sleep(1)
+        assert all(committed[tp] > last for tp, last in last_record.items()), (committed, last_record)
+        assert any(last >= 2 * PER_TRANSACTION for last in last_record.values())  # markers lay between the records
+        assert worker.proc.poll() is None
+        assert "stopping the worker" not in (tmp_path / "worker.log").read_text(errors="replace")
+    finally:
+        worker.stop()
+        routed.close()
+        offsets.close()
+
+
+def _last_record_offsets(kafka_settings, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+    """The offset of each partition's last record (not its end: a commit marker follows it)."""
+    reader = KafkaConsumer(**kafka_python_options(kafka_settings), group_id=None, enable_auto_commit=False)
+    try:
+        reader.assign(partitions)
+        reader.seek_to_beginning()
+        last: dict[TopicPartition, int] = {}
+        for _ in range(20):
+            for tp, records in reader.poll(timeout_ms=500).items():
+                last[tp] = max(last.get(tp, -1), *(r.offset for r in records))
+        return last
+    finally:
+        reader.close()
