@@ -156,8 +156,8 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
         # 200 leads/s was 29-48 s. (It also skips Topic.send's codec and sensor layers.) Each send's
         # future ends when the broker has the record or the client gave up; faust's commit flushes the
         # producer but does not look at them, so they are awaited here, before the agent takes the
-        # next batch (which acknowledges this one): a record the broker never took stops the worker
-        # with this batch's offsets uncommitted, and the restart processes it again (at least once).
+        # next batch (which acknowledges this one). A record the broker never took fails the batch;
+        # take_events still acknowledges it when its generator closes (README: not yet assured).
         sent = [
             await app.producer.send(names[out.topic], out.key, out.value, partition=None, timestamp=None, headers=out.headers)
             for out in outputs
