@@ -155,9 +155,9 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
         # leads.clean went quiet for 0.3-1.4 s at a time, then came in bursts, and freshness p99 at
         # 200 leads/s was 29-48 s. (It also skips Topic.send's codec and sensor layers.) Each send's
         # future ends when the broker has the record or the client gave up; faust's commit flushes the
-        # producer but does not look at them, so they are awaited here, before the agent takes the
-        # next batch (which acknowledges this one). A record the broker never took fails the batch;
-        # take_events still acknowledges it when its generator closes (README: not yet assured).
+        # producer but does not look at them, so they are awaited here, before the agent's
+        # batch is acknowledged. A record the broker never took fails the batch, which is then never
+        # acknowledged: the worker stops on the gap and its restart handles the batch again.
         sent = [
             await app.producer.send(names[out.topic], out.key, out.value, partition=None, timestamp=None, headers=out.headers)
             for out in outputs
@@ -195,17 +195,26 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
     hotspots = warmed_hotspot_stage(settings, names["leads.routed"], on_new_hotspot)
     hot_issues = warmed_hot_issue_stage(settings, names["leads.routed"], names["hot_issues"])
     # Batches: per-record costs (a model's predict call, a case's state and changelog write) are paid
-    # once per batch. take_events acks a batch's offsets only after the body has handled it.
+    # once per batch. A batch is acknowledged only once its outputs are sent: faust's take_events
+    # acknowledges it when its generator closes, also when the body failed or was cancelled (a
+    # rebalance restarts agents), and faust then committed records whose outputs never went out. An
+    # unacknowledged batch is a gap the consumer stops the worker on (streams/offsets.py), and the
+    # restart reads it again.
     batch, wait = settings.streams.batch_size, settings.streams.batch_wait_ms / 1000
+
+    async def acknowledge(stream: Any, events: Sequence[Any]) -> None:
+        for event in events:
+            await stream.ack(event)
 
     @app.agent(topics["leads.raw"], name="normalize")
     async def normalize_agent(stream):
-        async for events in stream.take_events(batch, within=wait):
+        async for events in stream.noack_take(batch, within=wait):
             await send_all(normalize.handle_many([record(event) for event in events]))
+            await acknowledge(stream, events)
 
     @app.agent(topics["leads.clean"], name="route")
     async def route_agent(stream):
-        async for events in stream.take_events(batch, within=wait):
+        async for events in stream.noack_take(batch, within=wait):
             records = [record(event) for event in events]
             outputs, routed, cases = route.route_batch(records)
             if hot_issues is not None:  # the routed leads get their entities, the hot issues they change follow
@@ -215,6 +224,7 @@ def create_app(settings: WorkerSettings, on_new_hotspot: NewHotspot | None = Non
                 outputs += hotspots.observe(routed)
             dedup_state.flush()  # the batch's state, before its outputs (and so its offsets) can be committed
             await send_all(outputs, case_book.flush())
+            await acknowledge(stream, events)
 
     @app.agent(topics["cases.events"], name="case-status")
     async def status_agent(stream):

@@ -12,7 +12,8 @@ import uuid
 
 import pytest
 from confluent_kafka import Producer
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from adapters.kafka_clients import kafka_python_options
 from schemas.leads import RawLead
@@ -87,5 +88,66 @@ def _last_record_offsets(kafka_settings, partitions: list[TopicPartition]) -> di
             for tp, records in reader.poll(timeout_ms=500).items():
                 last[tp] = max(last.get(tp, -1), *(r.offset for r in records))
         return last
+    finally:
+        reader.close()
+
+
+def test_a_batch_whose_outputs_the_broker_refuses_is_not_committed_and_a_restart_routes_it(kafka_settings, tmp_path):
+    """leads.routed refuses every record (max.message.bytes 100): the route stage's batches fail. Their
+    offsets on leads.clean must stay uncommitted (faust's take_events acknowledged a batch when its
+    generator closed, failed or not), so that once the topic takes records again a restarted worker
+    routes every lead."""
+    run = uuid.uuid4().hex[:8]
+    prefix, app_id = f"q{run}.", f"lh-test-refused-{run}"
+    args = ["--set", f"kafka.topic_prefix={prefix}", "--set", f"streams.app_id={app_id}", "--set", f"streams.web_port={_free_port()}",
+            "--set", "hot_issues.enabled=false", "--set", "hotspots.enabled=false"]  # fmt: skip
+    subprocess.run([sys.executable, "-m", "leadhub", *args, "topics", "create"], check=True, capture_output=True)
+    admin = KafkaAdminClient(**kafka_python_options(kafka_settings))
+    routed_topic = f"{prefix}leads.routed"
+    admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, routed_topic, configs={"max.message.bytes": "100"})])
+    worker = Worker(args, tmp_path / "worker.log")
+    worker.start()
+    producer = KafkaProducer(**kafka_python_options(kafka_settings), acks="all")
+    offsets = KafkaConsumer(**kafka_python_options(kafka_settings), group_id=app_id, enable_auto_commit=False)
+    routed = KafkaConsumer(routed_topic, **kafka_python_options(kafka_settings), group_id=f"reader-{run}", auto_offset_reset="earliest")
+    clean = TopicPartition(f"{prefix}leads.clean", 0)
+    try:
+        keys = set()
+        for n in range(20):
+            lead = RawLead(source="forum-x", channel="forum", external_id=f"rf{n}", title=f"第{n}号井盖丢失",
+                           body=f"宾王路第{n}号井盖丢了，行人很危险。")  # fmt: skip
+            value, headers = encode(lead)
+            producer.send(f"{prefix}leads.raw", value=value, key=lead.key.encode(), headers=headers).get(timeout=10)
+            keys.add(lead.key)
+        # normalize passes them on; route's sends to leads.routed are refused, batch after batch
+        deadline = time.monotonic() + 90
+        while _end(kafka_settings, clean) < len(keys) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _end(kafka_settings, clean) == len(keys)
+        time.sleep(15)  # several of faust's commit intervals (2.8 s) with the failed batches in hand
+        assert not (offsets.committed(clean) or 0), "leads.clean was committed past leads never routed"
+        assert not routed.poll(timeout_ms=1000)
+
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, routed_topic, configs={"max.message.bytes": "8388608"})])
+        worker.stop()
+        worker.start()
+        seen: set[bytes] = set()
+        deadline = time.monotonic() + 120
+        while len(seen) < len(keys) and time.monotonic() < deadline:
+            for records in routed.poll(timeout_ms=500).values():
+                seen.update(r.key for r in records)
+        assert len(seen) == len(keys), f"{len(seen)} of {len(keys)} leads routed after the restart"
+    finally:
+        worker.stop()
+        producer.close()
+        offsets.close()
+        routed.close()
+        admin.close()
+
+
+def _end(kafka_settings, tp: TopicPartition) -> int:
+    reader = KafkaConsumer(**kafka_python_options(kafka_settings), group_id=None)
+    try:
+        return reader.end_offsets([tp])[tp]
     finally:
         reader.close()
