@@ -82,7 +82,7 @@ QUERIES: list[tuple[str, str]] = [
     ("cases q=物业 (facets)", "/api/v1/cases?q=物业"),
     ("cases q=电梯 停运 (2-char terms)", "/api/v1/cases?q=电梯 停运"),
     ("cases q=水 (1 char)", "/api/v1/cases?q=水"),
-    ('cases phrase "小区物业"', '/api/v1/cases?q="小区物业"'),
+    ("cases phrase \"小区物业\"", '/api/v1/cases?q="小区物业"'),
     ("cases q=噪音 -装修", "/api/v1/cases?q=噪音 -装修"),
     ("cases no query, by priority", "/api/v1/cases?sort=priority"),
     ("cases filter category+town", "/api/v1/cases?category=城乡建设&place=稠城街道"),
@@ -250,9 +250,7 @@ def grow_embedded(folder: Path, n: int, base_n: int) -> dict[str, Any]:
                 fts = FTS_COLUMNS[table]
                 db.executemany(f"INSERT INTO {table}_fts (rowid, {', '.join(fts)}) VALUES (?{',?' * len(fts)})",  # noqa: S608
                                [(r + off, *values) for r, values in texts[table]])  # fmt: skip
-            db.execute(
-                f"INSERT INTO lead_entities SELECT entity, lead_id || '{tag}' FROM lead_entities WHERE lead_id NOT LIKE '%~%'"
-            )  # noqa: S608
+            db.execute(f"INSERT INTO lead_entities SELECT entity, lead_id || '{tag}' FROM lead_entities WHERE lead_id NOT LIKE '%~%'")  # noqa: S608
             db.execute(f"INSERT INTO case_book SELECT case_id || '{tag}', doc FROM case_book WHERE case_id NOT LIKE '%~%'")  # noqa: S608
             db.execute("INSERT INTO dedup_sketches (lead_id, case_id, fingerprint, anchors, at) SELECT lead_id || ?, case_id || ?, "
                        "fingerprint, anchors, at + ? FROM dedup_sketches WHERE seq <= ?", (tag, tag, shift, seq))  # fmt: skip
@@ -299,9 +297,7 @@ def run_cluster(args: argparse.Namespace) -> int:
 
     pipeline_leads = args.grow_from or args.leads
     build = build_embedded(CACHE / f"embedded-{pipeline_leads}", pipeline_leads)
-    print(
-        f"built {pipeline_leads:,} leads through the (embedded) pipeline: {build['build_s']:,} s, {build['leads_per_s']:,} leads/s"
-    )
+    print(f"built {pipeline_leads:,} leads through the (embedded) pipeline: {build['build_s']:,} s, {build['leads_per_s']:,} leads/s")
     settings = _settings([f"search.index_prefix=bench-latency-{args.leads}"])
     loaded = load(settings, CACHE / f"embedded-{pipeline_leads}" / "embedded.sqlite", args.leads, pipeline_leads, args.rebuild)
     print(f"loaded: {loaded}")
@@ -331,13 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="build the data set again (else the cached one)")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--label", default="", help="a suffix for the JSON name (before/after)")
-    parser.add_argument(
-        "--grow-from",
-        type=int,
-        default=0,
-        metavar="N",
-        help="embedded: a pipeline run of N leads, copied under new ids up to --leads (0: all through the pipeline)",
-    )
+    parser.add_argument("--grow-from", type=int, default=0, metavar="N",
+                        help="embedded: a pipeline run of N leads, copied under new ids up to --leads (0: all through the pipeline)")
     args = parser.parse_args(argv)
     if args.store == "cluster":
         return run_cluster(args)
@@ -349,10 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         build = grow_embedded(folder, args.leads, args.grow_from)
     else:
         build = build_embedded(folder, args.leads)
-    print(
-        f"built {build.get('pipeline_leads', args.leads):,} leads through the pipeline: {build['build_s']:,} s, "
-        f"{build['leads_per_s']:,} leads/s, {build.get('cpu_ms_per_lead', '?')} ms CPU a lead"
-    )
+    print(f"built {build.get('pipeline_leads', args.leads):,} leads through the pipeline: {build['build_s']:,} s, "
+          f"{build['leads_per_s']:,} leads/s, {build.get('cpu_ms_per_lead', '?')} ms CPU a lead")
     if args.build_only:
         return 0
     client, counts, size, close = embedded_client(folder)

@@ -12,8 +12,7 @@ from schemas.leads import RawLead
 from schemas.serialization import encode
 from streams.hot_issue_stage import HotIssueStage, RouteWithHotIssues
 from streams.hotspot_stage import HotspotStage
-from streams.normalize_pool import NormalizePool
-from streams.normalize_pool import build_stage as build_normalize_stage
+from streams.normalize_pool import NormalizePool, build_stage
 from streams.pipeline import ModelWatch, build_router
 from streams.records import Output, Record
 from streams.settings import RoutingSettings
@@ -60,7 +59,7 @@ class LocalRunner:
         self.models = ModelWatch(routing, router)
         self.consumers: dict[str, Stage] = {
             # With hot issues, normalize does their per-lead work ahead (HotIssueHints).
-            "leads.raw": build_normalize_stage(routing.source_timezone, hot_issues.settings if hot_issues is not None else None),
+            "leads.raw": build_stage(routing.source_timezone, hot_issues.settings if hot_issues is not None else None),
             "leads.clean": RouteStage(router),
         }
         if hot_issues is not None:  # on the route stage's outputs: its routed leads get their entities there

@@ -9,12 +9,13 @@ a fetch, were committed over: two workers once lost 4,216 leads of leads.clean, 
 
 The worker's input topics (leads.raw, leads.clean, cases.events) are neither compacted nor written in
 transactions, so there every offset is a record (a transaction's commit marker, one offset, is still
-stepped over, should another system write to them so: tests/integration/test_worker_offsets.py). ``GaplessCommits`` remembers the first offset handed to
-the streams since each assignment (or sought), keeps a fetch's jump over records from counting as a
-gap, and when a record before an acknowledged one was never acknowledged it stops the worker at once,
-before any commit passes it: the restart reads them again from the committed offset (at least once; dedup takes the
-repeats as replays). Stopping is the one sure way: the skipped records are out of faust's queues and
-its read offset is past them.
+stepped over, should another system write to them so: tests/integration/test_worker_offsets.py).
+``GaplessCommits`` remembers the first offset handed to the streams since each assignment (or seek),
+keeps a fetch's jump over records from counting as a gap, and when a record before an acknowledged
+one was never acknowledged it stops the worker at once, before any commit passes it: the restart
+reads them again from the committed offset (at least once; dedup takes the repeats as replays).
+Stopping is the one sure way: the skipped records are out of faust's queues and its read offset is
+past them.
 """
 
 from __future__ import annotations
@@ -65,9 +66,10 @@ class GaplessCommits:
         self._first_read: dict[Any, int] = {}
         handed = self.callback
 
-        async def remembering(message: Any) -> Any:
+        # Called for every message fetched: it hands on faust's own awaitable, no coroutine of its own.
+        def remembering(message: Any) -> Awaitable[Any]:
             self._first_read.setdefault(message.tp, message.offset)
-            return await handed(message)
+            return handed(message)
 
         self.callback = remembering
 
