@@ -116,3 +116,10 @@ def children_cpu() -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
     return total
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all cores have spent busy since boot (everything but idle and I/O wait, /proc/stat):
+    the difference over a phase, divided by its length, is how many cores the machine kept busy."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # guest time is within user

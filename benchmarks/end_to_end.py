@@ -14,7 +14,9 @@ worker and sink (subprocesses), with the physical limits measured in the same ru
 3. Physical limits, same documents and bytes: raw bulk indexing of the final lead documents with the
    client's own helpers.bulk, and raw Kafka produce + consume of the same RawLead bytes.
 4. CPU milliseconds per lead (user + system) of the worker and the sink in the throughput phase, and
-   their peak RSS (VmHWM).
+   their peak RSS (VmHWM); and where the cores went in that phase: how many the machine kept busy,
+   and the share of each process, the broker and the engine included when `leadhub services up`
+   runs them here.
 
 Targets (issue 9): end to end >= 0.5 x raw bulk rate; p99 freshness <= 1.5 s.
 """
@@ -34,6 +36,7 @@ import time
 import uuid
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import confluent_kafka
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -46,6 +49,7 @@ from benchmarks.common import (
     client_helpers,
     delete_topics,
     engine_overrides,
+    machine_busy_s,
     print_table,
     read_csv,
     result_name,
@@ -97,6 +101,15 @@ def _cpu_s(pid: int) -> float:
     depend on what else the machine is doing, unlike the rates."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _service_pids(settings: Any, engine: str) -> dict[str, int]:
+    """The broker's and the engine's processes when `leadhub services up` started them here (none
+    when they run elsewhere)."""
+    from deploy.local import manager
+
+    rows = manager.status(manager.local_services(settings, [engine]))
+    return {role: row.pid for role, row in zip(("broker", "engine"), rows, strict=True) if row.pid is not None}
 
 
 def _peak_rss_mb(pid: int) -> float | None:
@@ -211,7 +224,9 @@ def main() -> None:
         producer.send(topic, value=value, key=warm.key.encode(), headers=headers).get(timeout=30)
         _wait_count(backend, leads_index, 1, timeout=240, procs=procs)
 
-        cpu_before = {name: _cpu_s(proc.pid) for name, proc in procs.items()}
+        watched = {**{name: proc.pid for name, proc in procs.items()}, **_service_pids(settings, backend.backend)}
+        cpu_before = {name: _cpu_s(pid) for name, pid in watched.items()}
+        busy_before = machine_busy_s()
         started = time.perf_counter()
         for key, value, headers in encoded:
             producer.send(topic, value=value, key=key, headers=headers)
@@ -220,6 +235,8 @@ def main() -> None:
         _wait_count(backend, leads_index, 1 + len(leads), timeout=1800, procs=procs)
         e2e_s = time.perf_counter() - started
         cpu_ms_per_lead = {name: round(1000 * (_cpu_s(proc.pid) - cpu_before[name]) / len(leads), 3) for name, proc in procs.items()}
+        cores = {"machine": round((machine_busy_s() - busy_before) / e2e_s, 2),
+                 **{name: round((_cpu_s(pid) - cpu_before[name]) / e2e_s, 2) for name, pid in watched.items()}}  # fmt: skip
         cases = backend.count(f"e{run}-cases")
 
         # Warm-up at the steady rate, not measured: a JVM that has just started spends up to half a
@@ -292,7 +309,7 @@ def main() -> None:
     print_table("Freshness (searchable: polled every 50 ms)", hops)
     ratio = (n / e2e_s) / (len(docs) / bulk_s)
     summary = {"e2e_over_raw_bulk": ratio, "target_ratio": 0.5, "p99_s": fresh["p99_s"], "target_p99_s": 1.5,
-               "cases": cases, "cpu_ms_per_lead": cpu_ms_per_lead, "steady_cpu_ms_per_lead": steady_cpu_ms_per_lead, "peak_rss_mb": rss}  # fmt: skip
+               "cases": cases, "cpu_ms_per_lead": cpu_ms_per_lead, "cores_busy": cores, "steady_cpu_ms_per_lead": steady_cpu_ms_per_lead, "peak_rss_mb": rss}  # fmt: skip
     print_table(f"Summary ({backend.backend})", [summary])
     # freshness.csv's times are seconds after freshness_t0 (Unix time): to line them up with the logs.
     write_json(result_name("end_to_end", backend.backend), {"engine": backend.backend, "throughput": rows, "freshness": fresh, "freshness_hops": hops, **summary, "logs": str(logs),
