@@ -1,7 +1,9 @@
 """The worker's consumer stops on records it never handled (streams/offsets.py) but not on what a
 transactional producer leaves between records: a commit marker takes an offset of its own, so the
 fetched offsets jump by one after every transaction. The real worker, the real broker: leads written
-to leads.raw in transactions are all routed, the worker keeps running, and its commits pass the markers."""
+to leads.raw in transactions are all routed, the worker keeps running, and its commits pass the markers.
+Then the two ways a batch fails to go out: every batch refused (nothing committed), and one batch
+refused with later ones going out (the worker stops before a commit passes the refused one)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from adapters.kafka_clients import kafka_python_options
-from schemas.leads import RawLead
+from schemas.leads import RawLead, lead_id_for
 from schemas.serialization import encode
 from tests.integration.test_streams_worker import Worker, _free_port
 
@@ -151,3 +153,70 @@ def _end(kafka_settings, tp: TopicPartition) -> int:
         return reader.end_offsets([tp])[tp]
     finally:
         reader.close()
+
+
+def test_a_refused_batch_then_batches_that_go_out_stop_the_worker_before_its_offset_is_committed(kafka_settings, tmp_path):
+    """The case the gap guard is for, with the real worker and broker: the route stage's batch holding one
+    large lead is refused by leads.routed (max.message.bytes 50,000), faust restarts the crashed agent,
+    and the leads after it are routed and acknowledged. Committing them would commit past the refused
+    lead; the worker must stop (exit 75) first, leads.clean stay uncommitted at that lead, and a restart
+    (the topic taking large records again) route it."""
+    run = uuid.uuid4().hex[:8]
+    prefix, app_id = f"g{run}.", f"lh-test-gap-{run}"
+    args = ["--set", f"kafka.topic_prefix={prefix}", "--set", f"streams.app_id={app_id}", "--set", f"streams.web_port={_free_port()}",
+            "--set", "hot_issues.enabled=false", "--set", "hotspots.enabled=false"]  # fmt: skip
+    subprocess.run([sys.executable, "-m", "leadhub", *args, "topics", "create"], check=True, capture_output=True)
+    admin = KafkaAdminClient(**kafka_python_options(kafka_settings))
+    routed_topic = f"{prefix}leads.routed"
+    admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, routed_topic, configs={"max.message.bytes": "50000"})])
+    log_path = tmp_path / "worker.log"
+    worker = Worker(args, log_path)
+    worker.start()
+    producer = KafkaProducer(**kafka_python_options(kafka_settings), acks="all")
+    offsets = KafkaConsumer(**kafka_python_options(kafka_settings), group_id=app_id, enable_auto_commit=False)
+    routed = KafkaConsumer(routed_topic, **kafka_python_options(kafka_settings), group_id=f"reader-{run}", auto_offset_reset="earliest")
+    clean = TopicPartition(f"{prefix}leads.clean", 0)
+
+    def send(lead: RawLead) -> bytes:
+        value, headers = encode(lead)
+        producer.send(f"{prefix}leads.raw", value=value, key=lead.key.encode(), headers=headers).get(timeout=10)
+        return lead_id_for(lead.source, lead.external_id).encode()  # the key on leads.routed
+
+    try:
+        large = send(RawLead(source="forum-x", channel="forum", external_id="large", title="长篇投诉：小区地下车库长期积水",
+                             body="地下车库积水严重，车辆无法进出。" * 4000))  # fmt: skip
+        deadline = time.monotonic() + 90
+        while _end(kafka_settings, clean) < 1 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _end(kafka_settings, clean) == 1, "normalize did not pass the large lead on"
+        time.sleep(5)  # the route stage's batch with it is refused
+        small = set()
+        for n in range(6):
+            small.add(send(RawLead(source="forum-x", channel="forum", external_id=f"s{n}", title=f"第{n}号路灯不亮",
+                                   body=f"宾王路第{n}号路灯坏了，晚上很黑。")))  # fmt: skip
+            time.sleep(1)
+
+        deadline = time.monotonic() + 90
+        while worker.proc.poll() is None and time.monotonic() < deadline:
+            assert not (offsets.committed(clean) or 0), "leads.clean was committed past the refused lead, never routed"
+            time.sleep(0.5)
+        log = log_path.read_text(errors="replace")
+        assert worker.proc.poll() == 75, f"exit {worker.proc.poll()}: " + log[-3000:]
+        assert "offsets 0-0 were never handled" in log, log[-3000:]
+        assert not (offsets.committed(clean) or 0), "leads.clean was committed past the refused lead, never routed"
+
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, routed_topic, configs={"max.message.bytes": "8388608"})])
+        worker.stop()
+        worker.start()
+        seen: set[bytes] = set()
+        deadline = time.monotonic() + 120
+        while not {large, *small} <= seen and time.monotonic() < deadline:
+            for records in routed.poll(timeout_ms=500).values():
+                seen.update(r.key for r in records)
+        assert {large, *small} <= seen, f"routed after the restart: {len(seen & {large, *small})} of {1 + len(small)}"
+    finally:
+        worker.stop()
+        producer.close()
+        offsets.close()
+        routed.close()
+        admin.close()
