@@ -29,6 +29,14 @@ class KeywordIndex(Generic[V]):
         self._any_latin = any(start or end for start, end in self._latin_edges)
         self._automaton = ahocorasick_rs.AhoCorasick(self._keywords) if self._keywords else None
 
+    def __getstate__(self) -> dict[str, object]:
+        # ahocorasick_rs' automaton cannot be pickled (pyahocorasick's could): rebuilt from the keywords.
+        return {k: v for k, v in self.__dict__.items() if k != "_automaton"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._automaton = ahocorasick_rs.AhoCorasick(self._keywords) if self._keywords else None
+
     def find_raw(self, text: str) -> list[tuple[int, str, tuple[V, ...]]]:
         """Like find, without the whole-word rule for Latin keywords (for regex triggers)."""
         if self._automaton is None or not text:

@@ -1,5 +1,8 @@
 """KeywordIndex: every occurrence with its start offset, Latin keywords as whole words only."""
 
+import copy
+import pickle
+
 from enrichers.keywords import KeywordIndex
 
 
@@ -26,3 +29,10 @@ def test_an_empty_index_or_text_finds_nothing():
     assert KeywordIndex([("", "x")]).find("anything") == []
     assert KeywordIndex([]).find_raw("anything") == []
     assert KeywordIndex([("路", "road")]).find("") == []
+
+
+def test_an_index_survives_pickling_and_copying():
+    index = KeywordIndex([("小区", "place"), ("bus", "transit")])
+    for twin in (pickle.loads(pickle.dumps(index)), copy.deepcopy(index)):
+        assert twin.find("小区门口等bus") == index.find("小区门口等bus") == [(0, "小区", ("place",)), (5, "bus", ("transit",))]
+    assert pickle.loads(pickle.dumps(KeywordIndex([]))).find("小区") == []
