@@ -20,6 +20,12 @@ issue the best-matching found issue is the one holding most of its messages:
   the latest lead, then the id;
 - rank_30d_window_heat: the same periods, but every issue's heat counted on the period's messages only
   (rank_30d's definition until 2026-12-07; no view of leadhub shows that list: kept for comparison).
+- rank_daily: its best place on the panel as it stands at the end of each day (what a leader who looks
+  once a day sees); with it, how many distinct issues were ever on a day's top 10 (``daily_top10_issues``):
+  the other side of the goal. A panel that shows every issue at some point puts every labelled one in
+  its top 10 and filters nothing.
+- reporters: the distinct reporters (users) of its found issue; heat counts people, so a problem one
+  person raised several times ranks below one many people raised.
 
 Goal (issue 27): every labelled issue in the top 10, coverage >= 0.7, purity >= 0.7. With 17 labelled
 issues and one list of 10, at most 10 can meet it by the overall rank, so the goal claimed is the
@@ -39,6 +45,7 @@ import argparse
 import bisect
 import datetime as dt
 import gc
+import math
 import re
 import statistics
 import time
@@ -52,7 +59,7 @@ from benchmarks.common import print_table, read_csv, write_json
 from enrichers.dedup import DedupConfig, Deduplicator, MemoryDedupState
 from enrichers.entities import clear_cache
 from enrichers.hot_issues import HotIssue, HotIssueClusterer, HotLead, heat
-from enrichers.hot_issues_settings import HotIssueSettings
+from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
 from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
 
 REFERENCE = Path(__file__).parent / "data" / "hot_issues_reference.yaml"
@@ -109,6 +116,68 @@ def panel_ranks(clusterer: HotIssueClusterer, leads: list[HotLead], targets: Col
                 best = min(best or 10**9, ranked.index(issue_id) + 1)
         out[issue_id] = best
     return out
+
+
+def decayed_heat(leads: list[HotLead], end: float, weights: HeatWeights, half_life_days: float) -> float:
+    """What-if (``--decay-half-life``, no part of leadhub): heat of leads, reporters (at their first lead)
+    and likes, each lead weighing 2^(-age / half-life) at ``end``: Σ over the three of w·ln(1 + weighed sum)."""
+    weight = [2 ** (-(end - lead.published_at.timestamp()) / (half_life_days * 86400)) for lead in leads]  # type: ignore[union-attr]
+    first: dict[str, float] = {}
+    for lead, w in zip(leads, weight, strict=True):
+        first.setdefault(f"author:{lead.author}" if lead.author else f"lead:{lead.lead_id}", w)
+    return (
+        weights.leads * math.log1p(sum(weight))
+        + weights.reporters * math.log1p(sum(first.values()))
+        + weights.likes * math.log1p(sum(max(0, lead.likes) * w for lead, w in zip(leads, weight, strict=True)))
+    )
+
+
+def daily_ranks(
+    clusterer: HotIssueClusterer, leads: list[HotLead], targets: Collection[str], half_life_days: float | None = None
+) -> tuple[dict[str, int | None], int, int]:
+    """For each found issue id asked for, its best place on the panel at the end of a day (23:59:59 of
+    the leads' own clock), heat as the stage stored it at each issue's latest lead then (or, with
+    ``half_life_days``, ``decayed_heat`` at the day's end); and how many distinct issues were ever on a
+    day's top 10, over how many days."""
+    settings = clusterer.settings
+    ordered, times, issue_of = _arrivals(clusterer, leads)
+    if not ordered:
+        return {}, 0, 0
+    events: dict[str, list[HotLead]] = defaultdict(list)
+    for lead in ordered:
+        if (found := issue_of.get(lead.lead_id)) is not None:
+            events[found].append(lead)
+    tz = ordered[0].published_at.tzinfo  # type: ignore[union-attr]
+    day = ordered[0].published_at.astimezone(tz).replace(hour=23, minute=59, second=59, microsecond=0)  # type: ignore[union-attr]
+    best: dict[str, int | None] = dict.fromkeys(targets)
+    ever: set[str] = set()
+    days = 0
+    while day.timestamp() < times[-1] + 86400:
+        end = day.timestamp()
+        live = {issue_of.get(lead.lead_id) for lead in ordered[bisect.bisect_left(times, end - PERIOD_DAYS * 86400) : bisect.bisect_right(times, end)]}
+        panel: dict[str, tuple[float, float]] = {}
+        for found in live - {None}:
+            part, so_far = HotIssue("", ()), []
+            for lead in events[found]:  # type: ignore[index]
+                if lead.published_at.timestamp() > end:  # type: ignore[union-attr]
+                    break
+                _grow(part, lead)
+                so_far.append(lead)
+            if len(part.lead_ids) >= settings.min_leads:
+                at = part.times[-1]
+                score = (
+                    heat(part, settings.heat, at, settings.growth_days) if half_life_days is None
+                    else decayed_heat(so_far, end, settings.heat, half_life_days)
+                )  # fmt: skip
+                panel[found] = (round(score, 3), at)  # type: ignore[index]
+        top = sorted(panel, key=lambda k: (-panel[k][0], -panel[k][1], k))[:10]
+        ever.update(top)
+        days += 1
+        for place, found in enumerate(top, 1):
+            if found in best:
+                best[found] = place if best[found] is None else min(best[found] or place, place)
+        day += dt.timedelta(days=1)
+    return best, len(ever), days
 
 
 def period_ranks(clusterer: HotIssueClusterer, leads: list[HotLead], targets: Collection[str]) -> dict[str, int | None]:
@@ -220,6 +289,9 @@ def summarise(results: list[dict]) -> dict:
         "meeting_goal": sum(1 for r in fit if r in top10),
         "meeting_goal_30d": sum(1 for r in fit if isinstance(r["rank_30d"], int) and r["rank_30d"] <= 10),
         "meeting_goal_30d_window_heat": sum(1 for r in fit if isinstance(r["rank_30d_window_heat"], int) and r["rank_30d_window_heat"] <= 10),
+        "meeting_goal_daily": sum(1 for r in fit if isinstance(r["rank_daily"], int) and r["rank_daily"] <= 10),
+        "more_than_one_reporter": sum(1 for r in results if r["reporters"] > 1),
+        "meeting_goal_30d_of_those": sum(1 for r in fit if r["reporters"] > 1 and isinstance(r["rank_30d"], int) and r["rank_30d"] <= 10),
         "coverage_and_purity_ok": len(fit),
         "mean_coverage": round(sum(r["coverage"] for r in results) / n, 3),
         "mean_purity": round(sum(r["purity"] for r in results) / n, 3),
@@ -235,6 +307,10 @@ def main() -> None:
     parser.add_argument("--anchor-similarity", type=float, default=defaults.anchor_similarity, help="hot_issues.anchor_similarity")
     parser.add_argument("--state-sizes", default="", help="also time the clusterer on states of these many leads, e.g. 5000,20000,50000")
     parser.add_argument("--top", type=int, default=10, help="how many of the hottest issues to print")
+    parser.add_argument(
+        "--decay-half-life", type=float, default=None, metavar="DAYS",
+        help="what-if for rank_daily only: the day's panel ordered by heat that halves every DAYS (no part of leadhub)",
+    )  # fmt: skip
     parser.add_argument("--no-prime", action="store_true", help="do not read the names of the whole input first (as online, in arrival order)")
     args = parser.parse_args()
     settings = defaults.model_copy(update={
@@ -290,12 +366,15 @@ def main() -> None:
             "rank": rank_of.get(best, "-") if best else "-",
             "rank_30d": "-",
             "rank_30d_window_heat": "-",
+            "rank_daily": "-",
+            "reporters": len(found.reporters) if found else 0,
             "found_title": found.title() if found else "",
         })  # fmt: skip
     targets = set(best_of.values())
     on_panel, by_period = panel_ranks(clusterer, leads, targets), period_ranks(clusterer, leads, targets)
+    by_day, daily_issues, days = daily_ranks(clusterer, leads, targets, args.decay_half_life)
     for r in results:
-        for column, ranks in (("rank_30d", on_panel), ("rank_30d_window_heat", by_period)):
+        for column, ranks in (("rank_30d", on_panel), ("rank_30d_window_heat", by_period), ("rank_daily", by_day)):
             rank = ranks.get(best_of.get(r["issue"], ""))
             r[column] = rank if rank is not None else "-"
     print_table("Labelled hot issues (found_issues: how many hot issues, or none, their messages are in)", results)
@@ -312,6 +391,8 @@ def main() -> None:
         "labelled": len(results), "labelled_in_top10": halves[0]["in_top10"], "meeting_goal": halves[0]["meeting_goal"],
         "largest10_in_top10": halves[0]["largest10_in_top10"], "in_top15": halves[0]["in_top15"],
         "meeting_goal_30d": halves[0]["meeting_goal_30d"], "meeting_goal_30d_window_heat": halves[0]["meeting_goal_30d_window_heat"],
+        "meeting_goal_daily": halves[0]["meeting_goal_daily"], "daily_top10_issues": daily_issues, "days": days,
+        "more_than_one_reporter": halves[0]["more_than_one_reporter"], "meeting_goal_30d_of_those": halves[0]["meeting_goal_30d_of_those"],
         "mean_coverage": halves[0]["mean_coverage"], "mean_purity": halves[0]["mean_purity"],
         "ms_per_lead": elapsed * 1000 / len(leads), "ms_per_lead_per_1000": [round(x, 3) for x in chunk_ms],
         "dictionary_names": len(clusterer.dictionary), "prime_ms_per_lead": prime_seconds * 1000 / len(leads),
@@ -322,7 +403,7 @@ def main() -> None:
         growth = state_growth(leads, settings, [int(x) for x in args.state_sizes.split(",") if x])
         print_table("Clusterer cost per lead as the state grows (vs_reference: median paired ratio to the smallest state)", growth)
     write_json("hot_issues", {
-        "settings": settings.model_dump(), "primed": not args.no_prime, "summary": summary, "halves": halves,
+        "settings": settings.model_dump(), "primed": not args.no_prime, "decay_half_life_days": args.decay_half_life, "summary": summary, "halves": halves,
         "labelled": results, "top": top_rows, "state_growth": growth,
     })  # fmt: skip
 
