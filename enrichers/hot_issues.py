@@ -40,7 +40,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from enrichers.entities import Entity, EntityDictionary, brand, extract_entities, suffix_entities, suffix_kinds
+from enrichers.entities import Entity, brand, extract_entities, suffix_entities, suffix_kinds
+from enrichers.entity_dictionary import EntityDictionary
 from enrichers.entity_words import AREA_KINDS
 from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
 from enrichers.segmentation import Keywords

@@ -1,6 +1,7 @@
 """Entity extraction on complaint sentences written for these tests (names invented, Yiwu-style)."""
 
-from enrichers.entities import Entity, EntityDictionary, entity_key, extract_entities
+from enrichers.entities import Entity, entity_key, extract_entities
+from enrichers.entity_dictionary import EntityDictionary
 
 
 def keys(text: str) -> list[str]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from enrichers.entities import Entity, EntityDictionary, _GrowingIndex, extract_entities, suffix_entities
+from enrichers.entities import Entity, extract_entities, suffix_entities
+from enrichers.entity_dictionary import EntityDictionary, _GrowingIndex
 from enrichers.hot_issues import HotIssueClusterer, HotLead, Prepared, prepare
 from enrichers.hot_issues_settings import HotIssueSettings
 from enrichers.keywords import KeywordIndex
