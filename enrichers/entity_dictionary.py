@@ -5,6 +5,7 @@ gives a company ("…投资有限公司(简称聚利网)"). The rules that find 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 
 from enrichers.entities import Entity, Finder, company_aliases, extract_entities
 from enrichers.keywords import KeywordIndex
@@ -32,7 +33,8 @@ class _GrowingIndex:
 
     def find(self, text: str) -> list[tuple[int, str, tuple[Entity, ...]]]:
         if self._small is None:
-            self._small = KeywordIndex(list(self._names.items())[self._built :])
+            # Rebuilt after every name learned (~1,600 times over the 4,326 board messages): built cheap.
+            self._small = KeywordIndex(islice(self._names.items(), self._built, None), cheap_build=True)
         # A key is in one automaton only, so no hit is found twice.
         return self._large.find(text) + self._small.find(text)
 

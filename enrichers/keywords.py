@@ -17,7 +17,10 @@ class KeywordIndex(Generic[V]):
     before, yielded each match to a Python loop, which made categorizing ~8 % of the streams worker.
     """
 
-    def __init__(self, entries: Iterable[tuple[str, V]]) -> None:
+    def __init__(self, entries: Iterable[tuple[str, V]], *, cheap_build: bool = False) -> None:
+        """``cheap_build``: for an index that is built again and again, such as the hot-issue dictionary's
+        index of the names learned lately: a plain (non-contiguous) automaton, ~4x cheaper to build (0.06
+        against 0.24 ms for 30 names) and ~2x slower to search."""
         grouped: dict[str, list[V]] = {}
         for keyword, value in entries:
             if keyword:
@@ -27,7 +30,8 @@ class KeywordIndex(Generic[V]):
         # Per keyword: must its first / last character not touch a Latin letter or digit?
         self._latin_edges = [(_word_char(keyword[0]), _word_char(keyword[-1])) for keyword in self._keywords]
         self._any_latin = any(start or end for start, end in self._latin_edges)
-        self._automaton = ahocorasick_rs.AhoCorasick(self._keywords) if self._keywords else None
+        self._cheap_build = cheap_build
+        self._automaton = _automaton(self._keywords, cheap_build)
 
     def __getstate__(self) -> dict[str, object]:
         # ahocorasick_rs' automaton cannot be pickled (pyahocorasick's could): rebuilt from the keywords.
@@ -35,7 +39,7 @@ class KeywordIndex(Generic[V]):
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._automaton = ahocorasick_rs.AhoCorasick(self._keywords) if self._keywords else None
+        self._automaton = _automaton(self._keywords, self._cheap_build)
 
     def find_raw(self, text: str) -> list[tuple[int, str, tuple[V, ...]]]:
         """Like find, without the whole-word rule for Latin keywords (for regex triggers)."""
@@ -60,6 +64,14 @@ class KeywordIndex(Generic[V]):
                 continue
             hits.append((start, keywords[k], values[k]))
         return hits
+
+
+def _automaton(keywords: list[str], cheap_build: bool) -> ahocorasick_rs.AhoCorasick | None:
+    if not keywords:
+        return None
+    if cheap_build:
+        return ahocorasick_rs.AhoCorasick(keywords, implementation=ahocorasick_rs.Implementation.NoncontiguousNFA)
+    return ahocorasick_rs.AhoCorasick(keywords)
 
 
 def _word_char(ch: str) -> bool:

@@ -33,6 +33,9 @@ def test_an_empty_index_or_text_finds_nothing():
 
 def test_an_index_survives_pickling_and_copying():
     index = KeywordIndex([("小区", "place"), ("bus", "transit")])
+    cheap = KeywordIndex([("小区", "place"), ("bus", "transit")], cheap_build=True)
+    for twin in (cheap, pickle.loads(pickle.dumps(cheap))):
+        assert twin.find("小区门口等bus，busy") == index.find("小区门口等bus，busy")
     for twin in (pickle.loads(pickle.dumps(index)), copy.deepcopy(index)):
         assert twin.find("小区门口等bus") == index.find("小区门口等bus") == [(0, "小区", ("place",)), (5, "bus", ("transit",))]
     assert pickle.loads(pickle.dumps(KeywordIndex([]))).find("小区") == []
