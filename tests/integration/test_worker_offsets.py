@@ -99,14 +99,7 @@ def test_a_batch_whose_outputs_the_broker_refuses_is_not_committed_and_a_restart
     offsets on leads.clean must stay uncommitted (faust's take_events acknowledged a batch when its
     generator closed, failed or not), so that once the topic takes records again a restarted worker
     routes every lead."""
-    run = uuid.uuid4().hex[:8]
-    prefix, app_id = f"q{run}.", f"lh-test-refused-{run}"
-    args = ["--set", f"kafka.topic_prefix={prefix}", "--set", f"streams.app_id={app_id}", "--set", f"streams.web_port={_free_port()}",
-            "--set", "hot_issues.enabled=false", "--set", "hotspots.enabled=false"]  # fmt: skip
-    subprocess.run([sys.executable, "-m", "leadhub", *args, "topics", "create"], check=True, capture_output=True)
-    admin = KafkaAdminClient(**kafka_python_options(kafka_settings))
-    routed_topic = f"{prefix}leads.routed"
-    admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, routed_topic, configs={"max.message.bytes": "100"})])
+    run, prefix, app_id, args, admin, routed_topic = _routed_refusing(kafka_settings, "q", "100")
     worker = Worker(args, tmp_path / "worker.log")
     worker.start()
     producer = KafkaProducer(**kafka_python_options(kafka_settings), acks="all")
@@ -147,6 +140,20 @@ def test_a_batch_whose_outputs_the_broker_refuses_is_not_committed_and_a_restart
         admin.close()
 
 
+def _routed_refusing(kafka_settings, letter: str, max_bytes: str) -> tuple[str, str, str, list[str], KafkaAdminClient, str]:
+    """A run's topics, with leads.routed taking records of at most ``max_bytes``: (run, topic prefix,
+    app id, the worker's arguments, an admin client, leads.routed's name)."""
+    run = uuid.uuid4().hex[:8]
+    prefix, app_id = f"{letter}{run}.", f"lh-test-refused-{run}"
+    args = ["--set", f"kafka.topic_prefix={prefix}", "--set", f"streams.app_id={app_id}", "--set", f"streams.web_port={_free_port()}",
+            "--set", "hot_issues.enabled=false", "--set", "hotspots.enabled=false"]  # fmt: skip
+    subprocess.run([sys.executable, "-m", "leadhub", *args, "topics", "create"], check=True, capture_output=True)
+    admin = KafkaAdminClient(**kafka_python_options(kafka_settings))
+    routed_topic = f"{prefix}leads.routed"
+    admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, routed_topic, configs={"max.message.bytes": max_bytes})])
+    return run, prefix, app_id, args, admin, routed_topic
+
+
 def _end(kafka_settings, tp: TopicPartition) -> int:
     reader = KafkaConsumer(**kafka_python_options(kafka_settings), group_id=None)
     try:
@@ -161,14 +168,7 @@ def test_a_refused_batch_then_batches_that_go_out_stop_the_worker_before_its_off
     and the leads after it are routed and acknowledged. Committing them would commit past the refused
     lead; the worker must stop (exit 75) first, leads.clean stay uncommitted at that lead, and a restart
     (the topic taking large records again) route it."""
-    run = uuid.uuid4().hex[:8]
-    prefix, app_id = f"g{run}.", f"lh-test-gap-{run}"
-    args = ["--set", f"kafka.topic_prefix={prefix}", "--set", f"streams.app_id={app_id}", "--set", f"streams.web_port={_free_port()}",
-            "--set", "hot_issues.enabled=false", "--set", "hotspots.enabled=false"]  # fmt: skip
-    subprocess.run([sys.executable, "-m", "leadhub", *args, "topics", "create"], check=True, capture_output=True)
-    admin = KafkaAdminClient(**kafka_python_options(kafka_settings))
-    routed_topic = f"{prefix}leads.routed"
-    admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, routed_topic, configs={"max.message.bytes": "50000"})])
+    run, prefix, app_id, args, admin, routed_topic = _routed_refusing(kafka_settings, "g", "50000")
     log_path = tmp_path / "worker.log"
     worker = Worker(args, log_path)
     worker.start()
