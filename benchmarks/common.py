@@ -105,16 +105,21 @@ def client_helpers(backend: Any) -> Any:
     return backend.helpers()
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used (Linux /proc; OSError once it is gone): a cost per
+    lead that does not depend on what else the machine is doing, unlike the rates."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14 and 15)
+
+
 def children_cpu() -> float:
     """CPU seconds the live child processes (the normalize pool's, embedded.normalize_processes) have used."""
-    ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for child in multiprocessing.active_children():
         try:
-            fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += process_cpu_s(child.pid)
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
     return total
 
 

@@ -51,6 +51,7 @@ from benchmarks.common import (
     engine_overrides,
     machine_busy_s,
     print_table,
+    process_cpu_s,
     read_csv,
     result_name,
     write_json,
@@ -96,21 +97,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds the process has used (Linux): a cost per lead that does not
-    depend on what else the machine is doing, unlike the rates."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _tree_cpu_s(pid: int) -> float:
-    """``_cpu_s`` of the process and every process under it: Elasticsearch's `bin/elasticsearch` is a
+    """``process_cpu_s`` of the process and every process under it: Elasticsearch's `bin/elasticsearch` is a
     launcher JVM whose server JVM is its child."""
     total, todo = 0.0, [pid]
     while todo:
         current = todo.pop()
         try:
-            total += _cpu_s(current)
+            total += process_cpu_s(current)
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(child) for child in (task / "children").read_text().split()]
         except OSError:  # ended meanwhile
@@ -274,13 +268,13 @@ def main() -> None:
         poller = Poller(backend, leads_index)
         poller.start()
         pids = {**{name: proc.pid for name, proc in procs.items()}, "load generator": os.getpid()}
-        cpu_before = {name: _cpu_s(pid) for name, pid in pids.items()}
+        cpu_before = {name: process_cpu_s(pid) for name, pid in pids.items()}
         _steady(steady_producer, topic, steady, args.rate, poller.add)
         deadline = time.time() + 60
         while len(poller.seen) < len(steady) and time.time() < deadline:
             time.sleep(0.1)
         poller.stopped.set()
-        steady_cpu_ms_per_lead = {name: round(1000 * (_cpu_s(pid) - cpu_before[name]) / len(steady), 3) for name, pid in pids.items()}
+        steady_cpu_ms_per_lead = {name: round(1000 * (process_cpu_s(pid) - cpu_before[name]) / len(steady), 3) for name, pid in pids.items()}
         t0 = min(poller.produced.values())
         keys = set(poller.produced)
         cleaned, routed = hop_times(settings, f"e{run}.leads.clean", keys), hop_times(settings, f"e{run}.leads.routed", keys)

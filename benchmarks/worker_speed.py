@@ -33,8 +33,8 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from adapters.kafka_clients import kafka_python_options
-from benchmarks.common import RESULTS, delete_topics, print_table, write_json
-from benchmarks.end_to_end import _cpu_s, _free_port, _peak_rss_mb, _steady, _steady_producer, corpus, make_leads
+from benchmarks.common import RESULTS, delete_topics, print_table, process_cpu_s, write_json
+from benchmarks.end_to_end import _free_port, _peak_rss_mb, _steady, _steady_producer, corpus, make_leads
 from leadhub.cli import main as leadhub
 from leadhub.settings import build_settings, parse_overrides
 from schemas.serialization import encode
@@ -144,12 +144,12 @@ def main() -> None:
         producer.send(f"w{run}.leads.raw", value=value, key=warmup[0].key.encode(), headers=headers).get(timeout=30)
         wait_routed(1, 600)
         with Sampler(args.profile and args.profile / "burst.txt", worker.pid):
-            started, cpu_before, split_before = time.perf_counter(), _cpu_s(worker.pid), _cpu_split(worker.pid)
+            started, cpu_before, split_before = time.perf_counter(), process_cpu_s(worker.pid), _cpu_split(worker.pid)
             for key, value, headers in encoded:
                 producer.send(f"w{run}.leads.raw", value=value, key=key, headers=headers)
             producer.flush()
             done = wait_routed(1 + len(leads), 1800)
-            seconds, cpu = time.perf_counter() - started, _cpu_s(worker.pid) - cpu_before
+            seconds, cpu = time.perf_counter() - started, process_cpu_s(worker.pid) - cpu_before
             sys_s = _cpu_split(worker.pid)[1] - split_before[1]
         producer.close()
         timed = done - 1
@@ -162,10 +162,10 @@ def main() -> None:
             _steady(steady_producer, f"w{run}.leads.raw", warm, args.rate)
             wait_routed(1 + len(leads) + len(warm), 600)
             with Sampler(args.profile and args.profile / "steady.txt", worker.pid):
-                started, cpu_before, split_before = time.perf_counter(), _cpu_s(worker.pid), _cpu_split(worker.pid)
+                started, cpu_before, split_before = time.perf_counter(), process_cpu_s(worker.pid), _cpu_split(worker.pid)
                 _steady(steady_producer, f"w{run}.leads.raw", steady, args.rate)
                 done = wait_routed(1 + len(leads) + len(warm) + len(steady), 600)
-                seconds, cpu = time.perf_counter() - started, _cpu_s(worker.pid) - cpu_before
+                seconds, cpu = time.perf_counter() - started, process_cpu_s(worker.pid) - cpu_before
                 sys_s = _cpu_split(worker.pid)[1] - split_before[1]
             timed = done - 1 - len(leads) - len(warm)
             rows.append({"phase": f"steady {args.rate:.0f}/s", "leads": timed, "seconds": round(seconds, 2), "per_s": timed / seconds,

@@ -126,11 +126,7 @@ def test_a_batch_whose_outputs_the_broker_refuses_is_not_committed_and_a_restart
         admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, routed_topic, configs={"max.message.bytes": "8388608"})])
         worker.stop()
         worker.start()
-        seen: set[bytes] = set()
-        deadline = time.monotonic() + 120
-        while len(seen) < len(keys) and time.monotonic() < deadline:
-            for records in routed.poll(timeout_ms=500).values():
-                seen.update(r.key for r in records)
+        seen = _read_keys(routed, {lead_id_for("forum-x", f"rf{n}").encode() for n in range(20)})
         assert len(seen) == len(keys), f"{len(seen)} of {len(keys)} leads routed after the restart"
     finally:
         worker.stop()
@@ -152,6 +148,16 @@ def _routed_refusing(kafka_settings, letter: str, max_bytes: str) -> tuple[str, 
     routed_topic = f"{prefix}leads.routed"
     admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, routed_topic, configs={"max.message.bytes": max_bytes})])
     return run, prefix, app_id, args, admin, routed_topic
+
+
+def _read_keys(routed: KafkaConsumer, wanted: set[bytes], timeout: float = 120) -> set[bytes]:
+    """The keys read from ``routed`` until all of ``wanted`` came, or ``timeout`` seconds passed."""
+    seen: set[bytes] = set()
+    deadline = time.monotonic() + timeout
+    while not wanted <= seen and time.monotonic() < deadline:
+        for records in routed.poll(timeout_ms=500).values():
+            seen.update(r.key for r in records)
+    return seen
 
 
 def _end(kafka_settings, tp: TopicPartition) -> int:
@@ -208,11 +214,7 @@ def test_a_refused_batch_then_batches_that_go_out_stop_the_worker_before_its_off
         admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, routed_topic, configs={"max.message.bytes": "8388608"})])
         worker.stop()
         worker.start()
-        seen: set[bytes] = set()
-        deadline = time.monotonic() + 120
-        while not {large, *small} <= seen and time.monotonic() < deadline:
-            for records in routed.poll(timeout_ms=500).values():
-                seen.update(r.key for r in records)
+        seen = _read_keys(routed, {large, *small})
         assert {large, *small} <= seen, f"routed after the restart: {len(seen & {large, *small})} of {1 + len(small)}"
     finally:
         worker.stop()
