@@ -59,6 +59,11 @@ class HotIssueSettings(Section):
         "never names the hot issue's main place of that kind, does not join that issue (it is about another station, estate…).",
     )
     min_leads: int = Field(2, ge=1, description="Fewest leads a hot issue needs to be listed.")
+    min_repeats: int = Field(
+        1, ge=1,
+        description="Fewest repeats (messages from someone who had written about it before) a listed hot issue needs to be on "
+        "the raised-again list (再次反映: one person writing again and again, a problem heat ranks low as it counts people).",
+    )
     growth_days: float = Field(7.0, gt=0, description="The recent period whose leads count as growth.")
     heat: HeatWeights = HeatWeights()
     enabled: bool = Field(True, description="Maintain hot issues as leads are routed (worker and embedded mode).")

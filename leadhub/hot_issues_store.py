@@ -1,7 +1,10 @@
 """Hot issues in either store, as the streams maintain them (streams/hot_issue_stage.py through the
-sinks): hottest first, those whose latest lead falls in a period.
+sinks): those whose latest lead falls in a period, hottest first, or the raised-again list.
 
     hot_issue_store(ctx.store).list(since=..., until=..., limit=10)
+    hot_issue_store(ctx.store).list(since=..., until=..., limit=10, order="repeats", min_repeats=1)
+
+Each issue comes as its stored record plus ``repeats`` (leads - reporters, schemas.hot_issues).
 """
 
 from __future__ import annotations
@@ -11,14 +14,27 @@ from typing import Any, Protocol
 
 from adapters.search_backend import NotFound, SearchBackend
 from leadhub.readers.contract import ReadStore
+from schemas.hot_issues import HotIssueOrder
 from schemas.index_templates import alias_name
+
+# The engine keeps no repeats field (a new field is a new mapping version, and every index migrates for
+# it): both engines work it out of the two counts in the query. The hot_issues index is small.
+_REPEATS = "doc['leads'].value - doc['reporters'].value"
 
 
 class HotIssueStore(Protocol):
-    def list(self, *, since: dt.datetime | None = None, until: dt.datetime | None = None, limit: int = 10) -> list[dict[str, Any]]:
+    def list(
+        self, *, since: dt.datetime | None = None, until: dt.datetime | None = None, limit: int = 10,
+        order: HotIssueOrder = "heat", min_repeats: int = 1,
+    ) -> list[dict[str, Any]]:  # fmt: skip
         """Hottest first, then the latest lead newest first; ``since``/``until``: the latest lead at or
-        after / before."""
+        after / before. ``order="repeats"``: the issues with at least ``min_repeats`` repeats, the most
+        first, then as above."""
         ...
+
+
+def with_repeats(doc: dict[str, Any]) -> dict[str, Any]:
+    return {**doc, "repeats": max(0, int(doc.get("leads") or 0) - int(doc.get("reporters") or 0))}
 
 
 class EngineHotIssues:
@@ -26,26 +42,37 @@ class EngineHotIssues:
         self.backend = backend
         self.index = alias_name(index_prefix, "hot_issues")
 
-    def list(self, *, since: dt.datetime | None = None, until: dt.datetime | None = None, limit: int = 10) -> list[dict[str, Any]]:
+    def list(
+        self, *, since: dt.datetime | None = None, until: dt.datetime | None = None, limit: int = 10,
+        order: HotIssueOrder = "heat", min_repeats: int = 1,
+    ) -> list[dict[str, Any]]:  # fmt: skip
         bounds = {op: at.isoformat() for op, at in (("gte", since), ("lt", until)) if at is not None}
-        query: dict[str, Any] = {"bool": {"filter": [{"range": {"last_seen": bounds}}] if bounds else []}}
-        body = {"query": query, "size": limit,
-                "sort": [{"heat": "desc"}, {"last_seen": "desc"}, {"issue_id": "asc"}]}  # fmt: skip
+        filters: list[dict[str, Any]] = [{"range": {"last_seen": bounds}}] if bounds else []
+        sort: list[dict[str, Any]] = [{"heat": "desc"}, {"last_seen": "desc"}, {"issue_id": "asc"}]
+        if order == "repeats":
+            filters.append({"script": {"script": {"source": f"{_REPEATS} >= params.least", "params": {"least": min_repeats}}}})
+            sort.insert(0, {"_script": {"type": "number", "order": "desc", "script": {"source": _REPEATS}}})
+        body = {"query": {"bool": {"filter": filters}}, "size": limit, "sort": sort}
         try:
             found = self.backend.search(self.index, body)
         except NotFound:
             return []  # no hot_issues index yet (`leadhub index init` makes it): none maintained
-        return [hit["_source"] for hit in found["hits"]["hits"]]
+        return [with_repeats(hit["_source"]) for hit in found["hits"]["hits"]]
 
 
 class EmbeddedHotIssues:
     def __init__(self, index: Any) -> None:  # sinks.embedded_index.EmbeddedIndex
         self.index = index
 
-    def list(self, *, since: dt.datetime | None = None, until: dt.datetime | None = None, limit: int = 10) -> list[dict[str, Any]]:
-        return self.index.hot_issue_documents(
-            since=since.timestamp() if since else None, until=until.timestamp() if until else None, limit=limit
-        )
+    def list(
+        self, *, since: dt.datetime | None = None, until: dt.datetime | None = None, limit: int = 10,
+        order: HotIssueOrder = "heat", min_repeats: int = 1,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        found = self.index.hot_issue_documents(
+            since=since.timestamp() if since else None, until=until.timestamp() if until else None, limit=limit,
+            min_repeats=min_repeats if order == "repeats" else None,
+        )  # fmt: skip
+        return [with_repeats(doc) for doc in found]
 
 
 def hot_issue_store(store: ReadStore) -> HotIssueStore:

@@ -5,6 +5,8 @@ record goes to the compacted `hot_issues` topic and the `hot_issues` index."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from schemas.leads import Internal
@@ -12,6 +14,10 @@ from schemas.timezones import AwareDatetime
 
 LEAD_IDS_CAP = 500  # a record names its first leads and cases; `leads` counts them all
 CASE_IDS_CAP = 500
+# The two lists of hot issues: hottest first (heat counts leads, people, likes, span and growth), or
+# the raised-again list, the most repeats first (leads - reporters: one person writing again and again).
+HotIssueOrder = Literal["heat", "repeats"]
+HOT_ISSUE_ORDERS: tuple[HotIssueOrder, ...] = ("heat", "repeats")
 
 
 class HotIssue(Internal):
@@ -27,3 +33,9 @@ class HotIssue(Internal):
     leads: int = Field(0, ge=0, description="Leads in it, all of them.")
     reporters: int = Field(0, ge=0, description="Distinct reporters (a lead without an author counts as one).")
     likes: int = Field(0, ge=0, description="Agreement (点赞数) summed over its leads.")
+
+    @property
+    def repeats(self) -> int:
+        """Leads from someone who had written about it before (leads - reporters; not stored: the stores
+        and the API work it out the same way)."""
+        return max(0, self.leads - self.reporters)

@@ -57,7 +57,11 @@ log = logging.getLogger("leadhub.embedded")
 # 10: narrower tables: the case book WITHOUT ROWID (its key was held twice), a sketch's case id NULL
 #     when it is the lead's and its hex fingerprint as bytes, no indexes of leads.case_id and
 #     cases.first_seen (their searches read the narrow tables' indexes); pages of 8 KB (PAGE_SIZE).
-SCHEMA_VERSION = 10
+# 11: hot_issues.repeats (leads - reporters), what the raised-again list sorts by.
+SCHEMA_VERSION = 11
+# The steps up to this one free pages (packing, merging, narrower tables): a file migrated from before it
+# is rewritten; later steps add little, and a rewrite of a big file takes minutes.
+REWRITTEN_BEFORE = 10
 # A document (0.5-1 KB) to a row: in 4 KB pages a fifth of the pages of leads was the space left
 # at their ends; 8 KB halves it. (Set on a new file; an older one is rewritten with it when migrated.)
 PAGE_SIZE = 8192
@@ -88,7 +92,8 @@ CREATE TABLE IF NOT EXISTS hotspots (
 CREATE INDEX IF NOT EXISTS hotspots_detected ON hotspots(detected);
 CREATE TABLE IF NOT EXISTS hot_issues (
     issue_id TEXT PRIMARY KEY, doc TEXT NOT NULL, heat REAL, leads INTEGER,
-    last_seen REAL  -- POSIX time of its latest lead
+    last_seen REAL,  -- POSIX time of its latest lead
+    repeats INTEGER  -- leads - reporters: the raised-again list's order (schema 11)
 );
 CREATE INDEX IF NOT EXISTS hot_issues_last_seen ON hot_issues(last_seen);
 -- A lead's named entities (Lead.entities), one row each: the entity filter and facet. Leads stored
@@ -169,7 +174,7 @@ class EmbeddedIndex:
                 raise EmbeddedIndexError(
                     f"{self.path} has schema version {version}, newer than this leadhub's {SCHEMA_VERSION}: upgrade leadhub"
                 )
-            leads = db.execute("SELECT count(*) FROM leads").fetchone()[0] if version < SCHEMA_VERSION else 0
+            leads = db.execute("SELECT count(*) FROM leads").fetchone()[0] if version < REWRITTEN_BEFORE else 0
             if leads:
                 log.warning("embedded index %s: schema %d -> %d, %d leads (packing documents, rebuilding or merging "
                             "the text indexes: up to a few minutes a 100,000 leads; the file is rewritten after)",
@@ -184,7 +189,7 @@ class EmbeddedIndex:
                     ) from exc
             db.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                        (str(SCHEMA_VERSION),))  # fmt: skip
-        if leads and version < SCHEMA_VERSION:
+        if leads and version < REWRITTEN_BEFORE:
             # Packing (5) frees more than half of the pages, merging (6) a fifth of the text indexes';
             # without a rewrite the file keeps its size.
             self._rewrite()
@@ -455,25 +460,29 @@ class EmbeddedIndex:
             new = apply_hot_issue(doc, issue)
             if new != doc:
                 db.execute(
-                    "INSERT INTO hot_issues VALUES (?, ?, ?, ?, ?) ON CONFLICT(issue_id) DO UPDATE SET doc = excluded.doc,"
-                    " heat = excluded.heat, leads = excluded.leads, last_seen = excluded.last_seen",
-                    (issue.issue_id, dump(new), issue.heat, issue.leads, _epoch(issue.last_seen)),
+                    "INSERT INTO hot_issues (issue_id, doc, heat, leads, last_seen, repeats) VALUES (?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(issue_id) DO UPDATE SET doc = excluded.doc, heat = excluded.heat, leads = excluded.leads,"
+                    " last_seen = excluded.last_seen, repeats = excluded.repeats",
+                    (issue.issue_id, dump(new), issue.heat, issue.leads, _epoch(issue.last_seen), issue.repeats),
                 )
 
     def hot_issue_documents(
-        self, *, since: float | None = None, until: float | None = None, limit: int | None = 10
+        self, *, since: float | None = None, until: float | None = None, limit: int | None = 10, min_repeats: int | None = None
     ) -> list[dict[str, Any]]:
         """Hottest first (then the latest lead newest first); ``since``/``until``: POSIX times, the latest
-        lead at or after / before; ``limit`` None: all."""
+        lead at or after / before; ``limit`` None: all. ``min_repeats``: the raised-again list instead,
+        those with at least that many repeats, the most first (then as above)."""
         where: list[str] = []
         args: list[Any] = []
-        for clause, value in (("last_seen >= ?", since), ("last_seen < ?", until)):
+        for clause, value in (("last_seen >= ?", since), ("last_seen < ?", until), ("repeats >= ?", min_repeats)):
             if value is not None:
                 where.append(clause)
                 args.append(value)
         clause = f"WHERE {' AND '.join(where)} " if where else ""
+        order = "repeats DESC, " if min_repeats is not None else ""
         rows = self.db.execute(
-            f"SELECT doc FROM hot_issues {clause}ORDER BY heat DESC, last_seen DESC, issue_id LIMIT ?", (*args, -1 if limit is None else limit)  # noqa: S608
+            f"SELECT doc FROM hot_issues {clause}ORDER BY {order}heat DESC, last_seen DESC, issue_id LIMIT ?",  # noqa: S608 - fixed columns
+            (*args, -1 if limit is None else limit),
         ).fetchall()
         return [load(row[0]) for row in rows]
 

@@ -115,6 +115,17 @@ def narrow_tables(db: sqlite3.Connection) -> None:
         db.execute(f"UPDATE {table} SET doc = doc_pack(doc) WHERE typeof(doc) = 'text'")  # noqa: S608 - fixed names
 
 
+def hot_issue_repeats(db: sqlite3.Connection) -> None:
+    """Schema version 11: hot_issues.repeats, filled from each stored record (leads - reporters)."""
+    if "repeats" not in {row[1] for row in db.execute("PRAGMA table_info(hot_issues)")}:
+        db.execute("ALTER TABLE hot_issues ADD COLUMN repeats INTEGER")
+    for issue_id, doc in db.execute("SELECT issue_id, doc FROM hot_issues WHERE repeats IS NULL").fetchall():
+        fields = load(doc)
+        db.execute("UPDATE hot_issues SET repeats = ? WHERE issue_id = ?",
+                   (max(0, int(fields.get("leads") or 0) - int(fields.get("reporters") or 0)), issue_id))  # fmt: skip
+
+
 # version reached -> the step that reaches it from the one before
 MIGRATIONS = {2: short_index, 3: create_facet_tables, 4: create_facet_counts, 5: pack_documents, 6: compact_case_book,
-              7: lend_texts, 8: character_index, 9: repack_documents, 10: narrow_tables}  # fmt: skip
+              7: lend_texts, 8: character_index, 9: repack_documents, 10: narrow_tables,
+              11: hot_issue_repeats}  # fmt: skip

@@ -129,19 +129,22 @@ def issue_record(issue: Cluster, heat: float, stored: HotIssue | None = None) ->
         return None if ts is None else dt.datetime.fromtimestamp(ts, dt.UTC)
 
     lead_ids, case_ids = issue.lead_ids, issue.case_ids
-    first_seen, leads = when(issue.first_seen), len(issue.lead_ids)
+    first_seen, leads, reporters, likes = when(issue.first_seen), len(issue.lead_ids), len(issue.reporters), issue.likes
     if stored is not None:
         lead_ids = list(dict.fromkeys([*stored.lead_ids, *lead_ids]))
         case_ids = list(dict.fromkeys([*stored.case_ids, *case_ids]))
         # the leads the record counted beyond those it named (capped) are still its leads
         leads = len(lead_ids) + max(0, stored.leads - len(stored.lead_ids))
+        # A rebuilt state knows the reporters and likes of its history's leads only; the stored counts knew them all
+        # (still a floor: who wrote the leads before the history is not known to be someone else).
+        reporters, likes = max(reporters, stored.reporters), max(likes, stored.likes)
         if stored.first_seen is not None and (first_seen is None or stored.first_seen < first_seen):
             first_seen = stored.first_seen
     return HotIssue(
         issue_id=stored.issue_id if stored is not None else issue.issue_id, title=issue.title(),
         entities=[name for name, _ in issue.names.most_common()], entity_keys=list(issue.entity_keys),
         lead_ids=lead_ids[:LEAD_IDS_CAP], case_ids=case_ids[:CASE_IDS_CAP], first_seen=first_seen,
-        last_seen=when(issue.last_seen), heat=round(heat, 3), leads=leads, reporters=len(issue.reporters), likes=issue.likes,
+        last_seen=when(issue.last_seen), heat=round(heat, 3), leads=leads, reporters=reporters, likes=likes,
     )  # fmt: skip
 
 

@@ -53,7 +53,7 @@ def build_router() -> APIRouter:
         from leadhub.briefing.run import CONTENT_TYPES, file_name, make_briefing, render
 
         language = lang or page_language(request)
-        briefing = make_briefing(ctx.store, ctx.briefing, period, date, performance=ctx.performance)
+        briefing = make_briefing(ctx.store, ctx.briefing, period, date, performance=ctx.performance, min_repeats=ctx.hot_issues.min_repeats)
         body = render(briefing, format, language)
         name = file_name(briefing, format, language)
         headers = {"content-disposition": content_disposition(name, file_name(briefing, format, "en"))}

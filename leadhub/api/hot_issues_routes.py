@@ -1,6 +1,7 @@
 """Hot issues: `GET /api/v1/hot-issues` (analyst, officer, admin): the hottest problems whose latest lead
 falls in a period, as the streams maintain them (leadhub/hot_issues_store.py), each with its entity,
-leads, cases and heat."""
+leads, cases and heat; with ``order=repeats``, the raised-again list: the problems people wrote about
+again and again (repeats: leads from someone who had written about it before), the most first."""
 
 from __future__ import annotations
 
@@ -14,15 +15,19 @@ from leadhub.access import Permission, Principal
 from leadhub.api.auth import context, require
 from leadhub.api.context import ApiContext
 from leadhub.hot_issues_store import hot_issue_store
+from schemas.hot_issues import HotIssueOrder
 
 PANEL_DAYS = 30  # the dashboard panel: hot issues with a lead in the last 30 days
 PANEL_LIMIT = 10
 
 
-def panel_hot_issues(ctx: ApiContext, limit: int = PANEL_LIMIT) -> list[dict[str, Any]]:
-    """The dashboard panel's rows: the hottest issues with a lead in the last PANEL_DAYS days."""
+def panel_hot_issues(ctx: ApiContext, limit: int = PANEL_LIMIT, order: HotIssueOrder = "heat") -> list[dict[str, Any]]:
+    """A dashboard panel's rows: the hottest issues with a lead in the last PANEL_DAYS days, or (``order``
+    "repeats") the most raised again."""
     now = dt.datetime.now(ZoneInfo(ctx.briefing.timezone))
-    return hot_issue_store(ctx.store).list(since=now - dt.timedelta(days=PANEL_DAYS), until=now, limit=limit)
+    return hot_issue_store(ctx.store).list(
+        since=now - dt.timedelta(days=PANEL_DAYS), until=now, limit=limit, order=order, min_repeats=ctx.hot_issues.min_repeats
+    )
 
 
 def build_router() -> APIRouter:
@@ -34,6 +39,10 @@ def build_router() -> APIRouter:
         days: float = Query(30.0, gt=0, le=366, description="The period: this many days before `until`; an issue is listed when its latest lead falls in it."),
         until: dt.datetime | None = Query(None, description="End of the period (ISO 8601, with a zone); default: now."),
         top: int = Query(10, ge=1, le=100, description="How many hot issues."),
+        order: HotIssueOrder = Query(
+            "heat", description="heat: hottest first. repeats: the raised-again list, the issues with at least hot_issues.min_repeats "
+            "repeats (leads from someone who had written about it before), the most first, then the hottest.",
+        ),
         who: Principal = Depends(reader), ctx: ApiContext = Depends(context),
     ) -> dict[str, Any]:  # fmt: skip
         if until is not None and until.tzinfo is None:
@@ -41,7 +50,7 @@ def build_router() -> APIRouter:
         zone = ZoneInfo(ctx.briefing.timezone)
         end = until or dt.datetime.now(zone)
         since = end - dt.timedelta(days=days)
-        issues = hot_issue_store(ctx.store).list(since=since, until=end, limit=top)
-        return {"since": since.isoformat(), "until": end.isoformat(), "count": len(issues), "hot_issues": issues}
+        issues = hot_issue_store(ctx.store).list(since=since, until=end, limit=top, order=order, min_repeats=ctx.hot_issues.min_repeats)
+        return {"since": since.isoformat(), "until": end.isoformat(), "order": order, "count": len(issues), "hot_issues": issues}
 
     return router

@@ -320,7 +320,7 @@ def build_router() -> APIRouter:
         }
         response = _render(request, "dashboard.html", who, lang, stats=stats, figures=figures, interval=interval.value,
                            hotspots=new_hotspots(ctx), hotspot_outcome=request.query_params.get("hotspot"),
-                           hot_issues=panel_hot_issues(ctx))
+                           hot_issues=panel_hot_issues(ctx), raised_again=panel_hot_issues(ctx, order="repeats"))
         # The charts' inline <style> elements, allowed by hash (the CSP forbids inline styles otherwise).
         response.headers["content-security-policy"] = page_policy(bytes(response.body).decode("utf-8"))
         return response

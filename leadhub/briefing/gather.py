@@ -50,6 +50,7 @@ ExtraSection = Callable[[Period, list[dict[str, Any]], dt.datetime], s.Section]
 def build(
     store: ReadStore, period: Period, *, now: dt.datetime, top: int = 10,
     departments: ExtraSection | None = None, hotspots: ExtraSection | None = None, hot_issues: ExtraSection | None = None,
+    raised_again: ExtraSection | None = None,
 ) -> s.Briefing:  # fmt: skip
     previous = period.previous()
     as_of = min(period.end, now)
@@ -81,6 +82,7 @@ def build(
         else s.missing_section("departments", "briefing.note.no_departments"),
         hotspots(period, this_period, now) if hotspots else s.missing_section("hotspots", "briefing.note.no_hotspots"),
         *([hot_issues(period, this_period, now)] if hot_issues else []),
+        *([raised_again(period, this_period, now)] if raised_again else []),
         s.most_reported_section(per_case, known, top),
         s.overdue_section(overdue, as_of),
         s.officer_section(leads, known, period),

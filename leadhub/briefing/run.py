@@ -73,31 +73,34 @@ def hotspots_reader(store: Any) -> gather.ExtraSection | None:
 HOT_ISSUES_READ = 5000  # the hottest issues read, then those with a lead in the period kept
 
 
-def hot_issues_reader(store: Any, top: int) -> gather.ExtraSection | None:
-    """The hot-issues section from the hot_issues index beside the store (leadhub.hot_issues_store)."""
+def hot_issues_reader(store: Any, top: int, order: str = "heat", min_repeats: int = 1) -> gather.ExtraSection | None:
+    """The hot-issues section (``order`` "repeats": the raised-again section) from the hot_issues index
+    beside the store (leadhub.hot_issues_store)."""
     hot_issue_store = _optional("leadhub.hot_issues_store", "hot_issue_store")
     if hot_issue_store is None:
         return None
-    from leadhub.briefing.sections import hot_issues_section
+    from leadhub.briefing.sections import hot_issues_section, raised_again_section
 
     def make(period: periods.Period, cases: list[dict[str, Any]], now: dt.datetime) -> Section:
-        found = hot_issue_store(store).list(since=period.start, until=period.end, limit=HOT_ISSUES_READ)
-        return hot_issues_section(found, period, top)
+        found = hot_issue_store(store).list(since=period.start, until=period.end, limit=HOT_ISSUES_READ, order=order, min_repeats=min_repeats)
+        return raised_again_section(found, period, top, min_repeats) if order == "repeats" else hot_issues_section(found, period, top)
 
     return make
 
 
 def make_briefing(
     store: Any, settings: BriefingSettings, period: str, day: dt.date | None, now: dt.datetime | None = None,
-    *, performance: Any = None,
+    *, performance: Any = None, min_repeats: int = 1,
 ) -> Briefing:  # fmt: skip
     """The briefing of the ``period`` (week or month) holding ``day`` (None: the last complete one).
-    ``performance``: the performance settings, for the department table."""
+    ``performance``: the performance settings, for the department table; ``min_repeats``:
+    hot_issues.min_repeats, for the raised-again section."""
     now = now or dt.datetime.now(dt.UTC)
     chosen = periods.choose(period, day, now, zone(settings.timezone))  # type: ignore[arg-type]
     return gather.build(
         store, chosen, now=now, top=settings.top, departments=departments_section(performance), hotspots=hotspots_reader(store),
         hot_issues=hot_issues_reader(store, settings.top),
+        raised_again=hot_issues_reader(store, settings.top, "repeats", min_repeats),
     )
 
 

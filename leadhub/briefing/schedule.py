@@ -83,7 +83,8 @@ def send_briefing(settings: Any, briefing: Briefing, files: dict[str, bytes] | N
 def run_scheduled(settings: Any, store: Any, now: dt.datetime | None = None) -> ScheduledRun:
     """The last complete period's briefing, written in each configured format and sent."""
     cfg = settings.briefing
-    briefing = make_briefing(store, cfg, cfg.period, None, now, performance=getattr(settings, "performance", None))
+    briefing = make_briefing(store, cfg, cfg.period, None, now, performance=getattr(settings, "performance", None),
+                             min_repeats=getattr(getattr(settings, "hot_issues", None), "min_repeats", 1))  # fmt: skip
     folder = out_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     done = ScheduledRun(briefing)

@@ -247,6 +247,26 @@ def hot_issues_section(issues: Iterable[Mapping[str, Any]], period: Period, top:
     return Section("hot_issues", columns, rows)
 
 
+def raised_again_section(issues: Iterable[Mapping[str, Any]], period: Period, top: int, min_repeats: int = 1) -> Section:
+    """The problems raised again and again (再次反映) with a lead in the period: at least ``min_repeats``
+    leads from someone who had written about it before, the most repeats first (then the hottest). One
+    person writing again is a problem not yet solved, which heat, counting people, ranks low."""
+
+    def repeats(i: Mapping[str, Any]) -> int:
+        return max(0, int(i.get("leads") or 0) - int(i.get("reporters") or 0))
+
+    found = [i for i in issues if repeats(i) >= min_repeats and (at := moment(i.get("last_seen"))) is not None and period.contains(at)]
+    found.sort(key=lambda i: (-repeats(i), -float(i.get("heat") or 0.0), str(i.get("issue_id"))))
+    rows = []
+    for i in found[:top]:
+        cases = list(i.get("case_ids") or [])
+        rows.append([i.get("title") or "", "、".join(i.get("entities") or []), repeats(i), i.get("leads") or 0, i.get("reporters") or 0,
+                     moment(i.get("first_seen")), moment(i.get("last_seen")), len(cases), " ".join(cases[:5])])  # fmt: skip
+    columns = [Column("hot_issue"), Column("entities"), Column("repeats", "int"), Column("leads", "int"), Column("reporters", "int"),
+               Column("first_seen", "datetime"), Column("last_seen", "datetime"), Column("cases", "int"), Column("case_ids")]  # fmt: skip
+    return Section("raised_again", columns, rows)
+
+
 def missing_section(key: str, note: str) -> Section:
     """A section whose code has not landed: said so in the output, never made up."""
     return Section(key, [], [], note=note)

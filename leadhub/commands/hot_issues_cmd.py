@@ -15,6 +15,7 @@ from leadhub.commands.jsonl import read_jsonl, write_jsonl
 from leadhub.commands.offline_cmd import ENCODING_HELP, INPUT_HELP, _input, _report, _text
 from leadhub.hot_issues_view import issue_json
 from schemas.errors import RecordError
+from schemas.hot_issues import HOT_ISSUE_ORDERS
 from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
 
 
@@ -27,13 +28,21 @@ def hot_issues(
         help="Most days between a lead and its hot issue's nearest lead, also for a lead naming the issue's entity in its title "
         "(default: hot_issues.window_days, and anchor_window_days for those).",
     ),
+    order: str = typer.Option(
+        "heat", "--order",
+        help="heat: the hottest first. repeats: the raised-again list, the issues with at least hot_issues.min_repeats repeats "
+        "(leads from someone who had written about it before, by author), the most first.",
+    ),
     encoding: str = typer.Option("auto", "--encoding", help=ENCODING_HELP),
 ) -> None:
     """Find hot issues offline: leads about the same concrete problem (the same named estate, company,
     school, road, project, village or community and the same complaint, within a time window), above the cases that group
     re-posts. Reads JSONL {"id","title","text","source","published_at"} with optional "likes", "author"
     and "case_id" (without case_id, leads are grouped into cases as `leadhub dedup` does); prints the top
-    N issues, one JSON per line: issue_id, title, entities, lead_ids, case_ids, first_seen, last_seen, heat."""
+    N issues, one JSON per line: issue_id, title, entities, lead_ids, case_ids, first_seen, last_seen, heat,
+    leads, reporters, likes, repeats."""
+    if order not in HOT_ISSUE_ORDERS:
+        raise typer.BadParameter(f"{order!r} is not one of {', '.join(HOT_ISSUE_ORDERS)}", param_hint="--order")
     input = _input(input, encoding)
     settings = ctx.obj.settings
     # A window asked for bounds every join, the anchored ones too.
@@ -63,7 +72,7 @@ def hot_issues(
             case_id = deduplicator.assign(lead.lead_id, lead.title, lead.text, lead.published_at).case_id
             lead = HotLead(**{**lead.__dict__, "case_id": case_id})
         clusterer.add(lead, prepared)
-    for issue in clusterer.top(top):
+    for issue in clusterer.top(top, order):
         write_jsonl(issue_json(issue, clusterer.heat(issue), zone))
 
 

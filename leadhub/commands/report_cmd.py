@@ -68,7 +68,8 @@ def report(
     runtime = open_runtime(settings, existing=True)
     try:
         briefing = make_briefing(
-            runtime.store, settings.briefing, period.value, day, performance=getattr(settings, "performance", None)
+            runtime.store, settings.briefing, period.value, day, performance=getattr(settings, "performance", None),
+            min_repeats=settings.hot_issues.min_repeats,
         )
     except _not_found() as exc:
         raise StartupError(f"the indices are missing: {exc}", hint="run `leadhub index init`") from None
