@@ -21,13 +21,15 @@ from streams.records import Output
 T0 = dt.datetime(2024, 5, 1, 8, tzinfo=dt.UTC)
 
 
-def make(env, *, heat: float, leads: int = 3, last_seen: dt.datetime = T0, entity: str = "丽发新城") -> HotIssue:
+def make(
+    env, *, heat: float, leads: int = 3, last_seen: dt.datetime = T0, entity: str = "丽发新城", reporters: int | None = None
+) -> HotIssue:
     issue_id = f"{env.run}-{uuid.uuid4().hex[:8]}"
     lead_ids = [f"{issue_id}-{n}" for n in range(leads)]
     return HotIssue(
         issue_id=issue_id, title=f"{entity}：搅拌站 噪音", entities=[f"{entity}小区"], entity_keys=[entity], lead_ids=lead_ids,
         case_ids=[env.case_id("lift"), *lead_ids[1:]], first_seen=last_seen - dt.timedelta(days=3), last_seen=last_seen,
-        heat=heat, leads=leads, reporters=leads,
+        heat=heat, leads=leads, reporters=leads if reporters is None else reporters,
     )  # fmt: skip
 
 
@@ -87,6 +89,28 @@ def test_hot_issues_of_a_period_come_hottest_first_with_their_fields(client, env
     assert dt.datetime.fromisoformat(first["last_seen"]) == hottest.last_seen
     assert [i["issue_id"] for i in get(client, env, days=30, until=until, top=2).json()["hot_issues"]] == [hottest.issue_id, hot.issue_id]
     assert old.issue_id in [i["issue_id"] for i in get(client, env, days=60, until=until, top=10).json()["hot_issues"]]
+
+
+def test_the_raised_again_list_puts_the_most_repeats_first_and_leaves_out_issues_without_any(client, env):
+    at = T0 + dt.timedelta(days=600)  # a period of this test's own
+    hottest = make(env, heat=9.0, leads=6, last_seen=at)  # six people once each: no repeat
+    one_person = make(env, heat=2.0, leads=4, reporters=1, last_seen=at - dt.timedelta(days=3))  # 3 repeats
+    two_people = make(env, heat=3.5, leads=5, reporters=2, last_seen=at - dt.timedelta(days=1))  # 3 repeats, hotter
+    once_again = make(env, heat=5.0, leads=3, reporters=2, last_seen=at - dt.timedelta(days=2))  # 1 repeat
+    old = make(env, heat=1.0, leads=9, reporters=1, last_seen=at - dt.timedelta(days=40))  # before the period
+    write(env, hottest, one_person, two_people, once_again, old)
+    until = (at + dt.timedelta(hours=1)).isoformat()
+    body = get(client, env, days=30, until=until, order="repeats").json()
+    assert body["order"] == "repeats"
+    assert [(i["issue_id"], i["repeats"]) for i in body["hot_issues"]] == [
+        (two_people.issue_id, 3), (one_person.issue_id, 3), (once_again.issue_id, 1),
+    ]  # fmt: skip
+    assert body["hot_issues"][1]["reporters"] == 1 and body["hot_issues"][1]["leads"] == 4
+    assert [i["issue_id"] for i in get(client, env, days=30, until=until, order="repeats", top=1).json()["hot_issues"]] == [two_people.issue_id]
+    by_heat = get(client, env, days=30, until=until).json()
+    assert by_heat["order"] == "heat" and by_heat["hot_issues"][0]["issue_id"] == hottest.issue_id and by_heat["hot_issues"][0]["repeats"] == 0
+    wrong = get(client, env, order="likes")
+    assert wrong.status_code == 422 and "heat" in wrong.text and "repeats" in wrong.text
 
 
 def test_an_older_record_of_a_hot_issue_never_shrinks_it(client, env):
@@ -205,6 +229,20 @@ def test_the_dashboard_lists_the_hottest_recent_issues_with_links_to_their_cases
     assert "Hot issues (last 30 days)" in english.text and "Reporters" in english.text
 
 
+def test_the_dashboard_lists_the_problems_raised_again_and_again(client, env):
+    now = dt.datetime.now(dt.UTC)
+    again = make(env, heat=0.5, leads=4, reporters=1, last_seen=now - dt.timedelta(hours=2), entity=f"德雅苑{env.run}")
+    write(env, again)
+    page = client.get("/dashboard", headers={"accept": "text/html", **env.headers("analyst")})
+    assert page.status_code == 200
+    panel = page.text.split('id="raised-again"', 1)[1].split("</section>", 1)[0]
+    assert "反复反映的问题" in panel and "重复反映" in panel and again.title in panel
+    row = panel.split(again.title, 1)[1].split("</tr>", 1)[0]
+    assert '<td data-label="重复反映">3</td>' in row  # 4 leads, 1 reporter
+    english = client.get("/dashboard", headers={"accept": "text/html", "accept-language": "en", **env.headers("analyst")})
+    assert "Raised again and again (last 30 days)" in english.text and "Repeats" in english.text
+
+
 def test_the_briefing_lists_the_weeks_hot_issues_in_a_sheet_and_its_html(env, tmp_path):
     import io
 
@@ -228,3 +266,23 @@ def test_the_briefing_lists_the_weeks_hot_issues_in_a_sheet_and_its_html(env, tm
     assert rows[0][1:6] == [f"伊景园{env.run}小区", 4, 4, 0, 7.5]
     html = report("--format", "html", "--lang", "en").decode("utf-8")
     assert "Hot issues" in html and in_week.title in html and next_week.title not in html
+
+
+def test_the_briefing_lists_the_weeks_problems_raised_again(env, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    from leadhub.cli import main
+
+    z = dt.timezone(dt.timedelta(hours=8))
+    again = make(env, heat=1.5, leads=3, reporters=1, last_seen=dt.datetime(2022, 3, 9, 15, tzinfo=z), entity=f"德雅苑{env.run}")
+    once_each = make(env, heat=6.0, leads=5, last_seen=dt.datetime(2022, 3, 8, 9, tzinfo=z))
+    write(env, again, once_each)
+    out = tmp_path / "out.xlsx"
+    assert main([*env.cli_args, "report", "--period", "week", "--date", "2022-03-09", "--format", "xlsx", "--out", str(out)]) == 0
+    book = load_workbook(io.BytesIO(out.read_bytes()))
+    rows = [[cell.value for cell in row] for row in book["反复反映的问题"].iter_rows(min_row=3)]
+    assert [row[0] for row in rows] == [again.title]  # once_each: five people, no repeat
+    assert rows[0][1:5] == [f"德雅苑{env.run}小区", 2, 3, 1]
+    assert [row[0] for row in book["热点问题"].iter_rows(min_row=3, values_only=True)] == [once_each.title, again.title]

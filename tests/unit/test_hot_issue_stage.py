@@ -27,8 +27,8 @@ OTHER = ("宾王路路灯不亮", "稠城街道宾王路的路灯已经坏了五
 
 def lead(n: int, title: str, text: str, **fields) -> Lead:
     at = T + dt.timedelta(hours=n)
-    return Lead(lead_id=f"l{n}", source="forum-x", channel="forum", external_id=str(n), title=title, text=text,
-                author=f"u{n}", published_at=at, fetched_at=at, case_id=f"c{n}", **fields)  # fmt: skip
+    return Lead(**{"lead_id": f"l{n}", "source": "forum-x", "channel": "forum", "external_id": str(n), "title": title, "text": text,
+                   "author": f"u{n}", "published_at": at, "fetched_at": at, "case_id": f"c{n}", **fields})  # fmt: skip
 
 
 def routed(*leads: Lead) -> list[Output]:
@@ -75,6 +75,20 @@ def test_a_rebuilt_state_goes_on_under_the_stored_id_and_keeps_the_leads_its_his
     [grown] = issues_in(restarted.process(routed(lead(3, *PLANT[3]))))
     assert grown.issue_id == stored.issue_id == "l0"
     assert set(grown.lead_ids) == {"l0", "l1", "l2", "l3"} and grown.leads == 4 and grown.first_seen == T
+
+
+def test_a_rebuilt_state_keeps_the_stored_reporters_and_likes_as_floors():
+    # Before the restart one person (u0) wrote three times, with likes; the history keeps only the last lead.
+    first = HotIssueStage(HotIssueSettings())
+    [stored] = issues_in(first.process(routed(*(lead(n, *PLANT[n], author="u0", extra={"likes": 5}) for n in range(3)))))
+    assert (stored.leads, stored.reporters, stored.likes, stored.repeats) == (3, 1, 15, 2)
+    restarted = HotIssueStage(HotIssueSettings())
+    restarted.warm([lead(2, *PLANT[2], author="u0", extra={"likes": 5})])
+    restarted.adopt([stored])
+    [grown] = issues_in(restarted.process(routed(lead(3, *PLANT[3], author="u3"))))
+    # The rebuilt state knows 2 reporters (u0, u3) and 5 likes; the record keeps what the stored one counted.
+    assert (grown.leads, grown.reporters, grown.likes) == (4, 2, 15)
+    assert grown.repeats == 2  # u0's second and third message
 
 
 def raw(n: int, title: str, body: str) -> RawLead:

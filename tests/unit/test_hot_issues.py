@@ -2,7 +2,9 @@
 
 import datetime as dt
 
-from enrichers.hot_issues import HotIssueClusterer, HotLead, complaint_terms, cosine, heat
+import pytest
+
+from enrichers.hot_issues import HotIssueClusterer, HotLead, complaint_terms, cosine, heat, repeats
 from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
 
 T0 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.UTC)
@@ -112,6 +114,27 @@ def test_hottest_first():
         clusterer.add(lead(f"p{i}", *PARKING, days=i))
     assert [i.issue_id for i in clusterer.top()] == ["m0", "p0"]
     assert [i.issue_id for i in clusterer.top(1)] == ["m0"]
+
+
+def test_the_raised_again_list_puts_one_person_writing_again_and_again_first():
+    clusterer = HotIssueClusterer()
+    for i, (t, x) in enumerate(MIXING):  # four people, once each: the hotter issue
+        clusterer.add(lead(f"m{i}", t, x, days=i, author=f"resident{i}"))
+    for i in range(3):  # one person, three times
+        clusterer.add(lead(f"p{i}", *PARKING, days=i, author="buyer"))
+    clusterer.add(lead("r0", *ROAD, days=1))  # no author: each such lead is its own reporter, never a repeat
+    clusterer.add(lead("r1", *ROAD, days=2))
+    assert [i.issue_id for i in clusterer.top()][:2] == ["m0", "p0"]
+    assert [i.issue_id for i in clusterer.top(order="repeats")] == ["p0"]  # 3 leads, 1 reporter: 2 repeats
+    assert repeats(3, 1) == 2 and repeats(4, 4) == 0
+    clusterer.add(lead("m4", *MIXING[0], days=4, author="resident0"))  # a resident writes again: 1 repeat
+    assert [i.issue_id for i in clusterer.top(order="repeats")] == ["p0", "m0"]
+    strict = HotIssueClusterer(HotIssueSettings(min_repeats=2))
+    for i in range(2):
+        strict.add(lead(f"p{i}", *PARKING, days=i, author="buyer"))
+    assert strict.top(order="repeats") == [] and [i.issue_id for i in strict.top()] == ["p0"]
+    with pytest.raises(ValueError, match="heat, repeats"):
+        clusterer.top(order="likes")  # type: ignore[arg-type]
 
 
 def test_complaint_terms_leave_out_the_entity_and_generic_words():

@@ -69,3 +69,23 @@ def test_missing_file_is_one_line(capsys, tmp_path, clean_env):
     code = main(["hot-issues", str(tmp_path / "missing.jsonl")])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error:") and "missing.jsonl" in err and len(err.strip().splitlines()) == 1
+
+
+def test_order_repeats_lists_the_problem_one_person_raised_again_and_again(capsys, monkeypatch, clean_env):
+    lines = [
+        board("1", "翠湖新城小区旁边建搅拌站", MIX, "2024/5/1 09:00:00", author="u1", likes=30),
+        board("2", "投诉翠湖新城搅拌站噪音扰民", "翠湖新城小区旁的搅拌站凌晨作业，噪音和粉尘严重。", "2024/5/2 09:00:00", author="u2"),
+        board("3", "蓝天景园滨江苑捆绑销售车位", "开发商要求必须捆绑购买车位，不买车位不给办手续。", "2024/5/2 10:00:00", author="u9"),
+        board("4", "再次反映蓝天景园滨江苑捆绑销售车位", "蓝天景园滨江苑开发商仍然捆绑销售车位，不买车位不给办手续。", "2024/5/9 10:00:00", author="u9"),
+    ]
+    code, hottest, _ = run(capsys, monkeypatch, ["hot-issues"], lines)
+    assert code == 0 and [i["issue_id"] for i in hottest] == ["1", "3"] and hottest[0]["repeats"] == 0
+    code, again, _ = run(capsys, monkeypatch, ["hot-issues", "--order", "repeats"], lines)
+    assert code == 0 and [(i["issue_id"], i["leads"], i["reporters"], i["repeats"]) for i in again] == [("3", 2, 1, 1)]
+
+
+def test_an_unknown_order_is_one_line_naming_the_choices(capsys, monkeypatch, clean_env):
+    monkeypatch.setattr("sys.stdin", io.StringIO(board("1", "翠湖新城", MIX, "2024/5/1 09:00:00") + "\n"))
+    code = main(["hot-issues", "--order", "likes"])
+    err = capsys.readouterr().err
+    assert code == 2 and "'likes' is not one of heat, repeats" in err and "Traceback" not in err
