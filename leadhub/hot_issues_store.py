@@ -17,9 +17,10 @@ from leadhub.readers.contract import ReadStore
 from schemas.hot_issues import HotIssueOrder
 from schemas.index_templates import alias_name
 
-# The engine keeps no repeats field (a new field is a new mapping version, and every index migrates for
-# it): both engines work it out of the two counts in the query. The hot_issues index is small.
-_REPEATS = "doc['leads'].value - doc['reporters'].value"
+# The engine keeps no repeats field: a new field is a new mapping version, and every index migrates
+# for it; nor is it worked out by a script, which not every cluster runs (a plain Elasticsearch without
+# the painless module refuses it). The raised-again list reads the period's counts, then the records.
+CANDIDATES = 10_000  # the engines' default result window: the period's issues with the most leads
 
 
 class HotIssueStore(Protocol):
@@ -48,16 +49,37 @@ class EngineHotIssues:
     ) -> list[dict[str, Any]]:  # fmt: skip
         bounds = {op: at.isoformat() for op, at in (("gte", since), ("lt", until)) if at is not None}
         filters: list[dict[str, Any]] = [{"range": {"last_seen": bounds}}] if bounds else []
-        sort: list[dict[str, Any]] = [{"heat": "desc"}, {"last_seen": "desc"}, {"issue_id": "asc"}]
-        if order == "repeats":
-            filters.append({"script": {"script": {"source": f"{_REPEATS} >= params.least", "params": {"least": min_repeats}}}})
-            sort.insert(0, {"_script": {"type": "number", "order": "desc", "script": {"source": _REPEATS}}})
-        body = {"query": {"bool": {"filter": filters}}, "size": limit, "sort": sort}
         try:
+            if order == "repeats":
+                return _raised_again(self.backend, self.index, filters, limit, min_repeats)
+            body = {"query": {"bool": {"filter": filters}}, "size": limit, "sort": [{"heat": "desc"}, {"last_seen": "desc"}, {"issue_id": "asc"}]}
             found = self.backend.search(self.index, body)
         except NotFound:
             return []  # no hot_issues index yet (`leadhub index init` makes it): none maintained
         return [with_repeats(hit["_source"]) for hit in found["hits"]["hits"]]
+
+
+def _raised_again(backend: SearchBackend, index: str, filters: list[dict[str, Any]], limit: int, min_repeats: int) -> list[dict[str, Any]]:
+    # An issue with r repeats has at least r + 1 leads: only those are read, their counts only.
+    body = {
+        "query": {"bool": {"filter": [*filters, {"range": {"leads": {"gte": min_repeats + 1}}}]}},
+        "size": CANDIDATES, "_source": ["issue_id", "leads", "reporters", "heat", "last_seen"],
+        "sort": [{"leads": "desc"}, {"issue_id": "asc"}],
+    }  # fmt: skip
+    counts = [with_repeats(hit["_source"]) for hit in backend.search(index, body)["hits"]["hits"]]
+    chosen = [c["issue_id"] for c in sorted((c for c in counts if c["repeats"] >= min_repeats), key=_raised_again_order)[:limit]]
+    if not chosen:
+        return []
+    found = backend.search(index, {"query": {"ids": {"values": chosen}}, "size": len(chosen)})
+    by_id = {hit["_source"]["issue_id"]: with_repeats(hit["_source"]) for hit in found["hits"]["hits"]}
+    return [by_id[issue_id] for issue_id in chosen if issue_id in by_id]
+
+
+def _raised_again_order(doc: dict[str, Any]) -> tuple[Any, ...]:
+    """The most repeats first, then the hottest, the latest lead newest, the id (as the embedded store sorts)."""
+    last = doc.get("last_seen")
+    at = dt.datetime.fromisoformat(last).timestamp() if isinstance(last, str) else 0.0
+    return (-doc["repeats"], -float(doc.get("heat") or 0.0), -at, str(doc.get("issue_id")))
 
 
 class EmbeddedHotIssues:
