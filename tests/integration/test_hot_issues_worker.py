@@ -1,7 +1,8 @@
 """Hot issues on the cluster: raw leads about one estate's mixing plant, written by different people in
 their own words (separate cases), go through the real faust worker; the routed leads carry the estate
 as an entity, one HotIssue record reaches the hot_issues index through the search sink, and a restarted
-worker rebuilds the clusterer from leads.routed and grows the same hot issue."""
+worker rebuilds the clusterer from leads.routed and grows the same hot issue; a resident writing again
+puts it on the raised-again list."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from adapters.kafka_clients import kafka_python_options
 from adapters.search_backend import SearchBackend
+from leadhub.hot_issues_store import EngineHotIssues
 from leadhub.settings import build_settings, parse_overrides
 from schemas.index_templates import INDEX_KINDS
 from schemas.leads import Lead, RawLead
@@ -38,9 +40,9 @@ PLANT = [
 OTHER = ("宾王路路灯不亮", "稠城街道宾王路的路灯已经坏了五天，晚上一片漆黑，行人走路很不安全。")
 
 
-def raw(n: int, title: str, body: str) -> RawLead:
+def raw(n: int, title: str, body: str, author: str | None = None) -> RawLead:
     return RawLead(
-        source="forum-x", channel="forum", external_id=f"plant-{n}", title=title, body=body, author=f"resident-{n}",
+        source="forum-x", channel="forum", external_id=f"plant-{n}", title=title, body=body, author=author or f"resident-{n}",
         published_at=T + dt.timedelta(hours=n),
     )  # fmt: skip
 
@@ -118,9 +120,12 @@ def test_leads_through_the_worker_make_a_hot_issue_in_the_index_and_a_restart_gr
 
         worker.stop()
         worker.start()  # the clusterer's state is rebuilt from leads.routed
-        send(raw(3, *PLANT[3]))
+        send(raw(3, *PLANT[3], author="resident-0"))  # the first resident writes again
         grown = hot_issue_with(4)
         assert grown["issue_id"] == issue["issue_id"] and set(grown["lead_ids"]) > set(issue["lead_ids"]), routed()
+        assert grown["reporters"] == 3, grown  # the rebuilt state knew resident-0 from leads.routed
+        again = EngineHotIssues(backend, f"q{run}").list(order="repeats", limit=5)
+        assert [(i["issue_id"], i["repeats"]) for i in again] == [(issue["issue_id"], 1)]
     finally:
         worker.stop()
         sink.stop()
