@@ -47,7 +47,10 @@ class EngineView:
         self.writer, self.settings, self.scenario, self.topics = writer, settings, scenario, topics
 
     def lead(self, lead_id: str) -> dict:
-        # leads are one index a month: a GET cannot name the alias, find looks in each (realtime)
+        # Leads are one index a month: a GET cannot name the alias, and find's search answers as of the last
+        # refresh for the ids it sees (only the rest are read in real time), so refresh first: a refresh
+        # between a replay's two writes of a lead showed the first (1 run in 8 under load).
+        self.writer.backend.refresh(self.writer.leads_index)
         found = self.writer.backend.find(self.writer.leads_index, [lead_id]).get(lead_id)
         assert found, f"no lead {lead_id}"
         return found["_source"]
