@@ -64,9 +64,9 @@ import yaml
 from benchmarks.common import print_table, read_csv, write_json
 from enrichers.dedup import DedupConfig, Deduplicator, MemoryDedupState
 from enrichers.entities import clear_cache
-from enrichers.hot_issues import HotIssue, HotIssueClusterer, HotLead, heat, repeats
+from enrichers.hot_issues import HotIssue, HotIssueClusterer, HotLead, heat
 from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
-from schemas.hot_issues import HotIssueOrder
+from schemas.hot_issues import HotIssueOrder, repeats_of
 from schemas.timezones import DEFAULT_DATE_FORMATS, parse_local_time
 
 REFERENCE = Path(__file__).parent / "data" / "hot_issues_reference.yaml"
@@ -109,7 +109,7 @@ def panel_ranks(
         positions.append(position)
         hot = round(heat(part, settings.heat, at, settings.growth_days), 3)
         if order == "repeats":
-            again = repeats(len(part.lead_ids), len(part.reporters))
+            again = repeats_of(len(part.lead_ids), len(part.reporters))
             heats.append((again, hot, at) if listed and again >= settings.min_repeats else None)
         else:
             heats.append((hot, at) if listed else None)

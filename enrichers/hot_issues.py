@@ -45,7 +45,7 @@ from enrichers.entity_dictionary import EntityDictionary
 from enrichers.entity_words import AREA_KINDS
 from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
 from enrichers.segmentation import Keywords
-from schemas.hot_issues import HOT_ISSUE_ORDERS, HotIssueOrder
+from schemas.hot_issues import HOT_ISSUE_ORDERS, HotIssueOrder, repeats_of
 
 # Words every complaint uses: they say nothing about which problem it is.
 GENERIC_TERMS = frozenset((
@@ -130,14 +130,6 @@ def heat(issue: HotIssue, weights: HeatWeights, as_of: float | None, growth_days
         + weights.span * math.log1p(span)
         + weights.growth * math.log1p(recent)
     )
-
-
-def repeats(leads: int, reporters: int) -> int:
-    """The messages about an issue that came from someone who had written about it before (leads beyond
-    each reporter's first; a lead without an author is its own reporter, so never a repeat). One person
-    writing again and again (再次反映) is a problem not yet solved, a signal heat, which counts people,
-    ranks low: it is the raised-again list's order (``HotIssueClusterer.top(order="repeats")``)."""
-    return max(0, leads - reporters)
 
 
 @cache
@@ -363,15 +355,15 @@ class HotIssueClusterer:
 
     def top(self, n: int | None = None, order: HotIssueOrder = "heat") -> list[HotIssue]:
         """The hot issues with at least min_leads leads, hottest first (ties: more leads, then earlier).
-        ``order="repeats"``: the raised-again list, those with at least ``min_repeats`` repeats, the most
-        repeated first (ties: hottest, then as above)."""
+        ``order="repeats"``: the raised-again list, those with at least ``min_repeats`` repeats
+        (``schemas.hot_issues.repeats_of``), the most repeated first (ties: hottest, then as above)."""
         listed = [i for i in self.issues.values() if len(i.lead_ids) >= self.settings.min_leads]
         if order == "repeats":
-            listed = [i for i in listed if repeats(len(i.lead_ids), len(i.reporters)) >= self.settings.min_repeats]
+            listed = [i for i in listed if repeats_of(len(i.lead_ids), len(i.reporters)) >= self.settings.min_repeats]
         elif order not in HOT_ISSUE_ORDERS:
             raise ValueError(f"order is one of {', '.join(HOT_ISSUE_ORDERS)}, not {order!r}")
         listed.sort(key=lambda i: (
-            -repeats(len(i.lead_ids), len(i.reporters)) if order == "repeats" else 0,
+            -repeats_of(len(i.lead_ids), len(i.reporters)) if order == "repeats" else 0,
             -self.heat(i), -len(i.lead_ids), i.first_seen or 0.0, i.issue_id,
         ))  # fmt: skip
         return listed if n is None else listed[:n]

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from adapters.search_backend import NotFound, SearchBackend
 from leadhub.readers.contract import ReadStore
-from schemas.hot_issues import HotIssueOrder
+from schemas.hot_issues import HotIssueOrder, raised_again_key, repeats_of
 from schemas.index_templates import alias_name
 
 # The engine keeps no repeats field: a new field is a new mapping version, and every index migrates
@@ -35,7 +35,7 @@ class HotIssueStore(Protocol):
 
 
 def with_repeats(doc: dict[str, Any]) -> dict[str, Any]:
-    return {**doc, "repeats": max(0, int(doc.get("leads") or 0) - int(doc.get("reporters") or 0))}
+    return {**doc, "repeats": repeats_of(int(doc.get("leads") or 0), int(doc.get("reporters") or 0))}
 
 
 class EngineHotIssues:
@@ -60,26 +60,19 @@ class EngineHotIssues:
 
 
 def _raised_again(backend: SearchBackend, index: str, filters: list[dict[str, Any]], limit: int, min_repeats: int) -> list[dict[str, Any]]:
-    # An issue with r repeats has at least r + 1 leads: only those are read, their counts only.
+    # An issue with r repeats has at least r leads: only those are read, their counts only.
     body = {
-        "query": {"bool": {"filter": [*filters, {"range": {"leads": {"gte": min_repeats + 1}}}]}},
+        "query": {"bool": {"filter": [*filters, {"range": {"leads": {"gte": min_repeats}}}]}},
         "size": CANDIDATES, "_source": ["issue_id", "leads", "reporters", "heat", "last_seen"],
         "sort": [{"leads": "desc"}, {"issue_id": "asc"}],
     }  # fmt: skip
     counts = [with_repeats(hit["_source"]) for hit in backend.search(index, body)["hits"]["hits"]]
-    chosen = [c["issue_id"] for c in sorted((c for c in counts if c["repeats"] >= min_repeats), key=_raised_again_order)[:limit]]
+    chosen = [c["issue_id"] for c in sorted((c for c in counts if c["repeats"] >= min_repeats), key=raised_again_key)[:limit]]
     if not chosen:
         return []
     found = backend.search(index, {"query": {"ids": {"values": chosen}}, "size": len(chosen)})
     by_id = {hit["_source"]["issue_id"]: with_repeats(hit["_source"]) for hit in found["hits"]["hits"]}
     return [by_id[issue_id] for issue_id in chosen if issue_id in by_id]
-
-
-def _raised_again_order(doc: dict[str, Any]) -> tuple[Any, ...]:
-    """The most repeats first, then the hottest, the latest lead newest, the id (as the embedded store sorts)."""
-    last = doc.get("last_seen")
-    at = dt.datetime.fromisoformat(last).timestamp() if isinstance(last, str) else 0.0
-    return (-doc["repeats"], -float(doc.get("heat") or 0.0), -at, str(doc.get("issue_id")))
 
 
 class EmbeddedHotIssues:

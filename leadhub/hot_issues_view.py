@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from enrichers.hot_issues import HotIssue, HotIssueClusterer, HotLead, repeats
+from enrichers.hot_issues import HotIssue, HotIssueClusterer, HotLead
 from enrichers.hot_issues_settings import HotIssueSettings
 from leadhub.queries import MAX_WINDOW, Filters, SearchRequest, Sort
 from leadhub.readers.contract import ReadStore
+from schemas.hot_issues import repeats_of
 
 PAGE = 1000
 
@@ -45,7 +46,7 @@ def issue_json(issue: HotIssue, heat: float, zone: ZoneInfo) -> dict[str, Any]:
         "leads": len(issue.lead_ids),
         "reporters": len(issue.reporters),
         "likes": issue.likes,
-        "repeats": repeats(len(issue.lead_ids), len(issue.reporters)),
+        "repeats": repeats_of(len(issue.lead_ids), len(issue.reporters)),
     }
 
 

@@ -5,7 +5,9 @@ record goes to the compacted `hot_issues` topic and the `hot_issues` index."""
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -18,6 +20,23 @@ CASE_IDS_CAP = 500
 # the raised-again list, the most repeats first (leads - reporters: one person writing again and again).
 HotIssueOrder = Literal["heat", "repeats"]
 HOT_ISSUE_ORDERS: tuple[HotIssueOrder, ...] = ("heat", "repeats")
+
+
+def repeats_of(leads: int, reporters: int) -> int:
+    """The leads about an issue from someone who had written about it before (leads beyond each
+    reporter's first; a lead without an author is its own reporter, so never a repeat). One person
+    writing again and again (再次反映) is a problem not yet solved, a signal heat, which counts people,
+    ranks low: the raised-again list's order."""
+    return max(0, leads - reporters)
+
+
+def raised_again_key(doc: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The raised-again list's order of stored hot issues (a record's JSON): the most repeats first, then
+    the hottest, the latest lead newest, the id (the embedded store's SQL sorts the same way)."""
+    last = doc.get("last_seen")
+    at = dt.datetime.fromisoformat(last).timestamp() if isinstance(last, str) else 0.0
+    again = repeats_of(int(doc.get("leads") or 0), int(doc.get("reporters") or 0))
+    return (-again, -float(doc.get("heat") or 0.0), -at, str(doc.get("issue_id")))
 
 
 class HotIssue(Internal):
@@ -36,6 +55,6 @@ class HotIssue(Internal):
 
     @property
     def repeats(self) -> int:
-        """Leads from someone who had written about it before (leads - reporters; not stored: the stores
-        and the API work it out the same way)."""
-        return max(0, self.leads - self.reporters)
+        """Leads from someone who had written about it before (``repeats_of``; not in the record: the
+        stores and the API work it out from its counts)."""
+        return repeats_of(self.leads, self.reporters)

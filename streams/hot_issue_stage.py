@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from enrichers.entities import Entity
@@ -121,9 +122,10 @@ def hot_lead(lead: Lead) -> HotLead:
     )  # fmt: skip
 
 
-def issue_record(issue: Cluster, heat: float, stored: HotIssue | None = None) -> HotIssue:
+def issue_record(issue: Cluster, heat: float, stored: HotIssue | None = None, adopted: Adopted | None = None) -> HotIssue:
     """The record of a cluster; ``stored``: the record it goes on from (its id, and the leads and cases
-    the rebuilt state no longer holds)."""
+    the rebuilt state no longer holds); ``adopted``: the rebuilt cluster's reporters and likes when it
+    took that record, so that only what came since is added to the record's counts."""
 
     def when(ts: float | None) -> dt.datetime | None:
         return None if ts is None else dt.datetime.fromtimestamp(ts, dt.UTC)
@@ -135,9 +137,14 @@ def issue_record(issue: Cluster, heat: float, stored: HotIssue | None = None) ->
         case_ids = list(dict.fromkeys([*stored.case_ids, *case_ids]))
         # the leads the record counted beyond those it named (capped) are still its leads
         leads = len(lead_ids) + max(0, stored.leads - len(stored.lead_ids))
-        # A rebuilt state knows the reporters and likes of its history's leads only; the stored counts knew them all
-        # (still a floor: who wrote the leads before the history is not known to be someone else).
-        reporters, likes = max(reporters, stored.reporters), max(likes, stored.likes)
+        # A rebuilt state knows the reporters and likes of its history's leads only; the stored counts knew
+        # them all: what came since the rebuild is added to them. A reporter new to the rebuilt state may
+        # have written before its history began: counted anew (repeats err low, never high).
+        if adopted is not None:
+            reporters = stored.reporters + len(issue.reporters - adopted.reporters)
+            likes = stored.likes + max(0, issue.likes - adopted.likes)
+        else:
+            reporters, likes = max(reporters, stored.reporters), max(likes, stored.likes)
         if stored.first_seen is not None and (first_seen is None or stored.first_seen < first_seen):
             first_seen = stored.first_seen
     return HotIssue(
@@ -148,6 +155,14 @@ def issue_record(issue: Cluster, heat: float, stored: HotIssue | None = None) ->
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Adopted:
+    """A rebuilt cluster's reporters and likes when it took a stored record (HotIssueStage.adopt)."""
+
+    reporters: frozenset[str]
+    likes: int
+
+
 class HotIssueStage:
     name = "hot_issues"
 
@@ -155,6 +170,7 @@ class HotIssueStage:
         self.settings = settings
         self.clusterer = HotIssueClusterer(settings)
         self.stored: dict[str, HotIssue] = {}  # cluster id -> the stored record it goes on from (adopt)
+        self.adopted: dict[str, Adopted] = {}  # cluster id -> its counts when it took that record
         self.case_entities: dict[str, list[str]] = {}  # case id -> the entity keys its leads name
 
     def warm(self, leads: Iterable[Lead], hints: Mapping[str, Prepared] | None = None) -> int:
@@ -188,6 +204,7 @@ class HotIssueStage:
                 best = max(votes, key=lambda i: (votes[i], records[i].leads, i))
                 taken.add(best)
                 self.stored[cluster_id] = records[best]
+                self.adopted[cluster_id] = Adopted(frozenset(issue.reporters), issue.likes)
         return len(taken)
 
     def process(
@@ -241,7 +258,7 @@ class HotIssueStage:
         for issue_id in changed:
             issue = self.clusterer.issues[issue_id]
             if len(issue.lead_ids) >= self.settings.min_leads or issue_id in self.stored:
-                record = issue_record(issue, self.clusterer.heat(issue), self.stored.get(issue_id))
+                record = issue_record(issue, self.clusterer.heat(issue), self.stored.get(issue_id), self.adopted.get(issue_id))
                 value, headers = encode(record)
                 result.append(Output("hot_issues", record.issue_id.encode("utf-8"), value, headers))
         return result

@@ -144,8 +144,8 @@ def test_the_cli_writes_the_weeks_workbook_with_the_figures_worked_out_by_hand(e
 
 def test_the_html_briefing_names_every_section_and_draws_its_charts(env, briefing_cases, tmp_path):
     html = _report(env, tmp_path, "--format", "html", "--lang", "en").decode("utf-8")
-    for title in ("Totals", "By category", "By place", "Departments", "Hotspots", "Most reported cases", "Overdue cases",
-                  "Experience officers"):  # fmt: skip
+    for title in ("Totals", "By category", "By place", "Departments", "Hotspots", "Hot issues", "Raised again and again",
+                  "Most reported cases", "Overdue cases", "Experience officers"):  # fmt: skip
         assert f">{title}</h2>" in html
     assert html.count("<svg") == 2 and "<script" not in html and briefing_cases["a"] in html
 

@@ -109,6 +109,14 @@ def test_the_raised_again_list_puts_the_most_repeats_first_and_leaves_out_issues
     assert [i["issue_id"] for i in get(client, env, days=30, until=until, order="repeats", top=1).json()["hot_issues"]] == [two_people.issue_id]
     by_heat = get(client, env, days=30, until=until).json()
     assert by_heat["order"] == "heat" and by_heat["hot_issues"][0]["issue_id"] == hottest.issue_id and by_heat["hot_issues"][0]["repeats"] == 0
+    # the same repeats and heat: the latest lead first, as both stores order them
+    tie = make(env, heat=3.5, leads=5, reporters=2, last_seen=at - dt.timedelta(hours=12))
+    write(env, tie)
+    again = [i["issue_id"] for i in get(client, env, days=30, until=until, order="repeats").json()["hot_issues"]]
+    assert again == [tie.issue_id, two_people.issue_id, one_person.issue_id, once_again.issue_id]
+    since = at - dt.timedelta(days=30)
+    at_least_two = hot_issue_store(env.context.store).list(since=since, until=at + dt.timedelta(hours=1), order="repeats", min_repeats=2)
+    assert [i["issue_id"] for i in at_least_two] == [tie.issue_id, two_people.issue_id, one_person.issue_id]
     wrong = get(client, env, order="likes")
     assert wrong.status_code == 422 and "heat" in wrong.text and "repeats" in wrong.text
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from leadhub.briefing.periods import Period
 from schemas.cases import Status
+from schemas.hot_issues import raised_again_key, repeats_of
 from schemas.status_machine import ACTIVE
 
 ColumnKind = Literal[
@@ -253,10 +254,10 @@ def raised_again_section(issues: Iterable[Mapping[str, Any]], period: Period, to
     person writing again is a problem not yet solved, which heat, counting people, ranks low."""
 
     def repeats(i: Mapping[str, Any]) -> int:
-        return max(0, int(i.get("leads") or 0) - int(i.get("reporters") or 0))
+        return repeats_of(int(i.get("leads") or 0), int(i.get("reporters") or 0))
 
     found = [i for i in issues if repeats(i) >= min_repeats and (at := moment(i.get("last_seen"))) is not None and period.contains(at)]
-    found.sort(key=lambda i: (-repeats(i), -float(i.get("heat") or 0.0), str(i.get("issue_id"))))
+    found.sort(key=raised_again_key)
     rows = []
     for i in found[:top]:
         cases = list(i.get("case_ids") or [])

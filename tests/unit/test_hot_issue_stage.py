@@ -77,7 +77,7 @@ def test_a_rebuilt_state_goes_on_under_the_stored_id_and_keeps_the_leads_its_his
     assert set(grown.lead_ids) == {"l0", "l1", "l2", "l3"} and grown.leads == 4 and grown.first_seen == T
 
 
-def test_a_rebuilt_state_keeps_the_stored_reporters_and_likes_as_floors():
+def test_a_rebuilt_state_adds_what_came_since_to_the_stored_reporters_and_likes():
     # Before the restart one person (u0) wrote three times, with likes; the history keeps only the last lead.
     first = HotIssueStage(HotIssueSettings())
     [stored] = issues_in(first.process(routed(*(lead(n, *PLANT[n], author="u0", extra={"likes": 5}) for n in range(3)))))
@@ -89,6 +89,24 @@ def test_a_rebuilt_state_keeps_the_stored_reporters_and_likes_as_floors():
     # The rebuilt state knows 2 reporters (u0, u3) and 5 likes; the record keeps what the stored one counted.
     assert (grown.leads, grown.reporters, grown.likes) == (4, 2, 15)
     assert grown.repeats == 2  # u0's second and third message
+
+
+def test_after_a_rebuild_a_new_writer_is_no_repeat_and_a_returning_one_is():
+    # Three people once each (4 likes each); the history keeps only u2's lead.
+    first = HotIssueStage(HotIssueSettings())
+    [stored] = issues_in(first.process(routed(*(lead(n, *PLANT[n], extra={"likes": 4}) for n in range(3)))))
+    assert (stored.leads, stored.reporters, stored.likes, stored.repeats) == (3, 3, 12, 0)
+
+    def restarted() -> HotIssueStage:
+        stage = HotIssueStage(HotIssueSettings())
+        stage.warm([lead(2, *PLANT[2], extra={"likes": 4})])
+        stage.adopt([stored])
+        return stage
+
+    [grown] = issues_in(restarted().process(routed(lead(3, *PLANT[3], author="u9", extra={"likes": 4}))))
+    assert (grown.leads, grown.reporters, grown.likes, grown.repeats) == (4, 4, 16, 0)  # u9 is new: no repeat
+    [again] = issues_in(restarted().process(routed(lead(3, *PLANT[3], author="u2"))))
+    assert (again.leads, again.reporters, again.likes, again.repeats) == (4, 3, 12, 1)  # u2 wrote before
 
 
 def raw(n: int, title: str, body: str) -> RawLead:

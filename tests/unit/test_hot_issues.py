@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 
-from enrichers.hot_issues import HotIssueClusterer, HotLead, complaint_terms, cosine, heat, repeats
+from enrichers.hot_issues import HotIssueClusterer, HotLead, complaint_terms, cosine, heat
 from enrichers.hot_issues_settings import HeatWeights, HotIssueSettings
+from schemas.hot_issues import repeats_of
 
 T0 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -126,7 +127,7 @@ def test_the_raised_again_list_puts_one_person_writing_again_and_again_first():
     clusterer.add(lead("r1", *ROAD, days=2))
     assert [i.issue_id for i in clusterer.top()][:2] == ["m0", "p0"]
     assert [i.issue_id for i in clusterer.top(order="repeats")] == ["p0"]  # 3 leads, 1 reporter: 2 repeats
-    assert repeats(3, 1) == 2 and repeats(4, 4) == 0
+    assert repeats_of(3, 1) == 2 and repeats_of(4, 4) == 0
     clusterer.add(lead("m4", *MIXING[0], days=4, author="resident0"))  # a resident writes again: 1 repeat
     assert [i.issue_id for i in clusterer.top(order="repeats")] == ["p0", "m0"]
     strict = HotIssueClusterer(HotIssueSettings(min_repeats=2))
