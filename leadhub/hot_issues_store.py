@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from adapters.search_backend import NotFound, SearchBackend
 from leadhub.readers.contract import ReadStore
-from schemas.hot_issues import HotIssueOrder, raised_again_key, repeats_of
+from schemas.hot_issues import HotIssueOrder, doc_repeats, raised_again_key
 from schemas.index_templates import alias_name
 
 # The engine keeps no repeats field: a new field is a new mapping version, and every index migrates
@@ -35,7 +35,7 @@ class HotIssueStore(Protocol):
 
 
 def with_repeats(doc: dict[str, Any]) -> dict[str, Any]:
-    return {**doc, "repeats": repeats_of(int(doc.get("leads") or 0), int(doc.get("reporters") or 0))}
+    return {**doc, "repeats": doc_repeats(doc)}
 
 
 class EngineHotIssues:
@@ -66,13 +66,10 @@ def _raised_again(backend: SearchBackend, index: str, filters: list[dict[str, An
         "size": CANDIDATES, "_source": ["issue_id", "leads", "reporters", "heat", "last_seen"],
         "sort": [{"leads": "desc"}, {"issue_id": "asc"}],
     }  # fmt: skip
-    counts = [with_repeats(hit["_source"]) for hit in backend.search(index, body)["hits"]["hits"]]
-    chosen = [c["issue_id"] for c in sorted((c for c in counts if c["repeats"] >= min_repeats), key=raised_again_key)[:limit]]
-    if not chosen:
-        return []
-    found = backend.search(index, {"query": {"ids": {"values": chosen}}, "size": len(chosen)})
-    by_id = {hit["_source"]["issue_id"]: with_repeats(hit["_source"]) for hit in found["hits"]["hits"]}
-    return [by_id[issue_id] for issue_id in chosen if issue_id in by_id]
+    counts = [hit["_source"] for hit in backend.search(index, body)["hits"]["hits"]]
+    chosen = [c["issue_id"] for c in sorted((c for c in counts if doc_repeats(c) >= min_repeats), key=raised_again_key)[:limit]]
+    found = backend.mget(index, chosen)  # the alias names one index; the records' _id is their issue_id
+    return [with_repeats(found[issue_id]["_source"]) for issue_id in chosen if issue_id in found]
 
 
 class EmbeddedHotIssues:

@@ -30,13 +30,17 @@ def repeats_of(leads: int, reporters: int) -> int:
     return max(0, leads - reporters)
 
 
+def doc_repeats(doc: Mapping[str, Any]) -> int:
+    """``repeats_of`` a stored hot issue (a record's JSON)."""
+    return repeats_of(int(doc.get("leads") or 0), int(doc.get("reporters") or 0))
+
+
 def raised_again_key(doc: Mapping[str, Any]) -> tuple[Any, ...]:
     """The raised-again list's order of stored hot issues (a record's JSON): the most repeats first, then
     the hottest, the latest lead newest, the id (the embedded store's SQL sorts the same way)."""
     last = doc.get("last_seen")
     at = dt.datetime.fromisoformat(last).timestamp() if isinstance(last, str) else 0.0
-    again = repeats_of(int(doc.get("leads") or 0), int(doc.get("reporters") or 0))
-    return (-again, -float(doc.get("heat") or 0.0), -at, str(doc.get("issue_id")))
+    return (-doc_repeats(doc), -float(doc.get("heat") or 0.0), -at, str(doc.get("issue_id")))
 
 
 class HotIssue(Internal):

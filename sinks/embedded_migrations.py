@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from schemas.cases import Case
-from schemas.hot_issues import repeats_of
+from schemas.hot_issues import doc_repeats
 from sinks.embedded_book import TEXT_IN_CASE, book_doc, book_dump
 from sinks.embedded_docs import load, sketch_row
 from sinks.embedded_facets import add_facet_text_lead, create_facet_counts, create_facet_tables, create_facet_triggers
@@ -121,9 +121,7 @@ def hot_issue_repeats(db: sqlite3.Connection) -> None:
     if "repeats" not in {row[1] for row in db.execute("PRAGMA table_info(hot_issues)")}:
         db.execute("ALTER TABLE hot_issues ADD COLUMN repeats INTEGER")
     for issue_id, doc in db.execute("SELECT issue_id, doc FROM hot_issues WHERE repeats IS NULL").fetchall():
-        fields = load(doc)
-        db.execute("UPDATE hot_issues SET repeats = ? WHERE issue_id = ?",
-                   (repeats_of(int(fields.get("leads") or 0), int(fields.get("reporters") or 0)), issue_id))  # fmt: skip
+        db.execute("UPDATE hot_issues SET repeats = ? WHERE issue_id = ?", (doc_repeats(load(doc)), issue_id))
 
 
 # version reached -> the step that reaches it from the one before

@@ -122,17 +122,19 @@ def hot_lead(lead: Lead) -> HotLead:
     )  # fmt: skip
 
 
-def issue_record(issue: Cluster, heat: float, stored: HotIssue | None = None, adopted: Adopted | None = None) -> HotIssue:
-    """The record of a cluster; ``stored``: the record it goes on from (its id, and the leads and cases
-    the rebuilt state no longer holds); ``adopted``: the rebuilt cluster's reporters and likes when it
-    took that record, so that only what came since is added to the record's counts."""
+def issue_record(issue: Cluster, heat: float, adopted: Adopted | None = None) -> HotIssue:
+    """The record of a cluster; ``adopted``: the stored record it goes on from (its id, and the leads,
+    cases, reporters and likes the rebuilt state no longer holds)."""
 
     def when(ts: float | None) -> dt.datetime | None:
         return None if ts is None else dt.datetime.fromtimestamp(ts, dt.UTC)
 
     lead_ids, case_ids = issue.lead_ids, issue.case_ids
     first_seen, leads, reporters, likes = when(issue.first_seen), len(issue.lead_ids), len(issue.reporters), issue.likes
-    if stored is not None:
+    issue_id = issue.issue_id
+    if adopted is not None:
+        stored = adopted.record
+        issue_id = stored.issue_id
         lead_ids = list(dict.fromkeys([*stored.lead_ids, *lead_ids]))
         case_ids = list(dict.fromkeys([*stored.case_ids, *case_ids]))
         # the leads the record counted beyond those it named (capped) are still its leads
@@ -140,15 +142,12 @@ def issue_record(issue: Cluster, heat: float, stored: HotIssue | None = None, ad
         # A rebuilt state knows the reporters and likes of its history's leads only; the stored counts knew
         # them all: what came since the rebuild is added to them. A reporter new to the rebuilt state may
         # have written before its history began: counted anew (repeats err low, never high).
-        if adopted is not None:
-            reporters = stored.reporters + len(issue.reporters - adopted.reporters)
-            likes = stored.likes + max(0, issue.likes - adopted.likes)
-        else:
-            reporters, likes = max(reporters, stored.reporters), max(likes, stored.likes)
+        reporters = stored.reporters + len(issue.reporters - adopted.reporters)
+        likes = stored.likes + max(0, issue.likes - adopted.likes)
         if stored.first_seen is not None and (first_seen is None or stored.first_seen < first_seen):
             first_seen = stored.first_seen
     return HotIssue(
-        issue_id=stored.issue_id if stored is not None else issue.issue_id, title=issue.title(),
+        issue_id=issue_id, title=issue.title(),
         entities=[name for name, _ in issue.names.most_common()], entity_keys=list(issue.entity_keys),
         lead_ids=lead_ids[:LEAD_IDS_CAP], case_ids=case_ids[:CASE_IDS_CAP], first_seen=first_seen,
         last_seen=when(issue.last_seen), heat=round(heat, 3), leads=leads, reporters=reporters, likes=likes,
@@ -157,8 +156,10 @@ def issue_record(issue: Cluster, heat: float, stored: HotIssue | None = None, ad
 
 @dataclass(frozen=True)
 class Adopted:
-    """A rebuilt cluster's reporters and likes when it took a stored record (HotIssueStage.adopt)."""
+    """The stored record a rebuilt cluster goes on from (HotIssueStage.adopt), and the cluster's reporters
+    and likes when it took it: only what comes since is added to the record's counts."""
 
+    record: HotIssue
     reporters: frozenset[str]
     likes: int
 
@@ -169,8 +170,7 @@ class HotIssueStage:
     def __init__(self, settings: HotIssueSettings) -> None:
         self.settings = settings
         self.clusterer = HotIssueClusterer(settings)
-        self.stored: dict[str, HotIssue] = {}  # cluster id -> the stored record it goes on from (adopt)
-        self.adopted: dict[str, Adopted] = {}  # cluster id -> its counts when it took that record
+        self.adopted: dict[str, Adopted] = {}  # cluster id -> the stored record it goes on from (adopt)
         self.case_entities: dict[str, list[str]] = {}  # case id -> the entity keys its leads name
 
     def warm(self, leads: Iterable[Lead], hints: Mapping[str, Prepared] | None = None) -> int:
@@ -203,8 +203,7 @@ class HotIssueStage:
             if votes:
                 best = max(votes, key=lambda i: (votes[i], records[i].leads, i))
                 taken.add(best)
-                self.stored[cluster_id] = records[best]
-                self.adopted[cluster_id] = Adopted(frozenset(issue.reporters), issue.likes)
+                self.adopted[cluster_id] = Adopted(records[best], frozenset(issue.reporters), issue.likes)
         return len(taken)
 
     def process(
@@ -257,8 +256,8 @@ class HotIssueStage:
                 changed[placed.issue_id] = None
         for issue_id in changed:
             issue = self.clusterer.issues[issue_id]
-            if len(issue.lead_ids) >= self.settings.min_leads or issue_id in self.stored:
-                record = issue_record(issue, self.clusterer.heat(issue), self.stored.get(issue_id), self.adopted.get(issue_id))
+            if len(issue.lead_ids) >= self.settings.min_leads or issue_id in self.adopted:
+                record = issue_record(issue, self.clusterer.heat(issue), self.adopted.get(issue_id))
                 value, headers = encode(record)
                 result.append(Output("hot_issues", record.issue_id.encode("utf-8"), value, headers))
         return result

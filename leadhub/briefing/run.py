@@ -10,6 +10,7 @@ from typing import Any
 from leadhub.briefing import gather, periods
 from leadhub.briefing.sections import Briefing, Column, Section
 from leadhub.briefing.settings import BriefingSettings
+from schemas.hot_issues import HotIssueOrder
 from schemas.timezones import zone
 
 CONTENT_TYPES = {
@@ -73,7 +74,7 @@ def hotspots_reader(store: Any) -> gather.ExtraSection | None:
 HOT_ISSUES_READ = 5000  # the hottest issues read, then those with a lead in the period kept
 
 
-def hot_issues_reader(store: Any, top: int, order: str = "heat", min_repeats: int = 1) -> gather.ExtraSection | None:
+def hot_issues_reader(store: Any, top: int, order: HotIssueOrder = "heat", min_repeats: int = 1) -> gather.ExtraSection | None:
     """The hot-issues section (``order`` "repeats": the raised-again section) from the hot_issues index
     beside the store (leadhub.hot_issues_store)."""
     hot_issue_store = _optional("leadhub.hot_issues_store", "hot_issue_store")

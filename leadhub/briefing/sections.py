@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from leadhub.briefing.periods import Period
 from schemas.cases import Status
-from schemas.hot_issues import raised_again_key, repeats_of
+from schemas.hot_issues import doc_repeats, raised_again_key
 from schemas.status_machine import ACTIVE
 
 ColumnKind = Literal[
@@ -252,16 +252,12 @@ def raised_again_section(issues: Iterable[Mapping[str, Any]], period: Period, to
     """The problems raised again and again (再次反映) with a lead in the period: at least ``min_repeats``
     leads from someone who had written about it before, the most repeats first (then the hottest). One
     person writing again is a problem not yet solved, which heat, counting people, ranks low."""
-
-    def repeats(i: Mapping[str, Any]) -> int:
-        return repeats_of(int(i.get("leads") or 0), int(i.get("reporters") or 0))
-
-    found = [i for i in issues if repeats(i) >= min_repeats and (at := moment(i.get("last_seen"))) is not None and period.contains(at)]
+    found = [i for i in issues if doc_repeats(i) >= min_repeats and (at := moment(i.get("last_seen"))) is not None and period.contains(at)]
     found.sort(key=raised_again_key)
     rows = []
     for i in found[:top]:
         cases = list(i.get("case_ids") or [])
-        rows.append([i.get("title") or "", "、".join(i.get("entities") or []), repeats(i), i.get("leads") or 0, i.get("reporters") or 0,
+        rows.append([i.get("title") or "", "、".join(i.get("entities") or []), doc_repeats(i), i.get("leads") or 0, i.get("reporters") or 0,
                      moment(i.get("first_seen")), moment(i.get("last_seen")), len(cases), " ".join(cases[:5])])  # fmt: skip
     columns = [Column("hot_issue"), Column("entities"), Column("repeats", "int"), Column("leads", "int"), Column("reporters", "int"),
                Column("first_seen", "datetime"), Column("last_seen", "datetime"), Column("cases", "int"), Column("case_ids")]  # fmt: skip
